@@ -1,0 +1,48 @@
+"""The exceptions aedmon raises, as one tree.
+
+    AedmonError
+    ├── ProtocolError            bytes from a device that are not a valid reading
+    │   ├── FramingError         overlong line, noise before `$`
+    │   ├── ChecksumError        missing or wrong `*CS`
+    │   ├── MalformedSentence    wrong field count, bad time, unknown value, bad id
+    │   └── MalformedMessage     MQTT: bad topic, not JSON, too large, bad field
+    └── SinkUnavailable          a sink could not take a batch now; retry later
+
+Each ProtocolError carries a short `reason` slug used as the label of the rejection
+counter, so a dashboard can tell noise from a broken device.
+"""
+
+from __future__ import annotations
+
+
+class AedmonError(Exception):
+    """Base of every aedmon error."""
+
+
+class ProtocolError(AedmonError):
+    reason = "invalid"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+
+class FramingError(ProtocolError):
+    reason = "framing"
+
+
+class ChecksumError(ProtocolError):
+    reason = "checksum"
+
+
+class MalformedSentence(ProtocolError):
+    reason = "malformed"
+
+
+class MalformedMessage(ProtocolError):
+    reason = "malformed"
+
+
+class SinkUnavailable(AedmonError):
+    """The sink refused or could not be reached; the batch stays in the outbox."""

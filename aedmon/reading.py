@@ -1,0 +1,345 @@
+"""The one Reading model that every parser produces and the server ingests.
+
+A Reading is a single message from a device, normalized: who sent it, through which
+site, when the device says it happened, when it arrived, and the optional fields of the
+serial and MQTT protocols. `METRICS` is the table of numeric fields: the InfluxDB schema,
+range checks and the board all loop over it, so a new metric is one new row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ID_RE = re.compile(ID_PATTERN)
+SEQ_MAX = 65535
+
+
+class DeviceKind(StrEnum):
+    AED = "aed"
+    CABINET = "cabinet"
+    MOBILE_UNIT = "mobile_unit"
+    FRIDGE = "fridge"
+    OTHER = "other"
+
+
+class ReadingType(StrEnum):
+    IDENTITY = "identity"
+    SELFTEST = "selftest"
+    HEARTBEAT = "heartbeat"
+    EVENT = "event"
+    STATUS = "status"
+    LOCATION = "location"
+    AVAILABILITY = "availability"
+
+
+class TestType(StrEnum):
+    __test__ = False  # not a pytest class despite the name
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    POWER_ON = "power_on"
+    USER = "user"
+
+
+class TestResult(StrEnum):
+    __test__ = False
+
+    PASS = "PASS"
+    WARN = "WARN"
+    FAIL = "FAIL"
+
+
+class DeviceState(StrEnum):
+    READY = "READY"
+    NOT_READY = "NOT_READY"
+    IN_USE = "IN_USE"
+    SERVICE = "SERVICE"
+
+
+class EventType(StrEnum):
+    LID_OPEN = "LID_OPEN"
+    LID_CLOSED = "LID_CLOSED"
+    PADS_CONNECTED = "PADS_CONNECTED"
+    PADS_DISCONNECTED = "PADS_DISCONNECTED"
+    RESCUE_START = "RESCUE_START"
+    SHOCK_DELIVERED = "SHOCK_DELIVERED"
+    RESCUE_END = "RESCUE_END"
+    POWER_ON = "POWER_ON"
+    POWER_OFF = "POWER_OFF"
+    # MQTT only
+    DOOR_OPEN = "DOOR_OPEN"
+    DOOR_CLOSED = "DOOR_CLOSED"
+    AED_REMOVED = "AED_REMOVED"
+    AED_RETURNED = "AED_RETURNED"
+    ALARM_SIREN = "ALARM_SIREN"
+
+
+SERIAL_EVENTS = frozenset(list(EventType)[:9])
+
+
+class LocationSource(StrEnum):
+    GNSS = "gnss"
+    WIFI = "wifi"
+    CELL = "cell"
+    FIXED = "fixed"
+
+
+@dataclass(frozen=True)
+class Code:
+    """One self-test code of the serial protocol and the least result it forces."""
+
+    code: str
+    meaning: str
+    forces: TestResult
+
+
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in (
+        Code("B01", "battery low", TestResult.WARN),
+        Code("B02", "battery depleted", TestResult.FAIL),
+        Code("B03", "battery past its install-by date", TestResult.WARN),
+        Code("P01", "pads expire within 30 days", TestResult.WARN),
+        Code("P02", "pads expired", TestResult.FAIL),
+        Code("P03", "pads not connected", TestResult.FAIL),
+        Code("C01", "ECG front-end fault", TestResult.FAIL),
+        Code("C02", "high-voltage charge/discharge fault", TestResult.FAIL),
+        Code("C03", "internal memory fault", TestResult.WARN),
+        Code("T01", "temperature outside 0-50 °C", TestResult.WARN),
+    )
+}
+
+
+class Reading(BaseModel):
+    """One normalized message from one device."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    device_id: str = Field(pattern=ID_PATTERN)
+    site: str = Field(pattern=ID_PATTERN)
+    kind: DeviceKind | None = None
+    type: ReadingType
+    device_time: AwareDatetime
+    arrival_time: AwareDatetime
+    seq: int | None = Field(default=None, ge=0, le=SEQ_MAX)
+    source: str = Field(default="", max_length=200)
+
+    # identity (AEDID, or serial/model/firmware inside an MQTT selftest)
+    serial: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    # selftest
+    test: TestType | None = None
+    result: TestResult | None = None
+    codes: tuple[str, ...] = ()
+    battery_pct: int | None = Field(default=None, ge=0, le=100)
+    battery_expiry: date | None = None
+    pads_expiry: date | None = None
+    pads_connected: bool | None = None
+    temp_c: float | None = None
+    # heartbeat and status
+    state: DeviceState | None = None
+    door_open: bool | None = None
+    aed_present: bool | None = None
+    humidity_pct: float | None = None
+    heater_on: bool | None = None
+    supply_voltage: float | None = None
+    rssi_dbm: float | None = None
+    fridge_temp_c: float | None = None
+    o2_pressure_bar: float | None = None
+    # event
+    event: EventType | None = None
+    detail: str | None = None
+    # location
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0)
+    speed_kmh: float | None = Field(default=None, ge=0)
+    location_source: LocationSource | None = None
+    # availability
+    online: bool | None = None
+    # unknown payload keys, kept as they came
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("device_time", "arrival_time")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @property
+    def key(self) -> str:
+        """Idempotency key: (device, seq, device time); a repeat is the same reading."""
+        seq = "-" if self.seq is None else str(self.seq)
+        return f"{self.device_id}|{self.type.value}|{seq}|{self.device_time.isoformat()}"
+
+    @property
+    def may_alert(self) -> bool:
+        """Whether this reading could open an alert: never dropped at the outbox bound."""
+        if self.type is ReadingType.SELFTEST:
+            return self.result is not TestResult.PASS or bool(self.codes)
+        if self.type in (ReadingType.EVENT, ReadingType.LOCATION):
+            return True
+        if self.type in (ReadingType.HEARTBEAT, ReadingType.STATUS):
+            return (
+                (self.state is not None and self.state is not DeviceState.READY)
+                or self.door_open is True
+                or self.aed_present is False
+            )
+        return False
+
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One numeric field of a Reading: its unit, plausible range and how to read it."""
+
+    key: str
+    unit: str
+    label: str
+    types: frozenset[ReadingType]
+    low: float | None = None
+    high: float | None = None
+    extract: Callable[[Reading], float | None] | None = None
+
+    def value(self, reading: Reading) -> float | None:
+        if self.extract is not None:
+            return self.extract(reading)
+        raw = getattr(reading, self.key)
+        if raw is None:
+            return None
+        return float(raw)
+
+
+_RESULT_LEVEL = {TestResult.PASS: 0.0, TestResult.WARN: 1.0, TestResult.FAIL: 2.0}
+_STATE_LEVEL = {
+    DeviceState.READY: 0.0,
+    DeviceState.SERVICE: 1.0,
+    DeviceState.IN_USE: 1.0,
+    DeviceState.NOT_READY: 2.0,
+}
+_ST = frozenset({ReadingType.SELFTEST})
+_STATUS = frozenset({ReadingType.STATUS, ReadingType.HEARTBEAT})
+_TEMP = frozenset({ReadingType.SELFTEST, ReadingType.STATUS})
+_LOC = frozenset({ReadingType.LOCATION})
+
+
+def _days_until(day: date | None, reading: Reading) -> float | None:
+    return None if day is None else float((day - reading.device_time.date()).days)
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric(
+        "result_level",
+        "",
+        "self-test result (0 pass, 1 warn, 2 fail)",
+        _ST,
+        0,
+        2,
+        lambda r: None if r.result is None else _RESULT_LEVEL[r.result],
+    ),
+    Metric("battery_pct", "%", "battery", _ST, 0, 100),
+    Metric(
+        "battery_days_left",
+        "d",
+        "days to battery expiry",
+        _ST,
+        extract=lambda r: _days_until(r.battery_expiry, r),
+    ),
+    Metric(
+        "pads_days_left",
+        "d",
+        "days to pads expiry",
+        _ST,
+        extract=lambda r: _days_until(r.pads_expiry, r),
+    ),
+    Metric("pads_connected", "", "pads connected", _ST, 0, 1),
+    Metric("temp_c", "°C", "temperature", _TEMP, -40, 85),
+    Metric(
+        "state_level",
+        "",
+        "state (0 ready, 1 service/in use, 2 not ready)",
+        _STATUS,
+        0,
+        2,
+        lambda r: None if r.state is None else _STATE_LEVEL[r.state],
+    ),
+    Metric("door_open", "", "door open", _STATUS, 0, 1),
+    Metric("aed_present", "", "AED in cabinet", _STATUS, 0, 1),
+    Metric("humidity_pct", "%", "humidity", _STATUS, 0, 100),
+    Metric("heater_on", "", "heater on", _STATUS, 0, 1),
+    Metric("supply_voltage", "V", "supply voltage", _STATUS, 0, 60),
+    Metric("rssi_dbm", "dBm", "signal", _STATUS, -150, 0),
+    Metric("fridge_temp_c", "°C", "medicine fridge", _STATUS, -40, 60),
+    Metric("o2_pressure_bar", "bar", "oxygen pressure", _STATUS, 0, 300),
+    Metric("lat", "°", "latitude", _LOC, -90, 90),
+    Metric("lon", "°", "longitude", _LOC, -180, 180),
+    Metric("accuracy_m", "m", "accuracy", _LOC, 0, None),
+    Metric("speed_kmh", "km/h", "speed", _LOC, 0, None),
+    Metric(
+        "online",
+        "",
+        "online",
+        frozenset({ReadingType.AVAILABILITY}),
+        0,
+        1,
+    ),
+)
+
+
+def metric_values(reading: Reading) -> dict[str, float]:
+    """The numeric fields of a reading, by metric key."""
+    values: dict[str, float] = {}
+    for metric in METRICS:
+        if reading.type in metric.types:
+            value = metric.value(reading)
+            if value is not None:
+                values[metric.key] = value
+    return values
+
+
+def out_of_range(reading: Reading) -> list[str]:
+    """Metric keys whose value lies outside the metric's plausible range."""
+    bad = []
+    for key, value in metric_values(reading).items():
+        metric = METRIC_BY_KEY[key]
+        if (metric.low is not None and value < metric.low) or (
+            metric.high is not None and value > metric.high
+        ):
+            bad.append(key)
+    return bad
+
+
+METRIC_BY_KEY = {m.key: m for m in METRICS}
+
+
+def infer_kind(reading: Reading) -> DeviceKind | None:
+    """The device kind a reading's content implies, when it implies one."""
+    if reading.kind is not None:
+        return reading.kind
+    if (
+        reading.door_open is not None
+        or reading.aed_present is not None
+        or reading.event
+        in (
+            EventType.DOOR_OPEN,
+            EventType.DOOR_CLOSED,
+            EventType.AED_REMOVED,
+            EventType.AED_RETURNED,
+        )
+    ):
+        return DeviceKind.CABINET
+    if reading.fridge_temp_c is not None or reading.o2_pressure_bar is not None:
+        return DeviceKind.MOBILE_UNIT
+    if reading.type in (ReadingType.SELFTEST, ReadingType.IDENTITY):
+        return DeviceKind.AED
+    return None

@@ -1,0 +1,30 @@
+"""The bridge's Prometheus counters, served by `--metrics-port`."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+READINGS_IN = Counter(
+    "aedmon_bridge_readings_total", "Readings committed to the outbox", ["source", "type"]
+)
+DUPLICATES = Counter(
+    "aedmon_bridge_duplicates_total", "Readings whose key was already in the outbox", ["source"]
+)
+REJECTED = Counter(
+    "aedmon_bridge_rejected_total", "Input rejected before it became a reading", ["source", "reason"]
+)
+NOISE_BYTES = Counter(
+    "aedmon_bridge_noise_bytes_total", "Bytes skipped on a serial line outside any sentence", ["source"]
+)
+PORT_STATE = Gauge("aedmon_bridge_port_connected", "1 while a serial port is open", ["source"])
+RECONNECTS = Counter("aedmon_bridge_reconnects_total", "Times a source reconnected", ["source"])
+OUTBOX_ROWS = Gauge("aedmon_bridge_outbox_rows", "Readings waiting in the outbox")
+OUTBOX_DROPPED = Gauge(
+    "aedmon_bridge_outbox_dropped", "Routine readings dropped at the outbox bound since start"
+)
+SINK_LAG = Gauge("aedmon_bridge_sink_lag", "Readings this sink has yet to deliver", ["sink"])
+SINK_DELIVERED = Counter("aedmon_bridge_sink_delivered_total", "Readings delivered", ["sink"])
+SINK_ERRORS = Counter("aedmon_bridge_sink_errors_total", "Failed delivery attempts", ["sink"])
+SINK_SECONDS = Histogram(
+    "aedmon_bridge_sink_write_seconds", "Time to deliver one batch", ["sink"]
+)

@@ -1,0 +1,181 @@
+"""MQTT device protocol v1 (shared/protocols/mqtt.md): topic and payload ⇄ Reading.
+
+Pure. Payloads are validated strictly (a string where a number belongs is an error, as
+a firmware engineer would expect), unknown keys are kept in `Reading.extra`, and every
+refusal is a MalformedMessage whose `reason` labels the rejection counter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from aedmon.errors import MalformedMessage
+from aedmon.reading import (
+    DeviceState,
+    EventType,
+    LocationSource,
+    Reading,
+    ReadingType,
+    TestResult,
+    TestType,
+    infer_kind,
+)
+
+PREFIX = "aedmon/v1"
+MAX_PAYLOAD = 4096
+_NAME = r"[A-Za-z0-9_-]{1,64}"
+TOPIC_RE = re.compile(rf"^aedmon/v1/(?P<site>{_NAME})/(?P<device>{_NAME})/(?P<channel>[a-z]+)$")
+SUBSCRIPTION = "aedmon/v1/+/+/+"
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    ts: AwareDatetime
+    seq: int = Field(ge=0, le=65535)
+
+
+class SelftestPayload(_Payload):
+    test: TestType
+    result: TestResult
+    codes: list[str] = Field(default_factory=list)
+    battery_pct: int | None = Field(default=None, ge=0, le=100)
+    battery_expiry: date | None = None
+    pads_expiry: date | None = None
+    pads_connected: bool | None = None
+    temp_c: float | None = None
+    serial: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+
+
+class StatusPayload(_Payload):
+    state: DeviceState | None = None
+    door_open: bool | None = None
+    aed_present: bool | None = None
+    temp_c: float | None = None
+    humidity_pct: float | None = None
+    heater_on: bool | None = None
+    supply_voltage: float | None = None
+    rssi_dbm: float | None = None
+    fridge_temp_c: float | None = None
+    o2_pressure_bar: float | None = None
+
+
+class EventPayload(_Payload):
+    event: EventType
+    detail: str | None = None
+
+
+class LocationPayload(_Payload):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0)
+    speed_kmh: float | None = Field(default=None, ge=0)
+    source: LocationSource | None = None
+
+
+PAYLOADS: dict[str, tuple[ReadingType, type[_Payload]]] = {
+    "selftest": (ReadingType.SELFTEST, SelftestPayload),
+    "status": (ReadingType.STATUS, StatusPayload),
+    "event": (ReadingType.EVENT, EventPayload),
+    "location": (ReadingType.LOCATION, LocationPayload),
+}
+
+
+def topic_for(site: str, device: str, channel: str) -> str:
+    return f"{PREFIX}/{site}/{device}/{channel}"
+
+
+def parse_message(topic: str, payload: bytes, *, arrival: datetime, source: str = "") -> Reading:
+    """One MQTT message as a Reading; raises MalformedMessage with a reason slug."""
+    match = TOPIC_RE.match(topic)
+    if match is None:
+        raise MalformedMessage(f"topic {topic[:120]!r} is not aedmon/v1/<site>/<device>/<channel>", reason="bad_topic")
+    site, device, channel = match["site"], match["device"], match["channel"]
+    if len(payload) > MAX_PAYLOAD:
+        raise MalformedMessage(f"payload of {len(payload)} bytes exceeds 4 KiB", reason="too_large")
+    common: dict[str, Any] = {"device_id": device, "site": site, "arrival_time": arrival, "source": source}
+    if channel == "availability":
+        if payload not in (b"online", b"offline"):
+            raise MalformedMessage("availability must be online or offline", reason="bad_payload")
+        return Reading(
+            **common, type=ReadingType.AVAILABILITY, device_time=arrival, online=payload == b"online"
+        )
+    if channel not in PAYLOADS:
+        raise MalformedMessage(f"unknown channel {channel!r}", reason="bad_topic")
+    reading_type, model = PAYLOADS[channel]
+    try:
+        text = payload.decode("utf-8")
+        if not isinstance(json.loads(text), dict):
+            raise MalformedMessage("payload is not a JSON object", reason="bad_payload")
+        parsed = model.model_validate_json(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedMessage(f"payload is not UTF-8 JSON: {exc}", reason="bad_payload") from exc
+    except ValidationError as exc:
+        raise MalformedMessage(_first_error(exc), reason="bad_field") from exc
+    fields = parsed.model_dump(exclude={"ts", "seq"}, exclude_unset=True)
+    fields = {k: v for k, v in fields.items() if k not in (parsed.model_extra or {})}
+    if channel == "selftest":
+        fields["codes"] = tuple(fields.get("codes", ()))
+    if channel == "location" and "source" in fields:
+        fields["location_source"] = fields.pop("source")
+    try:
+        reading = Reading(
+            **common,
+            **fields,
+            type=reading_type,
+            seq=parsed.seq,
+            device_time=parsed.ts,
+            extra=dict(parsed.model_extra or {}),
+        )
+    except ValidationError as exc:
+        raise MalformedMessage(_first_error(exc), reason="bad_field") from exc
+    return reading.model_copy(update={"kind": infer_kind(reading)})
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "payload"
+    return f"{where}: {err['msg']}"
+
+
+_CHANNEL_OF = {reading_type: channel for channel, (reading_type, _) in PAYLOADS.items()}
+_SELFTEST_KEYS = tuple(SelftestPayload.model_fields) 
+_STATUS_KEYS = tuple(StatusPayload.model_fields)
+
+
+def encode_message(reading: Reading) -> tuple[str, bytes]:
+    """The topic and payload a device publishes for this reading (the simulators' encoder)."""
+    if reading.type is ReadingType.AVAILABILITY:
+        body = b"online" if reading.online else b"offline"
+        return topic_for(reading.site, reading.device_id, "availability"), body
+    channel = _CHANNEL_OF.get(reading.type)
+    if channel is None or reading.seq is None:
+        raise ValueError(f"no MQTT message for a {reading.type} reading without seq")
+    data: dict[str, Any] = {"ts": reading.device_time.isoformat().replace("+00:00", "Z"), "seq": reading.seq}
+    keys = {
+        "selftest": _SELFTEST_KEYS,
+        "status": _STATUS_KEYS,
+        "event": ("event", "detail"),
+        "location": ("lat", "lon", "accuracy_m", "speed_kmh"),
+    }[channel]
+    for key in keys:
+        if key in ("ts", "seq"):
+            continue
+        value = getattr(reading, key)
+        if value is None:
+            continue
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        data[key] = value
+    if channel == "location" and reading.location_source is not None:
+        data["source"] = reading.location_source.value
+    data.update(reading.extra)
+    return topic_for(reading.site, reading.device_id, channel), json.dumps(data).encode()

@@ -1,0 +1,179 @@
+"""NMEA 0183 from a GNSS receiver → location Readings, through pynmea2.
+
+RMC is the location sentence (it alone carries the date); GGA adds the fix quality and
+HDOP, which become `accuracy_m`. A receiver that sends GGA and never RMC still gives
+locations, dated from the arrival clock, once three GGA fixes have come with no RMC. Sentences without a fix are not a location.
+Any talker (GP, GN, GL, GB…) is accepted; other sentence types are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import pynmea2
+
+from aedmon.errors import ChecksumError, MalformedSentence
+from aedmon.reading import DeviceKind, LocationSource, Reading, ReadingType
+
+KNOTS_TO_KMH = 1.852
+# Typical user-equivalent range error of a consumer receiver: accuracy ≈ HDOP × UERE.
+UERE_M = 5.0
+# GGA quality: 1 GPS, 2 DGPS, 3 PPS, 4 RTK, 5 float RTK. 6 estimated, 7 manual, 8 simulator.
+FIX_QUALITIES = frozenset({1, 2, 3, 4, 5})
+# RMC mode (NMEA 2.3+): N no fix, E estimated, M manual, S simulator are not real fixes.
+NO_FIX_MODES = frozenset({"N", "E", "M", "S"})
+# GGA fixes without any RMC before the stream is taken for a GGA-only receiver.
+GGA_ONLY_AFTER = 3
+
+
+def parse_nmea(line: bytes) -> pynmea2.NMEASentence:
+    """One framed NMEA line, checksum required."""
+    try:
+        text = line.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise MalformedSentence("non-ASCII byte in NMEA sentence") from exc
+    try:
+        return pynmea2.parse(text, check=True)
+    except pynmea2.ChecksumError as exc:
+        raise ChecksumError(str(exc.args[0] if exc.args else exc)) from exc
+    except (pynmea2.ParseError, ValueError, AttributeError, TypeError) as exc:
+        raise MalformedSentence(f"unparseable NMEA: {exc}") from exc
+
+
+@dataclass
+class GnssDecoder:
+    """Turns a receiver's stream into location readings for one device.
+
+    `min_interval` thins a 1 Hz receiver: a fix closer in time than this to the last
+    emitted one is skipped, so the server is not sent 86 400 locations a day.
+    """
+
+    device_id: str
+    site: str
+    min_interval: timedelta = timedelta(0)
+    kind: DeviceKind = DeviceKind.MOBILE_UNIT
+    _seen_rmc: bool = False
+    _gga_fixes: int = 0
+    _hdop: float | None = None
+    _hdop_time: time | None = None
+    _last_emit: datetime | None = None
+
+    def feed(self, line: bytes, *, arrival: datetime, source: str = "") -> Reading | None:
+        msg = parse_nmea(line)
+        kind = getattr(msg, "sentence_type", "")
+        try:
+            if kind == "GGA":
+                return self._gga(msg, arrival, source)
+            if kind == "RMC":
+                return self._rmc(msg, arrival, source)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise MalformedSentence(f"bad {kind} fields: {exc}") from exc
+        return None
+
+    def _gga(self, msg: pynmea2.NMEASentence, arrival: datetime, source: str) -> Reading | None:
+        quality = int(msg.gps_qual or 0)
+        if quality not in FIX_QUALITIES or not msg.lat or not msg.lon:
+            return None
+        self._hdop = float(msg.horizontal_dil) if msg.horizontal_dil else None
+        self._hdop_time = msg.timestamp
+        self._gga_fixes += 1
+        if self._seen_rmc or self._gga_fixes < GGA_ONLY_AFTER or msg.timestamp is None:
+            return None
+        moment = _combine(arrival.date(), msg.timestamp)
+        if moment - arrival > timedelta(hours=12):  # just after midnight at the receiver
+            moment -= timedelta(days=1)
+        return self._emit(moment, msg.latitude, msg.longitude, None, arrival, source)
+
+    def _rmc(self, msg: pynmea2.NMEASentence, arrival: datetime, source: str) -> Reading | None:
+        self._seen_rmc = True
+        mode = getattr(msg, "mode_indicator", None) or ""
+        if msg.status != "A" or mode in NO_FIX_MODES or not msg.lat or not msg.lon:
+            return None
+        if msg.datestamp is None or msg.timestamp is None:
+            return None
+        moment = _combine(msg.datestamp, msg.timestamp)
+        speed = float(msg.spd_over_grnd) * KNOTS_TO_KMH if msg.spd_over_grnd else None
+        return self._emit(moment, msg.latitude, msg.longitude, speed, arrival, source)
+
+    def _emit(
+        self,
+        moment: datetime,
+        lat: float,
+        lon: float,
+        speed_kmh: float | None,
+        arrival: datetime,
+        source: str,
+    ) -> Reading | None:
+        if self._last_emit is not None and abs(moment - self._last_emit) < self.min_interval:
+            return None
+        self._last_emit = moment
+        accuracy = None
+        if self._hdop is not None and self._hdop_time == moment.timetz():
+            accuracy = round(self._hdop * UERE_M, 1)
+        return Reading(
+            device_id=self.device_id,
+            site=self.site,
+            kind=self.kind,
+            type=ReadingType.LOCATION,
+            device_time=moment,
+            arrival_time=arrival,
+            source=source,
+            lat=round(lat, 7),
+            lon=round(lon, 7),
+            accuracy_m=accuracy,
+            speed_kmh=None if speed_kmh is None else round(speed_kmh, 2),
+            location_source=LocationSource.GNSS,
+        )
+
+
+def _combine(day: date, moment: time) -> datetime:
+    return datetime.combine(day, moment.replace(tzinfo=None), tzinfo=UTC)
+
+
+def encode_rmc(moment: datetime, lat: float, lon: float, speed_kmh: float = 0.0) -> bytes:
+    """An RMC sentence with a fix, for the GNSS simulator."""
+    fields = (
+        moment.strftime("%H%M%S.00"),
+        "A",
+        *_lat_fields(lat),
+        *_lon_fields(lon),
+        f"{speed_kmh / KNOTS_TO_KMH:.2f}",
+        "0.0",
+        moment.strftime("%d%m%y"),
+        "",
+        "",
+        "A",
+    )
+    return (pynmea2.RMC("GN", "RMC", fields).render() + "\r\n").encode("ascii")
+
+
+def encode_gga(moment: datetime, lat: float, lon: float, hdop: float = 0.9) -> bytes:
+    """A GGA sentence with a GPS fix, for the GNSS simulator."""
+    fields = (
+        moment.strftime("%H%M%S.00"),
+        *_lat_fields(lat),
+        *_lon_fields(lon),
+        "1",
+        "09",
+        f"{hdop:.1f}",
+        "550.0",
+        "M",
+        "36.0",
+        "M",
+        "",
+        "",
+    )
+    return (pynmea2.GGA("GN", "GGA", fields).render() + "\r\n").encode("ascii")
+
+
+def _lat_fields(lat: float) -> tuple[str, str]:
+    degrees = int(abs(lat))
+    minutes = (abs(lat) - degrees) * 60
+    return f"{degrees:02d}{minutes:07.4f}", "N" if lat >= 0 else "S"
+
+
+def _lon_fields(lon: float) -> tuple[str, str]:
+    degrees = int(abs(lon))
+    minutes = (abs(lon) - degrees) * 60
+    return f"{degrees:03d}{minutes:07.4f}", "E" if lon >= 0 else "W"

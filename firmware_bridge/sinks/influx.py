@@ -1,0 +1,80 @@
+"""Sink to InfluxDB (v2 write API, or anything speaking it) through influxdb-client.
+
+Schema (also in the README): one measurement per reading type, `aedmon_<type>`; tags
+`site`, `device`, `kind` and a few low-cardinality strings per type; numeric fields from
+`aedmon.reading.METRICS`, plus `seq` and `lag_s` (arrival minus device time). Timestamps
+are device time in milliseconds, so a repeated reading overwrites itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from influxdb_client import InfluxDBClient, Point, WritePrecision
+from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.rest import ApiException
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from aedmon.errors import SinkUnavailable
+from aedmon.reading import Reading, ReadingType, metric_values
+
+_STRING_TAGS: dict[ReadingType, tuple[str, ...]] = {
+    ReadingType.SELFTEST: ("test", "result"),
+    ReadingType.HEARTBEAT: ("state",),
+    ReadingType.STATUS: ("state",),
+    ReadingType.EVENT: ("event",),
+    ReadingType.LOCATION: ("location_source",),
+    ReadingType.IDENTITY: ("manufacturer", "model", "firmware"),
+}
+
+
+def measurement(reading_type: ReadingType) -> str:
+    return f"aedmon_{reading_type.value}"
+
+
+def to_point(reading: Reading) -> Point:
+    """The InfluxDB point for one reading; pure."""
+    point = (
+        Point(measurement(reading.type))
+        .tag("site", reading.site)
+        .tag("device", reading.device_id)
+        .tag("kind", reading.kind.value if reading.kind else "unknown")
+    )
+    for name in _STRING_TAGS.get(reading.type, ()):
+        value = getattr(reading, name)
+        if value:
+            point = point.tag(name.removeprefix("location_"), str(value))
+    if reading.type is ReadingType.SELFTEST:
+        point = point.tag("codes", "|".join(reading.codes) or "none")
+    for key, value in metric_values(reading).items():
+        point = point.field(key, value)
+    if reading.seq is not None:
+        point = point.field("seq", reading.seq)
+    lag = (reading.arrival_time - reading.device_time).total_seconds()
+    point = point.field("lag_s", round(lag, 3))
+    if reading.type is ReadingType.EVENT:
+        point = point.field("count", 1)
+    return point.time(reading.device_time, WritePrecision.MS)
+
+
+class InfluxSink:
+    name = "influx"
+
+    def __init__(self, url: str, token: str, org: str, bucket: str, *, timeout_ms: int = 10_000) -> None:
+        self.bucket, self.org = bucket, org
+        self._client = InfluxDBClient(url=url, token=token, org=org, timeout=timeout_ms)
+        self._write = self._client.write_api(write_options=SYNCHRONOUS)
+
+    def deliver(self, readings: Sequence[Reading]) -> None:
+        try:
+            self._write.write(
+                bucket=self.bucket,
+                org=self.org,
+                record=[to_point(r) for r in readings],
+                write_precision=WritePrecision.MS,
+            )
+        except (ApiException, Urllib3Error, OSError) as exc:
+            raise SinkUnavailable(f"InfluxDB write failed: {exc.__class__.__name__}") from exc
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,152 @@
+"""The MQTT source: paho-mqtt 2.x with a fixed client id, a persistent session and QoS 1.
+
+paho's network thread only parses and enqueues; a worker thread commits each reading to
+the outbox and only then sends the PUBACK (manual ack), in arrival order as MQTT wants.
+A malformed message is counted, logged and acknowledged, so it is not redelivered forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from aedmon.errors import MalformedMessage
+from aedmon.reading import DeviceKind
+from firmware_bridge import metrics
+from firmware_bridge.outbox import Outbox
+from firmware_bridge.protocols.mqtt_payloads import SUBSCRIPTION, parse_message
+
+log = logging.getLogger(__name__)
+
+SOURCE = "mqtt"
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerAddress:
+        """`mqtt://[user:pass@]host[:port]` or `mqtts://…` (TLS, port 8883 by default)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("broker URL must look like mqtt://host:port or mqtts://host:port")
+        tls = parts.scheme == "mqtts"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (8883 if tls else 1883),
+            tls=tls,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+    def __str__(self) -> str:  # never shows the password
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
+
+class MqttSource:
+    def __init__(
+        self,
+        broker: BrokerAddress,
+        outbox: Outbox,
+        clock: Callable[[], datetime],
+        *,
+        client_id: str,
+        shared_group: str | None = None,
+    ) -> None:
+        self.broker, self.outbox, self.clock = broker, outbox, clock
+        self.topic = f"$share/{shared_group}/{SUBSCRIPTION}" if shared_group else SUBSCRIPTION
+        self.connected = threading.Event()
+        self._queue: queue.Queue[mqtt.MQTTMessage | None] = queue.Queue()
+        self._kinds: dict[str, DeviceKind] = {}
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        if broker.username:
+            self._client.username_pw_set(broker.username, broker.password)
+        if broker.tls:
+            self._client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._worker = threading.Thread(target=self._work, name="mqtt-worker", daemon=True)
+
+    def start(self) -> None:
+        self._worker.start()
+        self._client.connect_async(self.broker.host, self.broker.port, keepalive=30)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._queue.put(None)
+        self._worker.join(timeout=10)
+
+    # paho's network thread: nothing here may block
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            log.warning("broker refused connection", extra={"broker": str(self.broker), "reason": str(reason)})
+            return
+        log.info("broker connected", extra={"broker": str(self.broker), "session_present": flags.session_present})
+        metrics.RECONNECTS.labels(SOURCE).inc()
+        client.subscribe(self.topic, qos=1)
+        self.connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        self.connected.clear()
+        log.warning("broker disconnected", extra={"broker": str(self.broker), "reason": str(reason)})
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._queue.put(message)
+
+    # worker thread
+    def _work(self) -> None:
+        while (message := self._queue.get()) is not None:
+            self._handle(message)
+
+    def _handle(self, message: mqtt.MQTTMessage) -> None:
+        try:
+            reading = parse_message(message.topic, message.payload, arrival=self.clock(), source=SOURCE)
+        except MalformedMessage as exc:
+            metrics.REJECTED.labels(SOURCE, exc.reason).inc()
+            log.warning(
+                "message rejected",
+                extra={"topic": message.topic[:120], "reason": exc.reason, "error": str(exc)},
+            )
+            self._client.ack(message.mid, message.qos)
+            return
+        # Kind sticks per device: a cabinet's location message says nothing of its kind.
+        if reading.kind is None:
+            kind = self._kinds.get(reading.device_id)
+            if kind is not None:
+                reading = reading.model_copy(update={"kind": kind})
+        else:
+            self._kinds[reading.device_id] = reading.kind
+        if self.outbox.append(reading):
+            metrics.READINGS_IN.labels(SOURCE, reading.type.value).inc()
+            log.info(
+                "reading stored",
+                extra={"device": reading.device_id, "type": reading.type.value, "seq": reading.seq},
+            )
+        else:
+            metrics.DUPLICATES.labels(SOURCE).inc()
+        self._client.ack(message.mid, message.qos)

@@ -1,0 +1,46 @@
+"""Alerts: list by state, acknowledge."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import select
+
+from server import alerts
+from server.alerts import AlertState
+from server.store.models import Alert
+
+from .deps import NowDep, SessionDep, TechnicianRole, ViewerRole
+from .schemas import AckIn, AlertOut
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+
+@router.get("")
+def list_alerts(
+    session: SessionDep,
+    _: ViewerRole,
+    state: AlertState | None = None,
+    device_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AlertOut]:
+    query = select(Alert).order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)
+    if state is not None:
+        query = query.where(Alert.state == state.value)
+    if device_id is not None:
+        query = query.where(Alert.device_id == device_id)
+    return [AlertOut.model_validate(alert) for alert in session.scalars(query)]
+
+
+@router.post("/{alert_id}/ack")
+def acknowledge(
+    alert_id: int, session: SessionDep, now: NowDep, role: TechnicianRole, body: AckIn | None = None
+) -> AlertOut:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
+    if not alerts.acknowledge(session, alert, role.value, body.note if body else None, now):
+        raise HTTPException(status.HTTP_409_CONFLICT, f"alert {alert_id} is {alert.state}, not open")
+    session.commit()
+    return AlertOut.model_validate(alert)

@@ -1,0 +1,76 @@
+"""Dependencies, each declared once as an Annotated alias and used as a plain type."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from server.rules.facts import Policy
+from server.settings import Role
+
+_bearer = HTTPBearer(auto_error=False)
+
+# Which roles may do what: admin may do all a technician may, a technician all a viewer may.
+READERS = frozenset({Role.VIEWER, Role.TECHNICIAN, Role.ADMIN})
+ACKNOWLEDGERS = frozenset({Role.TECHNICIAN, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+INGESTERS = frozenset({Role.BRIDGE, Role.ADMIN})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_clock(request: Request) -> Callable[[], datetime]:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock
+
+
+def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) -> datetime:
+    return clock()
+
+
+def get_policy(request: Request) -> Policy:
+    policy: Policy = request.app.state.policy
+    return policy
+
+
+def _role_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Role:
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    given = credentials.credentials.encode()
+    tokens: dict[str, Role] = request.app.state.tokens
+    for token, role in tokens.items():
+        if hmac.compare_digest(token.encode(), given):
+            return role
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+
+
+def require(roles: frozenset[Role]) -> Callable[..., Role]:
+    def check(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Role:
+        role = _role_of(request, credentials)
+        if role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {role} role may not do this")
+        return role
+
+    return check
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]
+PolicyDep = Annotated[Policy, Depends(get_policy)]
+ViewerRole = Annotated[Role, Depends(require(READERS))]
+TechnicianRole = Annotated[Role, Depends(require(ACKNOWLEDGERS))]
+AdminRole = Annotated[Role, Depends(require(ADMINS))]
+BridgeRole = Annotated[Role, Depends(require(INGESTERS))]

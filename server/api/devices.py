@@ -1,0 +1,111 @@
+"""Devices: register, list with readiness, change, recent readings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import select
+
+from aedmon.reading import Reading, ReadingType
+from server.ingest import evaluate_device
+from server.rules.alerting import evaluate
+from server.rules.readiness import assess
+from server.store import queries
+from server.store.models import Device
+
+from .deps import AdminRole, NowDep, PolicyDep, SessionDep, ViewerRole
+from .schemas import DeviceIn, DeviceOut, DevicePatch
+
+router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+
+
+def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) -> DeviceOut:
+    facts = queries.device_facts(session, device)
+    verdict = assess(facts, evaluate(facts, now, policy), now)
+    return DeviceOut(
+        id=device.id,
+        site=device.site,
+        kind=facts.device.kind,
+        name=device.name,
+        place=device.place,
+        lat=device.lat,
+        lon=device.lon,
+        geofence_m=device.geofence_m,
+        report_interval_s=device.report_interval_s,
+        confirmed=device.confirmed,
+        manufacturer=device.manufacturer,
+        model=device.model,
+        firmware=device.firmware,
+        last_seen=facts.last_seen,
+        readiness=verdict.readiness,
+        reasons=list(verdict.reasons),
+    )
+
+
+def _get(session: SessionDep, device_id: str) -> Device:
+    device = session.get(Device, device_id)
+    if device is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id}")
+    return device
+
+
+@router.get("")
+def list_devices(
+    session: SessionDep, now: NowDep, policy: PolicyDep, _: ViewerRole, site: str | None = None
+) -> list[DeviceOut]:
+    query = select(Device).order_by(Device.site, Device.id)
+    if site is not None:
+        query = query.where(Device.site == site)
+    return [_out(session, device, now, policy) for device in session.scalars(query)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_device(body: DeviceIn, session: SessionDep, now: NowDep, policy: PolicyDep, _: AdminRole) -> DeviceOut:
+    values: dict[str, Any] = body.model_dump()
+    values["kind"] = body.kind.value
+    values["report_interval_s"] = body.report_interval_s or queries.default_interval(body.kind)
+    if not queries.insert_device_if_new(session, {**values, "confirmed": True, "created_at": now}):
+        existing = _get(session, body.id)
+        if existing.confirmed:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"device {body.id} exists")
+        # An auto-registered device is confirmed by registering it properly.
+        for name, value in values.items():
+            setattr(existing, name, value)
+        existing.confirmed = True
+    session.flush()
+    device = _get(session, body.id)
+    evaluate_device(session, device, now, policy)
+    session.commit()
+    return _out(session, device, now, policy)
+
+
+@router.get("/{device_id}")
+def get_device(device_id: str, session: SessionDep, now: NowDep, policy: PolicyDep, _: ViewerRole) -> DeviceOut:
+    return _out(session, _get(session, device_id), now, policy)
+
+
+@router.patch("/{device_id}")
+def patch_device(
+    device_id: str, body: DevicePatch, session: SessionDep, now: NowDep, policy: PolicyDep, _: AdminRole
+) -> DeviceOut:
+    device = _get(session, device_id)
+    for name, value in body.model_dump(exclude_unset=True).items():
+        if value is None and name in ("site", "kind", "name", "place", "report_interval_s", "confirmed"):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{name} cannot be null")
+        setattr(device, name, value.value if name == "kind" and value is not None else value)
+    evaluate_device(session, device, now, policy)
+    session.commit()
+    return _out(session, device, now, policy)
+
+
+@router.get("/{device_id}/readings")
+def device_readings(
+    device_id: str,
+    session: SessionDep,
+    _: ViewerRole,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    type: ReadingType | None = None,  # noqa: A002  (the API's own word)
+) -> list[Reading]:
+    _get(session, device_id)
+    return queries.recent_readings(session, device_id, limit, type)

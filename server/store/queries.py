@@ -1,0 +1,116 @@
+"""Queries over the store. Inserts that may race across server processes use
+INSERT … ON CONFLICT DO NOTHING, so the database, not the process, decides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from aedmon.reading import DeviceKind, Reading, ReadingType
+from server.rules.facts import DEFAULT_REPORT_INTERVAL_S, DeviceFacts, DeviceInfo
+
+from .models import Alert, Device, StoredReading
+
+
+def _insert(session: Session, model: type[Any]) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def insert_device_if_new(session: Session, values: dict[str, Any]) -> bool:
+    result = session.execute(_insert(session, Device).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+def insert_reading_if_new(session: Session, reading: Reading, received_at: datetime) -> bool:
+    """Store the reading unless its idempotency key is already stored; True if stored."""
+    values = {
+        "key": reading.key,
+        "device_id": reading.device_id,
+        "site": reading.site,
+        "type": reading.type.value,
+        "seq": reading.seq,
+        "device_time": reading.device_time,
+        "arrival_time": reading.arrival_time,
+        "received_at": received_at,
+        "body": reading.model_dump(mode="json"),
+    }
+    result = session.execute(_insert(session, StoredReading).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+def insert_alert_if_none_open(session: Session, values: dict[str, Any]) -> bool:
+    result = session.execute(_insert(session, Alert).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+def device_info(device: Device) -> DeviceInfo:
+    return DeviceInfo(
+        id=device.id,
+        site=device.site,
+        kind=DeviceKind(device.kind),
+        name=device.name,
+        place=device.place,
+        lat=device.lat,
+        lon=device.lon,
+        geofence_m=device.geofence_m,
+        report_interval_s=device.report_interval_s,
+        confirmed=device.confirmed,
+    )
+
+
+def default_interval(kind: DeviceKind) -> int:
+    return DEFAULT_REPORT_INTERVAL_S[kind]
+
+
+def _latest(session: Session, device_id: str, types: Sequence[ReadingType]) -> Reading | None:
+    row = session.scalars(
+        select(StoredReading)
+        .where(StoredReading.device_id == device_id, StoredReading.type.in_([t.value for t in types]))
+        .order_by(StoredReading.device_time.desc(), StoredReading.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else Reading.model_validate(row.body)
+
+
+def device_facts(session: Session, device: Device) -> DeviceFacts:
+    newest = session.scalars(
+        select(StoredReading)
+        .where(StoredReading.device_id == device.id, StoredReading.type != ReadingType.AVAILABILITY.value)
+        .order_by(StoredReading.device_time.desc(), StoredReading.id.desc())
+        .limit(1)
+    ).first()
+    return DeviceFacts(
+        device=device_info(device),
+        latest_selftest=_latest(session, device.id, [ReadingType.SELFTEST]),
+        latest_location=_latest(session, device.id, [ReadingType.LOCATION]),
+        latest_state=_latest(session, device.id, [ReadingType.HEARTBEAT, ReadingType.STATUS]),
+        latest_availability=_latest(session, device.id, [ReadingType.AVAILABILITY]),
+        last_seen=None if newest is None else newest.device_time,
+        last_site=None if newest is None else newest.site,
+    )
+
+
+def recent_readings(
+    session: Session, device_id: str, limit: int, reading_type: ReadingType | None
+) -> list[Reading]:
+    query: Select[tuple[StoredReading]] = select(StoredReading).where(StoredReading.device_id == device_id)
+    if reading_type is not None:
+        query = query.where(StoredReading.type == reading_type.value)
+    rows = session.scalars(query.order_by(StoredReading.device_time.desc(), StoredReading.id.desc()).limit(limit))
+    return [Reading.model_validate(row.body) for row in rows]
+
+
+def open_alerts(session: Session, device_id: str) -> list[Alert]:
+    return list(
+        session.scalars(select(Alert).where(Alert.device_id == device_id, Alert.state != "resolved"))
+    )
+
+
+def count_readings(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(StoredReading)) or 0)
