@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "color_message"}
 
 
 class KeyValueFormatter(logging.Formatter):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from prometheus_client import start_http_server
 
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
+from firmware_bridge.settings import BridgeSettings
 from firmware_bridge.sinks.base import Drain, Sink
 from firmware_bridge.sinks.influx import InfluxSink
 from firmware_bridge.sinks.server import ServerSink
@@ -26,30 +25,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
-class BridgeConfig:
-    site: str
-    server: str
-    token: str
-    outbox: Path
-    serial: list[str] = field(default_factory=list)
-    baudrate: int = 9600
-    gnss: str | None = None
-    gnss_device: str | None = None
-    gnss_interval_s: float = 10.0
-    mqtt: str | None = None
-    mqtt_client_id: str | None = None
-    mqtt_shared_group: str | None = None
-    influx_url: str | None = None
-    influx_org: str | None = None
-    influx_bucket: str | None = None
-    influx_token: str | None = None
-    outbox_max_rows: int = 500_000
-    metrics_port: int | None = None
-
-
 class Bridge:
-    def __init__(self, config: BridgeConfig) -> None:
+    def __init__(self, config: BridgeSettings) -> None:
         self.config = config
         self.stop_event = threading.Event()
         sinks: list[Sink] = [ServerSink(config.server, config.token)]

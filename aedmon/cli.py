@@ -1,0 +1,254 @@
+"""The `aedmon` command: server, bridge, simulate aed|cabinet|mobile-unit|gnss, demo.
+
+Every option can also be given as an `AEDMON_<OPTION>` environment variable; options are
+parsed by pydantic-settings, so the command line, the environment and the code share one
+definition of each setting.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, CliApp, SettingsConfigDict
+
+from aedmon import logs
+from aedmon.config import CommaList
+from aedmon.reading import ID_PATTERN
+from firmware_bridge.settings import BridgeSettings
+from server.settings import ServerSettings
+
+USAGE = """usage: aedmon COMMAND [options]   (each command takes --help)
+
+commands:
+  server                       run the API server, alerting and readiness
+  bridge                       run a bridge: serial AEDs, GNSS, MQTT → outbox → sinks
+  simulate aed|cabinet|mobile-unit|gnss
+                               run a simulated device (CI's hardware)
+  demo                         run everything together with simulated devices
+"""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ServerCommand(ServerSettings):
+    """Run the aedmon server (API, alerts, readiness)."""
+
+    def cli_cmd(self) -> None:
+        import uvicorn
+
+        from server.app import create_app
+
+        logs.configure(self.log_level)
+        uvicorn.run(create_app(self), host=self.host, port=self.port, log_config=None, access_log=False)
+
+
+class BridgeCommand(BridgeSettings):
+    """Run a bridge: read serial AEDs, a GNSS receiver and MQTT devices; deliver to the
+    server and InfluxDB through a durable outbox."""
+
+    def cli_cmd(self) -> None:
+        from firmware_bridge.daemon import Bridge
+
+        logs.configure(self.log_level)
+        Bridge(self).run_forever()
+
+
+_SIM_CONFIG = SettingsConfigDict(
+    env_prefix="AEDMON_", cli_kebab_case=True, cli_implicit_flags=True, extra="ignore"
+)
+
+
+def _wait_until_interrupted(close: Callable[[], None]) -> None:
+    stop = threading.Event()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        close()
+
+
+class SimulateAed(BaseSettings):
+    """Simulate an AED on a pseudo-terminal (or on --port), with scripted faults:
+    fail, pads-expired, pads-expiring, pads-disconnected, battery-low, recover, selftest,
+    silence, noise, reset, resend, lid-open, each as NAME@SECONDS[:DURATION]."""
+
+    model_config = SettingsConfigDict(**_SIM_CONFIG, cli_prog_name="aedmon simulate aed")
+
+    serial: str = Field(default="SN10442", pattern=ID_PATTERN, description="the AED's serial number")
+    port: str | None = Field(default=None, description="write to this pyserial URL instead of a new pty")
+    link: Path | None = Field(default=None, description="make this symlink point at the pty")
+    selftest_interval_s: float = Field(default=86400, gt=0, description="seconds between self-tests")
+    heartbeat_interval_s: float = Field(default=60, gt=0, description="seconds between heartbeats")
+    pads_expiry: date | None = Field(default=None, description="pads expiry date (default in 2 years)")
+    battery_expiry: date | None = Field(default=None, description="battery expiry (default in 3 years)")
+    seq_start: int = Field(default=0, ge=0, le=65535, description="first sequence number")
+    fault: CommaList = Field(default_factory=list, description="NAME@SECONDS[:DURATION], repeatable")
+    log_level: str = "INFO"
+
+    def cli_cmd(self) -> None:
+        from datetime import timedelta
+
+        from simulators.aed import FAULTS, AedModel, AedSimulator
+        from simulators.faults import Fault
+
+        logs.configure(self.log_level)
+        today = utc_now().date()
+        model = AedModel(
+            self.serial,
+            seq=self.seq_start,
+            pads_expiry=self.pads_expiry or today + timedelta(days=730),
+            battery_expiry=self.battery_expiry or today + timedelta(days=1095),
+        )
+        sim = AedSimulator(
+            model,
+            utc_now,
+            selftest_interval_s=self.selftest_interval_s,
+            heartbeat_interval_s=self.heartbeat_interval_s,
+            faults=[Fault.parse(text, FAULTS) for text in self.fault],
+            link=self.link,
+            port=self.port,
+        ).start()
+        print(sim.path, flush=True)  # noqa: T201  (tells the user where the port is)
+        _wait_until_interrupted(sim.close)
+
+
+class _SimulateMqtt(BaseSettings):
+    model_config = _SIM_CONFIG
+
+    mqtt: str = Field(default="mqtt://127.0.0.1:1883", description="broker as mqtt://host:port")
+    site: str = Field(default="demo-site", pattern=ID_PATTERN, description="site in the topic")
+    device: str = Field(default="CAB-0007", pattern=ID_PATTERN, description="device id in the topic")
+    lat: float = Field(default=42.6062, description="where it stands (or its base)")
+    lon: float = Field(default=23.0379)
+    interval_s: float = Field(default=60, gt=0, description="seconds between status reports")
+    fault: CommaList = Field(default_factory=list, description="NAME@SECONDS[:DURATION], repeatable")
+    log_level: str = "INFO"
+
+
+class SimulateCabinet(_SimulateMqtt):
+    """Simulate a smart AED cabinet over MQTT. Faults: move, door, remove, return,
+    silence, bad-payload, warm."""
+
+    model_config = SettingsConfigDict(**_SIM_CONFIG, cli_prog_name="aedmon simulate cabinet")
+
+    def cli_cmd(self) -> None:
+        from simulators.faults import Fault
+        from simulators.mqtt_devices import CABINET_FAULTS, Cabinet, Place
+
+        logs.configure(self.log_level)
+        faults = [Fault.parse(text, CABINET_FAULTS) for text in self.fault]
+        sim = Cabinet(
+            self.mqtt, self.site, self.device, utc_now,
+            place=Place(self.lat, self.lon), interval_s=self.interval_s, faults=faults,
+        ).start()
+        _wait_until_interrupted(sim.close)
+
+
+class SimulateMobileUnit(_SimulateMqtt):
+    """Simulate a mobile medical unit (fridge, oxygen, position) over MQTT. Faults: move,
+    fridge-warm, silence, bad-payload."""
+
+    model_config = SettingsConfigDict(**_SIM_CONFIG, cli_prog_name="aedmon simulate mobile-unit")
+
+    def cli_cmd(self) -> None:
+        from simulators.faults import Fault
+        from simulators.mqtt_devices import UNIT_FAULTS, MobileUnit, Place
+
+        logs.configure(self.log_level)
+        faults = [Fault.parse(text, UNIT_FAULTS) for text in self.fault]
+        sim = MobileUnit(
+            self.mqtt, self.site, self.device, utc_now,
+            place=Place(self.lat, self.lon), interval_s=self.interval_s, faults=faults,
+        ).start()
+        _wait_until_interrupted(sim.close)
+
+
+class SimulateGnss(BaseSettings):
+    """Simulate a GNSS receiver on a pseudo-terminal: NMEA GGA+RMC, or replay a capture.
+    Faults: nofix, move, noise."""
+
+    model_config = SettingsConfigDict(**_SIM_CONFIG, cli_prog_name="aedmon simulate gnss")
+
+    link: Path | None = Field(default=None, description="make this symlink point at the pty")
+    lat: float = Field(default=42.0167, description="centre of the route")
+    lon: float = Field(default=23.0944)
+    interval_s: float = Field(default=1.0, gt=0, description="seconds between fixes (or replayed lines)")
+    replay: Path | None = Field(default=None, description="replay this NMEA capture instead")
+    fault: CommaList = Field(default_factory=list, description="NAME@SECONDS[:DURATION], repeatable")
+    log_level: str = "INFO"
+
+    def cli_cmd(self) -> None:
+        from simulators.faults import Fault
+        from simulators.gnss import FAULTS, GnssSimulator
+        from simulators.mqtt_devices import Place
+
+        logs.configure(self.log_level)
+        sim = GnssSimulator(
+            utc_now,
+            place=Place(self.lat, self.lon),
+            interval_s=self.interval_s,
+            faults=[Fault.parse(text, FAULTS) for text in self.fault],
+            replay=self.replay,
+            link=self.link,
+        ).start()
+        print(sim.path, flush=True)  # noqa: T201  (tells the user where the port is)
+        _wait_until_interrupted(sim.close)
+
+
+class DemoCommand(BaseSettings):
+    """Run the demo: a server on SQLite, three AEDs on ptys, a cabinet and a mobile unit
+    over MQTT (Mosquitto when on PATH, else an embedded broker), a GNSS receiver, and a
+    bridge reading them all. Ctrl-C stops everything."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AEDMON_", cli_kebab_case=True, cli_prog_name="aedmon demo", extra="ignore"
+    )
+
+    port: int = Field(default=8000, description="server port on 127.0.0.1")
+    workdir: Path = Field(default=Path("demo-run"), description="where the demo keeps its files")
+    duration_s: float = Field(default=0, ge=0, description="stop after this many seconds (0: run until Ctrl-C)")
+
+    def cli_cmd(self) -> None:
+        from aedmon.demo import run_demo
+
+        logs.configure("INFO")
+        sys.exit(run_demo(self.port, self.workdir, self.duration_s))
+
+
+SIMULATORS: dict[str, type[BaseSettings]] = {
+    "aed": SimulateAed,
+    "cabinet": SimulateCabinet,
+    "mobile-unit": SimulateMobileUnit,
+    "gnss": SimulateGnss,
+}
+COMMANDS: dict[str, type[BaseSettings]] = {
+    "server": ServerCommand,
+    "bridge": BridgeCommand,
+    "demo": DemoCommand,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)  # noqa: T201  (the command's own output)
+        return
+    command, rest = args[0], args[1:]
+    if command == "simulate":
+        if not rest or rest[0] not in SIMULATORS:
+            print("usage: aedmon simulate aed|cabinet|mobile-unit|gnss [--help]", file=sys.stderr)  # noqa: T201
+            sys.exit(2)
+        CliApp.run(SIMULATORS[rest[0]], cli_args=rest[1:])
+        return
+    if command not in COMMANDS:
+        print(f"aedmon: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)  # noqa: T201
+        sys.exit(2)
+    CliApp.run(COMMANDS[command], cli_args=rest)

@@ -1,0 +1,161 @@
+"""`aedmon demo`: the whole system on one machine with simulated devices.
+
+A server on SQLite; three AEDs on pseudo-terminals at a town hall (one fails its
+self-test with expired pads 20 s in); a street cabinet and a mobile medical unit over
+MQTT; the unit's GNSS receiver on a pty; a bridge for the town hall and one on board the
+unit. Every part is a child process started with the same `aedmon` commands a user runs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from simulators.broker import start_broker
+
+TOWN_HALL = "pernik-town-hall"
+STREET = "pernik-street"
+UNIT_SITE = "mobile-unit-1"
+UNIT_BASE = (42.6062, 23.0379)
+AEDS = [
+    ("SN10001", "Ground floor, beside reception", []),
+    ("SN10002", "First floor, outside the council chamber", ["pads-expired@20"]),
+    ("SN10003", "Basement, sports hall entrance", []),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up in {timeout:.0f} s")
+
+
+def _register(base: str, admin: str) -> None:
+    devices = [
+        {"id": serial, "site": TOWN_HALL, "kind": "aed", "name": f"AED {serial}", "place": place}
+        for serial, place, _ in AEDS
+    ]
+    devices.append(
+        {"id": "CAB-0007", "site": STREET, "kind": "cabinet", "name": "Street cabinet, Krakra square",
+         "place": "Outside the post office", "lat": 42.6062, "lon": 23.0379, "geofence_m": 50}
+    )
+    devices.append(
+        {"id": "MU-01", "site": UNIT_SITE, "kind": "mobile_unit", "name": "Mobile medical unit 1",
+         "place": "Visits the villages of Pernik province", "lat": UNIT_BASE[0], "lon": UNIT_BASE[1],
+         "geofence_m": 30000}
+    )
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as client:
+        for device in devices:
+            client.post("/api/v1/devices", json=device).raise_for_status()
+
+
+def run_demo(port: int, workdir: Path, duration_s: float) -> int:
+    workdir = workdir.resolve()
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    tokens = {role: secrets.token_urlsafe(18) for role in ("admin", "technician", "viewer", "bridge")}
+    env = {
+        **os.environ,
+        "AEDMON_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items()),
+        "AEDMON_TOKEN": tokens["bridge"],
+    }
+    aedmon = [sys.executable, "-m", "aedmon"]
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    logs = workdir / "logs"
+    logs.mkdir()
+
+    def spawn(name: str, args: list[str]) -> None:
+        out = (logs / f"{name}.log").open("ab")
+        children.append((name, subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)))
+
+    base = f"http://127.0.0.1:{port}"
+    broker_port = free_port()
+    try:
+        broker, broker_name = start_broker(broker_port, workdir)
+        children.append(("broker", broker))
+        mqtt = f"mqtt://127.0.0.1:{broker_port}"
+        spawn("server", [*aedmon, "server", "--port", str(port),
+                         "--database-url", f"sqlite:///{workdir / 'aedmon.db'}", "--evaluate-interval-s", "30"])
+        _wait_for(f"{base}/healthz")
+        _register(base, tokens["admin"])
+        for serial, _, faults in AEDS:
+            args = [*aedmon, "simulate", "aed", "--serial", serial, "--link", str(workdir / serial),
+                    "--selftest-interval-s", "30", "--heartbeat-interval-s", "10"]
+            for fault in faults:
+                args += ["--fault", fault]
+            spawn(f"aed-{serial}", args)
+        spawn("cabinet", [*aedmon, "simulate", "cabinet", "--mqtt", mqtt, "--site", STREET,
+                          "--device", "CAB-0007", "--interval-s", "15", "--fault", "door@40", "--fault", "door@50"])
+        spawn("mobile-unit", [*aedmon, "simulate", "mobile-unit", "--mqtt", mqtt, "--site", UNIT_SITE,
+                              "--device", "MU-01", "--interval-s", "15",
+                              "--lat", str(UNIT_BASE[0]), "--lon", str(UNIT_BASE[1])])
+        spawn("gnss", [*aedmon, "simulate", "gnss", "--link", str(workdir / "gnss"),
+                       "--lat", str(UNIT_BASE[0]), "--lon", str(UNIT_BASE[1])])
+        bridge = [*aedmon, "bridge", "--server", base]
+        serial_args = [arg for serial, _, _ in AEDS for arg in ("--serial", str(workdir / serial))]
+        spawn("bridge-town-hall", [*bridge, "--site", TOWN_HALL, *serial_args, "--mqtt", mqtt,
+                                   "--outbox", str(workdir / "outbox-town-hall.db"), "--metrics-port", str(free_port())])
+        spawn("bridge-unit", [*bridge, "--site", UNIT_SITE, "--gnss", str(workdir / "gnss"),
+                              "--gnss-device", "MU-01", "--gnss-interval-s", "15",
+                              "--outbox", str(workdir / "outbox-unit.db")])
+        _banner(base, tokens, broker_name, workdir)
+        deadline = time.monotonic() + duration_s if duration_s else None
+        while deadline is None or time.monotonic() < deadline:
+            for name, child in children:
+                if child.poll() is not None:
+                    print(f"demo: {name} exited with {child.returncode}; see {logs / (name + '.log')}")  # noqa: T201
+                    return 1
+            time.sleep(0.5)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for _, child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for _, child in reversed(children):
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        print("demo stopped")  # noqa: T201
+
+
+def _banner(base: str, tokens: dict[str, str], broker: str, workdir: Path) -> None:
+    lines = [
+        "",
+        "aedmon demo is running.",
+        f"  API        {base}/docs   (health: {base}/healthz, metrics: {base}/metrics)",
+        f"  broker     {broker}",
+        f"  files      {workdir}  (logs in logs/)",
+        "  tokens     " + "  ".join(f"{role}={token}" for role, token in tokens.items()),
+        "",
+        "Within a minute AED SN10002 fails its self-test (pads expired). Watch the alerts:",
+        f"  curl -s -H 'Authorization: Bearer {tokens['viewer']}' '{base}/api/v1/alerts?state=open'",
+        f"  curl -s -H 'Authorization: Bearer {tokens['viewer']}' {base}/api/v1/devices",
+        "",
+        "Ctrl-C stops everything.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)  # noqa: T201

@@ -1,0 +1,47 @@
+"""Bridge settings from the command line or `AEDMON_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aedmon.config import CommaList
+from aedmon.reading import ID_PATTERN
+
+
+class BridgeSettings(BaseSettings):
+    """Run a bridge: read serial AEDs, a GNSS receiver and MQTT devices; deliver to the
+    server and InfluxDB through a durable outbox."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AEDMON_",
+        cli_kebab_case=True,
+        cli_prog_name="aedmon bridge",
+        cli_implicit_flags=True,
+        extra="ignore",
+    )
+
+    site: str = Field(pattern=ID_PATTERN, description="the site this bridge serves (its serial devices' site)")
+    server: str = Field(description="aedmon server base URL, e.g. http://127.0.0.1:8000")
+    token: str = Field(description="a bridge token of the server (AEDMON_TOKEN)", repr=False)
+    outbox: Path = Field(default=Path("aedmon-outbox.db"), description="outbox file (SQLite)")
+    serial: CommaList = Field(
+        default_factory=list, description="AED serial port or pyserial URL; repeat for more (env: comma-separated)"
+    )
+    baudrate: int = Field(default=9600, description="serial speed (9600 or 115200)")
+    gnss: str | None = Field(default=None, description="GNSS receiver serial port or pyserial URL")
+    gnss_device: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="device id for GNSS locations (default <site>-gnss)"
+    )
+    gnss_interval_s: float = Field(default=10.0, ge=0, description="at most one GNSS location per this many s")
+    mqtt: str | None = Field(default=None, description="broker as mqtt://[user:pass@]host:port or mqtts://…")
+    mqtt_client_id: str | None = Field(default=None, description="fixed MQTT client id (default aedmon-bridge-<site>)")
+    mqtt_shared_group: str | None = Field(default=None, description="spread devices over bridges: $share group")
+    influx_url: str | None = Field(default=None, description="InfluxDB URL (v2 write API)")
+    influx_org: str | None = Field(default=None, description="InfluxDB organisation")
+    influx_bucket: str | None = Field(default=None, description="InfluxDB bucket")
+    influx_token: str | None = Field(default=None, description="InfluxDB token", repr=False)
+    outbox_max_rows: int = Field(default=500_000, ge=100, description="outbox bound; see README")
+    metrics_port: int | None = Field(default=None, description="serve Prometheus metrics on 127.0.0.1:PORT")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
