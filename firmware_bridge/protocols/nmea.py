@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import re
+
 import pynmea2
 
 from aedmon.errors import ChecksumError, MalformedSentence
@@ -25,6 +27,7 @@ FIX_QUALITIES = frozenset({1, 2, 3, 4, 5})
 NO_FIX_MODES = frozenset({"N", "E", "M", "S"})
 # GGA fixes without any RMC before the stream is taken for a GGA-only receiver.
 GGA_ONLY_AFTER = 3
+_CHECKSUM_RE = re.compile(r"\*[0-9A-Fa-f]{2}$")
 
 
 def parse_nmea(line: bytes) -> pynmea2.NMEASentence:
@@ -33,6 +36,8 @@ def parse_nmea(line: bytes) -> pynmea2.NMEASentence:
         text = line.decode("ascii")
     except UnicodeDecodeError as exc:
         raise MalformedSentence("non-ASCII byte in NMEA sentence") from exc
+    if _CHECKSUM_RE.search(text) is None:
+        raise ChecksumError("checksum missing")
     try:
         return pynmea2.parse(text, check=True)
     except pynmea2.ChecksumError as exc:
