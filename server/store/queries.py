@@ -22,9 +22,15 @@ def _insert(session: Session, model: type[Any]) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
+def _inserted(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True if the row went in. RETURNING tells, where
+    rowcount does not on every driver (psycopg 3 reports -1)."""
+    statement = _insert(session, model).values(**values).on_conflict_do_nothing().returning(model.id)
+    return session.execute(statement).first() is not None
+
+
 def insert_device_if_new(session: Session, values: dict[str, Any]) -> bool:
-    result = session.execute(_insert(session, Device).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    return _inserted(session, Device, values)
 
 
 def insert_reading_if_new(session: Session, reading: Reading, received_at: datetime) -> bool:
@@ -40,13 +46,11 @@ def insert_reading_if_new(session: Session, reading: Reading, received_at: datet
         "received_at": received_at,
         "body": reading.model_dump(mode="json"),
     }
-    result = session.execute(_insert(session, StoredReading).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    return _inserted(session, StoredReading, values)
 
 
 def insert_alert_if_none_open(session: Session, values: dict[str, Any]) -> bool:
-    result = session.execute(_insert(session, Alert).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    return _inserted(session, Alert, values)
 
 
 def device_info(device: Device) -> DeviceInfo:

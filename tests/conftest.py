@@ -1,0 +1,265 @@
+"""Fixtures that start real services on free loopback ports and always stop them.
+
+A missing service binary is an error, never a skip: CI must fail when it cannot test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 20, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def binary(name: str) -> str:
+    found = shutil.which(name) or next(
+        (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if p.exists()), None
+    )
+    if found is None:
+        raise RuntimeError(f"{name} is not installed; run `python3 scripts/dev.py test` as root to install it")
+    return found
+
+
+@dataclass
+class Process:
+    """A child process with its output in a log file, stopped however the test ends."""
+
+    args: list[str]
+    log: Path
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT, env=self.env)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@pytest.fixture
+def processes() -> Iterator[list[Process]]:
+    started: list[Process] = []
+    yield started
+    for proc in reversed(started):
+        proc.stop()
+
+
+@dataclass
+class Mosquitto:
+    port: int
+    process: Process
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process.start()
+        wait_until(lambda: port_open(self.port), what="mosquitto")
+
+    def restart(self) -> None:
+        self.process.stop()
+        self.start()
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    port = free_port()
+    store = tmp_path / "mosquitto"
+    store.mkdir()
+    conf = tmp_path / "mosquitto.conf"
+    # Persistence on, so a restart keeps the bridge's session and its queued messages.
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        f"persistence_location {store}/\nautosave_interval 1\n"
+    )
+    broker = Mosquitto(port, Process([binary("mosquitto"), "-c", str(conf)], tmp_path / "mosquitto.log"))
+    broker.start()
+    yield broker
+    broker.process.stop()
+
+
+@dataclass
+class VictoriaMetrics:
+    port: int
+    process: Process
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process.start()
+        wait_until(lambda: port_open(self.port), what="victoria-metrics")
+
+    def samples(self, match: str) -> list[dict[str, object]]:
+        """Every raw sample of the series matching `match`, one dict per series."""
+        import json
+
+        httpx.post(f"{self.url}/internal/force_flush", timeout=10)
+        response = httpx.get(f"{self.url}/api/v1/export", params={"match[]": match}, timeout=10)
+        response.raise_for_status()
+        return [json.loads(line) for line in response.text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
+    port = free_port()
+    args = [
+        binary("victoria-metrics"),
+        f"-httpListenAddr=127.0.0.1:{port}",
+        f"-storageDataPath={tmp_path / 'vm'}",
+        "-retentionPeriod=100y",
+        # One sample per series and millisecond: a re-sent reading overwrites itself, as in InfluxDB.
+        "-dedup.minScrapeInterval=1ms",
+        "-search.latencyOffset=0s",
+    ]
+    vm = VictoriaMetrics(port, Process(args, tmp_path / "vm.log"))
+    vm.start()
+    yield vm
+    vm.process.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the machine's PostgreSQL, dropped afterwards."""
+    name = f"aedmon_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'aedmon.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@dataclass
+class Tokens:
+    admin: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    technician: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    viewer: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    bridge: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+
+    @property
+    def setting(self) -> str:
+        return ",".join(f"{role}:{getattr(self, role)}" for role in ("admin", "technician", "viewer", "bridge"))
+
+
+@pytest.fixture
+def tokens() -> Tokens:
+    return Tokens()
+
+
+def aedmon_args(*args: str) -> list[str]:
+    return [sys.executable, "-m", "aedmon", *args]
+
+
+@dataclass
+class ServerProcess:
+    url: str
+    tokens: Tokens
+    process: Process
+
+    def client(self, role: str = "viewer") -> httpx.Client:
+        token = getattr(self.tokens, role)
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    def get(self, path: str, **params: object) -> object:
+        with self.client() as client:
+            response = client.get(path, params=params)
+            response.raise_for_status()
+            return response.json()
+
+
+@pytest.fixture
+def server(tmp_path: Path, tokens: Tokens) -> Iterator[ServerProcess]:
+    """`aedmon server` as a real process on SQLite."""
+    port = free_port()
+    env = {**os.environ, "AEDMON_TOKENS": tokens.setting}
+    args = aedmon_args("server", "--port", str(port), "--database-url", f"sqlite:///{tmp_path / 'server.db'}")
+    proc = Process(args, tmp_path / "server.log", env).start()
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(healthy, timeout=30, what="aedmon server")
+    except AssertionError:
+        proc.stop()
+        raise AssertionError(f"server did not start:\n{proc.output()}") from None
+    yield ServerProcess(url, tokens, proc)
+    proc.stop()
+
+
+@pytest.fixture
+def bridge_env(tokens: Tokens) -> dict[str, str]:
+    return {**os.environ, "AEDMON_TOKEN": tokens.bridge}

@@ -1,0 +1,233 @@
+"""The server's store and API on SQLite and on PostgreSQL, with a moved clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from aedmon.reading import Reading, ReadingType, TestResult, TestType
+from server.app import create_app
+from server.settings import ServerSettings
+from server.store.models import Alert
+
+from ..conftest import Tokens
+
+T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0 + timedelta(minutes=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def api(database_url: str, tokens: Tokens, clock: Clock) -> Iterator[TestClient]:
+    settings = ServerSettings(database_url=database_url, tokens=tokens.setting)
+    app = create_app(settings, clock, run_scheduler=False)
+    with TestClient(app) as client:
+        yield client
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def selftest(seq: int, result: TestResult, *, device: str = "SN1", site: str = "town-hall", **more: Any) -> dict[str, Any]:
+    reading = Reading(
+        device_id=device,
+        site=site,
+        type=ReadingType.SELFTEST,
+        device_time=T0 + timedelta(hours=seq),
+        arrival_time=T0 + timedelta(hours=seq, seconds=2),
+        seq=seq,
+        test=TestType.DAILY,
+        result=result,
+        pads_expiry=more.pop("pads_expiry", date(2028, 1, 1)),
+        **more,
+    )
+    return reading.model_dump(mode="json")
+
+
+def ingest(api: TestClient, tokens: Tokens, *readings: dict[str, Any]) -> dict[str, Any]:
+    response = api.post("/api/v1/ingest", json={"readings": list(readings)}, headers=auth(tokens.bridge))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def open_alerts(api: TestClient, tokens: Tokens) -> dict[tuple[str, str], dict[str, Any]]:
+    response = api.get("/api/v1/alerts", params={"state": "open"}, headers=auth(tokens.viewer))
+    assert response.status_code == 200
+    return {(a["device_id"], a["type"]): a for a in response.json()}
+
+
+def test_ingest_is_idempotent_on_device_seq_and_time(api: TestClient, tokens: Tokens) -> None:
+    first = selftest(1, TestResult.PASS)
+    assert ingest(api, tokens, first, first) == {"accepted": 1, "duplicates": 1, "rejected": []}
+    assert ingest(api, tokens, first)["duplicates"] == 1
+    readings = api.get("/api/v1/devices/SN1/readings", headers=auth(tokens.viewer)).json()
+    assert len(readings) == 1
+
+
+def test_unknown_device_is_registered_unconfirmed_and_confirmed_by_registering(api: TestClient, tokens: Tokens) -> None:
+    ingest(api, tokens, selftest(1, TestResult.PASS))
+    device = api.get("/api/v1/devices/SN1", headers=auth(tokens.viewer)).json()
+    assert device["confirmed"] is False
+    assert device["kind"] == "aed" and device["site"] == "town-hall"
+    assert device["readiness"] == "ready"
+    response = api.post(
+        "/api/v1/devices",
+        json={"id": "SN1", "site": "town-hall", "kind": "aed", "name": "Reception AED", "place": "Ground floor"},
+        headers=auth(tokens.admin),
+    )
+    assert response.status_code == 201
+    assert response.json()["confirmed"] is True
+    assert response.json()["place"] == "Ground floor"
+
+
+def test_failed_selftest_opens_alerts_and_the_next_pass_resolves_them(api: TestClient, tokens: Tokens) -> None:
+    ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("P02",), pads_expiry=date(2026, 11, 1)))
+    alerts = open_alerts(api, tokens)
+    assert set(alerts) == {("SN1", "self_test_failed"), ("SN1", "pads_expired")}
+    assert alerts[("SN1", "self_test_failed")]["severity"] == "critical"
+    device = api.get("/api/v1/devices/SN1", headers=auth(tokens.viewer)).json()
+    assert device["readiness"] == "not_ready"
+    assert any("Pads expired on 2026-11-01" in r for r in device["reasons"])
+
+    ingest(api, tokens, selftest(2, TestResult.PASS))
+    assert open_alerts(api, tokens) == {}
+    resolved = api.get("/api/v1/alerts", params={"state": "resolved"}, headers=auth(tokens.viewer)).json()
+    assert {a["type"] for a in resolved} == {"self_test_failed", "pads_expired"}
+
+
+def test_an_old_resent_failure_does_not_reopen_after_a_newer_pass(api: TestClient, tokens: Tokens) -> None:
+    ingest(api, tokens, selftest(5, TestResult.PASS))
+    ingest(api, tokens, selftest(4, TestResult.FAIL, codes=("C02",)))  # arrives late, from the resend buffer
+    assert open_alerts(api, tokens) == {}
+    assert len(api.get("/api/v1/devices/SN1/readings", headers=auth(tokens.viewer)).json()) == 2
+
+
+def test_pads_expiring_opens_as_the_clock_moves(api: TestClient, tokens: Tokens, clock: Clock) -> None:
+    ingest(api, tokens, selftest(1, TestResult.PASS, pads_expiry=date(2027, 1, 15)))
+    assert open_alerts(api, tokens) == {}
+    clock.now = datetime(2026, 12, 20, tzinfo=UTC)
+    from server.ingest import evaluate_all
+
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        evaluate_all(session, clock.now, api.app.state.policy)  # type: ignore[attr-defined]
+    assert set(open_alerts(api, tokens)) == {("SN1", "pads_expiring")}
+
+
+def test_one_open_alert_per_device_and_type_is_enforced_by_the_database(api: TestClient, tokens: Tokens) -> None:
+    ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)))
+    with api.app.state.sessions() as session, pytest.raises(IntegrityError):  # type: ignore[attr-defined]
+        session.execute(
+            insert(Alert).values(device_id="SN1", type="self_test_failed", severity="critical", state="open",
+                                 message="second", opened_at=T0)
+        )
+        session.commit()
+
+
+def test_aed_heard_through_another_site_is_relocated(api: TestClient, tokens: Tokens) -> None:
+    ingest(api, tokens, selftest(1, TestResult.PASS))
+    ingest(api, tokens, selftest(2, TestResult.PASS, site="school"))
+    assert set(open_alerts(api, tokens)) == {("SN1", "relocated")}
+
+
+def test_one_bad_reading_is_a_counted_rejection_not_a_lost_batch(api: TestClient, tokens: Tokens) -> None:
+    bad = selftest(2, TestResult.PASS) | {"battery_pct": 140}
+    result = ingest(api, tokens, selftest(1, TestResult.PASS), bad, {"nonsense": True})
+    assert result["accepted"] == 1
+    assert [r["index"] for r in result["rejected"]] == [1, 2]
+    assert "battery_pct" in result["rejected"][0]["error"]
+    metrics = api.get("/metrics").text
+    assert 'aedmon_server_rejected_total{reason="invalid"}' in metrics
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role", "status"),
+    [
+        ("get", "/api/v1/devices", None, 401),
+        ("get", "/api/v1/devices", "wrong", 401),
+        ("get", "/api/v1/devices", "bridge", 403),
+        ("get", "/api/v1/devices", "viewer", 200),
+        ("post", "/api/v1/ingest", None, 401),
+        ("post", "/api/v1/ingest", "viewer", 403),
+        ("post", "/api/v1/ingest", "technician", 403),
+        ("post", "/api/v1/devices", "technician", 403),
+        ("post", "/api/v1/devices", "viewer", 403),
+        ("patch", "/api/v1/devices/SN1", "technician", 403),
+        ("post", "/api/v1/alerts/1/ack", "viewer", 403),
+        ("post", "/api/v1/alerts/1/ack", None, 401),
+    ],
+)
+def test_tokens_and_roles_guard_every_endpoint(
+    api: TestClient, tokens: Tokens, method: str, path: str, role: str | None, status: int
+) -> None:
+    ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)))
+    headers = {} if role is None else auth(getattr(tokens, role, "not-a-real-token-at-all"))
+    body: dict[str, Any] = {
+        "/api/v1/ingest": {"readings": [selftest(9, TestResult.PASS)]},
+        "/api/v1/devices": {"id": "SN9", "site": "s", "kind": "aed"},
+        "/api/v1/devices/SN1": {"name": "changed"},
+    }.get(path, {})
+    response = api.request(method.upper(), path, headers=headers, json=body if method != "get" else None)
+    assert response.status_code == status
+    if status != 200:  # nothing changed
+        assert len(api.get("/api/v1/devices/SN1/readings", headers=auth(tokens.viewer)).json()) == 1
+        assert api.get("/api/v1/devices/SN1", headers=auth(tokens.viewer)).json()["name"] == ""
+        assert open_alerts(api, tokens)[("SN1", "self_test_failed")]["state"] == "open"
+
+
+def test_technician_acknowledges_an_alert_once(api: TestClient, tokens: Tokens) -> None:
+    ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)))
+    alert_id = open_alerts(api, tokens)[("SN1", "self_test_failed")]["id"]
+    response = api.post(f"/api/v1/alerts/{alert_id}/ack", json={"note": "on my way with a spare"},
+                        headers=auth(tokens.technician))
+    assert response.status_code == 200
+    assert response.json()["state"] == "acknowledged"
+    assert response.json()["acknowledged_by"] == "technician"
+    assert response.json()["ack_note"] == "on my way with a spare"
+    again = api.post(f"/api/v1/alerts/{alert_id}/ack", headers=auth(tokens.technician))
+    assert again.status_code == 409
+    assert api.post("/api/v1/alerts/999999/ack", headers=auth(tokens.technician)).status_code == 404
+
+
+def test_admin_registers_and_patches_a_cabinet_with_a_geofence(api: TestClient, tokens: Tokens) -> None:
+    body = {"id": "CAB-1", "site": "street", "kind": "cabinet", "lat": 42.6, "lon": 23.0, "geofence_m": 50}
+    assert api.post("/api/v1/devices", json=body, headers=auth(tokens.admin)).status_code == 201
+    assert api.post("/api/v1/devices", json=body, headers=auth(tokens.admin)).status_code == 409
+    patched = api.patch("/api/v1/devices/CAB-1", json={"geofence_m": 80, "place": "By the post office"},
+                        headers=auth(tokens.admin))
+    assert patched.status_code == 200
+    assert patched.json()["geofence_m"] == 80
+    assert patched.json()["report_interval_s"] == 300
+    bad = api.patch("/api/v1/devices/CAB-1", json={"lat": 123}, headers=auth(tokens.admin))
+    assert bad.status_code == 422
+    assert api.get("/api/v1/devices/NOPE", headers=auth(tokens.viewer)).status_code == 404
+
+
+def test_placeholder_tokens_are_refused_outside_the_demo() -> None:
+    with pytest.raises(ValueError, match="placeholder"):
+        ServerSettings(tokens="admin:changeme")
+    assert ServerSettings(tokens="admin:changeme", demo=True).token_roles == {"changeme": "admin"}
+
+
+def test_healthz_answers_without_a_token(api: TestClient) -> None:
+    response = api.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
