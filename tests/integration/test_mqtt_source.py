@@ -1,0 +1,123 @@
+"""The MQTT source against a real Mosquitto: QoS 1, persistent session, manual ack."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from aedmon.reading import DeviceKind, ReadingType
+from firmware_bridge import metrics
+from firmware_bridge.outbox import Outbox
+from firmware_bridge.sources.mqtt import BrokerAddress, MqttSource
+
+from ..conftest import Mosquitto, wait_until
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Publisher:
+    def __init__(self, broker: Mosquitto, client_id: str = "test-device") -> None:
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.loop_start()
+
+    def send(self, topic: str, payload: bytes | dict[str, object], retain: bool = False) -> None:
+        body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
+        self.client.publish(topic, body, qos=1, retain=retain).wait_for_publish(timeout=10)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def publisher(mosquitto: Mosquitto) -> Iterator[Publisher]:
+    pub = Publisher(mosquitto)
+    yield pub
+    pub.close()
+
+
+def status(seq: int, **fields: object) -> dict[str, object]:
+    return {"ts": f"2026-11-23T06:{seq // 60:02d}:{seq % 60:02d}Z", "seq": seq, **fields}
+
+
+def start_source(broker: Mosquitto, outbox: Outbox) -> MqttSource:
+    source = MqttSource(BrokerAddress.parse(broker.url), outbox, utc_now, client_id="aedmon-bridge-test")
+    source.start()
+    assert source.connected.wait(10)
+    return source
+
+
+def test_messages_are_stored_and_bad_ones_counted(mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    source = start_source(mosquitto, outbox)
+    rejected_before = metrics.REJECTED.labels("mqtt", "bad_field")._value.get()
+    try:
+        publisher.send("aedmon/v1/street/CAB-1/status", status(1, door_open=False, aed_present=True))
+        publisher.send("aedmon/v1/street/CAB-1/status", b'{"ts":"yesterday","seq":2}')
+        publisher.send("aedmon/v1/street/CAB-1/location", status(3, lat=42.6, lon=23.0))
+        wait_until(lambda: outbox.rows == 2, what="two readings")
+        wait_until(lambda: metrics.REJECTED.labels("mqtt", "bad_field")._value.get() == rejected_before + 1)
+    finally:
+        source.stop()
+    readings = [e.reading for e in outbox.batch("server", 10)]
+    assert [r.type for r in readings] == [ReadingType.STATUS, ReadingType.LOCATION]
+    assert all(r.kind is DeviceKind.CABINET for r in readings)  # the location inherits the cabinet's kind
+
+
+def test_messages_published_while_the_bridge_is_away_arrive_when_it_returns(
+    mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path
+) -> None:
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    start_source(mosquitto, outbox).stop()  # registers the persistent session and its subscription
+    for seq in range(20):
+        publisher.send("aedmon/v1/street/CAB-1/status", status(seq, door_open=False))
+    source = start_source(mosquitto, outbox)
+    try:
+        wait_until(lambda: outbox.rows == 20, what="the 20 queued messages")
+    finally:
+        source.stop()
+    assert sorted(e.reading.seq for e in outbox.batch("server", 100)) == list(range(20))
+
+
+def test_a_message_is_acknowledged_only_after_the_outbox_write(
+    mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path
+) -> None:
+    """While the outbox write is held, the broker has no PUBACK: a crash then means redelivery."""
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    gate = threading.Event()
+    original_append = outbox.append
+
+    def held_append(reading):  # type: ignore[no-untyped-def]
+        gate.wait(10)
+        return original_append(reading)
+
+    outbox.append = held_append  # type: ignore[method-assign]
+    source = start_source(mosquitto, outbox)
+    acked: list[int] = []
+    original_ack = source._client.ack
+
+    def recording_ack(mid: int, qos: int):  # type: ignore[no-untyped-def]
+        acked.append(mid)
+        return original_ack(mid, qos)
+
+    source._client.ack = recording_ack  # type: ignore[method-assign]
+    try:
+        publisher.send("aedmon/v1/street/CAB-1/status", status(1, door_open=True))
+        threading.Event().wait(0.5)
+        assert acked == []  # the reading is not yet durable, so no PUBACK has gone out
+        gate.set()
+        wait_until(lambda: len(acked) == 1, what="the ack after the write")
+        assert outbox.rows == 1
+    finally:
+        gate.set()
+        source.stop()

@@ -1,0 +1,126 @@
+"""The serial source on real pseudo-terminals: QRYID on connect, ACKSQ after the outbox
+write, counted noise, and reconnecting when the port vanishes and comes back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from aedmon.reading import ReadingType, TestResult
+from firmware_bridge import metrics
+from firmware_bridge.outbox import Outbox
+from firmware_bridge.sources.serial import AedDecoder, NmeaDecoder, SerialSource
+from simulators.aed import AedModel, AedSimulator
+from simulators.gnss import GnssSimulator
+from simulators.mqtt_devices import Place
+
+from ..conftest import wait_until
+from ..unit.gnss_captures import CAPTURES, FIXES
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def stop() -> Iterator[threading.Event]:
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def readings_of(outbox: Outbox, kind: ReadingType) -> list[object]:
+    return [e.reading for e in outbox.batch("server", 1000) if e.reading.type is kind]
+
+
+def test_selftests_are_stored_acknowledged_and_dropped_from_the_device_buffer(
+    tmp_path: Path, stop: threading.Event
+) -> None:
+    link = tmp_path / "ttyAED0"
+    model = AedModel("SN10442")
+    sim = AedSimulator(model, utc_now, selftest_interval_s=0.3, heartbeat_interval_s=0.5, link=link).start()
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    try:
+        SerialSource(str(link), AedDecoder("town-hall"), outbox, stop, utc_now).start()
+        wait_until(lambda: len(readings_of(outbox, ReadingType.SELFTEST)) >= 3, what="three self-tests")
+        wait_until(lambda: len(readings_of(outbox, ReadingType.IDENTITY)) == 1, what="AEDID after QRYID")
+        wait_until(lambda: len(model.unacked) <= 1, what="ACKSQ to empty the resend buffer")
+    finally:
+        sim.close()
+    identity = readings_of(outbox, ReadingType.IDENTITY)[0]
+    assert identity.manufacturer == "Acme"  # type: ignore[attr-defined]
+
+
+def test_line_noise_and_bad_checksums_are_counted_and_good_sentences_still_arrive(
+    tmp_path: Path, stop: threading.Event
+) -> None:
+    link = tmp_path / "ttyAED1"
+    sim = AedSimulator(AedModel("SN2"), utc_now, selftest_interval_s=0.3, link=link).start()
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    source = f"serial:{link}"
+    checksum_before = metrics.REJECTED.labels(source, "checksum")._value.get()
+    try:
+        SerialSource(str(link), AedDecoder("town-hall"), outbox, stop, utc_now).start()
+        wait_until(lambda: len(readings_of(outbox, ReadingType.SELFTEST)) >= 1, what="a self-test")
+        sim.trigger("noise")
+        sim.trigger("reset")
+        wait_until(lambda: metrics.REJECTED.labels(source, "checksum")._value.get() > checksum_before)
+        wait_until(lambda: metrics.NOISE_BYTES.labels(source)._value.get() > 0, what="noise counted")
+        wait_until(
+            lambda: any(r.test == "power_on" for r in readings_of(outbox, ReadingType.SELFTEST)),  # type: ignore[attr-defined]
+            what="the power-on self-test after the reset",
+        )
+    finally:
+        sim.close()
+
+
+def test_port_that_vanishes_and_comes_back_is_reopened_and_the_backlog_resent(
+    tmp_path: Path, stop: threading.Event
+) -> None:
+    link = tmp_path / "ttyUSB0"
+    model = AedModel("SN3")
+    sim = AedSimulator(model, utc_now, selftest_interval_s=0.3, link=link).start()
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    reader = SerialSource(str(link), AedDecoder("town-hall"), outbox, stop, utc_now)
+    reader.start()
+    wait_until(lambda: len(readings_of(outbox, ReadingType.SELFTEST)) >= 1, what="first self-test")
+    sim.close()  # USB unplugged: the pty and its link are gone
+    wait_until(lambda: not reader.connected.is_set(), what="the bridge to notice")
+    # While unplugged the device tested and failed; those sentences wait in its buffer.
+    model.apply("fail", utc_now().date())
+    missed = [model.selftest(utc_now()) for _ in range(3)]
+    assert len(model.unacked) >= 3
+    sim2 = AedSimulator(model, utc_now, selftest_interval_s=3600, link=link).start()  # plugged back in
+    try:
+        wait_until(reader.connected.is_set, what="reconnect")
+        wait_until(
+            lambda: len([r for r in readings_of(outbox, ReadingType.SELFTEST) if r.result is TestResult.FAIL]) >= 3,  # type: ignore[attr-defined]
+            what="the resent failures",
+        )
+    finally:
+        sim2.close()
+    assert len(missed) == 3
+
+
+@pytest.mark.parametrize("name", ["mt3339.nmea", "bu353-glonass.nmea", "garmin-geko201.nmea"])
+def test_real_gnss_capture_written_to_a_pty_becomes_locations(tmp_path: Path, stop: threading.Event, name: str) -> None:
+    from datetime import timedelta
+
+    link = tmp_path / "ttyGNSS"
+    sim = GnssSimulator(utc_now, place=Place(0, 0), interval_s=0.005, replay=CAPTURES / name, link=link)
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    reader = SerialSource(str(link), NmeaDecoder("MU-01", "unit", timedelta(0)), outbox, stop, utc_now)
+    reader.start()
+    wait_until(reader.connected.is_set, what="port open")
+    sim.start()
+    try:
+        sim.thread.join(timeout=30)
+        wait_until(lambda: outbox.rows == FIXES[name], timeout=10, what=f"{FIXES[name]} locations")
+        threading.Event().wait(0.5)
+        assert outbox.rows == FIXES[name]
+    finally:
+        sim.close()
