@@ -231,6 +231,7 @@ class AedSimulator:
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._triggers: list[str] = []
+        self.link = link
         self.line: Pty | SerialLine = SerialLine(port) if port else Pty.open(link)
         self.path = self.line.path
         self.silent_until = 0.0

@@ -143,10 +143,6 @@ class Cabinet(MqttDevice):
         self.aed_present = True
         self.temp_c = 6.5
 
-    def on_start(self) -> None:
-        super().on_start()
-        self.publish(self.location(), 0)
-
     def location(self) -> Reading:
         return self.reading(
             ReadingType.LOCATION,
@@ -157,6 +153,7 @@ class Cabinet(MqttDevice):
         )
 
     def report(self, elapsed: float) -> None:
+        self.publish(self.location(), elapsed)  # fixed, but a late subscriber must learn it too
         self.publish(
             self.reading(
                 ReadingType.STATUS,
@@ -172,7 +169,6 @@ class Cabinet(MqttDevice):
     def on_fault(self, name: str, elapsed: float) -> None:
         if name == "move":
             self.place = self.place.offset(2000, 500)
-            self.publish(self.location(), elapsed)
         elif name == "door":
             self.door_open = not self.door_open
             event = EventType.DOOR_OPEN if self.door_open else EventType.DOOR_CLOSED
