@@ -322,6 +322,16 @@ def out_of_range(reading: Reading) -> list[str]:
 METRIC_BY_KEY = {m.key: m for m in METRICS}
 
 
+def is_after(a: Reading, b: Reading) -> bool:
+    """Whether `a` is newer than `b`: by device time, and within one second (the serial
+    protocol's resolution) by sequence number, modulo its wrap at 65535."""
+    if a.device_time != b.device_time:
+        return a.device_time > b.device_time
+    if a.seq is None or b.seq is None:
+        return False
+    return 0 < (a.seq - b.seq) % (SEQ_MAX + 1) < (SEQ_MAX + 1) // 2
+
+
 def infer_kind(reading: Reading) -> DeviceKind | None:
     """The device kind a reading's content implies, when it implies one."""
     if reading.kind is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
@@ -16,13 +17,25 @@ from firmware_bridge.sinks.base import Drain, Sink
 from firmware_bridge.sinks.influx import InfluxSink
 from firmware_bridge.sinks.server import ServerSink
 from firmware_bridge.sources.mqtt import BrokerAddress, MqttSource
-from firmware_bridge.sources.serial import AedDecoder, NmeaDecoder, SerialSource
+from firmware_bridge.protocols import DEFAULT_LINE_PROTOCOL, LINE_PROTOCOLS, LineContext
+from firmware_bridge.sources.serial import SerialSource
 
 log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def parse_serial_option(option: str) -> tuple[str, str]:
+    """`[PROTOCOL=]URL` → (protocol, url); the protocol defaults to serial-aed."""
+    name, sep, url = option.partition("=")
+    if sep and re.fullmatch(r"[a-z0-9-]+", name):
+        if name not in LINE_PROTOCOLS:
+            known = ", ".join(sorted(LINE_PROTOCOLS))
+            raise ValueError(f"unknown serial protocol {name!r}; known: {known}")
+        return name, url
+    return DEFAULT_LINE_PROTOCOL, option
 
 
 class Bridge:
@@ -42,19 +55,23 @@ class Bridge:
         self.sinks = sinks
         self.outbox = Outbox(config.outbox, sinks=[s.name for s in sinks], max_rows=config.outbox_max_rows)
         self.drains = [Drain(self.outbox, sink, self.stop_event) for sink in sinks]
-        self.serial_sources = [
-            SerialSource(url, AedDecoder(config.site), self.outbox, self.stop_event, utc_now, baudrate=config.baudrate)
-            for url in config.serial
-        ]
+        lines = [parse_serial_option(option) for option in config.serial]
         if config.gnss:
-            decoder = NmeaDecoder(
-                config.gnss_device or f"{config.site}-gnss",
-                config.site,
-                timedelta(seconds=config.gnss_interval_s),
+            lines.append(("nmea", config.gnss))
+        gnss = LineContext(
+            config.site, config.gnss_device, timedelta(seconds=config.gnss_interval_s)
+        )
+        self.serial_sources = [
+            SerialSource(
+                url,
+                LINE_PROTOCOLS[name](gnss if name == "nmea" else LineContext(config.site)),
+                self.outbox,
+                self.stop_event,
+                utc_now,
+                baudrate=config.baudrate,
             )
-            self.serial_sources.append(
-                SerialSource(config.gnss, decoder, self.outbox, self.stop_event, utc_now, baudrate=config.baudrate)
-            )
+            for name, url in lines
+        ]
         self.mqtt: MqttSource | None = None
         if config.mqtt:
             self.mqtt = MqttSource(

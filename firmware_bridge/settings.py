@@ -27,7 +27,7 @@ class BridgeSettings(BaseSettings):
     token: str = Field(description="a bridge token of the server (AEDMON_TOKEN)", repr=False)
     outbox: Path = Field(default=Path("aedmon-outbox.db"), description="outbox file (SQLite)")
     serial: CommaList = Field(
-        default_factory=list, description="AED serial port or pyserial URL; repeat for more (env: comma-separated)"
+        default_factory=list, description="[PROTOCOL=]port or pyserial URL, serial-aed by default; repeat for more (env: comma-separated)"
     )
     baudrate: int = Field(default=9600, description="serial speed (9600 or 115200)")
     gnss: str | None = Field(default=None, description="GNSS receiver serial port or pyserial URL")

@@ -18,6 +18,8 @@ import pynmea2
 from aedmon.errors import ChecksumError, MalformedSentence
 from aedmon.reading import DeviceKind, LocationSource, Reading, ReadingType
 
+from . import LineContext
+
 KNOTS_TO_KMH = 1.852
 # Typical user-equivalent range error of a consumer receiver: accuracy ≈ HDOP × UERE.
 UERE_M = 5.0
@@ -64,7 +66,13 @@ class GnssDecoder:
     _hdop_time: time | None = None
     _last_emit: datetime | None = None
 
-    def feed(self, line: bytes, *, arrival: datetime, source: str = "") -> Reading | None:
+    def greeting(self) -> bytes:
+        return b""  # a receiver talks without being asked
+
+    def acknowledgement(self, reading: Reading) -> bytes:
+        return b""
+
+    def decode(self, line: bytes, *, arrival: datetime, source: str = "") -> Reading | None:
         msg = parse_nmea(line)
         kind = getattr(msg, "sentence_type", "")
         try:
@@ -130,6 +138,10 @@ class GnssDecoder:
             speed_kmh=None if speed_kmh is None else round(speed_kmh, 2),
             location_source=LocationSource.GNSS,
         )
+
+
+def decoder_for(line: LineContext) -> GnssDecoder:
+    return GnssDecoder(line.device_id or f"{line.site}-gnss", line.site, line.min_interval)
 
 
 def _combine(day: date, moment: time) -> datetime:

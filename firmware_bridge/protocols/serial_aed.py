@@ -26,6 +26,7 @@ from aedmon.reading import (
     TestType,
 )
 
+from . import LineContext
 from .framing import MAX_SENTENCE
 
 TIME_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -303,3 +304,23 @@ def parse_command(sentence: Sentence) -> tuple[str, int | None]:
         if seq is not None and seq <= 65535:
             return "ACKSQ", seq
     raise MalformedSentence(f"not a bridge command: {sentence.type}")
+
+
+class AedLineDecoder:
+    """serial-aed v1 on one line: QRYID on connect, ACKSQ for every reading with a seq."""
+
+    def __init__(self, site: str) -> None:
+        self.site = site
+
+    def greeting(self) -> bytes:
+        return query_identity()
+
+    def decode(self, line: bytes, *, arrival: datetime, source: str) -> Reading | None:
+        return to_reading(parse_sentence(line), site=self.site, arrival=arrival, source=source)
+
+    def acknowledgement(self, reading: Reading) -> bytes:
+        return b"" if reading.seq is None else acknowledge(reading.seq)
+
+
+def decoder_for(line: LineContext) -> AedLineDecoder:
+    return AedLineDecoder(line.site)

@@ -10,63 +10,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import datetime
 
 import serial
 
 from aedmon.errors import ProtocolError
-from aedmon.reading import Reading
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
-from firmware_bridge.protocols import serial_aed
+from firmware_bridge.protocols import LineDecoder
 from firmware_bridge.protocols.framing import LineFramer
-from firmware_bridge.protocols.nmea import GnssDecoder
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-
-
-class LineDecoder(Protocol):
-    def greeting(self) -> bytes: ...
-
-    def decode(self, line: bytes, *, arrival: datetime, source: str) -> Reading | None: ...
-
-    def acknowledgement(self, reading: Reading) -> bytes: ...
-
-
-class AedDecoder:
-    """serial-aed v1 on the line."""
-
-    def __init__(self, site: str) -> None:
-        self.site = site
-
-    def greeting(self) -> bytes:
-        return serial_aed.query_identity()
-
-    def decode(self, line: bytes, *, arrival: datetime, source: str) -> Reading | None:
-        sentence = serial_aed.parse_sentence(line)
-        return serial_aed.to_reading(sentence, site=self.site, arrival=arrival, source=source)
-
-    def acknowledgement(self, reading: Reading) -> bytes:
-        return b"" if reading.seq is None else serial_aed.acknowledge(reading.seq)
-
-
-class NmeaDecoder:
-    """A GNSS receiver's NMEA 0183 on the line; nothing is sent back."""
-
-    def __init__(self, device_id: str, site: str, min_interval: timedelta) -> None:
-        self._gnss = GnssDecoder(device_id, site, min_interval)
-
-    def greeting(self) -> bytes:
-        return b""
-
-    def decode(self, line: bytes, *, arrival: datetime, source: str) -> Reading | None:
-        return self._gnss.feed(line, arrival=arrival, source=source)
-
-    def acknowledgement(self, reading: Reading) -> bytes:
-        return b""
 
 
 class SerialSource(threading.Thread):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from aedmon.reading import DeviceState, TestResult
+from aedmon.reading import DeviceState, TestResult, is_after
 
 from .alerting import AlertType, Finding, Severity, describe_codes
 from .facts import DeviceFacts
@@ -62,6 +62,8 @@ def assess(facts: DeviceFacts, findings: dict[AlertType, Finding], now: datetime
         raise_to(Readiness.ATTENTION, f"Last self-test needs attention: {why}.")
 
     state = facts.latest_state
+    if state is not None and test is not None and state.state is not None and is_after(test, state):
+        state = None  # a self-test made since the heartbeat is the newer word on the device's state
     if state is not None:
         if state.state is DeviceState.NOT_READY:
             raise_to(Readiness.NOT_READY, "The device reports it is not ready.")

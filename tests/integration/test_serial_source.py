@@ -13,7 +13,9 @@ import pytest
 from aedmon.reading import ReadingType, TestResult
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
-from firmware_bridge.sources.serial import AedDecoder, NmeaDecoder, SerialSource
+from firmware_bridge.protocols.nmea import GnssDecoder
+from firmware_bridge.protocols.serial_aed import AedLineDecoder
+from firmware_bridge.sources.serial import SerialSource
 from simulators.aed import AedModel, AedSimulator
 from simulators.gnss import GnssSimulator
 from simulators.mqtt_devices import Place
@@ -45,7 +47,7 @@ def test_selftests_are_stored_acknowledged_and_dropped_from_the_device_buffer(
     sim = AedSimulator(model, utc_now, selftest_interval_s=0.3, heartbeat_interval_s=0.5, link=link).start()
     outbox = Outbox(tmp_path / "o.db", sinks=["server"])
     try:
-        SerialSource(str(link), AedDecoder("town-hall"), outbox, stop, utc_now).start()
+        SerialSource(str(link), AedLineDecoder("town-hall"), outbox, stop, utc_now).start()
         wait_until(lambda: len(readings_of(outbox, ReadingType.SELFTEST)) >= 3, what="three self-tests")
         wait_until(lambda: len(readings_of(outbox, ReadingType.IDENTITY)) == 1, what="AEDID after QRYID")
         wait_until(lambda: len(model.unacked) <= 1, what="ACKSQ to empty the resend buffer")
@@ -64,7 +66,7 @@ def test_line_noise_and_bad_checksums_are_counted_and_good_sentences_still_arriv
     source = f"serial:{link}"
     checksum_before = metrics.REJECTED.labels(source, "checksum")._value.get()
     try:
-        SerialSource(str(link), AedDecoder("town-hall"), outbox, stop, utc_now).start()
+        SerialSource(str(link), AedLineDecoder("town-hall"), outbox, stop, utc_now).start()
         wait_until(lambda: len(readings_of(outbox, ReadingType.SELFTEST)) >= 1, what="a self-test")
         sim.trigger("noise")
         sim.trigger("reset")
@@ -85,7 +87,7 @@ def test_port_that_vanishes_and_comes_back_is_reopened_and_the_backlog_resent(
     model = AedModel("SN3")
     sim = AedSimulator(model, utc_now, selftest_interval_s=0.3, link=link).start()
     outbox = Outbox(tmp_path / "o.db", sinks=["server"])
-    reader = SerialSource(str(link), AedDecoder("town-hall"), outbox, stop, utc_now)
+    reader = SerialSource(str(link), AedLineDecoder("town-hall"), outbox, stop, utc_now)
     reader.start()
     wait_until(lambda: len(readings_of(outbox, ReadingType.SELFTEST)) >= 1, what="first self-test")
     sim.close()  # USB unplugged: the pty and its link are gone
@@ -113,7 +115,7 @@ def test_real_gnss_capture_written_to_a_pty_becomes_locations(tmp_path: Path, st
     link = tmp_path / "ttyGNSS"
     sim = GnssSimulator(utc_now, place=Place(0, 0), interval_s=0.005, replay=CAPTURES / name, link=link)
     outbox = Outbox(tmp_path / "o.db", sinks=["server"])
-    reader = SerialSource(str(link), NmeaDecoder("MU-01", "unit", timedelta(0)), outbox, stop, utc_now)
+    reader = SerialSource(str(link), GnssDecoder("MU-01", "unit", timedelta(0)), outbox, stop, utc_now)
     reader.start()
     wait_until(reader.connected.is_set, what="port open")
     sim.start()

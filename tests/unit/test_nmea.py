@@ -21,7 +21,7 @@ def decode_file(name: str, decoder: GnssDecoder) -> tuple[list[Reading], dict[st
     readings, errors = [], {}
     for line in framed.sentences:
         try:
-            reading = decoder.feed(line, arrival=ARRIVAL)
+            reading = decoder.decode(line, arrival=ARRIVAL)
         except ProtocolError as exc:
             errors[exc.reason] = errors.get(exc.reason, 0) + 1
             continue
@@ -66,7 +66,7 @@ def test_simulator_sentences_round_trip_with_hdop_as_accuracy() -> None:
     moment = datetime(2026, 11, 23, 10, 0, 5, tzinfo=UTC)
     decoder = GnssDecoder("MU-01", "unit")
     lines = LineFramer().feed(encode_gga(moment, -33.8688, 151.2093, 1.2) + encode_rmc(moment, -33.8688, 151.2093, 54))
-    out = [decoder.feed(line, arrival=ARRIVAL) for line in lines.sentences]
+    out = [decoder.decode(line, arrival=ARRIVAL) for line in lines.sentences]
     assert out[0] is None  # GGA waits for the RMC that carries the date
     location = out[1]
     assert location is not None
@@ -81,7 +81,7 @@ def test_gga_only_receiver_still_gives_locations_dated_by_arrival() -> None:
     out = []
     for second in range(5):
         moment = ARRIVAL - timedelta(seconds=5 - second)
-        out.append(decoder.feed(encode_gga(moment, 42.0, 23.0).rstrip(), arrival=ARRIVAL))
+        out.append(decoder.decode(encode_gga(moment, 42.0, 23.0).rstrip(), arrival=ARRIVAL))
     found = [r for r in out if r is not None]
     assert len(found) == 3
     assert found[0].device_time == ARRIVAL - timedelta(seconds=3)
@@ -90,4 +90,4 @@ def test_gga_only_receiver_still_gives_locations_dated_by_arrival() -> None:
 def test_wrong_checksum_is_rejected() -> None:
     line = encode_rmc(ARRIVAL, 42.0, 23.0).rstrip()
     with pytest.raises(ChecksumError):
-        GnssDecoder("MU-01", "unit").feed(line[:-2] + b"00", arrival=ARRIVAL)
+        GnssDecoder("MU-01", "unit").decode(line[:-2] + b"00", arrival=ARRIVAL)

@@ -157,3 +157,19 @@ def test_offline_will_after_last_report_makes_it_unknown() -> None:
                       arrival_time=NOW, online=False)
     verdict = assess(facts_for(selftest(), latest_availability=offline), {}, NOW)
     assert verdict.readiness is Readiness.UNKNOWN
+
+
+def test_a_passing_selftest_newer_than_a_not_ready_heartbeat_wins() -> None:
+    beat = Reading(device_id="SN1", site="town-hall", type=ReadingType.HEARTBEAT,
+                   device_time=NOW - timedelta(minutes=5), arrival_time=NOW, seq=4, state=DeviceState.NOT_READY)
+    assert assess(facts_for(selftest(), latest_state=beat), {}, NOW).readiness is Readiness.READY
+
+
+def test_within_one_second_the_later_sequence_number_is_the_newer_word() -> None:
+    same_second = NOW - timedelta(minutes=5)
+    beat = Reading(device_id="SN1", site="town-hall", type=ReadingType.HEARTBEAT, device_time=same_second,
+                   arrival_time=NOW, seq=65535, state=DeviceState.NOT_READY)
+    after_wrap = selftest(device_time=same_second, seq=0)
+    assert assess(facts_for(after_wrap, latest_state=beat), {}, NOW).readiness is Readiness.READY
+    before = selftest(device_time=same_second, seq=65534)
+    assert assess(facts_for(before, latest_state=beat), {}, NOW).readiness is Readiness.NOT_READY
