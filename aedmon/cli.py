@@ -146,8 +146,13 @@ class SimulateCabinet(_SimulateMqtt):
         logs.configure(self.log_level)
         faults = [Fault.parse(text, CABINET_FAULTS) for text in self.fault]
         sim = Cabinet(
-            self.mqtt, self.site, self.device, utc_now,
-            place=Place(self.lat, self.lon), interval_s=self.interval_s, faults=faults,
+            self.mqtt,
+            self.site,
+            self.device,
+            utc_now,
+            place=Place(self.lat, self.lon),
+            interval_s=self.interval_s,
+            faults=faults,
         ).start()
         _wait_until_interrupted(sim.close)
 
@@ -165,8 +170,13 @@ class SimulateMobileUnit(_SimulateMqtt):
         logs.configure(self.log_level)
         faults = [Fault.parse(text, UNIT_FAULTS) for text in self.fault]
         sim = MobileUnit(
-            self.mqtt, self.site, self.device, utc_now,
-            place=Place(self.lat, self.lon), interval_s=self.interval_s, faults=faults,
+            self.mqtt,
+            self.site,
+            self.device,
+            utc_now,
+            place=Place(self.lat, self.lon),
+            interval_s=self.interval_s,
+            faults=faults,
         ).start()
         _wait_until_interrupted(sim.close)
 
@@ -214,7 +224,9 @@ class DemoCommand(BaseSettings):
 
     port: int = Field(default=8000, description="server port on 127.0.0.1")
     workdir: Path = Field(default=Path("demo-run"), description="where the demo keeps its files")
-    duration_s: float = Field(default=0, ge=0, description="stop after this many seconds (0: run until Ctrl-C)")
+    duration_s: float = Field(
+        default=0, ge=0, description="stop after this many seconds (0: run until Ctrl-C)"
+    )
 
     def cli_cmd(self) -> None:
         from aedmon.demo import run_demo

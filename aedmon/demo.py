@@ -52,18 +52,33 @@ def _wait_for(url: str, timeout: float = 30) -> None:
 
 
 def _register(base: str, admin: str) -> None:
-    devices = [
+    devices: list[dict[str, object]] = [
         {"id": serial, "site": TOWN_HALL, "kind": "aed", "name": f"AED {serial}", "place": place}
         for serial, place, _ in AEDS
     ]
     devices.append(
-        {"id": "CAB-0007", "site": STREET, "kind": "cabinet", "name": "Street cabinet, Krakra square",
-         "place": "Outside the post office", "lat": 42.6062, "lon": 23.0379, "geofence_m": 50}
+        {
+            "id": "CAB-0007",
+            "site": STREET,
+            "kind": "cabinet",
+            "name": "Street cabinet, Krakra square",
+            "place": "Outside the post office",
+            "lat": 42.6062,
+            "lon": 23.0379,
+            "geofence_m": 50,
+        }
     )
     devices.append(
-        {"id": "MU-01", "site": UNIT_SITE, "kind": "mobile_unit", "name": "Mobile medical unit 1",
-         "place": "Visits the villages of Pernik province", "lat": UNIT_BASE[0], "lon": UNIT_BASE[1],
-         "geofence_m": 30000}
+        {
+            "id": "MU-01",
+            "site": UNIT_SITE,
+            "kind": "mobile_unit",
+            "name": "Mobile medical unit 1",
+            "place": "Visits the villages of Pernik province",
+            "lat": UNIT_BASE[0],
+            "lon": UNIT_BASE[1],
+            "geofence_m": 30000,
+        }
     )
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as client:
         for device in devices:
@@ -95,30 +110,125 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
         broker, broker_name = start_broker(broker_port, workdir)
         children.append(("broker", broker))
         mqtt = f"mqtt://127.0.0.1:{broker_port}"
-        spawn("server", [*aedmon, "server", "--port", str(port),
-                         "--database-url", f"sqlite:///{workdir / 'aedmon.db'}", "--evaluate-interval-s", "30"])
+        spawn(
+            "server",
+            [
+                *aedmon,
+                "server",
+                "--port",
+                str(port),
+                "--database-url",
+                f"sqlite:///{workdir / 'aedmon.db'}",
+                "--evaluate-interval-s",
+                "30",
+            ],
+        )
         _wait_for(f"{base}/healthz")
         _register(base, tokens["admin"])
         for serial, _, faults in AEDS:
-            args = [*aedmon, "simulate", "aed", "--serial", serial, "--link", str(workdir / serial),
-                    "--selftest-interval-s", "30", "--heartbeat-interval-s", "10"]
+            args = [
+                *aedmon,
+                "simulate",
+                "aed",
+                "--serial",
+                serial,
+                "--link",
+                str(workdir / serial),
+                "--selftest-interval-s",
+                "30",
+                "--heartbeat-interval-s",
+                "10",
+            ]
             for fault in faults:
                 args += ["--fault", fault]
             spawn(f"aed-{serial}", args)
-        spawn("cabinet", [*aedmon, "simulate", "cabinet", "--mqtt", mqtt, "--site", STREET,
-                          "--device", "CAB-0007", "--interval-s", "15", "--fault", "door@40", "--fault", "door@50"])
-        spawn("mobile-unit", [*aedmon, "simulate", "mobile-unit", "--mqtt", mqtt, "--site", UNIT_SITE,
-                              "--device", "MU-01", "--interval-s", "15",
-                              "--lat", str(UNIT_BASE[0]), "--lon", str(UNIT_BASE[1])])
-        spawn("gnss", [*aedmon, "simulate", "gnss", "--link", str(workdir / "gnss"),
-                       "--lat", str(UNIT_BASE[0]), "--lon", str(UNIT_BASE[1])])
+        spawn(
+            "cabinet",
+            [
+                *aedmon,
+                "simulate",
+                "cabinet",
+                "--mqtt",
+                mqtt,
+                "--site",
+                STREET,
+                "--device",
+                "CAB-0007",
+                "--interval-s",
+                "15",
+                "--fault",
+                "door@40",
+                "--fault",
+                "door@50",
+            ],
+        )
+        spawn(
+            "mobile-unit",
+            [
+                *aedmon,
+                "simulate",
+                "mobile-unit",
+                "--mqtt",
+                mqtt,
+                "--site",
+                UNIT_SITE,
+                "--device",
+                "MU-01",
+                "--interval-s",
+                "15",
+                "--lat",
+                str(UNIT_BASE[0]),
+                "--lon",
+                str(UNIT_BASE[1]),
+            ],
+        )
+        spawn(
+            "gnss",
+            [
+                *aedmon,
+                "simulate",
+                "gnss",
+                "--link",
+                str(workdir / "gnss"),
+                "--lat",
+                str(UNIT_BASE[0]),
+                "--lon",
+                str(UNIT_BASE[1]),
+            ],
+        )
         bridge = [*aedmon, "bridge", "--server", base]
         serial_args = [arg for serial, _, _ in AEDS for arg in ("--serial", str(workdir / serial))]
-        spawn("bridge-town-hall", [*bridge, "--site", TOWN_HALL, *serial_args, "--mqtt", mqtt,
-                                   "--outbox", str(workdir / "outbox-town-hall.db"), "--metrics-port", str(free_port())])
-        spawn("bridge-unit", [*bridge, "--site", UNIT_SITE, "--gnss", str(workdir / "gnss"),
-                              "--gnss-device", "MU-01", "--gnss-interval-s", "15",
-                              "--outbox", str(workdir / "outbox-unit.db")])
+        spawn(
+            "bridge-town-hall",
+            [
+                *bridge,
+                "--site",
+                TOWN_HALL,
+                *serial_args,
+                "--mqtt",
+                mqtt,
+                "--outbox",
+                str(workdir / "outbox-town-hall.db"),
+                "--metrics-port",
+                str(free_port()),
+            ],
+        )
+        spawn(
+            "bridge-unit",
+            [
+                *bridge,
+                "--site",
+                UNIT_SITE,
+                "--gnss",
+                str(workdir / "gnss"),
+                "--gnss-device",
+                "MU-01",
+                "--gnss-interval-s",
+                "15",
+                "--outbox",
+                str(workdir / "outbox-unit.db"),
+            ],
+        )
         _banner(base, tokens, broker_name, workdir)
         deadline = time.monotonic() + duration_s if duration_s else None
         while deadline is None or time.monotonic() < deadline:

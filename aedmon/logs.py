@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import logging
 
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "color_message"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class KeyValueFormatter(logging.Formatter):
@@ -12,7 +16,9 @@ class KeyValueFormatter(logging.Formatter):
         line = super().format(record)
         extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
         if extras:
-            line += " " + " ".join(f"{k}={v!r}" if isinstance(v, str | bytes) else f"{k}={v}" for k, v in extras.items())
+            line += " " + " ".join(
+                f"{k}={v!r}" if isinstance(v, str | bytes) else f"{k}={v}" for k, v in extras.items()
+            )
         return line
 
 

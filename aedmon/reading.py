@@ -198,7 +198,6 @@ class Reading(BaseModel):
         return False
 
 
-
 @dataclass(frozen=True)
 class Metric:
     """One numeric field of a Reading: its unit, plausible range and how to read it."""

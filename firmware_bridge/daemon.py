@@ -12,12 +12,12 @@ from prometheus_client import start_http_server
 
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
+from firmware_bridge.protocols import DEFAULT_LINE_PROTOCOL, LINE_PROTOCOLS, LineContext
 from firmware_bridge.settings import BridgeSettings
 from firmware_bridge.sinks.base import Drain, Sink
 from firmware_bridge.sinks.influx import InfluxSink
 from firmware_bridge.sinks.server import ServerSink
 from firmware_bridge.sources.mqtt import BrokerAddress, MqttSource
-from firmware_bridge.protocols import DEFAULT_LINE_PROTOCOL, LINE_PROTOCOLS, LineContext
 from firmware_bridge.sources.serial import SerialSource
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,7 @@ class Bridge:
         lines = [parse_serial_option(option) for option in config.serial]
         if config.gnss:
             lines.append(("nmea", config.gnss))
-        gnss = LineContext(
-            config.site, config.gnss_device, timedelta(seconds=config.gnss_interval_s)
-        )
+        gnss = LineContext(config.site, config.gnss_device, timedelta(seconds=config.gnss_interval_s))
         self.serial_sources = [
             SerialSource(
                 url,

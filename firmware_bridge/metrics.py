@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-READINGS_IN = Counter(
-    "aedmon_bridge_readings_total", "Readings committed to the outbox", ["source", "type"]
-)
+READINGS_IN = Counter("aedmon_bridge_readings_total", "Readings committed to the outbox", ["source", "type"])
 DUPLICATES = Counter(
     "aedmon_bridge_duplicates_total", "Readings whose key was already in the outbox", ["source"]
 )
@@ -25,6 +23,4 @@ OUTBOX_DROPPED = Gauge(
 SINK_LAG = Gauge("aedmon_bridge_sink_lag", "Readings this sink has yet to deliver", ["sink"])
 SINK_DELIVERED = Counter("aedmon_bridge_sink_delivered_total", "Readings delivered", ["sink"])
 SINK_ERRORS = Counter("aedmon_bridge_sink_errors_total", "Failed delivery attempts", ["sink"])
-SINK_SECONDS = Histogram(
-    "aedmon_bridge_sink_write_seconds", "Time to deliver one batch", ["sink"]
-)
+SINK_SECONDS = Histogram("aedmon_bridge_sink_write_seconds", "Time to deliver one batch", ["sink"])

@@ -87,9 +87,7 @@ class Outbox:
             return added
 
     def _make_room(self) -> None:
-        row = self._db.execute(
-            "SELECT id FROM outbox WHERE may_alert = 0 ORDER BY id LIMIT 1"
-        ).fetchone()
+        row = self._db.execute("SELECT id FROM outbox WHERE may_alert = 0 ORDER BY id LIMIT 1").fetchone()
         if row is None:
             self.over_bound += 1
             return
@@ -138,7 +136,7 @@ class Outbox:
 
     @property
     def rows(self) -> int:
-        return self._rows
+        return int(self._rows)
 
     def wait(self, timeout: float) -> None:
         """Block until something is appended or the timeout passes."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,22 +23,32 @@ class BridgeSettings(BaseSettings):
         extra="ignore",
     )
 
-    site: str = Field(pattern=ID_PATTERN, description="the site this bridge serves (its serial devices' site)")
+    site: str = Field(
+        pattern=ID_PATTERN, description="the site this bridge serves (its serial devices' site)"
+    )
     server: str = Field(description="aedmon server base URL, e.g. http://127.0.0.1:8000")
     token: str = Field(description="a bridge token of the server (AEDMON_TOKEN)", repr=False)
     outbox: Path = Field(default=Path("aedmon-outbox.db"), description="outbox file (SQLite)")
     serial: CommaList = Field(
-        default_factory=list, description="[PROTOCOL=]port or pyserial URL, serial-aed by default; repeat for more (env: comma-separated)"
+        default_factory=list,
+        description="[PROTOCOL=]port or pyserial URL (serial-aed by default); repeatable, "
+        "or comma-separated in AEDMON_SERIAL",
     )
     baudrate: int = Field(default=9600, description="serial speed (9600 or 115200)")
     gnss: str | None = Field(default=None, description="GNSS receiver serial port or pyserial URL")
     gnss_device: str | None = Field(
         default=None, pattern=ID_PATTERN, description="device id for GNSS locations (default <site>-gnss)"
     )
-    gnss_interval_s: float = Field(default=10.0, ge=0, description="at most one GNSS location per this many s")
+    gnss_interval_s: float = Field(
+        default=10.0, ge=0, description="at most one GNSS location per this many s"
+    )
     mqtt: str | None = Field(default=None, description="broker as mqtt://[user:pass@]host:port or mqtts://…")
-    mqtt_client_id: str | None = Field(default=None, description="fixed MQTT client id (default aedmon-bridge-<site>)")
-    mqtt_shared_group: str | None = Field(default=None, description="spread devices over bridges: $share group")
+    mqtt_client_id: str | None = Field(
+        default=None, description="fixed MQTT client id (default aedmon-bridge-<site>)"
+    )
+    mqtt_shared_group: str | None = Field(
+        default=None, description="spread devices over bridges: $share group"
+    )
     influx_url: str | None = Field(default=None, description="InfluxDB URL (v2 write API)")
     influx_org: str | None = Field(default=None, description="InfluxDB organisation")
     influx_bucket: str | None = Field(default=None, description="InfluxDB bucket")

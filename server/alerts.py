@@ -29,14 +29,16 @@ class AlertState(StrEnum):
 def reconcile(session: Session, device_id: str, findings: dict[AlertType, Finding], now: datetime) -> None:
     """Make the device's open alerts match the findings of the rules this module manages."""
     current = {alert.type: alert for alert in queries.open_alerts(session, device_id)}
+    found = {alert_type.value: finding for alert_type, finding in findings.items()}
+    managed = {alert_type.value for alert_type in RULES}
     for alert_type, alert in current.items():
-        if alert_type in RULES and alert_type not in findings:
+        if alert_type in managed and alert_type not in found:
             alert.state = AlertState.RESOLVED
             alert.resolved_at = now
             ALERTS_RESOLVED.labels(alert_type).inc()
             log.info("alert resolved", extra={"alert": alert.id, "device": device_id, "type": alert_type})
-        elif alert_type in findings and alert.message != findings[alert_type].message:
-            alert.message = findings[alert_type].message
+        elif alert_type in found and alert.message != found[alert_type].message:
+            alert.message = found[alert_type].message
     for alert_type, finding in findings.items():
         if alert_type in current:
             continue

@@ -81,7 +81,9 @@ def _register(session: Session, reading: Reading, now: datetime) -> None:
     )
     if created:
         DEVICES_REGISTERED.inc()
-        log.info("unknown device registered unconfirmed", extra={"device": reading.device_id, "site": reading.site})
+        log.info(
+            "unknown device registered unconfirmed", extra={"device": reading.device_id, "site": reading.site}
+        )
     device = session.get(Device, reading.device_id)
     if device is None:
         return

@@ -7,6 +7,8 @@ from prometheus_client import Counter
 READINGS_INGESTED = Counter("aedmon_server_readings_total", "Readings stored", ["type"])
 READINGS_DUPLICATE = Counter("aedmon_server_duplicates_total", "Readings already stored (repeats)")
 READINGS_REJECTED = Counter("aedmon_server_rejected_total", "Readings refused at ingest", ["reason"])
-DEVICES_REGISTERED = Counter("aedmon_server_devices_registered_total", "Unknown devices registered unconfirmed")
+DEVICES_REGISTERED = Counter(
+    "aedmon_server_devices_registered_total", "Unknown devices registered unconfirmed"
+)
 ALERTS_OPENED = Counter("aedmon_server_alerts_opened_total", "Alerts opened", ["type", "severity"])
 ALERTS_RESOLVED = Counter("aedmon_server_alerts_resolved_total", "Alerts resolved by themselves", ["type"])

@@ -108,7 +108,7 @@ class AedModel:
 
     def identity(self, now: datetime) -> bytes:
         reading = Reading(
-            **self._base(ReadingType.IDENTITY, now),  # type: ignore[arg-type]
+            **self._base(ReadingType.IDENTITY, now),
             manufacturer=self.manufacturer,
             model=self.model,
             firmware=self.firmware,
@@ -123,7 +123,7 @@ class AedModel:
             if forced is TestResult.FAIL or (forced is TestResult.WARN and result is TestResult.PASS):
                 result = forced
         reading = Reading(
-            **self._base(ReadingType.SELFTEST, now),  # type: ignore[arg-type]
+            **self._base(ReadingType.SELFTEST, now),
             seq=self._next_seq(),
             test=test,
             result=result,
@@ -143,7 +143,7 @@ class AedModel:
         test = self.codes(now.date())
         failing = any(CODES[c].forces is TestResult.FAIL for c in test if c in CODES)
         reading = Reading(
-            **self._base(ReadingType.HEARTBEAT, now),  # type: ignore[arg-type]
+            **self._base(ReadingType.HEARTBEAT, now),
             seq=self._next_seq(),
             state=DeviceState.NOT_READY if failing else DeviceState.READY,
         )
@@ -151,7 +151,7 @@ class AedModel:
 
     def event(self, now: datetime, event: EventType, detail: str = "") -> bytes:
         reading = Reading(
-            **self._base(ReadingType.EVENT, now),  # type: ignore[arg-type]
+            **self._base(ReadingType.EVENT, now),
             seq=self._next_seq(),
             event=event,
             detail=detail or None,

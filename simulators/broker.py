@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -42,10 +43,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="embedded MQTT broker (amqtt)")
     parser.add_argument("--port", type=int, default=1883)
     args = parser.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args.port))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

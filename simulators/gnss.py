@@ -74,4 +74,6 @@ class GnssSimulator:
             if elapsed < self.no_fix_until:
                 self.pty.write(b"$GNRMC,,V,,,,,,,,,,N*4D\r\n")
                 continue
-            self.pty.write(encode_gga(moment, here.lat, here.lon) + encode_rmc(moment, here.lat, here.lon, 25.0))
+            self.pty.write(
+                encode_gga(moment, here.lat, here.lon) + encode_rmc(moment, here.lat, here.lon, 25.0)
+            )

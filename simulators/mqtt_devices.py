@@ -90,7 +90,7 @@ class MqttDevice:
             device_time=now,
             arrival_time=now,
             seq=seq,
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
 
     def publish(self, reading: Reading, elapsed: float, *, retain: bool = False) -> None:
@@ -135,8 +135,17 @@ class Cabinet(MqttDevice):
 
     faults_allowed = CABINET_FAULTS
 
-    def __init__(self, broker: str, site: str, device: str, clock: Callable[[], datetime], *,
-                 place: Place, interval_s: float = 60, faults: list[Fault] | None = None) -> None:
+    def __init__(
+        self,
+        broker: str,
+        site: str,
+        device: str,
+        clock: Callable[[], datetime],
+        *,
+        place: Place,
+        interval_s: float = 60,
+        faults: list[Fault] | None = None,
+    ) -> None:
         super().__init__(broker, site, device, clock, interval_s=interval_s, faults=faults)
         self.place = place
         self.door_open = False
@@ -189,8 +198,17 @@ class MobileUnit(MqttDevice):
 
     faults_allowed = UNIT_FAULTS
 
-    def __init__(self, broker: str, site: str, device: str, clock: Callable[[], datetime], *,
-                 place: Place, interval_s: float = 30, faults: list[Fault] | None = None) -> None:
+    def __init__(
+        self,
+        broker: str,
+        site: str,
+        device: str,
+        clock: Callable[[], datetime],
+        *,
+        place: Place,
+        interval_s: float = 30,
+        faults: list[Fault] | None = None,
+    ) -> None:
         super().__init__(broker, site, device, clock, interval_s=interval_s, faults=faults)
         self.base = place
         self.away_north_m = 0.0

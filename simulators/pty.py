@@ -3,6 +3,7 @@ udev gives real ports), or a real port / pyserial URL when one is given."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import tty
@@ -48,10 +49,8 @@ class Pty:
         if self.link is not None:
             self.link.unlink(missing_ok=True)
         for fd in (self.master, self.slave):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
 
 class SerialLine:

@@ -51,7 +51,9 @@ def binary(name: str) -> str:
         (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if p.exists()), None
     )
     if found is None:
-        raise RuntimeError(f"{name} is not installed; run `python3 scripts/dev.py test` as root to install it")
+        raise RuntimeError(
+            f"{name} is not installed; run `python3 scripts/dev.py test` as root to install it"
+        )
     return found
 
 
@@ -207,7 +209,9 @@ class Tokens:
 
     @property
     def setting(self) -> str:
-        return ",".join(f"{role}:{getattr(self, role)}" for role in ("admin", "technician", "viewer", "bridge"))
+        return ",".join(
+            f"{role}:{getattr(self, role)}" for role in ("admin", "technician", "viewer", "bridge")
+        )
 
 
 @pytest.fixture

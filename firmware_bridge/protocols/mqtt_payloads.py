@@ -95,7 +95,9 @@ def parse_message(topic: str, payload: bytes, *, arrival: datetime, source: str 
     """One MQTT message as a Reading; raises MalformedMessage with a reason slug."""
     match = TOPIC_RE.match(topic)
     if match is None:
-        raise MalformedMessage(f"topic {topic[:120]!r} is not aedmon/v1/<site>/<device>/<channel>", reason="bad_topic")
+        raise MalformedMessage(
+            f"topic {topic[:120]!r} is not aedmon/v1/<site>/<device>/<channel>", reason="bad_topic"
+        )
     site, device, channel = match["site"], match["device"], match["channel"]
     if len(payload) > MAX_PAYLOAD:
         raise MalformedMessage(f"payload of {len(payload)} bytes exceeds 4 KiB", reason="too_large")
@@ -145,7 +147,7 @@ def _first_error(exc: ValidationError) -> str:
 
 
 _CHANNEL_OF = {reading_type: channel for channel, (reading_type, _) in PAYLOADS.items()}
-_SELFTEST_KEYS = tuple(SelftestPayload.model_fields) 
+_SELFTEST_KEYS = tuple(SelftestPayload.model_fields)
 _STATUS_KEYS = tuple(StatusPayload.model_fields)
 
 

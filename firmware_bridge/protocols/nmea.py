@@ -2,16 +2,16 @@
 
 RMC is the location sentence (it alone carries the date); GGA adds the fix quality and
 HDOP, which become `accuracy_m`. A receiver that sends GGA and never RMC still gives
-locations, dated from the arrival clock, once three GGA fixes have come with no RMC. Sentences without a fix are not a location.
+locations, dated from the arrival clock, once three GGA fixes have come with no RMC.
+Sentences without a fix are not a location.
 Any talker (GP, GN, GL, GB…) is accepted; other sentence types are ignored.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-
-import re
 
 import pynmea2
 
@@ -162,7 +162,7 @@ def encode_rmc(moment: datetime, lat: float, lon: float, speed_kmh: float = 0.0)
         "",
         "A",
     )
-    return (pynmea2.RMC("GN", "RMC", fields).render() + "\r\n").encode("ascii")
+    return (str(pynmea2.RMC("GN", "RMC", fields).render()) + "\r\n").encode("ascii")
 
 
 def encode_gga(moment: datetime, lat: float, lon: float, hdop: float = 0.9) -> bytes:
@@ -181,7 +181,7 @@ def encode_gga(moment: datetime, lat: float, lon: float, hdop: float = 0.9) -> b
         "",
         "",
     )
-    return (pynmea2.GGA("GN", "GGA", fields).render() + "\r\n").encode("ascii")
+    return (str(pynmea2.GGA("GN", "GGA", fields).render()) + "\r\n").encode("ascii")
 
 
 def _lat_fields(lat: float) -> tuple[str, str]:

@@ -160,9 +160,7 @@ def _choice(enum: type[_E], text: str, name: str) -> _E:
         raise MalformedSentence(f"unknown {name} {text!r}") from exc
 
 
-def to_reading(
-    sentence: Sentence, *, site: str, arrival: datetime, source: str = ""
-) -> Reading:
+def to_reading(sentence: Sentence, *, site: str, arrival: datetime, source: str = "") -> Reading:
     """The meaning of one device sentence; raises MalformedSentence if it has none."""
     expected = FIELD_COUNTS.get(sentence.type)
     if expected is None:

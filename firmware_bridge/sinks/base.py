@@ -59,7 +59,10 @@ class Drain(threading.Thread):
                 metrics.SINK_ERRORS.labels(self.sink.name).inc()
                 if self.failing_since is None:
                     self.failing_since = started
-                    log.warning("sink unavailable, retrying with backoff", extra={"sink": self.sink.name, "error": str(exc)})
+                    log.warning(
+                        "sink unavailable, retrying with backoff",
+                        extra={"sink": self.sink.name, "error": str(exc)},
+                    )
                 self.stop.wait(backoff * (0.5 + random.random()))  # noqa: S311  jitter, not crypto
                 backoff = min(backoff * 2, self.max_backoff)
                 continue

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from influxdb_client import InfluxDBClient, Point, WritePrecision
+from influxdb_client.client.influxdb_client import InfluxDBClient
+from influxdb_client.client.write.point import Point
 from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
@@ -54,7 +56,8 @@ def to_point(reading: Reading) -> Point:
     point = point.field("lag_s", round(lag, 3))
     if reading.type is ReadingType.EVENT:
         point = point.field("count", 1)
-    return point.time(reading.device_time, WritePrecision.MS)
+    timed: Point = point.time(reading.device_time, WritePrecision.MS)
+    return timed
 
 
 class InfluxSink:
@@ -71,7 +74,7 @@ class InfluxSink:
                 bucket=self.bucket,
                 org=self.org,
                 record=[to_point(r) for r in readings],
-                write_precision=WritePrecision.MS,
+                write_precision=WritePrecision.MS,  # type: ignore[arg-type]  # a str constant
             )
         except (ApiException, Urllib3Error, OSError) as exc:
             raise SinkUnavailable(f"InfluxDB write failed: {exc.__class__.__name__}") from exc

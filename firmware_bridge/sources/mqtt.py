@@ -104,9 +104,13 @@ class MqttSource:
     # paho's network thread: nothing here may block
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
-            log.warning("broker refused connection", extra={"broker": str(self.broker), "reason": str(reason)})
+            log.warning(
+                "broker refused connection", extra={"broker": str(self.broker), "reason": str(reason)}
+            )
             return
-        log.info("broker connected", extra={"broker": str(self.broker), "session_present": flags.session_present})
+        log.info(
+            "broker connected", extra={"broker": str(self.broker), "session_present": flags.session_present}
+        )
         metrics.RECONNECTS.labels(SOURCE).inc()
         client.subscribe(self.topic, qos=1)
         self.connected.set()
@@ -125,7 +129,9 @@ class MqttSource:
 
     def _handle(self, message: mqtt.MQTTMessage) -> None:
         try:
-            reading = parse_message(message.topic, message.payload, arrival=self.clock(), source=SOURCE)
+            reading = parse_message(
+                message.topic, bytes(message.payload), arrival=self.clock(), source=SOURCE
+            )
         except MalformedMessage as exc:
             metrics.REJECTED.labels(SOURCE, exc.reason).inc()
             log.warning(

@@ -61,7 +61,9 @@ def list_devices(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_device(body: DeviceIn, session: SessionDep, now: NowDep, policy: PolicyDep, _: AdminRole) -> DeviceOut:
+def create_device(
+    body: DeviceIn, session: SessionDep, now: NowDep, policy: PolicyDep, _: AdminRole
+) -> DeviceOut:
     values: dict[str, Any] = body.model_dump()
     values["kind"] = body.kind.value
     values["report_interval_s"] = body.report_interval_s or queries.default_interval(body.kind)
@@ -81,7 +83,9 @@ def create_device(body: DeviceIn, session: SessionDep, now: NowDep, policy: Poli
 
 
 @router.get("/{device_id}")
-def get_device(device_id: str, session: SessionDep, now: NowDep, policy: PolicyDep, _: ViewerRole) -> DeviceOut:
+def get_device(
+    device_id: str, session: SessionDep, now: NowDep, policy: PolicyDep, _: ViewerRole
+) -> DeviceOut:
     return _out(session, _get(session, device_id), now, policy)
 
 

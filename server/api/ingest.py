@@ -13,6 +13,8 @@ router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
 
 @router.post("/ingest")
-def post_ingest(body: IngestIn, session: SessionDep, now: NowDep, policy: PolicyDep, _: BridgeRole) -> IngestOut:
+def post_ingest(
+    body: IngestIn, session: SessionDep, now: NowDep, policy: PolicyDep, _: BridgeRole
+) -> IngestOut:
     result = ingest(session, body.readings, now, policy)
     return IngestOut(accepted=result.accepted, duplicates=result.duplicates, rejected=result.rejected)

@@ -71,10 +71,16 @@ def pads_expired(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding |
         return None
     if test.pads_expiry is not None and test.pads_expiry < now.date():
         return Finding(
-            AlertType.PADS_EXPIRED, Severity.CRITICAL, f"Pads expired on {test.pads_expiry.isoformat()}; replace them."
+            AlertType.PADS_EXPIRED,
+            Severity.CRITICAL,
+            f"Pads expired on {test.pads_expiry.isoformat()}; replace them.",
         )
     if "P02" in test.codes:
-        return Finding(AlertType.PADS_EXPIRED, Severity.CRITICAL, "The device reports its pads expired (P02); replace them.")
+        return Finding(
+            AlertType.PADS_EXPIRED,
+            Severity.CRITICAL,
+            "The device reports its pads expired (P02); replace them.",
+        )
     return None
 
 
@@ -94,7 +100,9 @@ def pads_expiring(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding 
         if days < 0:
             return None  # pads_expired speaks for it
     if "P01" in test.codes and (expiry is None or expiry >= now.date()):
-        return Finding(AlertType.PADS_EXPIRING, Severity.MINOR, "The device reports pads expiring within 30 days (P01).")
+        return Finding(
+            AlertType.PADS_EXPIRING, Severity.MINOR, "The device reports pads expiring within 30 days (P01)."
+        )
     return None
 
 
@@ -117,7 +125,8 @@ def relocated(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | No
     return Finding(
         AlertType.RELOCATED,
         Severity.MAJOR,
-        f"Located {away:.0f} m from its place (allowed {fence:.0f} m) at {fix.device_time:%Y-%m-%d %H:%M} UTC.",
+        f"Located {away:.0f} m from its place (allowed {fence:.0f} m) "
+        f"at {fix.device_time:%Y-%m-%d %H:%M} UTC.",
     )
 
 

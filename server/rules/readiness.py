@@ -54,7 +54,10 @@ def assess(facts: DeviceFacts, findings: dict[AlertType, Finding], now: datetime
         raise_to(Readiness.UNKNOWN, f"The device went offline at {online.device_time:%Y-%m-%d %H:%M} UTC.")
 
     for finding in findings.values():
-        raise_to(Readiness.NOT_READY if finding.severity is Severity.CRITICAL else Readiness.ATTENTION, finding.message)
+        raise_to(
+            Readiness.NOT_READY if finding.severity is Severity.CRITICAL else Readiness.ATTENTION,
+            finding.message,
+        )
 
     test = facts.latest_selftest
     if test is not None and test.result is TestResult.WARN:

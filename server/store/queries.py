@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -103,17 +103,17 @@ def device_facts(session: Session, device: Device) -> DeviceFacts:
 def recent_readings(
     session: Session, device_id: str, limit: int, reading_type: ReadingType | None
 ) -> list[Reading]:
-    query: Select[tuple[StoredReading]] = select(StoredReading).where(StoredReading.device_id == device_id)
+    query = select(StoredReading).where(StoredReading.device_id == device_id)
     if reading_type is not None:
         query = query.where(StoredReading.type == reading_type.value)
-    rows = session.scalars(query.order_by(StoredReading.device_time.desc(), StoredReading.id.desc()).limit(limit))
+    rows = session.scalars(
+        query.order_by(StoredReading.device_time.desc(), StoredReading.id.desc()).limit(limit)
+    )
     return [Reading.model_validate(row.body) for row in rows]
 
 
 def open_alerts(session: Session, device_id: str) -> list[Alert]:
-    return list(
-        session.scalars(select(Alert).where(Alert.device_id == device_id, Alert.state != "resolved"))
-    )
+    return list(session.scalars(select(Alert).where(Alert.device_id == device_id, Alert.state != "resolved")))
 
 
 def count_readings(session: Session) -> int:

@@ -25,27 +25,49 @@ def open_alert_types(server: ServerProcess, device: str) -> set[str]:
 
 @pytest.fixture
 def aed(tmp_path: Path) -> Iterator[AedSimulator]:
-    sim = AedSimulator(AedModel("SN10442"), utc_now, selftest_interval_s=3600, heartbeat_interval_s=1,
-                       link=tmp_path / "ttyAED").start()
+    sim = AedSimulator(
+        AedModel("SN10442"),
+        utc_now,
+        selftest_interval_s=3600,
+        heartbeat_interval_s=1,
+        link=tmp_path / "ttyAED",
+    ).start()
     yield sim
     sim.close()
 
 
 def test_failed_selftest_on_a_pty_opens_alerts_and_the_next_pass_resolves_them(
-    server: ServerProcess, aed: AedSimulator, tmp_path: Path, bridge_env: dict[str, str], processes: list[Process]
+    server: ServerProcess,
+    aed: AedSimulator,
+    tmp_path: Path,
+    bridge_env: dict[str, str],
+    processes: list[Process],
 ) -> None:
     bridge = Process(
-        aedmon_args("bridge", "--site", "town-hall", "--serial", str(aed.link), "--server", server.url,
-                    "--outbox", str(tmp_path / "outbox.db")),
-        tmp_path / "bridge.log", bridge_env,
+        aedmon_args(
+            "bridge",
+            "--site",
+            "town-hall",
+            "--serial",
+            str(aed.link),
+            "--server",
+            server.url,
+            "--outbox",
+            str(tmp_path / "outbox.db"),
+        ),
+        tmp_path / "bridge.log",
+        bridge_env,
     ).start()
     processes.append(bridge)
     wait_until(lambda: server.get("/api/v1/devices"), timeout=30, what="the AED to register")
     assert open_alert_types(server, "SN10442") == set()
 
     aed.trigger("pads-expired")
-    wait_until(lambda: open_alert_types(server, "SN10442") == {"self_test_failed", "pads_expired"},
-               timeout=20, what="self_test_failed and pads_expired")
+    wait_until(
+        lambda: open_alert_types(server, "SN10442") == {"self_test_failed", "pads_expired"},
+        timeout=20,
+        what="self_test_failed and pads_expired",
+    )
     device = server.get("/api/v1/devices/SN10442")
     assert device["readiness"] == "not_ready"  # type: ignore[index]
     assert device["confirmed"] is False  # type: ignore[index]
@@ -59,26 +81,55 @@ def test_failed_selftest_on_a_pty_opens_alerts_and_the_next_pass_resolves_them(
 
 
 def test_cabinet_moved_outside_its_geofence_opens_relocated_through_mosquitto(
-    server: ServerProcess, mosquitto: Mosquitto, tmp_path: Path, bridge_env: dict[str, str], processes: list[Process]
+    server: ServerProcess,
+    mosquitto: Mosquitto,
+    tmp_path: Path,
+    bridge_env: dict[str, str],
+    processes: list[Process],
 ) -> None:
     with server.client("admin") as admin:
-        admin.post("/api/v1/devices", json={"id": "CAB-0007", "site": "pernik-street", "kind": "cabinet",
-                                            "lat": 42.6062, "lon": 23.0379, "geofence_m": 50}).raise_for_status()
+        admin.post(
+            "/api/v1/devices",
+            json={
+                "id": "CAB-0007",
+                "site": "pernik-street",
+                "kind": "cabinet",
+                "lat": 42.6062,
+                "lon": 23.0379,
+                "geofence_m": 50,
+            },
+        ).raise_for_status()
     bridge = Process(
-        aedmon_args("bridge", "--site", "pernik-street", "--mqtt", mosquitto.url, "--server", server.url,
-                    "--outbox", str(tmp_path / "outbox.db")),
-        tmp_path / "bridge.log", bridge_env,
+        aedmon_args(
+            "bridge",
+            "--site",
+            "pernik-street",
+            "--mqtt",
+            mosquitto.url,
+            "--server",
+            server.url,
+            "--outbox",
+            str(tmp_path / "outbox.db"),
+        ),
+        tmp_path / "bridge.log",
+        bridge_env,
     ).start()
     processes.append(bridge)
     wait_until(lambda: "broker connected" in bridge.output(), timeout=20, what="the bridge's subscription")
-    cabinet = Cabinet(mosquitto.url, "pernik-street", "CAB-0007", utc_now, place=Place(42.6062, 23.0379),
-                      interval_s=0.5).start()
+    cabinet = Cabinet(
+        mosquitto.url, "pernik-street", "CAB-0007", utc_now, place=Place(42.6062, 23.0379), interval_s=0.5
+    ).start()
     try:
-        wait_until(lambda: server.get("/api/v1/devices/CAB-0007/readings", type="location"), timeout=20,
-                   what="the cabinet's fixed location")
+        wait_until(
+            lambda: server.get("/api/v1/devices/CAB-0007/readings", type="location"),
+            timeout=20,
+            what="the cabinet's fixed location",
+        )
         assert open_alert_types(server, "CAB-0007") == set()
         cabinet.on_fault("move", 0)
-        wait_until(lambda: open_alert_types(server, "CAB-0007") == {"relocated"}, timeout=20, what="relocated")
+        wait_until(
+            lambda: open_alert_types(server, "CAB-0007") == {"relocated"}, timeout=20, what="relocated"
+        )
     finally:
         cabinet.close()
     alert = server.get("/api/v1/alerts", state="open", device_id="CAB-0007")[0]  # type: ignore[index]

@@ -69,17 +69,39 @@ def test_every_reading_arrives_once_through_kill_9_tsdb_outage_and_broker_restar
 ) -> None:
     model = RecordingAed("SN-FAULT")
     model.made = []
-    aed = AedSimulator(model, utc_now, selftest_interval_s=1.1, heartbeat_interval_s=1.1, link=tmp_path / "ttyAED")
+    aed = AedSimulator(
+        model, utc_now, selftest_interval_s=1.1, heartbeat_interval_s=1.1, link=tmp_path / "ttyAED"
+    )
     metrics_port = free_port()
     args = aedmon_args(
-        "bridge", "--site", "town-hall", "--serial", str(tmp_path / "ttyAED"), "--mqtt", mosquitto.url,
-        "--server", server.url, "--outbox", str(tmp_path / "outbox.db"), "--metrics-port", str(metrics_port),
-        "--influx-url", victoria.url, "--influx-org", "aedmon", "--influx-bucket", "aedmon", "--influx-token", "x",
+        "bridge",
+        "--site",
+        "town-hall",
+        "--serial",
+        str(tmp_path / "ttyAED"),
+        "--mqtt",
+        mosquitto.url,
+        "--server",
+        server.url,
+        "--outbox",
+        str(tmp_path / "outbox.db"),
+        "--metrics-port",
+        str(metrics_port),
+        "--influx-url",
+        victoria.url,
+        "--influx-org",
+        "aedmon",
+        "--influx-bucket",
+        "aedmon",
+        "--influx-token",
+        "x",
     )
     bridge = Process(args, tmp_path / "bridge.log", bridge_env).start()
     processes.append(bridge)
     wait_until(lambda: "broker connected" in bridge.output(), timeout=20, what="bridge subscription")
-    cabinet = RecordingCabinet(mosquitto.url, "street", "CAB-F", utc_now, place=Place(42.6, 23.0), interval_s=0.3)
+    cabinet = RecordingCabinet(
+        mosquitto.url, "street", "CAB-F", utc_now, place=Place(42.6, 23.0), interval_s=0.3
+    )
     aed.start()
     cabinet.start()
     pause = threading.Event().wait
@@ -100,19 +122,29 @@ def test_every_reading_arrives_once_through_kill_9_tsdb_outage_and_broker_restar
         cabinet.stop.set()
         cabinet.thread.join(5)
         aed.selftest_interval_s = aed.heartbeat_interval_s = 1e9
-    wait_until(lambda: set(cabinet.sent) <= cabinet.acked, timeout=30, what="every status acknowledged by the broker")
+    wait_until(
+        lambda: set(cabinet.sent) <= cabinet.acked, timeout=30, what="every status acknowledged by the broker"
+    )
     wait_until(lambda: not model.unacked, timeout=30, what="every self-test acknowledged by the bridge")
-    wait_until(lambda: lag(metrics_port, "server") == 0 and lag(metrics_port, "influx") == 0, timeout=60,
-               what="both sinks drained")
+    wait_until(
+        lambda: lag(metrics_port, "server") == 0 and lag(metrics_port, "influx") == 0,
+        timeout=60,
+        what="both sinks drained",
+    )
     aed.close()
     cabinet.close()
 
     made_tests = sorted(model.made)
     sent_status = sorted(cabinet.sent.values())
-    assert len(made_tests) >= 8 and len(sent_status) >= 20
+    assert len(made_tests) >= 8
+    assert len(sent_status) >= 20
 
-    stored_tests = [r["seq"] for r in server.get("/api/v1/devices/SN-FAULT/readings", type="selftest", limit=1000)]  # type: ignore[attr-defined, index]
-    stored_status = [r["seq"] for r in server.get("/api/v1/devices/CAB-F/readings", type="status", limit=1000)]  # type: ignore[attr-defined, index]
+    stored_tests = [
+        r["seq"] for r in server.get("/api/v1/devices/SN-FAULT/readings", type="selftest", limit=1000)
+    ]  # type: ignore[attr-defined, index]
+    stored_status = [
+        r["seq"] for r in server.get("/api/v1/devices/CAB-F/readings", type="status", limit=1000)
+    ]  # type: ignore[attr-defined, index]
     assert sorted(stored_tests) == made_tests
     assert sorted(stored_status) == sent_status
 
@@ -121,4 +153,5 @@ def test_every_reading_arrives_once_through_kill_9_tsdb_outage_and_broker_restar
     assert sorted(tsdb_tests) == made_tests
     assert sorted(tsdb_status) == sent_status
     log = bridge.output()
-    assert "sink unavailable" in log and "sink back" in log
+    assert "sink unavailable" in log
+    assert "sink back" in log

@@ -52,7 +52,9 @@ def test_readings_reach_the_server_and_read_back_once_even_when_sent_twice(victo
     assert {s["metric"]["result"] for s in series} == {"PASS", "FAIL"}  # result is a tag: one series each
     assert all(s["metric"]["site"] == "town-hall" and s["metric"]["kind"] == "aed" for s in series)
     samples = sorted(
-        (t, v) for s in series for t, v in zip(s["timestamps"], s["values"], strict=True)  # type: ignore[call-overload]
+        (t, v)
+        for s in series
+        for t, v in zip(s["timestamps"], s["values"], strict=True)  # type: ignore[call-overload]
     )
     expected = [(int(r.device_time.timestamp() * 1000), r.battery_pct) for r in readings]
     assert samples == expected

@@ -57,7 +57,9 @@ def start_source(broker: Mosquitto, outbox: Outbox) -> MqttSource:
     return source
 
 
-def test_messages_are_stored_and_bad_ones_counted(mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path) -> None:
+def test_messages_are_stored_and_bad_ones_counted(
+    mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path
+) -> None:
     outbox = Outbox(tmp_path / "o.db", sinks=["server"])
     source = start_source(mosquitto, outbox)
     rejected_before = metrics.REJECTED.labels("mqtt", "bad_field")._value.get()

@@ -100,7 +100,10 @@ def test_port_that_vanishes_and_comes_back_is_reopened_and_the_backlog_resent(
     try:
         wait_until(reader.connected.is_set, what="reconnect")
         wait_until(
-            lambda: len([r for r in readings_of(outbox, ReadingType.SELFTEST) if r.result is TestResult.FAIL]) >= 3,  # type: ignore[attr-defined]
+            lambda: (
+                len([r for r in readings_of(outbox, ReadingType.SELFTEST) if r.result is TestResult.FAIL])
+                >= 3
+            ),  # type: ignore[attr-defined]
             what="the resent failures",
         )
     finally:
@@ -109,7 +112,9 @@ def test_port_that_vanishes_and_comes_back_is_reopened_and_the_backlog_resent(
 
 
 @pytest.mark.parametrize("name", ["mt3339.nmea", "bu353-glonass.nmea", "garmin-geko201.nmea"])
-def test_real_gnss_capture_written_to_a_pty_becomes_locations(tmp_path: Path, stop: threading.Event, name: str) -> None:
+def test_real_gnss_capture_written_to_a_pty_becomes_locations(
+    tmp_path: Path, stop: threading.Event, name: str
+) -> None:
     from datetime import timedelta
 
     link = tmp_path / "ttyGNSS"

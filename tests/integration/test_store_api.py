@@ -46,7 +46,9 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def selftest(seq: int, result: TestResult, *, device: str = "SN1", site: str = "town-hall", **more: Any) -> dict[str, Any]:
+def selftest(
+    seq: int, result: TestResult, *, device: str = "SN1", site: str = "town-hall", **more: Any
+) -> dict[str, Any]:
     reading = Reading(
         device_id=device,
         site=site,
@@ -83,15 +85,24 @@ def test_ingest_is_idempotent_on_device_seq_and_time(api: TestClient, tokens: To
     assert len(readings) == 1
 
 
-def test_unknown_device_is_registered_unconfirmed_and_confirmed_by_registering(api: TestClient, tokens: Tokens) -> None:
+def test_unknown_device_is_registered_unconfirmed_and_confirmed_by_registering(
+    api: TestClient, tokens: Tokens
+) -> None:
     ingest(api, tokens, selftest(1, TestResult.PASS))
     device = api.get("/api/v1/devices/SN1", headers=auth(tokens.viewer)).json()
     assert device["confirmed"] is False
-    assert device["kind"] == "aed" and device["site"] == "town-hall"
+    assert device["kind"] == "aed"
+    assert device["site"] == "town-hall"
     assert device["readiness"] == "ready"
     response = api.post(
         "/api/v1/devices",
-        json={"id": "SN1", "site": "town-hall", "kind": "aed", "name": "Reception AED", "place": "Ground floor"},
+        json={
+            "id": "SN1",
+            "site": "town-hall",
+            "kind": "aed",
+            "name": "Reception AED",
+            "place": "Ground floor",
+        },
         headers=auth(tokens.admin),
     )
     assert response.status_code == 201
@@ -99,7 +110,9 @@ def test_unknown_device_is_registered_unconfirmed_and_confirmed_by_registering(a
     assert response.json()["place"] == "Ground floor"
 
 
-def test_failed_selftest_opens_alerts_and_the_next_pass_resolves_them(api: TestClient, tokens: Tokens) -> None:
+def test_failed_selftest_opens_alerts_and_the_next_pass_resolves_them(
+    api: TestClient, tokens: Tokens
+) -> None:
     ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("P02",), pads_expiry=date(2026, 11, 1)))
     alerts = open_alerts(api, tokens)
     assert set(alerts) == {("SN1", "self_test_failed"), ("SN1", "pads_expired")}
@@ -132,14 +145,22 @@ def test_pads_expiring_opens_as_the_clock_moves(api: TestClient, tokens: Tokens,
     assert set(open_alerts(api, tokens)) == {("SN1", "pads_expiring")}
 
 
-def test_one_open_alert_per_device_and_type_is_enforced_by_the_database(api: TestClient, tokens: Tokens) -> None:
+def test_one_open_alert_per_device_and_type_is_enforced_by_the_database(
+    api: TestClient, tokens: Tokens
+) -> None:
     ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)))
-    with api.app.state.sessions() as session, pytest.raises(IntegrityError):  # type: ignore[attr-defined]
-        session.execute(
-            insert(Alert).values(device_id="SN1", type="self_test_failed", severity="critical", state="open",
-                                 message="second", opened_at=T0)
-        )
-        session.commit()
+    second = insert(Alert).values(
+        device_id="SN1",
+        type="self_test_failed",
+        severity="critical",
+        state="open",
+        message="second",
+        opened_at=T0,
+    )
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        with pytest.raises(IntegrityError):
+            session.execute(second)
+        session.rollback()
 
 
 def test_aed_heard_through_another_site_is_relocated(api: TestClient, tokens: Tokens) -> None:
@@ -196,8 +217,11 @@ def test_tokens_and_roles_guard_every_endpoint(
 def test_technician_acknowledges_an_alert_once(api: TestClient, tokens: Tokens) -> None:
     ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)))
     alert_id = open_alerts(api, tokens)[("SN1", "self_test_failed")]["id"]
-    response = api.post(f"/api/v1/alerts/{alert_id}/ack", json={"note": "on my way with a spare"},
-                        headers=auth(tokens.technician))
+    response = api.post(
+        f"/api/v1/alerts/{alert_id}/ack",
+        json={"note": "on my way with a spare"},
+        headers=auth(tokens.technician),
+    )
     assert response.status_code == 200
     assert response.json()["state"] == "acknowledged"
     assert response.json()["acknowledged_by"] == "technician"
@@ -211,8 +235,11 @@ def test_admin_registers_and_patches_a_cabinet_with_a_geofence(api: TestClient, 
     body = {"id": "CAB-1", "site": "street", "kind": "cabinet", "lat": 42.6, "lon": 23.0, "geofence_m": 50}
     assert api.post("/api/v1/devices", json=body, headers=auth(tokens.admin)).status_code == 201
     assert api.post("/api/v1/devices", json=body, headers=auth(tokens.admin)).status_code == 409
-    patched = api.patch("/api/v1/devices/CAB-1", json={"geofence_m": 80, "place": "By the post office"},
-                        headers=auth(tokens.admin))
+    patched = api.patch(
+        "/api/v1/devices/CAB-1",
+        json={"geofence_m": 80, "place": "By the post office"},
+        headers=auth(tokens.admin),
+    )
     assert patched.status_code == 200
     assert patched.json()["geofence_m"] == 80
     assert patched.json()["report_interval_s"] == 300

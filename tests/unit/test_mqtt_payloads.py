@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, date, datetime
 
@@ -23,11 +24,20 @@ def test_protocol_example_status() -> None:
         b'"temp_c":4.5,"heater_on":true}',
         arrival=ARRIVAL,
     )
-    assert (reading.site, reading.device_id, reading.type) == ("pernik-town-hall", "CAB-0007", ReadingType.STATUS)
+    assert (reading.site, reading.device_id, reading.type) == (
+        "pernik-town-hall",
+        "CAB-0007",
+        ReadingType.STATUS,
+    )
     assert reading.seq == 412
     assert reading.device_time == datetime(2026, 11, 22, 6, 0, 5, tzinfo=UTC)
     assert reading.arrival_time == ARRIVAL
-    assert (reading.door_open, reading.aed_present, reading.temp_c, reading.heater_on) == (False, True, 4.5, True)
+    assert (reading.door_open, reading.aed_present, reading.temp_c, reading.heater_on) == (
+        False,
+        True,
+        4.5,
+        True,
+    )
     assert reading.kind is DeviceKind.CABINET
 
 
@@ -54,17 +64,21 @@ def test_selftest_with_offset_time_and_unknown_keys() -> None:
         arrival=ARRIVAL,
     )
     assert reading.device_time == datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
-    assert reading.test is TestType.WEEKLY and reading.result is TestResult.WARN
+    assert reading.test is TestType.WEEKLY
+    assert reading.result is TestResult.WARN
     assert reading.codes == ("B01", "Q42")
     assert reading.pads_expiry == date(2027, 6, 30)
-    assert reading.serial == "SN7" and reading.model == "Lifeguard 3"
+    assert reading.serial == "SN7"
+    assert reading.model == "Lifeguard 3"
     assert reading.extra == {"vendor_blob": {"x": [1, 2]}}
     assert reading.kind is DeviceKind.AED
 
 
 def test_event_and_location_and_availability() -> None:
     event = parse_message(
-        "aedmon/v1/s/CAB-1/event", b'{"ts":"2026-11-22T06:00:05Z","seq":1,"event":"AED_REMOVED"}', arrival=ARRIVAL
+        "aedmon/v1/s/CAB-1/event",
+        b'{"ts":"2026-11-22T06:00:05Z","seq":1,"event":"AED_REMOVED"}',
+        arrival=ARRIVAL,
     )
     assert event.event is EventType.AED_REMOVED
     location = parse_message(
@@ -72,9 +86,15 @@ def test_event_and_location_and_availability() -> None:
         b'{"ts":"2026-11-22T06:00:05Z","seq":2,"lat":42.1,"lon":23.2,"accuracy_m":5,"source":"gnss"}',
         arrival=ARRIVAL,
     )
-    assert (location.lat, location.lon, location.accuracy_m, location.location_source) == (42.1, 23.2, 5.0, "gnss")
+    assert (location.lat, location.lon, location.accuracy_m, location.location_source) == (
+        42.1,
+        23.2,
+        5.0,
+        "gnss",
+    )
     offline = parse_message("aedmon/v1/s/MU-1/availability", b"offline", arrival=ARRIVAL)
-    assert offline.online is False and offline.device_time == ARRIVAL
+    assert offline.online is False
+    assert offline.device_time == ARRIVAL
 
 
 @pytest.mark.parametrize(
@@ -105,7 +125,12 @@ def test_bad_messages_are_refused_with_a_reason(topic: str, payload: bytes, reas
     assert info.value.reason == reason
 
 
-_times = st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC))
+# hypothesis takes naive bounds and adds the zone itself
+_times = st.datetimes(
+    min_value=datetime(2001, 1, 1),  # noqa: DTZ001
+    max_value=datetime(2090, 1, 1),  # noqa: DTZ001
+    timezones=st.just(UTC),
+)
 _status = st.builds(
     Reading,
     device_id=st.from_regex(r"\A[A-Za-z0-9_-]{1,64}\Z"),
@@ -130,7 +155,5 @@ def test_simulator_encoding_round_trips_through_the_bridge_parser(reading: Readi
 
 @given(st.text(max_size=80), st.binary(max_size=300))
 def test_no_topic_or_payload_crashes_the_parser(topic: str, payload: bytes) -> None:
-    try:
+    with contextlib.suppress(MalformedMessage):
         parse_message(topic, payload, arrival=ARRIVAL)
-    except MalformedMessage:
-        pass

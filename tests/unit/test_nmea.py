@@ -37,7 +37,8 @@ def test_each_fix_in_a_real_capture_becomes_one_location(name: str, fixes: int) 
     for reading in readings:
         assert reading.type is ReadingType.LOCATION
         assert reading.location_source is LocationSource.GNSS
-        assert reading.lat is not None and reading.lon is not None
+        assert reading.lat is not None
+        assert reading.lon is not None
     assert len({r.device_time for r in readings}) == fixes
 
 
@@ -58,20 +59,25 @@ def test_simulator_mode_garmin_capture_gives_no_location_and_counts_its_broken_s
 def test_min_interval_thins_a_one_hertz_receiver() -> None:
     readings, _ = decode_file("mt3339.nmea", GnssDecoder("MU-01", "unit", timedelta(seconds=10)))
     assert 2 <= len(readings) <= 4
-    gaps = [(b.device_time - a.device_time).total_seconds() for a, b in zip(readings, readings[1:], strict=False)]
+    gaps = [
+        (b.device_time - a.device_time).total_seconds() for a, b in zip(readings, readings[1:], strict=False)
+    ]
     assert all(gap >= 10 for gap in gaps)
 
 
 def test_simulator_sentences_round_trip_with_hdop_as_accuracy() -> None:
     moment = datetime(2026, 11, 23, 10, 0, 5, tzinfo=UTC)
     decoder = GnssDecoder("MU-01", "unit")
-    lines = LineFramer().feed(encode_gga(moment, -33.8688, 151.2093, 1.2) + encode_rmc(moment, -33.8688, 151.2093, 54))
+    lines = LineFramer().feed(
+        encode_gga(moment, -33.8688, 151.2093, 1.2) + encode_rmc(moment, -33.8688, 151.2093, 54)
+    )
     out = [decoder.decode(line, arrival=ARRIVAL) for line in lines.sentences]
     assert out[0] is None  # GGA waits for the RMC that carries the date
     location = out[1]
     assert location is not None
     assert location.device_time == moment
-    assert abs(location.lat - -33.8688) < 1e-5 and abs(location.lon - 151.2093) < 1e-5  # type: ignore[operator]
+    assert abs(location.lat - -33.8688) < 1e-5
+    assert abs(location.lon - 151.2093) < 1e-5
     assert location.accuracy_m == 6.0
     assert location.speed_kmh == pytest.approx(54, abs=0.05)
 

@@ -12,13 +12,29 @@ T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
 def beat(seq: int, state: DeviceState = DeviceState.READY) -> Reading:
-    return Reading(device_id="SN1", site="s", type=ReadingType.HEARTBEAT, device_time=T0 + timedelta(seconds=seq),
-                   arrival_time=T0, seq=seq, state=state)
+    return Reading(
+        device_id="SN1",
+        site="s",
+        type=ReadingType.HEARTBEAT,
+        device_time=T0 + timedelta(seconds=seq),
+        arrival_time=T0,
+        seq=seq,
+        state=state,
+    )
 
 
 def failed_test(seq: int) -> Reading:
-    return Reading(device_id="SN1", site="s", type=ReadingType.SELFTEST, device_time=T0 + timedelta(seconds=seq),
-                   arrival_time=T0, seq=seq, test=TestType.DAILY, result=TestResult.FAIL, codes=("C02",))
+    return Reading(
+        device_id="SN1",
+        site="s",
+        type=ReadingType.SELFTEST,
+        device_time=T0 + timedelta(seconds=seq),
+        arrival_time=T0,
+        seq=seq,
+        test=TestType.DAILY,
+        result=TestResult.FAIL,
+        codes=("C02",),
+    )
 
 
 def test_each_sink_drains_with_its_own_cursor_and_rows_go_when_all_passed(tmp_path: Path) -> None:
@@ -28,7 +44,8 @@ def test_each_sink_drains_with_its_own_cursor_and_rows_go_when_all_passed(tmp_pa
     first = box.batch("server", 3)
     assert [e.reading.seq for e in first] == [0, 1, 2]
     box.advance("server", first[-1].id)
-    assert box.depth("server") == 2 and box.depth("influx") == 5
+    assert box.depth("server") == 2
+    assert box.depth("influx") == 5
     assert box.rows == 5  # influx has not passed them yet
     box.advance("influx", box.batch("influx", 10)[-1].id)
     assert box.rows == 2

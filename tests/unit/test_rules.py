@@ -16,7 +16,13 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 POLICY = Policy(pads_expiring_days=30)
 AED = DeviceInfo(id="SN1", site="town-hall", kind=DeviceKind.AED, report_interval_s=60)
 CABINET = DeviceInfo(
-    id="CAB-1", site="street", kind=DeviceKind.CABINET, lat=42.6062, lon=23.0379, geofence_m=50, report_interval_s=300
+    id="CAB-1",
+    site="street",
+    kind=DeviceKind.CABINET,
+    lat=42.6062,
+    lon=23.0379,
+    geofence_m=50,
+    report_interval_s=300,
 )
 
 
@@ -50,8 +56,13 @@ def location(lat: float, lon: float, accuracy: float | None = None) -> Reading:
 
 
 def facts_for(test: Reading | None = None, device: DeviceInfo = AED, **more: Any) -> DeviceFacts:
-    return DeviceFacts(device=device, latest_selftest=test, last_seen=NOW - timedelta(minutes=1),
-                       last_site=device.site, **more)
+    return DeviceFacts(
+        device=device,
+        latest_selftest=test,
+        last_seen=NOW - timedelta(minutes=1),
+        last_site=device.site,
+        **more,
+    )
 
 
 def test_passing_selftest_raises_nothing_and_is_ready() -> None:
@@ -83,8 +94,12 @@ def test_failed_selftest_with_expired_pads_opens_both_alerts_and_is_not_ready() 
         (None, ("P02",), {AlertType.PADS_EXPIRED}),
     ],
 )
-def test_pads_expiry_boundaries(pads_expiry: date | None, codes: tuple[str, ...], expected: set[AlertType]) -> None:
-    facts = facts_for(selftest(pads_expiry=pads_expiry, codes=codes, result=TestResult.WARN if codes else TestResult.PASS))
+def test_pads_expiry_boundaries(
+    pads_expiry: date | None, codes: tuple[str, ...], expected: set[AlertType]
+) -> None:
+    facts = facts_for(
+        selftest(pads_expiry=pads_expiry, codes=codes, result=TestResult.WARN if codes else TestResult.PASS)
+    )
     assert set(evaluate(facts, NOW, POLICY)) == expected
 
 
@@ -123,7 +138,9 @@ def test_haversine_distance_of_one_degree_of_latitude() -> None:
 
 
 def test_silent_device_is_unknown_and_never_heard_is_unknown() -> None:
-    silent = DeviceFacts(device=AED, latest_selftest=selftest(), last_seen=NOW - timedelta(hours=2), last_site="town-hall")
+    silent = DeviceFacts(
+        device=AED, latest_selftest=selftest(), last_seen=NOW - timedelta(hours=2), last_site="town-hall"
+    )
     verdict = assess(silent, {}, NOW)
     assert verdict.readiness is Readiness.UNKNOWN
     assert "No report since" in verdict.reasons[0]
@@ -131,8 +148,16 @@ def test_silent_device_is_unknown_and_never_heard_is_unknown() -> None:
 
 
 def test_cabinet_without_its_aed_is_not_ready_and_open_door_needs_attention() -> None:
-    status = Reading(device_id="CAB-1", site="street", type=ReadingType.STATUS, device_time=NOW, arrival_time=NOW,
-                     seq=3, aed_present=False, door_open=True)
+    status = Reading(
+        device_id="CAB-1",
+        site="street",
+        type=ReadingType.STATUS,
+        device_time=NOW,
+        arrival_time=NOW,
+        seq=3,
+        aed_present=False,
+        door_open=True,
+    )
     verdict = assess(facts_for(device=CABINET, latest_state=status), {}, NOW)
     assert verdict.readiness is Readiness.NOT_READY
     assert "The AED is not in its cabinet." in verdict.reasons
@@ -147,28 +172,55 @@ def test_warn_selftest_needs_attention_in_words() -> None:
 
 
 def test_device_reporting_not_ready_is_not_ready() -> None:
-    beat = Reading(device_id="SN1", site="town-hall", type=ReadingType.HEARTBEAT, device_time=NOW, arrival_time=NOW,
-                   seq=4, state=DeviceState.NOT_READY)
+    beat = Reading(
+        device_id="SN1",
+        site="town-hall",
+        type=ReadingType.HEARTBEAT,
+        device_time=NOW,
+        arrival_time=NOW,
+        seq=4,
+        state=DeviceState.NOT_READY,
+    )
     assert assess(facts_for(selftest(), latest_state=beat), {}, NOW).readiness is Readiness.NOT_READY
 
 
 def test_offline_will_after_last_report_makes_it_unknown() -> None:
-    offline = Reading(device_id="SN1", site="town-hall", type=ReadingType.AVAILABILITY, device_time=NOW,
-                      arrival_time=NOW, online=False)
+    offline = Reading(
+        device_id="SN1",
+        site="town-hall",
+        type=ReadingType.AVAILABILITY,
+        device_time=NOW,
+        arrival_time=NOW,
+        online=False,
+    )
     verdict = assess(facts_for(selftest(), latest_availability=offline), {}, NOW)
     assert verdict.readiness is Readiness.UNKNOWN
 
 
 def test_a_passing_selftest_newer_than_a_not_ready_heartbeat_wins() -> None:
-    beat = Reading(device_id="SN1", site="town-hall", type=ReadingType.HEARTBEAT,
-                   device_time=NOW - timedelta(minutes=5), arrival_time=NOW, seq=4, state=DeviceState.NOT_READY)
+    beat = Reading(
+        device_id="SN1",
+        site="town-hall",
+        type=ReadingType.HEARTBEAT,
+        device_time=NOW - timedelta(minutes=5),
+        arrival_time=NOW,
+        seq=4,
+        state=DeviceState.NOT_READY,
+    )
     assert assess(facts_for(selftest(), latest_state=beat), {}, NOW).readiness is Readiness.READY
 
 
 def test_within_one_second_the_later_sequence_number_is_the_newer_word() -> None:
     same_second = NOW - timedelta(minutes=5)
-    beat = Reading(device_id="SN1", site="town-hall", type=ReadingType.HEARTBEAT, device_time=same_second,
-                   arrival_time=NOW, seq=65535, state=DeviceState.NOT_READY)
+    beat = Reading(
+        device_id="SN1",
+        site="town-hall",
+        type=ReadingType.HEARTBEAT,
+        device_time=same_second,
+        arrival_time=NOW,
+        seq=65535,
+        state=DeviceState.NOT_READY,
+    )
     after_wrap = selftest(device_time=same_second, seq=0)
     assert assess(facts_for(after_wrap, latest_state=beat), {}, NOW).readiness is Readiness.READY
     before = selftest(device_time=same_second, seq=65534)
