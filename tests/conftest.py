@@ -131,7 +131,8 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     conf = tmp_path / "mosquitto.conf"
     # Persistence on, so a restart keeps the bridge's session and its queued messages.
     conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        # `user root`: as root, Mosquitto would otherwise drop to a user that cannot write tmp_path
+        f"listener {port} 127.0.0.1\nallow_anonymous true\nuser root\npersistence true\n"
         f"persistence_location {store}/\nautosave_interval 1\n"
     )
     broker = Mosquitto(port, Process([binary("mosquitto"), "-c", str(conf)], tmp_path / "mosquitto.log"))

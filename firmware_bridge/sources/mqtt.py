@@ -88,6 +88,7 @@ class MqttSource:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._worker = threading.Thread(target=self._work, name="mqtt-worker", daemon=True)
 
     def start(self) -> None:
@@ -113,7 +114,12 @@ class MqttSource:
         )
         metrics.RECONNECTS.labels(SOURCE).inc()
         client.subscribe(self.topic, qos=1)
-        self.connected.set()
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        if any(reason.is_failure for reason in reasons):
+            log.error("broker refused the subscription", extra={"topic": self.topic})
+            return
+        self.connected.set()  # ready only once the broker has the subscription
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         self.connected.clear()
