@@ -1,0 +1,54 @@
+"""The README's first command: `aedmon demo` brings up everything and an alert opens."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from ..conftest import free_port, wait_until
+
+
+def test_demo_opens_an_alert_within_a_minute_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    out = tmp_path / "demo.out"
+    with out.open("wb") as sink:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "aedmon", "demo", "--port", str(port), "--workdir", str(tmp_path / "run")],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: "viewer=" in out.read_text(), timeout=60, what="the demo banner")
+        viewer = re.search(r"viewer=(\S+)", out.read_text()).group(1)  # type: ignore[union-attr]
+        headers = {"Authorization": f"Bearer {viewer}"}
+
+        def alert_types() -> set[tuple[str, str]]:
+            answer = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/alerts", params={"state": "open"}, headers=headers
+            )
+            return {(a["device_id"], a["type"]) for a in answer.json()}
+
+        wait_until(
+            lambda: ("SN10002", "self_test_failed") in alert_types(), timeout=60, what="the demo's alert"
+        )
+        assert ("SN10002", "pads_expired") in alert_types()
+        devices = httpx.get(f"http://127.0.0.1:{port}/api/v1/devices", headers=headers).json()
+        assert {d["id"] for d in devices} >= {"SN10001", "SN10002", "SN10003", "CAB-0007", "MU-01"}
+        wait_until(
+            lambda: all(
+                d["last_seen"]
+                for d in httpx.get(f"http://127.0.0.1:{port}/api/v1/devices", headers=headers).json()
+            ),
+            timeout=30,
+            what="every device heard from",
+        )
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=30)
+    assert "demo stopped" in out.read_text()
+    assert demo.returncode == 0
