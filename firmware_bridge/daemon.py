@@ -7,6 +7,7 @@ import re
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from prometheus_client import start_http_server
 
@@ -85,6 +86,9 @@ class Bridge:
             start_http_server(self.config.metrics_port, addr="127.0.0.1")
         metrics.OUTBOX_ROWS.set_function(lambda: self.outbox.rows)
         metrics.OUTBOX_DROPPED.set_function(lambda: self.outbox.dropped)
+        for sink in self.sinks:
+            # read at scrape time, so a scrape never sees a stale zero
+            metrics.SINK_LAG.labels(sink.name).set_function(partial(self.outbox.depth, sink.name))
         for thread in [*self.drains, *self.serial_sources]:
             thread.start()
         if self.mqtt:

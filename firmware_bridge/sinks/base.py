@@ -48,7 +48,6 @@ class Drain(threading.Thread):
         backoff = self.min_backoff
         while not self.stop.is_set():
             entries = self.outbox.batch(self.sink.name, self.batch_size)
-            metrics.SINK_LAG.labels(self.sink.name).set(self.outbox.depth(self.sink.name))
             if not entries:
                 self.outbox.wait(1.0)
                 continue

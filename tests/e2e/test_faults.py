@@ -105,6 +105,10 @@ def test_every_reading_arrives_once_through_kill_9_tsdb_outage_and_broker_restar
     aed.start()
     cabinet.start()
     pause = threading.Event().wait
+
+    def stored_count() -> int:
+        return len(server.get("/api/v1/devices/SN-FAULT/readings", type="selftest", limit=1000))  # type: ignore[arg-type]
+
     try:
         wait_until(lambda: len(model.made) >= 3, what="self-tests flowing")
         bridge.kill9()  # mid-stream: no goodbye, no flush
@@ -113,7 +117,9 @@ def test_every_reading_arrives_once_through_kill_9_tsdb_outage_and_broker_restar
         processes.append(bridge)
         pause(2)
         victoria.process.stop()  # the TSDB goes away for a while
+        at_server_before = stored_count()
         pause(3)
+        at_server_during = stored_count()
         victoria.start()
         pause(2)
         mosquitto.restart()
@@ -122,6 +128,7 @@ def test_every_reading_arrives_once_through_kill_9_tsdb_outage_and_broker_restar
         cabinet.stop.set()
         cabinet.thread.join(5)
         aed.selftest_interval_s = aed.heartbeat_interval_s = 1e9
+        pause(1.5)  # a self-test already scheduled under the old interval still comes
     wait_until(
         lambda: set(cabinet.sent) <= cabinet.acked, timeout=30, what="every status acknowledged by the broker"
     )
@@ -152,6 +159,10 @@ def test_every_reading_arrives_once_through_kill_9_tsdb_outage_and_broker_restar
     tsdb_status = [v for s in victoria.samples('aedmon_status_seq{device="CAB-F"}') for v in s["values"]]  # type: ignore[attr-defined]
     assert sorted(tsdb_tests) == made_tests
     assert sorted(tsdb_status) == sent_status
+    assert at_server_during > at_server_before  # the TSDB outage did not hold up the server
     log = bridge.output()
     assert "sink unavailable" in log
     assert "sink back" in log
+    scrape = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+    assert 'aedmon_bridge_readings_total{source="mqtt",type="status"}' in scrape
+    assert re.search(r'aedmon_bridge_sink_errors_total\{sink="influx"\} [1-9]', scrape)
