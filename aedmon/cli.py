@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, CliApp, SettingsConfigDict
@@ -122,15 +123,36 @@ class SimulateAed(BaseSettings):
 
 class _SimulateMqtt(BaseSettings):
     model_config = _SIM_CONFIG
+    device_class: ClassVar[str]
 
     mqtt: str = Field(default="mqtt://127.0.0.1:1883", description="broker as mqtt://host:port")
     site: str = Field(default="demo-site", pattern=ID_PATTERN, description="site in the topic")
     device: str = Field(default="CAB-0007", pattern=ID_PATTERN, description="device id in the topic")
     lat: float = Field(default=42.6062, description="where it stands (or its base)")
     lon: float = Field(default=23.0379)
-    interval_s: float = Field(default=60, gt=0, description="seconds between status reports")
+    interval_s: float | None = Field(
+        default=None, gt=0, description="seconds between reports (cabinet 60, unit 30)"
+    )
     fault: CommaList = Field(default_factory=list, description="NAME@SECONDS[:DURATION], repeatable")
     log_level: str = "INFO"
+
+    def cli_cmd(self) -> None:
+        from simulators import mqtt_devices
+        from simulators.faults import Fault
+
+        logs.configure(self.log_level)
+        device_type: type[mqtt_devices.MqttDevice] = getattr(mqtt_devices, self.device_class)
+        faults = [Fault.parse(text, device_type.faults_allowed) for text in self.fault]
+        sim = device_type(
+            self.mqtt,
+            self.site,
+            self.device,
+            utc_now,
+            place=mqtt_devices.Place(self.lat, self.lon),
+            interval_s=self.interval_s,
+            faults=faults,
+        ).start()
+        _wait_until_interrupted(sim.close)
 
 
 class SimulateCabinet(_SimulateMqtt):
@@ -138,23 +160,7 @@ class SimulateCabinet(_SimulateMqtt):
     silence, bad-payload, warm."""
 
     model_config = SettingsConfigDict(**_SIM_CONFIG, cli_prog_name="aedmon simulate cabinet")
-
-    def cli_cmd(self) -> None:
-        from simulators.faults import Fault
-        from simulators.mqtt_devices import CABINET_FAULTS, Cabinet, Place
-
-        logs.configure(self.log_level)
-        faults = [Fault.parse(text, CABINET_FAULTS) for text in self.fault]
-        sim = Cabinet(
-            self.mqtt,
-            self.site,
-            self.device,
-            utc_now,
-            place=Place(self.lat, self.lon),
-            interval_s=self.interval_s,
-            faults=faults,
-        ).start()
-        _wait_until_interrupted(sim.close)
+    device_class = "Cabinet"
 
 
 class SimulateMobileUnit(_SimulateMqtt):
@@ -162,23 +168,7 @@ class SimulateMobileUnit(_SimulateMqtt):
     fridge-warm, silence, bad-payload."""
 
     model_config = SettingsConfigDict(**_SIM_CONFIG, cli_prog_name="aedmon simulate mobile-unit")
-
-    def cli_cmd(self) -> None:
-        from simulators.faults import Fault
-        from simulators.mqtt_devices import UNIT_FAULTS, MobileUnit, Place
-
-        logs.configure(self.log_level)
-        faults = [Fault.parse(text, UNIT_FAULTS) for text in self.fault]
-        sim = MobileUnit(
-            self.mqtt,
-            self.site,
-            self.device,
-            utc_now,
-            place=Place(self.lat, self.lon),
-            interval_s=self.interval_s,
-            faults=faults,
-        ).start()
-        _wait_until_interrupted(sim.close)
+    device_class = "MobileUnit"
 
 
 class SimulateGnss(BaseSettings):

@@ -45,6 +45,7 @@ class MqttDevice:
     """Connection, sequence numbers and the fault schedule shared by both devices."""
 
     faults_allowed: frozenset[str] = frozenset()
+    default_interval_s = 60.0
 
     def __init__(
         self,
@@ -53,10 +54,12 @@ class MqttDevice:
         device: str,
         clock: Callable[[], datetime],
         *,
-        interval_s: float,
+        place: Place,
+        interval_s: float | None = None,
         faults: list[Fault] | None = None,
     ) -> None:
-        self.site, self.device, self.clock, self.interval_s = site, device, clock, interval_s
+        self.site, self.device, self.clock, self.place = site, device, clock, place
+        self.interval_s = interval_s or self.default_interval_s
         self.schedule = Schedule(list(faults or []))
         self.seq = 0
         self.silent_until = 0.0
@@ -134,23 +137,9 @@ class Cabinet(MqttDevice):
     """A heated street cabinet holding an AED, with a door switch and a presence sensor."""
 
     faults_allowed = CABINET_FAULTS
-
-    def __init__(
-        self,
-        broker: str,
-        site: str,
-        device: str,
-        clock: Callable[[], datetime],
-        *,
-        place: Place,
-        interval_s: float = 60,
-        faults: list[Fault] | None = None,
-    ) -> None:
-        super().__init__(broker, site, device, clock, interval_s=interval_s, faults=faults)
-        self.place = place
-        self.door_open = False
-        self.aed_present = True
-        self.temp_c = 6.5
+    door_open = False
+    aed_present = True
+    temp_c = 6.5
 
     def location(self) -> Reading:
         return self.reading(
@@ -197,28 +186,15 @@ class MobileUnit(MqttDevice):
     """A vehicle with a medicine fridge and oxygen, driving a slow circle round its base."""
 
     faults_allowed = UNIT_FAULTS
-
-    def __init__(
-        self,
-        broker: str,
-        site: str,
-        device: str,
-        clock: Callable[[], datetime],
-        *,
-        place: Place,
-        interval_s: float = 30,
-        faults: list[Fault] | None = None,
-    ) -> None:
-        super().__init__(broker, site, device, clock, interval_s=interval_s, faults=faults)
-        self.base = place
-        self.away_north_m = 0.0
-        self.fridge_temp_c = 5.0
-        self.step = 0
+    default_interval_s = 30.0
+    away_north_m = 0.0
+    fridge_temp_c = 5.0
+    step = 0
 
     def report(self, elapsed: float) -> None:
         self.step += 1
         angle = self.step / 20 * 2 * math.pi
-        here = self.base.offset(300 * math.sin(angle) + self.away_north_m, 300 * math.cos(angle))
+        here = self.place.offset(300 * math.sin(angle) + self.away_north_m, 300 * math.cos(angle))
         self.publish(
             self.reading(
                 ReadingType.STATUS,

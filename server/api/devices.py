@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -24,16 +25,7 @@ def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) ->
     facts = queries.device_facts(session, device)
     verdict = assess(facts, evaluate(facts, now, policy), now)
     return DeviceOut(
-        id=device.id,
-        site=device.site,
-        kind=facts.device.kind,
-        name=device.name,
-        place=device.place,
-        lat=device.lat,
-        lon=device.lon,
-        geofence_m=device.geofence_m,
-        report_interval_s=device.report_interval_s,
-        confirmed=device.confirmed,
+        **asdict(facts.device),
         manufacturer=device.manufacturer,
         model=device.model,
         firmware=device.firmware,
