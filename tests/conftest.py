@@ -265,6 +265,21 @@ def server(tmp_path: Path, tokens: Tokens) -> Iterator[ServerProcess]:
     proc.stop()
 
 
+BridgeStarter = Callable[..., Process]
+
+
 @pytest.fixture
-def bridge_env(tokens: Tokens) -> dict[str, str]:
-    return {**os.environ, "AEDMON_TOKEN": tokens.bridge}
+def start_bridge(
+    server: ServerProcess, tmp_path: Path, tokens: Tokens, processes: list[Process]
+) -> BridgeStarter:
+    """Start `aedmon bridge ARGS…` against the test server, with its token in AEDMON_TOKEN and
+    one outbox per test, so a restarted bridge finds what its predecessor left."""
+
+    def start(*args: str) -> Process:
+        env = {**os.environ, "AEDMON_TOKEN": tokens.bridge}
+        full = aedmon_args("bridge", "--server", server.url, "--outbox", str(tmp_path / "outbox.db"), *args)
+        bridge = Process(full, tmp_path / "bridge.log", env).start()
+        processes.append(bridge)
+        return bridge
+
+    return start

@@ -11,7 +11,7 @@ import pytest
 from simulators.aed import AedModel, AedSimulator
 from simulators.mqtt_devices import Cabinet, Place
 
-from ..conftest import Mosquitto, Process, ServerProcess, aedmon_args, wait_until
+from ..conftest import BridgeStarter, Mosquitto, ServerProcess, wait_until
 
 
 def utc_now() -> datetime:
@@ -39,26 +39,9 @@ def aed(tmp_path: Path) -> Iterator[AedSimulator]:
 def test_failed_selftest_on_a_pty_opens_alerts_and_the_next_pass_resolves_them(
     server: ServerProcess,
     aed: AedSimulator,
-    tmp_path: Path,
-    bridge_env: dict[str, str],
-    processes: list[Process],
+    start_bridge: BridgeStarter,
 ) -> None:
-    bridge = Process(
-        aedmon_args(
-            "bridge",
-            "--site",
-            "town-hall",
-            "--serial",
-            str(aed.link),
-            "--server",
-            server.url,
-            "--outbox",
-            str(tmp_path / "outbox.db"),
-        ),
-        tmp_path / "bridge.log",
-        bridge_env,
-    ).start()
-    processes.append(bridge)
+    bridge = start_bridge("--site", "town-hall", "--serial", str(aed.link))
     wait_until(lambda: server.get("/api/v1/devices"), timeout=30, what="the AED to register")
     assert open_alert_types(server, "SN10442") == set()
 
@@ -83,9 +66,7 @@ def test_failed_selftest_on_a_pty_opens_alerts_and_the_next_pass_resolves_them(
 def test_cabinet_moved_outside_its_geofence_opens_relocated_through_mosquitto(
     server: ServerProcess,
     mosquitto: Mosquitto,
-    tmp_path: Path,
-    bridge_env: dict[str, str],
-    processes: list[Process],
+    start_bridge: BridgeStarter,
 ) -> None:
     with server.client("admin") as admin:
         admin.post(
@@ -99,22 +80,7 @@ def test_cabinet_moved_outside_its_geofence_opens_relocated_through_mosquitto(
                 "geofence_m": 50,
             },
         ).raise_for_status()
-    bridge = Process(
-        aedmon_args(
-            "bridge",
-            "--site",
-            "pernik-street",
-            "--mqtt",
-            mosquitto.url,
-            "--server",
-            server.url,
-            "--outbox",
-            str(tmp_path / "outbox.db"),
-        ),
-        tmp_path / "bridge.log",
-        bridge_env,
-    ).start()
-    processes.append(bridge)
+    bridge = start_bridge("--site", "pernik-street", "--mqtt", mosquitto.url)
     wait_until(lambda: "broker connected" in bridge.output(), timeout=20, what="the bridge's subscription")
     cabinet = Cabinet(
         mosquitto.url, "pernik-street", "CAB-0007", utc_now, place=Place(42.6062, 23.0379), interval_s=0.5

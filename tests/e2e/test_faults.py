@@ -16,7 +16,14 @@ from firmware_bridge.protocols.mqtt_payloads import encode_message
 from simulators.aed import AedModel, AedSimulator
 from simulators.mqtt_devices import Cabinet, Place
 
-from ..conftest import Mosquitto, Process, ServerProcess, VictoriaMetrics, aedmon_args, free_port, wait_until
+from ..conftest import (
+    BridgeStarter,
+    Mosquitto,
+    ServerProcess,
+    VictoriaMetrics,
+    free_port,
+    wait_until,
+)
 
 
 def utc_now() -> datetime:
@@ -64,8 +71,7 @@ def test_every_reading_arrives_once_through_kill_9_tsdb_outage_and_broker_restar
     victoria: VictoriaMetrics,
     mosquitto: Mosquitto,
     tmp_path: Path,
-    bridge_env: dict[str, str],
-    processes: list[Process],
+    start_bridge: BridgeStarter,
 ) -> None:
     model = RecordingAed("SN-FAULT")
     model.made = []
@@ -73,31 +79,12 @@ def test_every_reading_arrives_once_through_kill_9_tsdb_outage_and_broker_restar
         model, utc_now, selftest_interval_s=1.1, heartbeat_interval_s=1.1, link=tmp_path / "ttyAED"
     )
     metrics_port = free_port()
-    args = aedmon_args(
-        "bridge",
-        "--site",
-        "town-hall",
-        "--serial",
-        str(tmp_path / "ttyAED"),
-        "--mqtt",
-        mosquitto.url,
-        "--server",
-        server.url,
-        "--outbox",
-        str(tmp_path / "outbox.db"),
-        "--metrics-port",
-        str(metrics_port),
-        "--influx-url",
-        victoria.url,
-        "--influx-org",
-        "aedmon",
-        "--influx-bucket",
-        "aedmon",
-        "--influx-token",
-        "x",
-    )
-    bridge = Process(args, tmp_path / "bridge.log", bridge_env).start()
-    processes.append(bridge)
+    args = (
+        "--site", "town-hall", "--serial", str(tmp_path / "ttyAED"), "--mqtt", mosquitto.url,
+        "--metrics-port", str(metrics_port), "--influx-url", victoria.url,
+        "--influx-org", "aedmon", "--influx-bucket", "aedmon", "--influx-token", "x",
+    )  # fmt: skip
+    bridge = start_bridge(*args)
     wait_until(lambda: "broker connected" in bridge.output(), timeout=20, what="bridge subscription")
     cabinet = RecordingCabinet(
         mosquitto.url, "street", "CAB-F", utc_now, place=Place(42.6, 23.0), interval_s=0.3
@@ -113,8 +100,7 @@ def test_every_reading_arrives_once_through_kill_9_tsdb_outage_and_broker_restar
         wait_until(lambda: len(model.made) >= 3, what="self-tests flowing")
         bridge.kill9()  # mid-stream: no goodbye, no flush
         pause(1.5)
-        bridge = Process(args, tmp_path / "bridge.log", bridge_env).start()
-        processes.append(bridge)
+        bridge = start_bridge(*args)
         pause(2)
         victoria.process.stop()  # the TSDB goes away for a while
         at_server_before = stored_count()
