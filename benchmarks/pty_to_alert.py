@@ -1,0 +1,133 @@
+"""Latency from a failing self-test written to a pty to its open alert at the server.
+
+Starts `aedmon server` (SQLite) and `aedmon bridge` as processes, drives a simulated AED
+in this process, and for each run writes a failing self-test and polls the alerts API
+every 5 ms until `self_test_failed` is open (then a passing one, until it resolves).
+
+    .venv/bin/python benchmarks/pty_to_alert.py --runs 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from simulators.aed import AedModel, AedSimulator
+
+POLL_S = 0.005
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait(predicate: object, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(POLL_S)
+    raise TimeoutError
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="aedmon-bench-"))
+    tokens = {role: secrets.token_urlsafe(18) for role in ("viewer", "bridge")}
+    env = {
+        **os.environ,
+        "AEDMON_TOKENS": f"viewer:{tokens['viewer']},bridge:{tokens['bridge']}",
+        "AEDMON_TOKEN": tokens["bridge"],
+        "AEDMON_LOG_LEVEL": "WARNING",
+    }
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    aedmon = [sys.executable, "-m", "aedmon"]
+    log = (work / "processes.log").open("wb")
+    server = subprocess.Popen(
+        [*aedmon, "server", "--port", str(port), "--database-url", f"sqlite:///{work / 'db.sqlite'}"],
+        env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    model = AedModel("SN-BENCH")
+    aed = TimedAed(
+        model, lambda: datetime.now(UTC), selftest_interval_s=1e9, heartbeat_interval_s=1e9, link=work / "tty"
+    ).start()
+    bridge = subprocess.Popen(
+        [*aedmon, "bridge", "--site", "bench", "--serial", str(work / "tty"), "--server", base,
+         "--outbox", str(work / "outbox.db")],
+        env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['viewer']}"})
+
+    def failing_open() -> bool:
+        try:
+            answer = client.get("/api/v1/alerts", params={"state": "open", "device_id": "SN-BENCH"})
+        except httpx.HTTPError:
+            return False
+        return answer.status_code == 200 and any(a["type"] == "self_test_failed" for a in answer.json())
+
+    latencies: list[float] = []
+    try:
+        wait(lambda: client.get("/healthz").status_code == 200 if _up(client) else False)
+        wait(lambda: _registered(client))
+        for _ in range(args.runs):
+            aed.written_at = None
+            aed.trigger("fail")
+            wait(failing_open)
+            assert aed.written_at is not None
+            latencies.append(time.perf_counter() - aed.written_at)
+            aed.trigger("recover")
+            wait(lambda: not failing_open())
+            time.sleep(1.0)  # next self-test in a new second: the serial protocol's time resolution
+    finally:
+        for proc in (bridge, server):
+            proc.terminate()
+            proc.wait(timeout=15)
+        aed.close()
+    ms = sorted(x * 1000 for x in latencies)
+    print(f"pty → open alert, {len(ms)} runs, polled every {POLL_S * 1000:.0f} ms")
+    print(
+        f"  median {statistics.median(ms):.1f} ms   p90 {ms[int(len(ms) * 0.9) - 1]:.1f} ms   worst {ms[-1]:.1f} ms"
+    )
+
+
+class TimedAed(AedSimulator):
+    """Notes when a self-test sentence is written to the pty: the clock starts there."""
+
+    written_at: float | None = None
+
+    def _write(self, data: bytes, elapsed: float) -> None:
+        super()._write(data, elapsed)
+        if data.startswith(b"$AEDST"):
+            self.written_at = time.perf_counter()
+
+
+def _up(client: httpx.Client) -> bool:
+    try:
+        client.get("/healthz")
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+def _registered(client: httpx.Client) -> bool:
+    return bool(client.get("/api/v1/devices").json())
+
+
+if __name__ == "__main__":
+    main()
