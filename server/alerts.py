@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from server.metrics import ALERTS_OPENED, ALERTS_RESOLVED
-from server.rules.alerting import RULES, AlertType, Finding
+from server.rules.alerting import RULES, Evaluation
 from server.store import queries
 from server.store.models import Alert
 
@@ -26,11 +26,12 @@ class AlertState(StrEnum):
     RESOLVED = "resolved"
 
 
-def reconcile(session: Session, device_id: str, findings: dict[AlertType, Finding], now: datetime) -> None:
-    """Make the device's open alerts match the findings of the rules this module manages."""
+def reconcile(session: Session, device_id: str, evaluation: Evaluation, now: datetime) -> None:
+    """Make the device's open alerts match the rules' findings; held types stay as they are."""
+    findings = evaluation.findings
     current = {alert.type: alert for alert in queries.open_alerts(session, device_id)}
     found = {alert_type.value: finding for alert_type, finding in findings.items()}
-    managed = {alert_type.value for alert_type in RULES}
+    managed = {alert_type.value for alert_type in RULES} - {t.value for t in evaluation.held}
     for alert_type, alert in current.items():
         if alert_type in managed and alert_type not in found:
             alert.state = AlertState.RESOLVED

@@ -13,7 +13,6 @@ from prometheus_client import make_asgi_app
 from sqlalchemy import text
 
 from server.api import alerts, devices, ingest
-from server.rules.facts import Policy
 from server.scheduler import build_scheduler
 from server.settings import ServerSettings
 from server.store.database import create_schema, make_engine, session_factory
@@ -31,7 +30,7 @@ def create_app(
     engine = make_engine(settings.database_url)
     create_schema(engine)
     sessions = session_factory(engine)
-    policy = Policy(pads_expiring_days=settings.pads_expiring_days)
+    policy = settings.policy()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -7,6 +7,9 @@ from enum import StrEnum
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aedmon.reading import DeviceKind
+from server.rules.facts import Policy
+
 PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "token", "password", "demo"})
 MIN_TOKEN_LENGTH = 16
 
@@ -55,6 +58,20 @@ class ServerSettings(BaseSettings):
     )
     demo: bool = Field(default=False, description="allow short placeholder tokens (demo only)")
     pads_expiring_days: int = Field(default=30, ge=1, description="pads_expiring lead time in days")
+    battery_low_pct: int = Field(default=20, ge=0, le=100, description="battery_low below this charge")
+    battery_expiring_days: int = Field(default=60, ge=1, description="battery_expiring lead time in days")
+    selftest_interval_h: dict[DeviceKind, float] = Field(
+        default_factory=lambda: {DeviceKind.AED: 24.0},
+        description='expected self-test interval per kind, e.g. {"aed": 24}; other kinds are not checked',
+    )
+    selftest_grace_h: float = Field(default=2, ge=0, description="grace before self_test_overdue, in hours")
+    silent_intervals: float = Field(
+        default=3, gt=0, description="device_silent after this many report intervals"
+    )
+    relocation_fixes: int = Field(default=3, ge=1, description="consecutive fixes outside before relocated")
+    relocation_margin_m: float = Field(default=25, ge=0, description="margin beyond the geofence, in metres")
+    aed_not_returned_h: float = Field(default=2, gt=0, description="aed_not_returned after this many hours")
+    door_open_max_min: float = Field(default=15, gt=0, description="door_open after this many minutes")
     evaluate_interval_s: float = Field(
         default=300.0, gt=0, description="how often time-driven rules run, in seconds"
     )
@@ -81,3 +98,17 @@ class ServerSettings(BaseSettings):
     @property
     def token_roles(self) -> dict[str, Role]:
         return parse_tokens(self.tokens)
+
+    def policy(self) -> Policy:
+        return Policy(
+            pads_expiring_days=self.pads_expiring_days,
+            battery_low_pct=self.battery_low_pct,
+            battery_expiring_days=self.battery_expiring_days,
+            selftest_interval_h=dict(self.selftest_interval_h),
+            selftest_grace_h=self.selftest_grace_h,
+            silent_intervals=self.silent_intervals,
+            relocation_fixes=self.relocation_fixes,
+            relocation_margin_m=self.relocation_margin_m,
+            aed_not_returned_h=self.aed_not_returned_h,
+            door_open_max_min=self.door_open_max_min,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -15,21 +16,23 @@ from server.rules.readiness import assess
 from server.store import queries
 from server.store.models import Device
 
-from .deps import AdminRole, NowDep, PolicyDep, SessionDep, ViewerRole
+from .deps import AdminRole, NowDep, PolicyDep, SessionDep, TechnicianRole, ViewerRole
 from .schemas import DeviceIn, DeviceOut, DevicePatch
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 
 def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) -> DeviceOut:
     facts = queries.device_facts(session, device)
-    verdict = assess(facts, evaluate(facts, now, policy), now)
+    verdict = assess(facts, evaluate(facts, now, policy).findings, now)
     return DeviceOut(
         **asdict(facts.device),
         manufacturer=device.manufacturer,
         model=device.model,
         firmware=device.firmware,
         last_seen=facts.last_seen,
+        serviced_at=device.serviced_at,
         readiness=verdict.readiness,
         reasons=list(verdict.reasons),
     )
@@ -92,6 +95,19 @@ def patch_device(
         setattr(device, name, value.value if name == "kind" and value is not None else value)
     evaluate_device(session, device, now, policy)
     session.commit()
+    return _out(session, device, now, policy)
+
+
+@router.post("/{device_id}/service")
+def confirm_service(
+    device_id: str, session: SessionDep, now: NowDep, policy: PolicyDep, role: TechnicianRole
+) -> DeviceOut:
+    """A technician confirms the device is back in service (pads replaced, record downloaded)."""
+    device = _get(session, device_id)
+    device.serviced_at = now
+    evaluate_device(session, device, now, policy)
+    session.commit()
+    log.info("device back in service", extra={"device": device_id, "by": role.value})
     return _out(session, device, now, policy)
 
 

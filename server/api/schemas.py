@@ -52,6 +52,7 @@ class DeviceOut(BaseModel):
     model: str | None
     firmware: str | None
     last_seen: datetime | None
+    serviced_at: datetime | None
     readiness: Readiness
     reasons: list[str]
 

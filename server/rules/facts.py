@@ -1,9 +1,10 @@
-"""What the rules know of a device: its registration and its latest readings. Pure data."""
+"""What the rules know of a device: its registration, its latest and recent readings, and
+the policy (thresholds and lead times, per kind). Pure data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from aedmon.reading import DeviceKind, Reading
 
@@ -31,12 +32,41 @@ class DeviceFacts:
     latest_availability: Reading | None = None  # MQTT online/offline (last will)
     last_seen: datetime | None = None  # newest device time of any reading but availability
     last_site: str | None = None  # the site the newest reading came through
+    known_since: datetime | None = None  # when the server first registered the device
+    serviced_at: datetime | None = None  # a technician last confirmed it back in service
+    # newest last, each within the store's look-back (see server.store.queries)
+    recent_locations: tuple[Reading, ...] = ()
+    recent_states: tuple[Reading, ...] = ()
+    recent_events: tuple[Reading, ...] = ()
+
+
+def _per_kind(**values: float) -> dict[DeviceKind, float]:
+    return {DeviceKind(kind): value for kind, value in values.items()}
 
 
 @dataclass(frozen=True)
 class Policy:
+    """Thresholds and lead times. Per-kind tables say which kinds a rule applies to."""
+
     pads_expiring_days: int = 30
+    battery_low_pct: int = 20
+    battery_expiring_days: int = 60
+    # An AED tests itself daily; overdue after the interval plus grace (26 h).
+    selftest_interval_h: dict[DeviceKind, float] = field(default_factory=lambda: _per_kind(aed=24))
+    selftest_grace_h: float = 2
+    # Silent after this many report intervals without any message, and never before `min_silent`.
+    silent_intervals: float = 3
+    min_silent: timedelta = timedelta(minutes=5)
     default_geofence_m: float = 100.0
+    # Relocation wants this many consecutive fixes outside the fence by more than the margin,
+    # each counted at the near edge of its own error circle.
+    relocation_fixes: int = 3
+    relocation_margin_m: float = 25.0
+    aed_not_returned_h: float = 2
+    door_open_max_min: float = 15
+    # Storage temperature ranges (°C): the AED's own or its cabinet's, and a medicine fridge.
+    storage_temp_c: tuple[float, float] = (0.0, 50.0)
+    fridge_temp_c: tuple[float, float] = (2.0, 8.0)
 
 
 DEFAULT_REPORT_INTERVAL_S: dict[DeviceKind, int] = {
@@ -46,3 +76,8 @@ DEFAULT_REPORT_INTERVAL_S: dict[DeviceKind, int] = {
     DeviceKind.FRIDGE: 300,
     DeviceKind.OTHER: 3600,
 }
+
+
+def silent_after(facts: DeviceFacts, policy: Policy) -> timedelta:
+    """How long a device may say nothing before it counts as silent."""
+    return max(policy.min_silent, timedelta(seconds=facts.device.report_interval_s * policy.silent_intervals))

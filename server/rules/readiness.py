@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
-from aedmon.reading import DeviceState, TestResult, is_after
+from aedmon.reading import DeviceState, is_after
 
-from .alerting import AlertType, Finding, Severity, describe_codes
 from .facts import DeviceFacts
-
-# A device is "unknown" when nothing has come from it for this many report intervals.
-STALE_INTERVALS = 3
-MIN_STALE = timedelta(minutes=5)
+from .findings import AlertType, Finding, Severity
 
 
 class Readiness(StrEnum):
@@ -24,6 +20,14 @@ class Readiness(StrEnum):
 
 
 _ORDER = [Readiness.READY, Readiness.ATTENTION, Readiness.UNKNOWN, Readiness.NOT_READY]
+_BY_SEVERITY = {
+    Severity.CRITICAL: Readiness.NOT_READY,
+    Severity.MAJOR: Readiness.ATTENTION,
+    Severity.MINOR: Readiness.ATTENTION,
+    Severity.INFO: Readiness.ATTENTION,
+}
+# Silence says nothing of the device itself: we do not know.
+_LEVEL_OF = {AlertType.DEVICE_SILENT: Readiness.UNKNOWN}
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Verdict:
 
 
 def assess(facts: DeviceFacts, findings: dict[AlertType, Finding], now: datetime) -> Verdict:
+    """The verdict from the rules' findings and the device's own word on its state."""
     level = Readiness.READY
     reasons: list[str] = []
 
@@ -44,39 +49,26 @@ def assess(facts: DeviceFacts, findings: dict[AlertType, Finding], now: datetime
 
     if facts.last_seen is None:
         return Verdict(Readiness.UNKNOWN, ("Nothing has been heard from this device yet.",))
-    stale_after = max(MIN_STALE, timedelta(seconds=facts.device.report_interval_s * STALE_INTERVALS))
-    silent = now - facts.last_seen
-    if silent > stale_after:
-        raise_to(Readiness.UNKNOWN, f"No report since {facts.last_seen:%Y-%m-%d %H:%M} UTC.")
 
     online = facts.latest_availability
     if online is not None and online.online is False and online.device_time >= facts.last_seen:
         raise_to(Readiness.UNKNOWN, f"The device went offline at {online.device_time:%Y-%m-%d %H:%M} UTC.")
 
     for finding in findings.values():
-        raise_to(
-            Readiness.NOT_READY if finding.severity is Severity.CRITICAL else Readiness.ATTENTION,
-            finding.message,
-        )
-
-    test = facts.latest_selftest
-    if test is not None and test.result is TestResult.WARN:
-        why = describe_codes(test.codes) or "no code given"
-        raise_to(Readiness.ATTENTION, f"Last self-test needs attention: {why}.")
+        raise_to(_LEVEL_OF.get(finding.type, _BY_SEVERITY[finding.severity]), finding.message)
 
     state = facts.latest_state
+    test = facts.latest_selftest
     if state is not None and test is not None and state.state is not None and is_after(test, state):
         state = None  # a self-test made since the heartbeat is the newer word on the device's state
     if state is not None:
         if state.state is DeviceState.NOT_READY:
             raise_to(Readiness.NOT_READY, "The device reports it is not ready.")
-        elif state.state is DeviceState.IN_USE:
-            raise_to(Readiness.ATTENTION, "The device is in use in a rescue.")
         elif state.state is DeviceState.SERVICE:
             raise_to(Readiness.ATTENTION, "The device is in service mode.")
-        if state.aed_present is False:
+        if state.aed_present is False and AlertType.AED_REMOVED not in findings:
             raise_to(Readiness.NOT_READY, "The AED is not in its cabinet.")
-        if state.door_open is True:
+        if state.door_open is True and AlertType.DOOR_OPEN not in findings:
             raise_to(Readiness.ATTENTION, "The cabinet door is open.")
 
     if level is Readiness.READY:

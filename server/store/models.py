@@ -50,6 +50,7 @@ class Device(Base):
     report_interval_s: Mapped[int] = mapped_column(Integer)
     confirmed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    serviced_at: Mapped[datetime | None]
     manufacturer: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(String(200))
     firmware: Mapped[str | None] = mapped_column(String(200))

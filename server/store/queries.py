@@ -72,14 +72,28 @@ def default_interval(kind: DeviceKind) -> int:
     return DEFAULT_REPORT_INTERVAL_S[kind]
 
 
-def _latest(session: Session, device_id: str, types: Sequence[ReadingType]) -> Reading | None:
-    row = session.scalars(
+# How far back the rules look for "since when" and for consecutive fixes, in readings.
+RECENT_STATES = 200
+RECENT_EVENTS = 200
+RECENT_LOCATIONS = 20
+
+
+def _newest(
+    session: Session, device_id: str, types: Sequence[ReadingType], limit: int
+) -> tuple[Reading, ...]:
+    """The newest `limit` readings of these types, returned oldest first."""
+    rows = session.scalars(
         select(StoredReading)
         .where(StoredReading.device_id == device_id, StoredReading.type.in_([t.value for t in types]))
         .order_by(StoredReading.device_time.desc(), StoredReading.id.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else Reading.model_validate(row.body)
+        .limit(limit)
+    ).all()
+    return tuple(Reading.model_validate(row.body) for row in reversed(rows))
+
+
+def _latest(session: Session, device_id: str, types: Sequence[ReadingType]) -> Reading | None:
+    newest = _newest(session, device_id, types, 1)
+    return newest[0] if newest else None
 
 
 def device_facts(session: Session, device: Device) -> DeviceFacts:
@@ -89,12 +103,19 @@ def device_facts(session: Session, device: Device) -> DeviceFacts:
         .order_by(StoredReading.device_time.desc(), StoredReading.id.desc())
         .limit(1)
     ).first()
+    states = _newest(session, device.id, [ReadingType.HEARTBEAT, ReadingType.STATUS], RECENT_STATES)
+    locations = _newest(session, device.id, [ReadingType.LOCATION], RECENT_LOCATIONS)
     return DeviceFacts(
         device=device_info(device),
         latest_selftest=_latest(session, device.id, [ReadingType.SELFTEST]),
-        latest_location=_latest(session, device.id, [ReadingType.LOCATION]),
-        latest_state=_latest(session, device.id, [ReadingType.HEARTBEAT, ReadingType.STATUS]),
+        latest_location=locations[-1] if locations else None,
+        latest_state=states[-1] if states else None,
         latest_availability=_latest(session, device.id, [ReadingType.AVAILABILITY]),
+        known_since=device.created_at,
+        serviced_at=device.serviced_at,
+        recent_locations=locations,
+        recent_states=states,
+        recent_events=_newest(session, device.id, [ReadingType.EVENT], RECENT_EVENTS),
         last_seen=None if newest is None else newest.device_time,
         last_site=None if newest is None else newest.site,
     )

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from aedmon.reading import Reading, ReadingType, TestResult, TestType
+from aedmon.reading import EventType, Reading, ReadingType, TestResult, TestType
 from server.app import create_app
 from server.settings import ServerSettings
 from server.store.models import Alert
@@ -142,7 +142,12 @@ def test_pads_expiring_opens_as_the_clock_moves(api: TestClient, tokens: Tokens,
 
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
         evaluate_all(session, clock.now, api.app.state.policy)  # type: ignore[attr-defined]
-    assert set(open_alerts(api, tokens)) == {("SN1", "pads_expiring")}
+    # a month on and nothing heard since: silent and overdue as well
+    assert set(open_alerts(api, tokens)) == {
+        ("SN1", "pads_expiring"),
+        ("SN1", "device_silent"),
+        ("SN1", "self_test_overdue"),
+    }
 
 
 def test_one_open_alert_per_device_and_type_is_enforced_by_the_database(
@@ -258,3 +263,46 @@ def test_healthz_answers_without_a_token(api: TestClient) -> None:
     response = api.get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+
+
+def cabinet_reading(seconds: int, seq: int, kind: ReadingType, **fields: Any) -> dict[str, Any]:
+    moment = T0 + timedelta(seconds=seconds)
+    reading = Reading(
+        device_id="CAB-1",
+        site="street",
+        type=kind,
+        device_time=moment,
+        arrival_time=moment,
+        seq=seq,
+        **fields,
+    )
+    return reading.model_dump(mode="json")
+
+
+def test_cabinet_rescue_ends_with_a_technician_confirming_service(
+    api: TestClient, tokens: Tokens, clock: Clock
+) -> None:
+    ingest(api, tokens, cabinet_reading(0, 1, ReadingType.STATUS, aed_present=True, door_open=False))
+    assert open_alerts(api, tokens) == {}
+    ingest(api, tokens, cabinet_reading(20, 2, ReadingType.EVENT, event=EventType.AED_REMOVED))
+    removed = open_alerts(api, tokens)[("CAB-1", "aed_removed")]
+    assert removed["severity"] == "critical"
+    device = api.get("/api/v1/devices/CAB-1", headers=auth(tokens.viewer)).json()
+    assert device["kind"] == "cabinet"
+    assert device["readiness"] == "not_ready"
+
+    ingest(
+        api,
+        tokens,
+        cabinet_reading(40, 3, ReadingType.EVENT, event=EventType.AED_RETURNED),
+        cabinet_reading(45, 4, ReadingType.STATUS, aed_present=True, door_open=False),
+    )
+    assert set(open_alerts(api, tokens)) == {("CAB-1", "needs_service")}
+
+    assert api.post("/api/v1/devices/CAB-1/service", headers=auth(tokens.viewer)).status_code == 403
+    clock.now = T0 + timedelta(minutes=2)
+    confirmed = api.post("/api/v1/devices/CAB-1/service", headers=auth(tokens.technician))
+    assert confirmed.status_code == 200
+    assert confirmed.json()["serviced_at"] is not None
+    assert confirmed.json()["readiness"] == "ready"
+    assert open_alerts(api, tokens) == {}

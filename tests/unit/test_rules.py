@@ -1,19 +1,34 @@
-"""Alert rules and readiness on a fixed clock."""
+"""Alert rules and readiness on a fixed clock that the tests move."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from aedmon.reading import DeviceKind, DeviceState, Reading, ReadingType, TestResult, TestType
-from server.rules.alerting import AlertType, Severity, distance_m, evaluate
+from aedmon.reading import (
+    DeviceKind,
+    DeviceState,
+    EventType,
+    Reading,
+    ReadingType,
+    TestResult,
+    TestType,
+)
+from firmware_bridge.protocols.nmea import GnssDecoder
+from server.rules.alerting import evaluate
 from server.rules.facts import DeviceFacts, DeviceInfo, Policy
+from server.rules.findings import AlertType, Severity
+from server.rules.location import distance_m
 from server.rules.readiness import Readiness, assess
 
+from .gnss_captures import FIXES
+from .test_nmea import decode_file
+
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-POLICY = Policy(pads_expiring_days=30)
+POLICY = Policy()
 AED = DeviceInfo(id="SN1", site="town-hall", kind=DeviceKind.AED, report_interval_s=60)
 CABINET = DeviceInfo(
     id="CAB-1",
@@ -24,6 +39,11 @@ CABINET = DeviceInfo(
     geofence_m=50,
     report_interval_s=300,
 )
+UNIT = DeviceInfo(
+    id="MU-1", site="unit", kind=DeviceKind.MOBILE_UNIT, lat=42.6062, lon=23.0379, geofence_m=30_000,
+    report_interval_s=300,
+)  # fmt: skip
+M_PER_DEG = 111_320
 
 
 def selftest(**fields: Any) -> Reading:
@@ -36,51 +56,85 @@ def selftest(**fields: Any) -> Reading:
         "seq": 1,
         "test": TestType.DAILY,
         "result": TestResult.PASS,
+        "battery_pct": 90,
+        "battery_expiry": date(2029, 5, 31),
         "pads_expiry": date(2028, 1, 1),
     }
     return Reading(**{**base, **fields})
 
 
-def location(lat: float, lon: float, accuracy: float | None = None) -> Reading:
+def reading(
+    kind: ReadingType, minutes_ago: float, seq: int = 0, device: str = "CAB-1", **fields: Any
+) -> Reading:
     return Reading(
-        device_id="CAB-1",
+        device_id=device,
         site="street",
-        type=ReadingType.LOCATION,
-        device_time=NOW - timedelta(minutes=1),
+        type=kind,
+        device_time=NOW - timedelta(minutes=minutes_ago),
         arrival_time=NOW,
-        seq=2,
-        lat=lat,
-        lon=lon,
+        seq=seq,
+        **fields,
+    )
+
+
+def fix(north_m: float, minutes_ago: float = 1, accuracy: float | None = 5.0, seq: int = 0) -> Reading:
+    return reading(
+        ReadingType.LOCATION,
+        minutes_ago,
+        seq,
+        lat=42.6062 + north_m / M_PER_DEG,
+        lon=23.0379,
         accuracy_m=accuracy,
     )
 
 
 def facts_for(test: Reading | None = None, device: DeviceInfo = AED, **more: Any) -> DeviceFacts:
-    return DeviceFacts(
-        device=device,
-        latest_selftest=test,
-        last_seen=NOW - timedelta(minutes=1),
-        last_site=device.site,
-        **more,
-    )
+    fields: dict[str, Any] = {
+        "device": device,
+        "latest_selftest": test,
+        "last_seen": NOW - timedelta(minutes=1),
+        "last_site": device.site,
+        "known_since": NOW - timedelta(days=30),
+    }
+    fields.update(more)
+    return DeviceFacts(**fields)
+
+
+def found(facts: DeviceFacts, now: datetime = NOW, policy: Policy = POLICY) -> set[AlertType]:
+    return set(evaluate(facts, now, policy).findings)
+
+
+# --- self-tests ---------------------------------------------------------------------------
 
 
 def test_passing_selftest_raises_nothing_and_is_ready() -> None:
     facts = facts_for(selftest())
-    findings = evaluate(facts, NOW, POLICY)
+    findings = evaluate(facts, NOW, POLICY).findings
     assert findings == {}
     assert assess(facts, findings, NOW).readiness is Readiness.READY
 
 
 def test_failed_selftest_with_expired_pads_opens_both_alerts_and_is_not_ready() -> None:
     facts = facts_for(selftest(result=TestResult.FAIL, codes=("P02", "B01"), pads_expiry=date(2026, 11, 1)))
-    findings = evaluate(facts, NOW, POLICY)
-    assert set(findings) == {AlertType.SELF_TEST_FAILED, AlertType.PADS_EXPIRED}
+    findings = evaluate(facts, NOW, POLICY).findings
+    assert set(findings) == {AlertType.SELF_TEST_FAILED, AlertType.PADS_EXPIRED, AlertType.BATTERY_LOW}
     assert findings[AlertType.SELF_TEST_FAILED].severity is Severity.CRITICAL
     assert "pads expired (P02), battery low (B01)" in findings[AlertType.SELF_TEST_FAILED].message
     verdict = assess(facts, findings, NOW)
     assert verdict.readiness is Readiness.NOT_READY
     assert any("Pads expired on 2026-11-01" in reason for reason in verdict.reasons)
+
+
+def test_warn_selftest_is_a_minor_warning_with_its_codes_in_words() -> None:
+    facts = facts_for(selftest(result=TestResult.WARN, codes=("C03", "T01")))
+    findings = evaluate(facts, NOW, POLICY).findings
+    assert set(findings) == {AlertType.SELF_TEST_WARNING}
+    assert findings[AlertType.SELF_TEST_WARNING].severity is Severity.MINOR
+    assert (
+        "internal memory fault (C03), temperature outside 0-50 °C (T01)"
+        in findings[AlertType.SELF_TEST_WARNING].message
+    )
+    assert assess(facts, findings, NOW).readiness is Readiness.ATTENTION
 
 
 @pytest.mark.parametrize(
@@ -90,137 +144,316 @@ def test_failed_selftest_with_expired_pads_opens_both_alerts_and_is_not_ready() 
         (date(2026, 11, 23), (), {AlertType.PADS_EXPIRING}),  # last valid day is today
         (date(2026, 12, 23), (), {AlertType.PADS_EXPIRING}),  # exactly 30 days
         (date(2026, 12, 24), (), set()),  # 31 days
-        (None, ("P01",), {AlertType.PADS_EXPIRING}),
-        (None, ("P02",), {AlertType.PADS_EXPIRED}),
+        (None, ("P01",), {AlertType.PADS_EXPIRING, AlertType.SELF_TEST_WARNING}),
+        (None, ("P02",), {AlertType.PADS_EXPIRED, AlertType.SELF_TEST_WARNING}),
     ],
 )
 def test_pads_expiry_boundaries(
     pads_expiry: date | None, codes: tuple[str, ...], expected: set[AlertType]
 ) -> None:
-    facts = facts_for(
-        selftest(pads_expiry=pads_expiry, codes=codes, result=TestResult.WARN if codes else TestResult.PASS)
-    )
-    assert set(evaluate(facts, NOW, POLICY)) == expected
+    result = TestResult.WARN if codes else TestResult.PASS
+    assert found(facts_for(selftest(pads_expiry=pads_expiry, codes=codes, result=result))) == expected
 
 
 def test_pads_expiring_becomes_expired_as_the_clock_moves() -> None:
-    facts = facts_for(selftest(pads_expiry=date(2026, 11, 30)))
-    assert set(evaluate(facts, NOW, POLICY)) == {AlertType.PADS_EXPIRING}
-    assert set(evaluate(facts, NOW + timedelta(days=8), POLICY)) == {AlertType.PADS_EXPIRED}
+    facts = facts_for(selftest(pads_expiry=date(2026, 11, 30)), last_seen=NOW + timedelta(days=8))
+    assert found(facts) == {AlertType.PADS_EXPIRING}
+    later = NOW + timedelta(days=8)
+    assert AlertType.PADS_EXPIRED in found(facts, later)
 
 
-def test_cabinet_inside_its_geofence_is_not_relocated() -> None:
-    near = location(42.6062 + 30 / 111_320, 23.0379)  # 30 m north
-    assert evaluate(facts_for(device=CABINET, latest_location=near), NOW, POLICY) == {}
+@pytest.mark.parametrize(
+    ("fields", "expected", "severity"),
+    [
+        ({"battery_pct": 19}, {AlertType.BATTERY_LOW}, Severity.MAJOR),
+        ({"battery_pct": 20}, set(), None),
+        (
+            {"codes": ("B01",), "result": TestResult.WARN},
+            {AlertType.BATTERY_LOW, AlertType.SELF_TEST_WARNING},
+            None,
+        ),
+        (
+            {"codes": ("B02",), "result": TestResult.FAIL, "battery_pct": 2},
+            {AlertType.BATTERY_LOW, AlertType.SELF_TEST_FAILED},
+            Severity.CRITICAL,
+        ),
+        ({"battery_expiry": date(2027, 1, 10)}, {AlertType.BATTERY_EXPIRING}, Severity.MINOR),
+        ({"battery_expiry": date(2026, 11, 1)}, {AlertType.BATTERY_EXPIRED}, Severity.MAJOR),
+        (
+            {"codes": ("B03",), "result": TestResult.WARN},
+            {AlertType.BATTERY_EXPIRED, AlertType.SELF_TEST_WARNING},
+            None,
+        ),
+    ],
+)
+def test_battery_rules(fields: dict[str, Any], expected: set[AlertType], severity: Severity | None) -> None:
+    findings = evaluate(facts_for(selftest(**fields)), NOW, POLICY).findings
+    assert set(findings) == expected
+    battery = [f for t, f in findings.items() if t.value.startswith("battery")]
+    if severity is not None:
+        assert battery[0].severity is severity
 
 
-def test_cabinet_outside_its_geofence_is_relocated() -> None:
-    far = location(42.6062 + 2000 / 111_320, 23.0379)  # 2 km north
-    findings = evaluate(facts_for(device=CABINET, latest_location=far), NOW, POLICY)
-    assert set(findings) == {AlertType.RELOCATED}
-    away = distance_m(42.6062, 23.0379, far.lat, far.lon)  # type: ignore[arg-type]
-    assert 1990 < away < 2010
-    assert f"Located {away:.0f} m from its place (allowed 50 m)" in findings[AlertType.RELOCATED].message
+def test_battery_thresholds_come_from_the_policy() -> None:
+    facts = facts_for(selftest(battery_pct=25))
+    assert found(facts) == set()
+    assert found(facts, policy=replace(POLICY, battery_low_pct=30)) == {AlertType.BATTERY_LOW}
 
 
-def test_an_imprecise_fix_just_outside_the_fence_is_not_enough() -> None:
-    fuzzy = location(42.6062 + 80 / 111_320, 23.0379, accuracy=40)  # 80 m away, ±40 m
-    assert evaluate(facts_for(device=CABINET, latest_location=fuzzy), NOW, POLICY) == {}
+def test_selftest_overdue_after_a_day_plus_grace_and_apart_from_silence() -> None:
+    last = selftest(device_time=NOW - timedelta(hours=25, minutes=59))
+    facts = facts_for(last)  # heard from a minute ago: heartbeats keep coming
+    assert found(facts) == set()
+    assert found(facts, NOW + timedelta(minutes=2)) == {AlertType.SELF_TEST_OVERDUE}
+    assert found(facts, NOW + timedelta(minutes=10)) == {AlertType.SELF_TEST_OVERDUE, AlertType.DEVICE_SILENT}
 
 
-def test_aed_heard_through_another_site_is_relocated() -> None:
-    facts = DeviceFacts(device=AED, latest_selftest=selftest(), last_seen=NOW, last_site="school")
-    assert set(evaluate(facts, NOW, POLICY)) == {AlertType.RELOCATED}
+def test_a_device_that_never_tested_is_overdue_a_day_after_registration() -> None:
+    facts = facts_for(None, known_since=NOW - timedelta(hours=20))
+    assert found(facts) == set()
+    assert AlertType.SELF_TEST_OVERDUE in found(facts, NOW + timedelta(hours=7))
+
+
+def test_kinds_without_a_selftest_interval_are_never_overdue() -> None:
+    assert found(facts_for(None, device=CABINET, known_since=NOW - timedelta(days=90))) == set()
+
+
+# --- silence ------------------------------------------------------------------------------
+
+
+def test_silence_is_not_staleness_heartbeats_count_and_silence_means_unknown() -> None:
+    facts = facts_for(selftest(device_time=NOW - timedelta(hours=3)), last_seen=NOW - timedelta(minutes=4))
+    assert found(facts) == set()  # tested 3 h ago, heard 4 min ago: fine for a daily tester
+    silent = replace(facts, last_seen=NOW - timedelta(minutes=6))  # 5 min = max(3 × 60 s, 5 min)
+    findings = evaluate(silent, NOW, POLICY).findings
+    assert set(findings) == {AlertType.DEVICE_SILENT}
+    verdict = assess(silent, findings, NOW)
+    assert verdict.readiness is Readiness.UNKNOWN
+    assert assess(DeviceFacts(device=AED), {}, NOW).readiness is Readiness.UNKNOWN
+
+
+# --- location -----------------------------------------------------------------------------
 
 
 def test_haversine_distance_of_one_degree_of_latitude() -> None:
     assert distance_m(0, 0, 1, 0) == pytest.approx(111_195, rel=1e-3)
 
 
-def test_silent_device_is_unknown_and_never_heard_is_unknown() -> None:
-    silent = DeviceFacts(
-        device=AED, latest_selftest=selftest(), last_seen=NOW - timedelta(hours=2), last_site="town-hall"
+def test_cabinet_inside_its_geofence_is_not_relocated() -> None:
+    fixes = tuple(fix(30, seq=i) for i in range(5))
+    assert found(facts_for(device=CABINET, recent_locations=fixes)) == set()
+
+
+def test_cabinet_outside_its_geofence_is_relocated_after_consecutive_fixes() -> None:
+    far = [fix(2000, minutes_ago=3 - i, seq=i) for i in range(3)]
+    assert found(facts_for(device=CABINET, recent_locations=tuple(far[:2]))) == set()  # two are not enough
+    findings = evaluate(facts_for(device=CABINET, recent_locations=tuple(far)), NOW, POLICY).findings
+    assert set(findings) == {AlertType.RELOCATED}
+    away = distance_m(42.6062, 23.0379, far[-1].lat, far[-1].lon)  # type: ignore[arg-type]
+    assert f"Located {away:.0f} m from its place (allowed 50 m)" in findings[AlertType.RELOCATED].message
+
+
+def test_one_fix_back_inside_breaks_the_run() -> None:
+    fixes = (fix(2000, 4, seq=1), fix(2000, 3, seq=2), fix(10, 2, seq=3), fix(2000, 1, seq=4))
+    assert found(facts_for(device=CABINET, recent_locations=fixes)) == set()
+
+
+def test_imprecise_fixes_just_outside_the_fence_are_not_enough() -> None:
+    fuzzy = tuple(
+        fix(90, minutes_ago=5 - i, accuracy=20, seq=i) for i in range(5)
+    )  # 90 m ± 20 m, fence 50 + 25
+    assert found(facts_for(device=CABINET, recent_locations=fuzzy)) == set()
+
+
+def test_aed_heard_through_another_site_is_relocated_at_once() -> None:
+    facts = facts_for(selftest(), last_site="school")
+    findings = evaluate(facts, NOW, POLICY).findings
+    assert set(findings) == {AlertType.RELOCATED}
+    assert "site school" in findings[AlertType.RELOCATED].message
+
+
+def test_mobile_unit_moves_freely_inside_its_service_area_and_is_flagged_outside_it() -> None:
+    inside = tuple(fix(20_000, minutes_ago=3 - i, seq=i) for i in range(3))
+    assert found(facts_for(device=UNIT, recent_locations=inside)) == set()
+    outside = tuple(fix(45_000, minutes_ago=3 - i, seq=i) for i in range(3))
+    assert found(facts_for(device=UNIT, recent_locations=outside)) == {AlertType.OUTSIDE_SERVICE_AREA}
+
+
+@pytest.mark.parametrize("name", [n for n, count in FIXES.items() if count >= 2])
+def test_a_stationary_receiver_never_appears_to_wander_on_real_captures(name: str) -> None:
+    """The device's pin is 30 m off the capture's mean (a map pin placed by hand) and its fence
+    is 25 m: a naive single-fix rule fires on every fix; this one never does."""
+    fixes, _ = decode_file(name, GnssDecoder("CAB-1", "street"))
+    lat = sum(f.lat for f in fixes) / len(fixes)  # type: ignore[misc]
+    lon = sum(f.lon for f in fixes) / len(fixes)  # type: ignore[misc]
+    pinned = replace(CABINET, lat=lat + 30 / M_PER_DEG, lon=lon, geofence_m=25)
+    naive = [f for f in fixes if distance_m(pinned.lat, pinned.lon, f.lat, f.lon) > 25]  # type: ignore[arg-type]
+    assert len(naive) == len(fixes)
+    for end in range(1, len(fixes) + 1):  # every moment of the capture, as it arrived
+        window = tuple(fixes[max(0, end - 20) : end])
+        facts = facts_for(device=pinned, recent_locations=window, last_site="street")
+        assert AlertType.RELOCATED not in found(facts, window[-1].device_time)
+
+
+def test_a_real_capture_carried_two_km_away_is_relocated_after_three_fixes() -> None:
+    fixes, _ = decode_file("mt3339.nmea", GnssDecoder("CAB-1", "street"))
+    home = replace(CABINET, lat=fixes[0].lat, lon=fixes[0].lon, geofence_m=25)
+    moved = [f.model_copy(update={"lat": f.lat + 2000 / M_PER_DEG}) for f in fixes]  # type: ignore[operator]
+    history = fixes[:10] + moved[10:]
+    verdicts = []
+    for end in range(len(history)):
+        facts = facts_for(device=home, recent_locations=tuple(history[: end + 1]), last_site="street")
+        verdicts.append(AlertType.RELOCATED in found(facts, history[end].device_time))
+    assert verdicts.index(True) == 12  # the third fix after the move
+    assert all(verdicts[12:])
+
+
+# --- cabinet ------------------------------------------------------------------------------
+
+
+def status(minutes_ago: float, seq: int, **fields: Any) -> Reading:
+    return reading(ReadingType.STATUS, minutes_ago, seq, **fields)
+
+
+def event(minutes_ago: float, seq: int, kind: EventType) -> Reading:
+    return reading(ReadingType.EVENT, minutes_ago, seq, event=kind)
+
+
+def cabinet_facts(states: list[Reading], events: list[Reading] = ()) -> DeviceFacts:  # type: ignore[assignment]
+    return facts_for(
+        device=CABINET,
+        latest_state=states[-1] if states else None,
+        recent_states=tuple(states),
+        recent_events=tuple(events),
     )
-    verdict = assess(silent, {}, NOW)
-    assert verdict.readiness is Readiness.UNKNOWN
-    assert "No report since" in verdict.reasons[0]
-    assert assess(DeviceFacts(device=AED), {}, NOW).readiness is Readiness.UNKNOWN
+
+
+def test_aed_removed_is_critical_at_once_and_not_returned_after_two_hours() -> None:
+    states = [status(200, 1, aed_present=True), status(30, 2, aed_present=True)]
+    removed = cabinet_facts(states, [event(10, 3, EventType.AED_REMOVED)])
+    findings = evaluate(removed, NOW, POLICY).findings
+    assert set(findings) == {AlertType.AED_REMOVED}
+    assert findings[AlertType.AED_REMOVED].severity is Severity.CRITICAL
+    assert assess(removed, findings, NOW).readiness is Readiness.NOT_READY
+    later = NOW + timedelta(hours=2)
+    assert found(replace(removed, last_seen=later), later) == {
+        AlertType.AED_REMOVED,
+        AlertType.AED_NOT_RETURNED,
+    }
+
+
+def test_aed_returned_clears_removed_and_asks_for_service_until_confirmed() -> None:
+    events = [event(50, 3, EventType.AED_REMOVED), event(5, 4, EventType.AED_RETURNED)]
+    facts = cabinet_facts([status(60, 1, aed_present=True), status(2, 5, aed_present=True)], events)
+    findings = evaluate(facts, NOW, POLICY).findings
+    assert set(findings) == {AlertType.NEEDS_SERVICE}
+    assert "replace the pads" in findings[AlertType.NEEDS_SERVICE].message
+    assert found(replace(facts, serviced_at=NOW - timedelta(minutes=1))) == set()
+
+
+def test_status_reports_alone_tell_the_aed_is_out() -> None:
+    states = [
+        status(40, 1, aed_present=True),
+        status(20, 2, aed_present=False),
+        status(1, 3, aed_present=False),
+    ]
+    findings = evaluate(cabinet_facts(states), NOW, POLICY).findings
+    assert set(findings) == {AlertType.AED_REMOVED}
+    assert "at 11:40 UTC" in findings[AlertType.AED_REMOVED].message
+
+
+def test_door_open_too_long() -> None:
+    states = [status(30, 1, door_open=False), status(14, 2, door_open=True), status(1, 3, door_open=True)]
+    facts = cabinet_facts(states)
+    assert found(facts) == set()
+    assert found(replace(facts, last_seen=NOW + timedelta(minutes=2)), NOW + timedelta(minutes=2)) == {
+        AlertType.DOOR_OPEN
+    }
+    closed = cabinet_facts(states, [event(0.5, 4, EventType.DOOR_CLOSED)])
+    assert found(closed, NOW + timedelta(minutes=2)) == set()
+
+
+@pytest.mark.parametrize(
+    ("device", "fields", "alert"),
+    [
+        (CABINET, {"temp_c": 6.0}, False),
+        (CABINET, {"temp_c": -3.5}, True),
+        (CABINET, {"temp_c": 51.0}, True),
+        (UNIT, {"fridge_temp_c": 5.0}, False),
+        (UNIT, {"fridge_temp_c": 8.5}, True),
+        (UNIT, {"fridge_temp_c": 1.5}, True),
+        (replace(CABINET, kind=DeviceKind.FRIDGE), {"temp_c": 9.0}, True),
+    ],
+)
+def test_temperature_ranges_by_kind(device: DeviceInfo, fields: dict[str, Any], alert: bool) -> None:
+    state = status(1, 1, **fields)
+    facts = facts_for(device=device, latest_state=state, recent_states=(state,))
+    assert (AlertType.TEMPERATURE_OUT_OF_RANGE in found(facts)) is alert
+
+
+# --- rescue -------------------------------------------------------------------------------
+
+
+def test_rescue_holds_back_other_alerts_until_it_ends_then_needs_service() -> None:
+    rescue = [event(10, 5, EventType.RESCUE_START), event(8, 6, EventType.SHOCK_DELIVERED)]
+    failed = selftest(result=TestResult.FAIL, codes=("P03",), device_time=NOW - timedelta(minutes=9))
+    during = facts_for(failed, recent_events=tuple(rescue))
+    evaluation = evaluate(during, NOW, POLICY)
+    assert set(evaluation.findings) == {AlertType.IN_USE}
+    assert AlertType.SELF_TEST_FAILED in evaluation.held
+    assert AlertType.IN_USE not in evaluation.held
+    assert assess(during, evaluation.findings, NOW).readiness is Readiness.ATTENTION
+
+    after = replace(during, recent_events=(*rescue, event(2, 7, EventType.RESCUE_END)))
+    evaluation = evaluate(after, NOW, POLICY)
+    assert evaluation.held == frozenset()
+    assert set(evaluation.findings) == {AlertType.SELF_TEST_FAILED, AlertType.NEEDS_SERVICE}
+    serviced = replace(after, serviced_at=NOW, latest_selftest=selftest(device_time=NOW))
+    assert found(serviced) == set()
+
+
+def test_in_use_state_on_a_heartbeat_is_a_rescue_too() -> None:
+    beat = reading(ReadingType.HEARTBEAT, 1, 9, device="SN1", state=DeviceState.IN_USE)
+    facts = facts_for(selftest(), latest_state=beat, recent_states=(beat,))
+    assert found(facts) == {AlertType.IN_USE}
+
+
+# --- readiness ----------------------------------------------------------------------------
 
 
 def test_cabinet_without_its_aed_is_not_ready_and_open_door_needs_attention() -> None:
-    status = Reading(
-        device_id="CAB-1",
-        site="street",
-        type=ReadingType.STATUS,
-        device_time=NOW,
-        arrival_time=NOW,
-        seq=3,
-        aed_present=False,
-        door_open=True,
-    )
-    verdict = assess(facts_for(device=CABINET, latest_state=status), {}, NOW)
+    state = status(1, 3, aed_present=False, door_open=True)
+    facts = facts_for(device=CABINET, latest_state=state, recent_states=(state,))
+    verdict = assess(facts, evaluate(facts, NOW, POLICY).findings, NOW)
     assert verdict.readiness is Readiness.NOT_READY
-    assert "The AED is not in its cabinet." in verdict.reasons
     assert "The cabinet door is open." in verdict.reasons
 
 
-def test_warn_selftest_needs_attention_in_words() -> None:
-    facts = facts_for(selftest(result=TestResult.WARN, codes=("B01",)))
-    verdict = assess(facts, evaluate(facts, NOW, POLICY), NOW)
-    assert verdict.readiness is Readiness.ATTENTION
-    assert "Last self-test needs attention: battery low (B01)." in verdict.reasons
-
-
 def test_device_reporting_not_ready_is_not_ready() -> None:
-    beat = Reading(
-        device_id="SN1",
-        site="town-hall",
-        type=ReadingType.HEARTBEAT,
-        device_time=NOW,
-        arrival_time=NOW,
-        seq=4,
-        state=DeviceState.NOT_READY,
-    )
+    beat = reading(ReadingType.HEARTBEAT, 0, 4, device="SN1", state=DeviceState.NOT_READY)
     assert assess(facts_for(selftest(), latest_state=beat), {}, NOW).readiness is Readiness.NOT_READY
 
 
 def test_offline_will_after_last_report_makes_it_unknown() -> None:
     offline = Reading(
-        device_id="SN1",
-        site="town-hall",
-        type=ReadingType.AVAILABILITY,
-        device_time=NOW,
-        arrival_time=NOW,
+        device_id="SN1", site="town-hall", type=ReadingType.AVAILABILITY, device_time=NOW, arrival_time=NOW,
         online=False,
-    )
+    )  # fmt: skip
     verdict = assess(facts_for(selftest(), latest_availability=offline), {}, NOW)
     assert verdict.readiness is Readiness.UNKNOWN
 
 
 def test_a_passing_selftest_newer_than_a_not_ready_heartbeat_wins() -> None:
-    beat = Reading(
-        device_id="SN1",
-        site="town-hall",
-        type=ReadingType.HEARTBEAT,
-        device_time=NOW - timedelta(minutes=5),
-        arrival_time=NOW,
-        seq=4,
-        state=DeviceState.NOT_READY,
-    )
+    beat = reading(ReadingType.HEARTBEAT, 5, 4, device="SN1", state=DeviceState.NOT_READY)
     assert assess(facts_for(selftest(), latest_state=beat), {}, NOW).readiness is Readiness.READY
 
 
 def test_within_one_second_the_later_sequence_number_is_the_newer_word() -> None:
     same_second = NOW - timedelta(minutes=5)
     beat = Reading(
-        device_id="SN1",
-        site="town-hall",
-        type=ReadingType.HEARTBEAT,
-        device_time=same_second,
-        arrival_time=NOW,
-        seq=65535,
-        state=DeviceState.NOT_READY,
-    )
+        device_id="SN1", site="town-hall", type=ReadingType.HEARTBEAT, device_time=same_second,
+        arrival_time=NOW, seq=65535, state=DeviceState.NOT_READY,
+    )  # fmt: skip
     after_wrap = selftest(device_time=same_second, seq=0)
     assert assess(facts_for(after_wrap, latest_state=beat), {}, NOW).readiness is Readiness.READY
     before = selftest(device_time=same_second, seq=65534)
