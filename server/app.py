@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from sqlalchemy import text
 
-from server.api import alerts, devices, ingest
+from server.api import alerts, devices, ingest, silences
 from server.scheduler import build_scheduler
 from server.settings import ServerSettings
 from server.store.database import create_schema, make_engine, session_factory
@@ -49,7 +49,7 @@ def create_app(
     app.state.policy = policy
     app.state.tokens = settings.token_roles
     app.state.engine = engine
-    for router in (devices.router, ingest.router, alerts.router):
+    for router in (devices.router, ingest.router, alerts.router, silences.router):
         app.include_router(router)
     app.mount("/metrics", make_asgi_app())
 

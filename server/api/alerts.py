@@ -12,7 +12,7 @@ from server.alerts import AlertState
 from server.store.models import Alert
 
 from .deps import NowDep, SessionDep, TechnicianRole, ViewerRole
-from .schemas import AckIn, AlertOut
+from .schemas import AckIn, AlertEventOut, AlertOut
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -33,13 +33,25 @@ def list_alerts(
     return [AlertOut.model_validate(alert) for alert in session.scalars(query)]
 
 
+def _get(session: SessionDep, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
+    return alert
+
+
+@router.get("/{alert_id}/history")
+def alert_history(alert_id: int, session: SessionDep, _: ViewerRole) -> list[AlertEventOut]:
+    """Every change of the alert, oldest first: opened, acknowledged, resolved, reopened."""
+    _get(session, alert_id)
+    return [AlertEventOut.model_validate(event) for event in alerts.history(session, alert_id)]
+
+
 @router.post("/{alert_id}/ack")
 def acknowledge(
     alert_id: int, session: SessionDep, now: NowDep, role: TechnicianRole, body: AckIn | None = None
 ) -> AlertOut:
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
+    alert = _get(session, alert_id)
     if not alerts.acknowledge(session, alert, role.value, body.note if body else None, now):
         raise HTTPException(status.HTTP_409_CONFLICT, f"alert {alert_id} is {alert.state}, not open")
     session.commit()

@@ -91,7 +91,7 @@ def patch_device(
     device = _get(session, device_id)
     for name, value in body.model_dump(exclude_unset=True).items():
         if value is None and name in ("site", "kind", "name", "place", "report_interval_s", "confirmed"):
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{name} cannot be null")
+            raise HTTPException(422, f"{name} cannot be null")
         setattr(device, name, value.value if name == "kind" and value is not None else value)
     evaluate_device(session, device, now, policy)
     session.commit()

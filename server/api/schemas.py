@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from aedmon.reading import ID_PATTERN, DeviceKind
 from server.rules.readiness import Readiness
@@ -78,6 +78,8 @@ class AlertOut(BaseModel):
     state: str
     message: str
     opened_at: datetime
+    last_opened_at: datetime
+    occurrences: int
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     ack_note: str | None
@@ -87,3 +89,41 @@ class AlertOut(BaseModel):
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str | None = Field(default=None, max_length=2000)
+
+
+class AlertEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    action: str
+    actor: str
+    occurrence: int
+    note: str | None
+
+
+class SilenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    device_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    site: str | None = Field(default=None, pattern=ID_PATTERN)
+    reason: str = Field(min_length=3, max_length=2000)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SilenceIn:
+        if (self.device_id is None) == (self.site is None):
+            raise ValueError("give exactly one of device_id and site")
+        if self.starts_at is not None and self.starts_at >= self.ends_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class SilenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    device_id: str | None
+    site: str | None
+    reason: str
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    created_at: datetime

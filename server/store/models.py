@@ -95,8 +95,39 @@ class Alert(Base):
     severity: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), index=True)
     message: Mapped[str] = mapped_column(Text)
-    opened_at: Mapped[datetime]
+    opened_at: Mapped[datetime]  # first opened
+    last_opened_at: Mapped[datetime]  # opened or reopened, newest
+    occurrences: Mapped[int] = mapped_column(default=1)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     ack_note: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None]
+
+
+class AlertEvent(Base):
+    """The audit trail: every change of an alert, with who and when."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    occurrence: Mapped[int]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Silence(Base):
+    """A maintenance window: alerts of the device or site inside it are recorded, not notified."""
+
+    __tablename__ = "silences"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    device_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    site: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

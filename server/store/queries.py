@@ -22,15 +22,15 @@ def _insert(session: Session, model: type[Any]) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
-def _inserted(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING; True if the row went in. RETURNING tells, where
-    rowcount does not on every driver (psycopg 3 reports -1)."""
+def _inserted(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING; the new row's id, or None if it did not go in.
+    RETURNING tells, where rowcount does not on every driver (psycopg 3 reports -1)."""
     statement = _insert(session, model).values(**values).on_conflict_do_nothing().returning(model.id)
-    return session.execute(statement).first() is not None
+    return session.execute(statement).scalar_one_or_none()
 
 
 def insert_device_if_new(session: Session, values: dict[str, Any]) -> bool:
-    return _inserted(session, Device, values)
+    return _inserted(session, Device, values) is not None
 
 
 def insert_reading_if_new(session: Session, reading: Reading, received_at: datetime) -> bool:
@@ -46,11 +46,13 @@ def insert_reading_if_new(session: Session, reading: Reading, received_at: datet
         "received_at": received_at,
         "body": reading.model_dump(mode="json"),
     }
-    return _inserted(session, StoredReading, values)
+    return _inserted(session, StoredReading, values) is not None
 
 
-def insert_alert_if_none_open(session: Session, values: dict[str, Any]) -> bool:
-    return _inserted(session, Alert, values)
+def insert_alert_if_none_open(session: Session, values: dict[str, Any]) -> int | None:
+    """The new alert's id, or None when one of its (device, type) is open already."""
+    alert_id: int | None = _inserted(session, Alert, values)
+    return alert_id
 
 
 def device_info(device: Device) -> DeviceInfo:

@@ -306,3 +306,76 @@ def test_cabinet_rescue_ends_with_a_technician_confirming_service(
     assert confirmed.json()["serviced_at"] is not None
     assert confirmed.json()["readiness"] == "ready"
     assert open_alerts(api, tokens) == {}
+
+
+def test_a_condition_back_within_a_day_reopens_the_same_alert_as_a_new_occurrence(
+    api: TestClient, tokens: Tokens, clock: Clock
+) -> None:
+    ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)))
+    first = open_alerts(api, tokens)[("SN1", "self_test_failed")]
+    api.post(f"/api/v1/alerts/{first['id']}/ack", json={"note": "checking"}, headers=auth(tokens.technician))
+    ingest(api, tokens, selftest(2, TestResult.PASS))
+    assert open_alerts(api, tokens) == {}
+    clock.now = T0 + timedelta(hours=3)
+    ingest(api, tokens, selftest(3, TestResult.FAIL, codes=("C02",)))
+    again = open_alerts(api, tokens)[("SN1", "self_test_failed")]
+    assert again["id"] == first["id"]
+    assert again["occurrences"] == 2
+    assert again["acknowledged_by"] is None  # a new occurrence wants a new acknowledgement
+    assert again["last_opened_at"].startswith("2026-11-23T09:00")
+    history = api.get(f"/api/v1/alerts/{first['id']}/history", headers=auth(tokens.viewer)).json()
+    assert [(h["action"], h["actor"], h["occurrence"]) for h in history] == [
+        ("opened", "system", 1),
+        ("acknowledged", "technician", 1),
+        ("resolved", "system", 1),
+        ("reopened", "system", 2),
+    ]
+    assert history[1]["note"] == "checking"
+
+
+def test_a_condition_back_after_a_day_is_a_new_alert(api: TestClient, tokens: Tokens, clock: Clock) -> None:
+    ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)))
+    first = open_alerts(api, tokens)[("SN1", "self_test_failed")]["id"]
+    ingest(api, tokens, selftest(2, TestResult.PASS))
+    clock.now = T0 + timedelta(days=3)
+    ingest(api, tokens, selftest(70, TestResult.FAIL, codes=("C02",)))
+    second = open_alerts(api, tokens)[("SN1", "self_test_failed")]
+    assert second["id"] != first
+    assert second["occurrences"] == 1
+
+
+def test_silences_are_set_listed_and_ended_by_technicians(
+    api: TestClient, tokens: Tokens, clock: Clock
+) -> None:
+    body = {
+        "site": "town-hall",
+        "reason": "Building closed for renovation",
+        "ends_at": "2026-11-30T00:00:00Z",
+    }
+    assert api.post("/api/v1/silences", json=body, headers=auth(tokens.viewer)).status_code == 403
+    created = api.post("/api/v1/silences", json=body, headers=auth(tokens.technician))
+    assert created.status_code == 201
+    silence = created.json()
+    assert silence["created_by"] == "technician"
+    active = api.get("/api/v1/silences", params={"active": True}, headers=auth(tokens.viewer)).json()
+    assert [s["id"] for s in active] == [silence["id"]]
+    ended = api.delete(f"/api/v1/silences/{silence['id']}", headers=auth(tokens.technician))
+    assert ended.status_code == 200
+    assert api.get("/api/v1/silences", params={"active": True}, headers=auth(tokens.viewer)).json() == []
+    assert len(api.get("/api/v1/silences", headers=auth(tokens.viewer)).json()) == 1  # kept on record
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": "no target", "ends_at": "2026-11-30T00:00:00Z"},
+        {"site": "s", "device_id": "d", "reason": "both targets", "ends_at": "2026-11-30T00:00:00Z"},
+        {"site": "s", "reason": "in the past", "ends_at": "2026-11-01T00:00:00Z"},
+        {"site": "s", "reason": "naive time", "ends_at": "2026-11-30T00:00:00"},
+        {"site": "s", "reason": "x", "ends_at": "2026-11-30T00:00:00Z"},
+    ],
+)
+def test_bad_silences_are_refused(api: TestClient, tokens: Tokens, body: dict[str, Any]) -> None:
+    response = api.post("/api/v1/silences", json=body, headers=auth(tokens.technician))
+    assert response.status_code == 422
+    assert api.get("/api/v1/silences", headers=auth(tokens.viewer)).json() == []
