@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.metrics import ALERTS_OPENED, ALERTS_RESOLVED
+from server.notify import outbox as notify
 from server.rules.alerting import RULES, Evaluation
 from server.rules.findings import AlertType, Finding
 from server.store import queries
@@ -43,9 +44,14 @@ class Action(StrEnum):
     RESOLVED = "resolved"
 
 
+# which changes people are told of, and as what
+NOTIFIED = {Action.OPENED: "alert", Action.REOPENED: "alert", Action.RESOLVED: "resolved"}
+
+
 def record(
     session: Session, alert: Alert, action: Action, actor: str, now: datetime, note: str | None = None
 ) -> None:
+    """Write the change to the audit trail and plan its notifications, in the same transaction."""
     session.add(
         AlertEvent(
             alert_id=alert.id,
@@ -56,6 +62,8 @@ def record(
             note=note,
         )
     )
+    if action in NOTIFIED:
+        notify.plan(session, alert, NOTIFIED[action], now)
 
 
 def reconcile(session: Session, device_id: str, evaluation: Evaluation, now: datetime) -> None:

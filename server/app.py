@@ -5,14 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 
-from server.api import alerts, devices, ingest, silences
+from server.api import alerts, contacts, devices, ingest, silences
+from server.notify.channels import Channel
+from server.notify.mqtt import MqttChannel
+from server.notify.outbox import Notifier
+from server.notify.smtp import EmailChannel
+from server.notify.webhook import WebhookChannel
 from server.scheduler import build_scheduler
 from server.settings import ServerSettings
 from server.store.database import create_schema, make_engine, session_factory
@@ -24,32 +30,62 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def build_notifier(
+    settings: ServerSettings, sessions: sessionmaker[Session], clock: Callable[[], datetime]
+) -> Notifier:
+    """The notifier with its channels in fallback order: webhook, e-mail, MQTT."""
+    channels: list[Channel] = [
+        WebhookChannel(settings.webhook_secret),
+        EmailChannel(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+        ),
+        MqttChannel(settings.notify_mqtt),
+    ]
+    return Notifier(
+        sessions,
+        channels,
+        clock,
+        group_window=timedelta(seconds=settings.notify_group_window_s),
+        interval_s=settings.notify_interval_s,
+    )
+
+
 def create_app(
-    settings: ServerSettings, clock: Callable[[], datetime] = utc_now, *, run_scheduler: bool = True
+    settings: ServerSettings, clock: Callable[[], datetime] = utc_now, *, background: bool = True
 ) -> FastAPI:
+    """The app; `background=False` leaves the scheduler and notifier threads to the caller."""
     engine = make_engine(settings.database_url)
     create_schema(engine)
     sessions = session_factory(engine)
     policy = settings.policy()
+    notifier = build_notifier(settings, sessions, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler = build_scheduler(sessions, clock, policy, settings.evaluate_interval_s)
-        if run_scheduler:
+        scheduler = build_scheduler(sessions, clock, policy, settings.evaluate_interval_s, notifier)
+        if background:
             scheduler.start()
+            notifier.start()
         log.info("server ready", extra={"database": engine.url.render_as_string(hide_password=True)})
         yield
-        if run_scheduler:
+        if background:
             scheduler.shutdown(wait=False)
+            notifier.stop()
         engine.dispose()
 
     app = FastAPI(title="aedmon", version="0.1.0", lifespan=lifespan)
     app.state.sessions = sessions
     app.state.clock = clock
     app.state.policy = policy
+    app.state.notifier = notifier
     app.state.tokens = settings.token_roles
     app.state.engine = engine
-    for router in (devices.router, ingest.router, alerts.router, silences.router):
+    for router in (devices.router, ingest.router, alerts.router, silences.router, contacts.router):
         app.include_router(router)
     app.mount("/metrics", make_asgi_app())
 

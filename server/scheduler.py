@@ -10,17 +10,23 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.ingest import evaluate_all
+from server.notify.outbox import Notifier
 from server.rules.facts import Policy
 
 log = logging.getLogger(__name__)
 
 
 def build_scheduler(
-    sessions: sessionmaker[Session], clock: Callable[[], datetime], policy: Policy, interval_s: float
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime],
+    policy: Policy,
+    interval_s: float,
+    notifier: Notifier,
 ) -> BackgroundScheduler:
     def run_rules() -> None:
         with sessions() as session:
             count = evaluate_all(session, clock(), policy)
+        notifier.wake()
         log.debug("time-driven rules ran", extra={"devices": count})
 
     scheduler = BackgroundScheduler(timezone="UTC")

@@ -75,6 +75,26 @@ class ServerSettings(BaseSettings):
     evaluate_interval_s: float = Field(
         default=300.0, gt=0, description="how often time-driven rules run, in seconds"
     )
+    webhook_secret: str = Field(
+        default="", description="HMAC-SHA256 key that signs webhook bodies", repr=False
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications")
+    smtp_port: int = Field(default=25, description="SMTP port")
+    smtp_from: str = Field(default="aedmon@localhost", description="From address of notifications")
+    smtp_username: str | None = Field(default=None, description="SMTP login")
+    smtp_password: str | None = Field(default=None, description="SMTP password", repr=False)
+    smtp_starttls: bool = Field(default=False, description="use STARTTLS")
+    notify_mqtt: str | None = Field(
+        default=None, description="broker for alert publications, mqtt://host:port (aedmon/v1/alerts/…)"
+    )
+    notify_group_window_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="non-critical alerts of one site within this window go out as one message",
+    )
+    notify_interval_s: float = Field(
+        default=1.0, gt=0, description="how often due notifications are looked for"
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("tokens")
@@ -87,11 +107,12 @@ class ServerSettings(BaseSettings):
     def _no_placeholder_secrets(self) -> ServerSettings:
         if self.demo:
             return self
-        for token in parse_tokens(self.tokens):
-            if token.lower() in PLACEHOLDERS or len(token) < MIN_TOKEN_LENGTH:
+        secrets = [*parse_tokens(self.tokens), *([self.webhook_secret] if self.webhook_secret else [])]
+        for secret in secrets:
+            if secret.lower() in PLACEHOLDERS or len(secret) < MIN_TOKEN_LENGTH:
                 raise ValueError(
-                    f"a token is a placeholder or shorter than {MIN_TOKEN_LENGTH} characters; "
-                    "set real tokens in AEDMON_TOKENS"
+                    f"a token or secret is a placeholder or shorter than {MIN_TOKEN_LENGTH} characters; "
+                    "set real ones in AEDMON_TOKENS and AEDMON_WEBHOOK_SECRET"
                 )
         return self
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from aedmon.reading import ID_PATTERN, DeviceKind
+from server.rules.findings import Severity
 from server.rules.readiness import Readiness
+
+
+class Language(StrEnum):
+    EN = "en"
+    BG = "bg"
+    UK = "uk"
+    CS = "cs"
 
 
 class DeviceIn(BaseModel):
@@ -126,4 +135,43 @@ class SilenceOut(BaseModel):
     starts_at: datetime
     ends_at: datetime
     created_by: str
+    created_at: datetime
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    language: Language = Language.EN
+    sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=500)
+    min_severity: Severity = Severity.MINOR
+    escalation: bool = False
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2000)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
+    mqtt: bool = False
+
+    @model_validator(mode="after")
+    def _reachable(self) -> ContactIn:
+        if not (self.webhook_url or self.email or self.mqtt):
+            raise ValueError("a contact needs at least one channel: webhook_url, email or mqtt")
+        return self
+
+
+class ContactOut(ContactIn):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    created_at: datetime
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    contact_id: int
+    alert_id: int | None
+    site: str
+    purpose: str
+    state: str
+    attempts: int
+    channel: str | None
+    sent_at: datetime | None
+    last_error: str | None
     created_at: datetime

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -33,7 +45,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[str]: JSON}
 
 
 class Device(Base):
@@ -130,4 +142,44 @@ class Silence(Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Contact(Base):
+    """Who hears of alerts: by site and least severity, in their language, on their channels."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    sites: Mapped[list[str]] = mapped_column(JSON)  # empty: every site
+    min_severity: Mapped[str] = mapped_column(String(16))
+    escalation: Mapped[bool] = mapped_column(default=False)  # hears unacknowledged criticals late
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(320))
+    mqtt: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """The durable notification outbox: one row per (alert event, contact, purpose), so a
+    notification is planned once however often the server restarts."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("dedupe_key", "contact_id", name="uq_notifications_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    site: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(16))  # alert, resolved, reminder, escalation, digest
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending, sending, sent, silenced, failed
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from aedmon.reading import DeviceKind, Reading, ReadingType
 from server.rules.facts import DEFAULT_REPORT_INTERVAL_S, DeviceFacts, DeviceInfo
 
-from .models import Alert, Device, StoredReading
+from .models import Alert, Device, Notification, StoredReading
 
 
 def _insert(session: Session, model: type[Any]) -> Any:
@@ -53,6 +53,11 @@ def insert_alert_if_none_open(session: Session, values: dict[str, Any]) -> int |
     """The new alert's id, or None when one of its (device, type) is open already."""
     alert_id: int | None = _inserted(session, Alert, values)
     return alert_id
+
+
+def insert_notification_once(session: Session, values: dict[str, Any]) -> bool:
+    """Plan a notification unless the same one for the same contact is already planned."""
+    return _inserted(session, Notification, values) is not None
 
 
 def device_info(device: Device) -> DeviceInfo:

@@ -37,7 +37,7 @@ def clock() -> Clock:
 @pytest.fixture
 def api(database_url: str, tokens: Tokens, clock: Clock) -> Iterator[TestClient]:
     settings = ServerSettings(database_url=database_url, tokens=tokens.setting)
-    app = create_app(settings, clock, run_scheduler=False)
+    app = create_app(settings, clock, background=False)
     with TestClient(app) as client:
         yield client
 
