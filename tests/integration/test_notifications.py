@@ -1,0 +1,319 @@
+"""Notifications through real receivers: an HTTP server for webhooks, aiosmtpd for e-mail,
+Mosquitto for MQTT. The clock is moved by hand and delivery rounds are run by the test."""
+
+from __future__ import annotations
+
+import email.policy
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
+
+from aedmon.reading import Reading, ReadingType, TestResult, TestType
+from server.app import create_app
+from server.notify.webhook import signature
+from server.settings import ServerSettings
+
+from ..conftest import Mosquitto, Tokens, free_port, wait_until
+
+T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+SECRET = "a-webhook-secret-of-some-length"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Webhook:
+    """A real HTTP receiver on loopback; `failing` makes it answer 500."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.failing = False
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if hook.failing:
+                    self.send_response(500)
+                else:
+                    hook.received.append((dict(self.headers), body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def payloads(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.received]
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    yield hook
+    hook.server.shutdown()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, tokens: Tokens, mailbox: tuple[Mailbox, int]) -> ServerSettings:
+    return ServerSettings(
+        database_url=f"sqlite:///{tmp_path / 'n.db'}",
+        tokens=tokens.setting,
+        webhook_secret=SECRET,
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox[1],
+        notify_group_window_s=5,
+    )
+
+
+@pytest.fixture
+def api(settings: ServerSettings, clock: Clock) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, clock, background=False)) as client:
+        yield client
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def add_contact(api: TestClient, tokens: Tokens, **fields: Any) -> int:
+    body = {"name": "Technician on call", **fields}
+    response = api.post("/api/v1/contacts", json=body, headers=auth(tokens.admin))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def send_selftest(
+    api: TestClient, tokens: Tokens, clock: Clock, seq: int, result: TestResult, **more: Any
+) -> None:
+    reading = Reading(
+        device_id=more.pop("device", "SN1"),
+        site=more.pop("site", "town-hall"),
+        type=ReadingType.SELFTEST,
+        device_time=clock.now,
+        arrival_time=clock.now,
+        seq=seq,
+        test=TestType.DAILY,
+        result=result,
+        battery_pct=more.pop("battery_pct", 90),
+        **more,
+    )
+    response = api.post(
+        "/api/v1/ingest", json={"readings": [reading.model_dump(mode="json")]}, headers=auth(tokens.bridge)
+    )
+    assert response.status_code == 200
+
+
+def deliver(api: TestClient) -> int:
+    delivered: int = api.app.state.notifier.deliver_due()  # type: ignore[attr-defined]
+    return delivered
+
+
+def test_critical_alert_reaches_the_webhook_once_signed(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook, settings: ServerSettings
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url)
+    send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+    assert deliver(api) == 1
+    headers, body = webhook.received[0]
+    assert headers["X-Aedmon-Signature"] == signature(SECRET, body)
+    payload = json.loads(body)
+    assert payload["site"] == "town-hall"
+    assert [(a["device_id"], a["type"], a["purpose"]) for a in payload["alerts"]] == [
+        ("SN1", "self_test_failed", "alert")
+    ]
+    assert "Self-test failed" in payload["subject"]
+    assert deliver(api) == 0
+    # a restarted server on the same database sends nothing again
+    with TestClient(create_app(settings, clock, background=False)) as restarted:
+        assert deliver(restarted) == 0
+    assert len(webhook.received) == 1
+    sent = api.get("/api/v1/notifications", headers=auth(tokens.technician)).json()
+    assert [(n["state"], n["channel"]) for n in sent] == [("sent", "webhook")]
+
+
+def test_minor_alerts_of_a_site_within_the_window_go_out_as_one_message(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url, min_severity="minor")
+    send_selftest(api, tokens, clock, 1, TestResult.PASS, battery_pct=15, device="SN1")
+    clock.now += timedelta(seconds=2)
+    send_selftest(api, tokens, clock, 1, TestResult.PASS, battery_pct=12, device="SN2")
+    assert deliver(api) == 0  # still inside the grouping window
+    clock.now += timedelta(seconds=6)
+    assert deliver(api) == 2
+    assert len(webhook.received) == 1
+    payload = webhook.payloads()[0]
+    assert {a["device_id"] for a in payload["alerts"]} == {"SN1", "SN2"}
+    assert payload["subject"] == "[aedmon] town-hall: 2 alerts"
+
+
+def test_routing_by_site_and_least_severity(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    other = Webhook()
+    try:
+        add_contact(api, tokens, webhook_url=webhook.url, sites=["town-hall"], min_severity="critical")
+        add_contact(api, tokens, webhook_url=other.url, sites=["school"])
+        send_selftest(api, tokens, clock, 1, TestResult.PASS, battery_pct=10)  # major, town hall
+        send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C01",), device="SN9", site="school")
+        clock.now += timedelta(seconds=10)
+        deliver(api)
+        assert webhook.received == []  # only criticals, and only at the town hall
+        assert [a["device_id"] for p in other.payloads() for a in p["alerts"]] == ["SN9"]
+    finally:
+        other.server.shutdown()
+
+
+def test_inside_a_silence_an_alert_is_recorded_but_not_notified(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url)
+    silence = {"site": "town-hall", "reason": "AED sent for repair", "ends_at": "2026-11-24T00:00:00Z"}
+    assert api.post("/api/v1/silences", json=silence, headers=auth(tokens.technician)).status_code == 201
+    send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+    assert deliver(api) == 0
+    assert webhook.received == []
+    alerts = api.get("/api/v1/alerts", params={"state": "open"}, headers=auth(tokens.viewer)).json()
+    assert [a["type"] for a in alerts] == ["self_test_failed"]  # recorded
+    states = [n["state"] for n in api.get("/api/v1/notifications", headers=auth(tokens.technician)).json()]
+    assert states == ["silenced"]
+
+
+def test_a_failing_webhook_falls_back_to_email_in_the_contacts_language(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook, mailbox: tuple[Mailbox, int]
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url, email="tech@example.org", language="bg")
+    webhook.failing = True
+    send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+    assert deliver(api) == 1
+    box, _ = mailbox
+    assert len(box.messages) == 1
+    mail = box.messages[0]
+    assert mail["To"] == "tech@example.org"
+    assert "Неуспешен самотест" in mail["Subject"]
+    text = mail.get_content()
+    assert "Къде: SN1, town-hall" in text
+    assert "Какво да направите:" in text
+    sent = api.get("/api/v1/notifications", headers=auth(tokens.technician)).json()
+    assert sent[0]["channel"] == "email"
+
+
+def test_when_every_channel_fails_it_is_retried_with_backoff_until_one_works(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url)
+    webhook.failing = True
+    send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+    assert deliver(api) == 0
+    row = api.get("/api/v1/notifications", headers=auth(tokens.technician)).json()[0]
+    assert (row["state"], row["attempts"]) == ("pending", 1)
+    assert "webhook answered 500" in row["last_error"]
+    webhook.failing = False
+    assert deliver(api) == 0  # backing off: not due yet
+    clock.now += timedelta(seconds=3)
+    assert deliver(api) == 1
+    assert len(webhook.received) == 1
+
+
+def test_resolving_an_alert_is_told_too(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url)
+    send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+    deliver(api)
+    clock.now += timedelta(minutes=1)
+    send_selftest(api, tokens, clock, 2, TestResult.PASS)
+    assert deliver(api) == 1
+    assert webhook.payloads()[-1]["alerts"][0]["purpose"] == "resolved"
+
+
+def test_alerts_are_published_on_mqtt(
+    tmp_path: Path, tokens: Tokens, clock: Clock, mosquitto: Mosquitto
+) -> None:
+    received: list[mqtt.MQTTMessage] = []
+    listener = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="listener")
+    listener.on_message = lambda c, u, m: received.append(m)
+    listener.connect("127.0.0.1", mosquitto.port)
+    listener.subscribe("aedmon/v1/alerts/#", qos=1)
+    listener.loop_start()
+    settings = ServerSettings(
+        database_url=f"sqlite:///{tmp_path / 'm.db'}", tokens=tokens.setting, notify_mqtt=mosquitto.url
+    )
+    try:
+        with TestClient(create_app(settings, clock, background=False)) as api:
+            add_contact(api, tokens, mqtt=True)
+            send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+            assert deliver(api) == 1
+            wait_until(lambda: received, what="the alert on MQTT")
+    finally:
+        listener.loop_stop()
+        listener.disconnect()
+    assert received[0].topic == "aedmon/v1/alerts/town-hall/SN1"
+    assert json.loads(received[0].payload)["type"] == "self_test_failed"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "nobody"},  # no channel
+        {"name": "x", "webhook_url": "ftp://x"},
+        {"name": "x", "email": "not-an-address"},
+        {"name": "x", "mqtt": True, "language": "fr"},
+        {"name": "x", "mqtt": True, "min_severity": "urgent"},
+        {"name": "x", "mqtt": True, "sites": ["bad site"]},
+    ],
+)
+def test_bad_contacts_are_refused(api: TestClient, tokens: Tokens, body: dict[str, Any]) -> None:
+    assert api.post("/api/v1/contacts", json=body, headers=auth(tokens.admin)).status_code == 422
+    assert (
+        api.post(
+            "/api/v1/contacts", json={"name": "x", "mqtt": True}, headers=auth(tokens.technician)
+        ).status_code
+        == 403
+    )
+    assert api.get("/api/v1/contacts", headers=auth(tokens.technician)).json() == []
