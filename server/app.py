@@ -19,7 +19,7 @@ from server.notify.mqtt import MqttChannel
 from server.notify.outbox import Notifier
 from server.notify.smtp import EmailChannel
 from server.notify.webhook import WebhookChannel
-from server.scheduler import build_scheduler
+from server.scheduler import Schedule, build_scheduler
 from server.settings import ServerSettings
 from server.store.database import create_schema, make_engine, session_factory
 
@@ -67,7 +67,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler = build_scheduler(sessions, clock, policy, settings.evaluate_interval_s, notifier)
+        schedule = Schedule(
+            evaluate_interval_s=settings.evaluate_interval_s,
+            escalate_after=timedelta(minutes=settings.escalate_after_min),
+            digest_hour_utc=settings.digest_hour_utc,
+        )
+        scheduler = build_scheduler(sessions, clock, policy, schedule, notifier)
         if background:
             scheduler.start()
             notifier.start()

@@ -4,34 +4,61 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.ingest import evaluate_all
+from server.notify import outbox
 from server.notify.outbox import Notifier
 from server.rules.facts import Policy
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Schedule:
+    evaluate_interval_s: float = 300
+    escalate_after: timedelta = timedelta(minutes=15)
+    digest_hour_utc: int = 7
+
+
 def build_scheduler(
     sessions: sessionmaker[Session],
     clock: Callable[[], datetime],
     policy: Policy,
-    interval_s: float,
+    schedule: Schedule,
     notifier: Notifier,
 ) -> BackgroundScheduler:
+    """The jobs. None keeps state in the scheduler: each decides from the database and
+    plans notifications under unique keys, so a restart (or a second server) neither
+    misses a day's digest nor sends one twice."""
+
     def run_rules() -> None:
         with sessions() as session:
             count = evaluate_all(session, clock(), policy)
         notifier.wake()
         log.debug("time-driven rules ran", extra={"devices": count})
 
+    def run_escalation() -> None:
+        with sessions() as session:
+            stale = outbox.plan_escalations(session, clock(), schedule.escalate_after)
+        if stale:
+            notifier.wake()
+
+    def run_digest() -> None:
+        with sessions() as session:
+            planned = outbox.plan_digests(session, clock(), schedule.digest_hour_utc)
+        if planned:
+            log.info("daily digests planned", extra={"count": planned})
+            notifier.wake()
+
     scheduler = BackgroundScheduler(timezone="UTC")
     # coalesce + one instance: a slow run or a pause never fires a burst of catch-up runs
-    scheduler.add_job(
-        run_rules, "interval", seconds=interval_s, id="evaluate", coalesce=True, max_instances=1
-    )
+    options = {"coalesce": True, "max_instances": 1}
+    scheduler.add_job(run_rules, "interval", seconds=schedule.evaluate_interval_s, id="evaluate", **options)
+    scheduler.add_job(run_escalation, "interval", seconds=30, id="escalate", **options)
+    scheduler.add_job(run_digest, "interval", minutes=10, id="digest", **options)
     return scheduler

@@ -92,6 +92,13 @@ class ServerSettings(BaseSettings):
         ge=0,
         description="non-critical alerts of one site within this window go out as one message",
     )
+    escalate_after_min: float = Field(
+        default=15,
+        gt=0,
+        description="an unacknowledged critical alert is sent again after this, "
+        "and to the escalation contacts after twice this",
+    )
+    digest_hour_utc: int = Field(default=7, ge=0, le=23, description="hour (UTC) of each site's daily digest")
     notify_interval_s: float = Field(
         default=1.0, gt=0, description="how often due notifications are looked for"
     )

@@ -177,13 +177,21 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
 # words around the alert: resolved, where, what to do, details, alerts (count)
 FRAME: dict[str, dict[str, str]] = {
     "en": {"resolved": "Resolved", "where": "Where", "todo": "What to do", "detail": "Details",
-           "alerts": "alerts"},
+           "alerts": "alerts", "reminder": "Reminder, not acknowledged yet",
+           "escalation": "Escalated: no one has acknowledged this", "digest": "Daily summary",
+           "none": "No open alerts: every device is ready.", "devices": "devices"},
     "bg": {"resolved": "Отстранено", "where": "Къде", "todo": "Какво да направите", "detail": "Подробности",
-           "alerts": "сигнала"},
+           "alerts": "сигнала", "reminder": "Напомняне, все още не е потвърдено",
+           "escalation": "Ескалация: никой не е потвърдил", "digest": "Дневен отчет",
+           "none": "Няма отворени сигнали: всички устройства са готови.", "devices": "устройства"},
     "uk": {"resolved": "Усунено", "where": "Де", "todo": "Що зробити", "detail": "Подробиці",
-           "alerts": "сповіщення"},
+           "alerts": "сповіщення", "reminder": "Нагадування, ще не підтверджено",
+           "escalation": "Ескалація: ніхто не підтвердив", "digest": "Щоденний звіт",
+           "none": "Немає відкритих сповіщень: усі пристрої готові.", "devices": "пристроїв"},
     "cs": {"resolved": "Vyřešeno", "where": "Kde", "todo": "Co udělat", "detail": "Podrobnosti",
-           "alerts": "upozornění"},
+           "alerts": "upozornění", "reminder": "Připomínka, dosud nepotvrzeno",
+           "escalation": "Eskalace: nikdo to nepotvrdil", "digest": "Denní přehled",
+           "none": "Žádná otevřená upozornění: všechna zařízení jsou připravena.", "devices": "zařízení"},
 }  # fmt: skip
 
 
@@ -223,11 +231,12 @@ def render(language: str, site: str, items: list[Item]) -> Message:
         where = ", ".join(part for part in (device, item.place, site) if part)
         if item.purpose == "resolved":
             blocks.append(f"{words['resolved']}: {what}\n{words['where']}: {where}")
-        else:
-            blocks.append(
-                f"{what} [{item.severity}]\n{words['where']}: {where}\n{words['todo']}: {todo}\n"
-                f"{words['detail']}: {item.detail}"
-            )
+            continue
+        heading = f"{words[item.purpose]}. " if item.purpose in ("reminder", "escalation") else ""
+        blocks.append(
+            f"{heading}{what} [{item.severity}]\n{words['where']}: {where}\n{words['todo']}: {todo}\n"
+            f"{words['detail']}: {item.detail}"
+        )
     if len(items) == 1:
         first = items[0]
         what = TEXTS[lang][first.type][0]
@@ -236,3 +245,16 @@ def render(language: str, site: str, items: list[Item]) -> Message:
     else:
         subject = f"[aedmon] {site}: {len(items)} {words['alerts']}"
     return Message(subject, "\n\n".join(blocks))
+
+
+def render_digest(language: str, site: str, day: str, devices: int, items: list[Item]) -> Message:
+    """The daily summary of one site: how many devices, and every alert still open."""
+    lang = language_of(language)
+    words = FRAME[lang]
+    subject = f"[aedmon] {site}: {words['digest']} {day}"
+    head = f"{words['digest']} {day}, {site}: {devices} {words['devices']}."
+    if not items:
+        return Message(subject, f"{head}\n\n{words['none']}")
+    return Message(
+        f"{subject}, {len(items)} {words['alerts']}", f"{head}\n\n{render(language, site, items).text}"
+    )

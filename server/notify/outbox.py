@@ -33,7 +33,7 @@ from server.store import queries
 from server.store.models import Alert, Contact, Device, Notification, Silence
 
 from .channels import Channel, ChannelError
-from .messages import Item, render
+from .messages import Item, render, render_digest
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,89 @@ MAX_ATTEMPTS = 10
 LEASE = timedelta(seconds=60)
 
 
+def _serves_site(contact: Contact, site: str) -> bool:
+    return not contact.sites or site in contact.sites
+
+
 def routes(contact: Contact, site: str, severity: Severity) -> bool:
     """Whether this contact hears of an alert of this severity at this site."""
-    if contact.sites and site not in contact.sites:
-        return False
-    return SEVERITY_RANK[severity] >= SEVERITY_RANK[Severity(contact.min_severity)]
+    return (
+        _serves_site(contact, site)
+        and SEVERITY_RANK[severity] >= SEVERITY_RANK[Severity(contact.min_severity)]
+    )
+
+
+def plan_escalations(session: Session, now: datetime, after: timedelta) -> int:
+    """An open critical alert nobody acknowledged: sent again after `after` to the same
+    contacts, and after twice that to the escalation contacts. Each step once per occurrence."""
+    stale = session.scalars(
+        select(Alert).where(
+            Alert.state == "open",
+            Alert.severity == Severity.CRITICAL.value,
+            Alert.last_opened_at <= now - after,
+        )
+    ).all()
+    for alert in stale:
+        plan(session, alert, "reminder", now)
+        if alert.last_opened_at <= now - 2 * after:
+            plan(session, alert, "escalation", now)
+    session.commit()
+    return len(stale)
+
+
+def plan_digests(session: Session, now: datetime, hour: int) -> int:
+    """Once a day from `hour` UTC: each site's summary to the contacts of that site. Keyed by
+    site and date, so a restart or a second server never sends a second one that day."""
+    if now.hour < hour:
+        return 0
+    day = now.date().isoformat()
+    planned = 0
+    sites = sorted(set(session.scalars(select(Device.site))))
+    contacts = list(session.scalars(select(Contact)))
+    for site in sites:
+        devices = list(session.scalars(select(Device).where(Device.site == site)))
+        open_alerts = session.scalars(
+            select(Alert)
+            .where(Alert.device_id.in_([d.id for d in devices]), Alert.state != "resolved")
+            .order_by(Alert.id)
+        ).all()
+        by_id = {d.id: d for d in devices}
+        items = [_body(alert, by_id[alert.device_id], "alert", now) for alert in open_alerts]
+        body = {"purpose": "digest", "severity": Severity.INFO.value, "day": day, "devices": len(devices),
+                "items": items}  # fmt: skip
+        for contact in contacts:
+            if _serves_site(contact, site):
+                planned += queries.insert_notification_once(
+                    session,
+                    {
+                        "dedupe_key": f"digest:{site}:{day}",
+                        "contact_id": contact.id,
+                        "alert_id": None,
+                        "site": site,
+                        "purpose": "digest",
+                        "state": "pending",
+                        "due_at": now,
+                        "attempts": 0,
+                        "body": body,
+                        "created_at": now,
+                    },
+                )
+    session.commit()
+    return planned
+
+
+def _body(alert: Alert, device: Device, purpose: str, now: datetime) -> dict[str, Any]:
+    return {
+        "alert_id": alert.id,
+        "purpose": purpose,
+        "type": alert.type,
+        "severity": alert.severity,
+        "device_id": device.id,
+        "device_name": device.name,
+        "place": device.place,
+        "detail": alert.message,
+        "at": now.isoformat(),
+    }
 
 
 def silenced(session: Session, device: Device, now: datetime) -> bool:
@@ -62,25 +140,21 @@ def silenced(session: Session, device: Device, now: datetime) -> bool:
 
 
 def plan(session: Session, alert: Alert, purpose: str, now: datetime) -> int:
-    """Write the notifications of one alert event; returns how many contacts it routes to."""
+    """Write the notifications of one alert event; returns how many contacts it routes to.
+    An escalation goes to the escalation contacts of the site, everything else by routing."""
     device = session.get(Device, alert.device_id)
     if device is None:
         return 0
     severity = Severity(alert.severity)
-    item = {
-        "alert_id": alert.id,
-        "purpose": purpose,
-        "type": alert.type,
-        "severity": alert.severity,
-        "device_id": device.id,
-        "device_name": device.name,
-        "place": device.place,
-        "detail": alert.message,
-        "at": now.isoformat(),
-    }
+    if purpose == "escalation":
+        contacts = [
+            c for c in session.scalars(select(Contact)) if c.escalation and _serves_site(c, device.site)
+        ]
+    else:
+        contacts = [c for c in session.scalars(select(Contact)) if routes(c, device.site, severity)]
+    item = _body(alert, device, purpose, now)
     state = "silenced" if silenced(session, device, now) else "pending"
     key = f"alert:{alert.id}:{alert.occurrences}:{purpose}"
-    contacts = [c for c in session.scalars(select(Contact)) if routes(c, device.site, severity)]
     for contact in contacts:
         queries.insert_notification_once(
             session,
@@ -176,11 +250,12 @@ class Notifier:
             )
             session.commit()
             rows = session.scalars(select(Notification).where(Notification.id.in_(claimed))).all()
-            groups: dict[tuple[int, str], list[Notification]] = defaultdict(list)
+            groups: dict[tuple[int, str, int], list[Notification]] = defaultdict(list)
             for row in rows:
-                groups[(row.contact_id, row.site)].append(row)
+                alone = row.id if row.purpose == "digest" else 0  # a digest is a message of its own
+                groups[(row.contact_id, row.site, alone)].append(row)
             delivered = 0
-            for (contact_id, site), group in groups.items():
+            for (contact_id, site, _), group in groups.items():
                 contact = session.get(Contact, contact_id)
                 if contact is None:
                     continue
@@ -189,13 +264,20 @@ class Notifier:
 
     def _deliver(self, session: Session, contact: Contact, site: str, group: list[Notification]) -> int:
         now = self.clock()
-        items = [_item(row.body) for row in group]
-        message = render(contact.language, site, items)
+        if group[0].purpose == "digest":
+            body = group[0].body
+            items = [_item(item) for item in body["items"]]
+            message = render_digest(contact.language, site, str(body["day"]), int(body["devices"]), items)
+            alerts = list(body["items"])
+        else:
+            message = render(contact.language, site, [_item(row.body) for row in group])
+            alerts = [dict(row.body) for row in group]
         payload: dict[str, Any] = {
             "delivery": ",".join(str(row.id) for row in group),
             "site": site,
             "language": contact.language,
-            "alerts": [dict(row.body) for row in group],
+            "purpose": group[0].purpose if group[0].purpose == "digest" else "alerts",
+            "alerts": alerts,
         }
         errors = []
         for channel in self.channels:

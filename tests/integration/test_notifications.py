@@ -317,3 +317,81 @@ def test_bad_contacts_are_refused(api: TestClient, tokens: Tokens, body: dict[st
         == 403
     )
     assert api.get("/api/v1/contacts", headers=auth(tokens.technician)).json() == []
+
+
+def run_job(api: TestClient, job: str, **kwargs: Any) -> int:
+    from server.notify import outbox
+
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        count: int = getattr(outbox, job)(session, api.app.state.clock(), **kwargs)  # type: ignore[attr-defined]
+    return count
+
+
+def test_unacknowledged_critical_is_sent_again_then_escalated_once(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    boss = Webhook()
+    try:
+        add_contact(api, tokens, webhook_url=webhook.url)
+        add_contact(api, tokens, name="Programme manager", webhook_url=boss.url, min_severity="critical",
+                    escalation=True, sites=["town-hall"])  # fmt: skip
+        send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+        deliver(api)
+        assert len(webhook.received) == 1
+        assert len(boss.received) == 1  # routed to both as a critical alert
+        after = timedelta(minutes=15)
+        clock.now += timedelta(minutes=10)
+        run_job(api, "plan_escalations", after=after)
+        assert deliver(api) == 0
+        clock.now += timedelta(minutes=6)
+        run_job(api, "plan_escalations", after=after)
+        deliver(api)
+        assert [a["purpose"] for p in webhook.payloads() for a in p["alerts"]] == ["alert", "reminder"]
+        assert "Reminder, not acknowledged yet" in webhook.payloads()[1]["text"]
+        clock.now += timedelta(minutes=15)
+        run_job(api, "plan_escalations", after=after)
+        run_job(api, "plan_escalations", after=after)  # again: nothing new
+        deliver(api)
+        assert [a["purpose"] for p in boss.payloads() for a in p["alerts"]] == [
+            "alert",
+            "reminder",
+            "escalation",
+        ]
+        assert "Escalated" in boss.payloads()[-1]["text"]
+        assert len(webhook.received) == 2  # the escalation went to the escalation contact only
+    finally:
+        boss.server.shutdown()
+
+
+def test_an_acknowledged_alert_is_not_escalated(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url, escalation=True)
+    send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+    deliver(api)
+    alert = api.get("/api/v1/alerts", params={"state": "open"}, headers=auth(tokens.viewer)).json()[0]
+    api.post(f"/api/v1/alerts/{alert['id']}/ack", headers=auth(tokens.technician))
+    clock.now += timedelta(hours=2)
+    assert run_job(api, "plan_escalations", after=timedelta(minutes=15)) == 0
+    assert deliver(api) == 0
+
+
+def test_daily_digest_once_per_site_and_day(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook, settings: ServerSettings
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url, language="uk")
+    send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+    send_selftest(api, tokens, clock, 1, TestResult.PASS, device="SN2", site="school")
+    deliver(api)
+    assert run_job(api, "plan_digests", hour=7) == 0  # 06:00: not yet
+    clock.now = T0 + timedelta(hours=1, minutes=5)
+    assert run_job(api, "plan_digests", hour=7) == 2
+    with TestClient(create_app(settings, clock, background=False)) as restarted:
+        assert run_job(restarted, "plan_digests", hour=7) == 0  # a restart does not send it twice
+    deliver(api)
+    digests = [p for p in webhook.payloads() if p["purpose"] == "digest"]
+    assert len(digests) == 2
+    by_site = {p["site"]: p for p in digests}
+    assert "Щоденний звіт 2026-11-23" in by_site["town-hall"]["subject"]
+    assert [a["type"] for a in by_site["town-hall"]["alerts"]] == ["self_test_failed"]
+    assert "Немає відкритих сповіщень" in by_site["school"]["text"]
