@@ -1,8 +1,10 @@
-"""Latency from a failing self-test written to a pty to its open alert at the server.
+"""Latency from a failing self-test written to a pty to its open alert at the server and
+to the technician's webhook.
 
 Starts `aedmon server` (SQLite) and `aedmon bridge` as processes, drives a simulated AED
-in this process, and for each run writes a failing self-test and polls the alerts API
-every 5 ms until `self_test_failed` is open (then a passing one, until it resolves).
+and a webhook receiver in this process, and for each run writes a failing self-test,
+polls the alerts API every 5 ms until `self_test_failed` is open, and notes when the
+signed webhook arrives; then a passing self-test resolves it.
 
     .venv/bin/python benchmarks/pty_to_alert.py --runs 50
 """
@@ -10,6 +12,7 @@ every 5 ms until `self_test_failed` is open (then a passing one, until it resolv
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import socket
@@ -17,8 +20,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -48,13 +53,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="aedmon-bench-"))
-    tokens = {role: secrets.token_urlsafe(18) for role in ("viewer", "bridge")}
+    tokens = {role: secrets.token_urlsafe(18) for role in ("viewer", "bridge", "admin")}
     env = {
         **os.environ,
-        "AEDMON_TOKENS": f"viewer:{tokens['viewer']},bridge:{tokens['bridge']}",
+        "AEDMON_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items()),
         "AEDMON_TOKEN": tokens["bridge"],
+        "AEDMON_WEBHOOK_SECRET": secrets.token_urlsafe(24),
         "AEDMON_LOG_LEVEL": "WARNING",
     }
+    hook = Receiver()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     aedmon = [sys.executable, "-m", "aedmon"]
@@ -82,15 +89,22 @@ def main() -> None:
         return answer.status_code == 200 and any(a["type"] == "self_test_failed" for a in answer.json())
 
     latencies: list[float] = []
+    webhook_latencies: list[float] = []
     try:
         wait(lambda: client.get("/healthz").status_code == 200 if _up(client) else False)
         wait(lambda: _registered(client))
+        admin = {"Authorization": f"Bearer {tokens['admin']}"}
+        client.post("/api/v1/contacts", json={"name": "bench", "webhook_url": hook.url}, headers=admin)
         for _ in range(args.runs):
             aed.written_at = None
+            hook.arrived.clear()
             aed.trigger("fail")
             wait(failing_open)
             assert aed.written_at is not None
             latencies.append(time.perf_counter() - aed.written_at)
+            if not hook.arrived.wait(30):
+                raise TimeoutError("no webhook")
+            webhook_latencies.append(hook.at - aed.written_at)
             aed.trigger("recover")
             wait(lambda: not failing_open())
             time.sleep(1.0)  # next self-test in a new second: the serial protocol's time resolution
@@ -99,10 +113,40 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=15)
         aed.close()
-    ms = sorted(x * 1000 for x in latencies)
-    print(f"pty → open alert, {len(ms)} runs, polled every {POLL_S * 1000:.0f} ms")
+    report(f"pty → open alert (API polled every {POLL_S * 1000:.0f} ms)", latencies)
+    report("pty → signed webhook received", webhook_latencies)
+
+
+def report(what: str, seconds: list[float]) -> None:
+    ms = sorted(x * 1000 for x in seconds)
     p90 = ms[int(len(ms) * 0.9) - 1]
+    print(f"{what}, {len(ms)} runs")
     print(f"  median {statistics.median(ms):.1f} ms   p90 {p90:.1f} ms   worst {ms[-1]:.1f} ms")
+
+
+class Receiver:
+    """A webhook receiver noting when a self_test_failed alert arrives."""
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self.at = 0.0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if any(a["type"] == "self_test_failed" and a["purpose"] == "alert" for a in body["alerts"]):
+                    receiver.at = time.perf_counter()
+                    receiver.arrived.set()
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{server.server_port}/hook"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
 class TimedAed(AedSimulator):
