@@ -83,6 +83,8 @@ def _register(base: str, admin: str) -> None:
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as client:
         for device in devices:
             client.post("/api/v1/devices", json=device).raise_for_status()
+        contact = {"name": "Demo technician", "language": "en", "mqtt": True, "min_severity": "minor"}
+        client.post("/api/v1/contacts", json=contact).raise_for_status()
 
 
 def run_demo(port: int, workdir: Path, duration_s: float) -> int:
@@ -121,6 +123,8 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
                 f"sqlite:///{workdir / 'aedmon.db'}",
                 "--evaluate-interval-s",
                 "30",
+                "--notify-mqtt",
+                mqtt,
             ],
         )
         _wait_for(f"{base}/healthz")
@@ -229,7 +233,7 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
                 str(workdir / "outbox-unit.db"),
             ],
         )
-        _banner(base, tokens, broker_name, workdir)
+        _banner(base, tokens, broker_name, broker_port, workdir)
         deadline = time.monotonic() + duration_s if duration_s else None
         while deadline is None or time.monotonic() < deadline:
             for name, child in children:
@@ -252,7 +256,7 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
         print("demo stopped")  # noqa: T201
 
 
-def _banner(base: str, tokens: dict[str, str], broker: str, workdir: Path) -> None:
+def _banner(base: str, tokens: dict[str, str], broker: str, broker_port: int, workdir: Path) -> None:
     lines = [
         "",
         "aedmon demo is running.",
@@ -264,6 +268,9 @@ def _banner(base: str, tokens: dict[str, str], broker: str, workdir: Path) -> No
         "Within a minute AED SN10002 fails its self-test (pads expired). Watch the alerts:",
         f"  curl -s -H 'Authorization: Bearer {tokens['viewer']}' '{base}/api/v1/alerts?state=open'",
         f"  curl -s -H 'Authorization: Bearer {tokens['viewer']}' {base}/api/v1/devices",
+        "",
+        "Notifications for the demo technician are published on MQTT:",
+        f"  mosquitto_sub -p {broker_port} -t 'aedmon/v1/alerts/#' -v",
         "",
         "Ctrl-C stops everything.",
         "",

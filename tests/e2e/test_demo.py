@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import httpx
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from ..conftest import free_port, wait_until
 
@@ -33,9 +35,21 @@ def test_demo_opens_an_alert_within_a_minute_and_stops_cleanly(tmp_path: Path) -
             )
             return {(a["device_id"], a["type"]) for a in answer.json()}
 
+        broker_port = int(re.search(r"mosquitto_sub -p (\d+)", out.read_text()).group(1))  # type: ignore[union-attr]
+        told: list[str] = []
+        listener = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="demo-listener")
+        listener.on_message = lambda c, u, m: told.append(m.topic)
+        listener.connect("127.0.0.1", broker_port)
+        listener.subscribe("aedmon/v1/alerts/#", qos=1)
+        listener.loop_start()
         wait_until(
             lambda: ("SN10002", "self_test_failed") in alert_types(), timeout=60, what="the demo's alert"
         )
+        wait_until(
+            lambda: "aedmon/v1/alerts/pernik-town-hall/SN10002" in told, timeout=30, what="the notification"
+        )
+        listener.loop_stop()
+        listener.disconnect()
         assert ("SN10002", "pads_expired") in alert_types()
         devices = httpx.get(f"http://127.0.0.1:{port}/api/v1/devices", headers=headers).json()
         assert {d["id"] for d in devices} >= {"SN10001", "SN10002", "SN10003", "CAB-0007", "MU-01"}
