@@ -28,6 +28,7 @@ class DeviceKind(StrEnum):
     MOBILE_UNIT = "mobile_unit"
     FRIDGE = "fridge"
     OTHER = "other"
+    BRIDGE = "bridge"  # a bridge reporting on itself
 
 
 class ReadingType(StrEnum):
@@ -132,6 +133,7 @@ class Reading(BaseModel):
     arrival_time: AwareDatetime
     seq: int | None = Field(default=None, ge=0, le=SEQ_MAX)
     source: str = Field(default="", max_length=200)
+    bridge: str | None = Field(default=None, pattern=ID_PATTERN)  # the bridge that delivered it
 
     # identity (AEDID, or serial/model/firmware inside an MQTT selftest)
     serial: str | None = None
@@ -232,6 +234,11 @@ _TEMP = frozenset({ReadingType.SELFTEST, ReadingType.STATUS})
 _LOC = frozenset({ReadingType.LOCATION})
 
 
+def _extra(reading: Reading, key: str) -> float | None:
+    value = reading.extra.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _days_until(day: date | None, reading: Reading) -> float | None:
     return None if day is None else float((day - reading.device_time.date()).days)
 
@@ -284,6 +291,34 @@ METRICS: tuple[Metric, ...] = (
     Metric("lon", "°", "longitude", _LOC, -180, 180),
     Metric("accuracy_m", "m", "accuracy", _LOC, 0, None),
     Metric("speed_kmh", "km/h", "speed", _LOC, 0, None),
+    Metric("outbox_rows", "", "bridge outbox depth", _STATUS, 0, None, lambda r: _extra(r, "outbox_rows")),
+    Metric(
+        "sink_lag_server",
+        "",
+        "readings not yet at the server",
+        _STATUS,
+        0,
+        None,
+        lambda r: _extra(r, "sink_lag_server"),
+    ),
+    Metric(
+        "sink_lag_influx",
+        "",
+        "readings not yet in InfluxDB",
+        _STATUS,
+        0,
+        None,
+        lambda r: _extra(r, "sink_lag_influx"),
+    ),
+    Metric(
+        "rejected",
+        "",
+        "input rejected by the bridge since start",
+        _STATUS,
+        0,
+        None,
+        lambda r: _extra(r, "rejected"),
+    ),
     Metric(
         "online",
         "",

@@ -11,6 +11,7 @@ from functools import partial
 
 from prometheus_client import start_http_server
 
+from aedmon.reading import DeviceKind, DeviceState, Reading, ReadingType
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.protocols import DEFAULT_LINE_PROTOCOL, LINE_PROTOCOLS, LineContext
@@ -26,6 +27,12 @@ log = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def rejected_total() -> int:
+    """Input rejected by this bridge since it started, every source and reason together."""
+    families = metrics.REJECTED.collect()
+    return int(sum(s.value for family in families for s in family.samples if s.name.endswith("_total")))
 
 
 def parse_serial_option(option: str) -> tuple[str, str]:
@@ -54,7 +61,14 @@ class Bridge:
                 )
             )
         self.sinks = sinks
-        self.outbox = Outbox(config.outbox, sinks=[s.name for s in sinks], max_rows=config.outbox_max_rows)
+        self.bridge_id = config.bridge_id or f"bridge-{config.site}"[:64]
+        self.outbox = Outbox(
+            config.outbox,
+            sinks=[s.name for s in sinks],
+            max_rows=config.outbox_max_rows,
+            bridge=self.bridge_id,
+        )
+        self.heartbeat = threading.Thread(target=self._beat, name="bridge-heartbeat", daemon=True)
         self.drains = [Drain(self.outbox, sink, self.stop_event) for sink in sinks]
         lines = [parse_serial_option(option) for option in config.serial]
         if config.gnss:
@@ -89,7 +103,7 @@ class Bridge:
         for sink in self.sinks:
             # read at scrape time, so a scrape never sees a stale zero
             metrics.SINK_LAG.labels(sink.name).set_function(partial(self.outbox.depth, sink.name))
-        for thread in [*self.drains, *self.serial_sources]:
+        for thread in [*self.drains, *self.serial_sources, self.heartbeat]:
             thread.start()
         if self.mqtt:
             self.mqtt.start()
@@ -104,6 +118,34 @@ class Bridge:
                 "outbox_rows": self.outbox.rows,
             },
         )
+
+    def _beat(self) -> None:
+        """The bridge's own heartbeat: a reading about itself, so the server can tell a bridge
+        that went away (bridge_offline) from devices that went quiet, and dashboards its health."""
+        seq = 0
+        while not self.stop_event.is_set():
+            now = utc_now()
+            self.outbox.append(
+                Reading(
+                    device_id=self.bridge_id,
+                    site=self.config.site,
+                    kind=DeviceKind.BRIDGE,
+                    type=ReadingType.HEARTBEAT,
+                    device_time=now,
+                    arrival_time=now,
+                    seq=seq,
+                    state=DeviceState.READY,
+                    source="bridge",
+                    extra={
+                        "outbox_rows": self.outbox.rows,
+                        "dropped": self.outbox.dropped,
+                        "rejected": rejected_total(),
+                        **{f"sink_lag_{sink.name}": self.outbox.depth(sink.name) for sink in self.sinks},
+                    },
+                )
+            )
+            seq = (seq + 1) % 65536
+            self.stop_event.wait(self.config.heartbeat_interval_s)
 
     def shutdown(self) -> None:
         self.stop_event.set()

@@ -43,11 +43,14 @@ class Entry:
 
 
 class Outbox:
-    def __init__(self, path: str | Path, *, sinks: Iterable[str], max_rows: int = 500_000) -> None:
+    def __init__(
+        self, path: str | Path, *, sinks: Iterable[str], max_rows: int = 500_000, bridge: str | None = None
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_rows = max_rows
         self.sinks = tuple(sinks)
+        self.bridge = bridge  # stamped on every reading, so the server knows which bridge hears it
         self.dropped = 0
         self.over_bound = 0
         self._lock = threading.Lock()
@@ -67,6 +70,8 @@ class Outbox:
 
     def append(self, reading: Reading) -> bool:
         """Commit one reading durably; False when its key is already waiting here."""
+        if self.bridge is not None and reading.bridge is None:
+            reading = reading.model_copy(update={"bridge": self.bridge})
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:

@@ -28,6 +28,12 @@ class BridgeSettings(BaseSettings):
     )
     server: str = Field(description="aedmon server base URL, e.g. http://127.0.0.1:8000")
     token: str = Field(description="a bridge token of the server (AEDMON_TOKEN)", repr=False)
+    bridge_id: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="this bridge's id at the server (default bridge-<site>)"
+    )
+    heartbeat_interval_s: float = Field(
+        default=30, gt=0, description="the bridge reports on itself (outbox, lag, rejects) this often"
+    )
     outbox: Path = Field(default=Path("aedmon-outbox.db"), description="outbox file (SQLite)")
     serial: CommaList = Field(
         default_factory=list,

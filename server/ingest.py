@@ -90,6 +90,8 @@ def _register(session: Session, reading: Reading, now: datetime) -> None:
     if not device.confirmed and device.kind == DeviceKind.OTHER and kind is not None:
         device.kind = kind.value
         device.report_interval_s = queries.default_interval(kind)
+    if reading.bridge and reading.bridge != reading.device_id:
+        device.bridge_id = reading.bridge
     for name in ("manufacturer", "model", "firmware"):
         value = getattr(reading, name)
         if value:

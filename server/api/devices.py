@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) -> DeviceOut:
     facts = queries.device_facts(session, device)
-    verdict = assess(facts, evaluate(facts, now, policy).findings, now)
+    verdict = assess(facts, evaluate(facts, now, policy).findings, now, policy)
     return DeviceOut(
         **asdict(facts.device),
         manufacturer=device.manufacturer,

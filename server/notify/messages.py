@@ -26,6 +26,10 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
             "Check that the device is switched on and connected.",
         ),
         AlertType.DEVICE_SILENT: ("No contact with the device", "Check power and connection on site."),
+        AlertType.BRIDGE_OFFLINE: (
+            "Bridge offline",
+            "Check the bridge's power and network; its devices cannot be heard meanwhile.",
+        ),
         AlertType.PADS_EXPIRED: ("Pads expired", "Replace the pads now."),
         AlertType.PADS_EXPIRING: ("Pads expire soon", "Order new pads."),
         AlertType.BATTERY_LOW: ("Battery low", "Replace the battery."),
@@ -63,6 +67,10 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
         AlertType.DEVICE_SILENT: (
             "Няма връзка с устройството",
             "Проверете захранването и връзката на място.",
+        ),
+        AlertType.BRIDGE_OFFLINE: (
+            "Мостът е без връзка",
+            "Проверете захранването и мрежата на моста; дотогава устройствата му не се чуват.",
         ),
         AlertType.PADS_EXPIRED: ("Изтекли електроди", "Сменете електродите веднага."),
         AlertType.PADS_EXPIRING: ("Електродите скоро изтичат", "Поръчайте нови електроди."),
@@ -105,6 +113,10 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
             "Перевірте, чи пристрій увімкнено й під'єднано.",
         ),
         AlertType.DEVICE_SILENT: ("Немає зв'язку з пристроєм", "Перевірте живлення та зв'язок на місці."),
+        AlertType.BRIDGE_OFFLINE: (
+            "Міст не на зв'язку",
+            "Перевірте живлення й мережу моста; доти його пристрої не чути.",
+        ),
         AlertType.PADS_EXPIRED: ("Термін придатності електродів минув", "Негайно замініть електроди."),
         AlertType.PADS_EXPIRING: ("Термін придатності електродів скоро мине", "Замовте нові електроди."),
         AlertType.BATTERY_LOW: ("Низький заряд батареї", "Замініть батарею."),
@@ -149,6 +161,10 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
             "Zkontrolujte, zda je přístroj zapnutý a připojený.",
         ),
         AlertType.DEVICE_SILENT: ("Přístroj nekomunikuje", "Zkontrolujte na místě napájení a připojení."),
+        AlertType.BRIDGE_OFFLINE: (
+            "Most je offline",
+            "Zkontrolujte napájení a síť mostu; do té doby nejsou jeho přístroje slyšet.",
+        ),
         AlertType.PADS_EXPIRED: ("Elektrody jsou prošlé", "Elektrody ihned vyměňte."),
         AlertType.PADS_EXPIRING: ("Elektrody brzy projdou", "Objednejte nové elektrody."),
         AlertType.BATTERY_LOW: ("Slabá baterie", "Vyměňte baterii."),

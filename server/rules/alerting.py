@@ -22,6 +22,7 @@ RULES: dict[AlertType, Rule] = {
     AlertType.SELF_TEST_WARNING: selftest.self_test_warning,
     AlertType.SELF_TEST_OVERDUE: selftest.self_test_overdue,
     AlertType.DEVICE_SILENT: presence.device_silent,
+    AlertType.BRIDGE_OFFLINE: presence.bridge_offline,
     AlertType.PADS_EXPIRED: selftest.pads_expired,
     AlertType.PADS_EXPIRING: selftest.pads_expiring,
     AlertType.BATTERY_LOW: selftest.battery_low,

@@ -34,6 +34,10 @@ class DeviceFacts:
     last_site: str | None = None  # the site the newest reading came through
     known_since: datetime | None = None  # when the server first registered the device
     serviced_at: datetime | None = None  # a technician last confirmed it back in service
+    # the bridge that delivered the newest reading, and when that bridge was last heard
+    bridge_id: str | None = None
+    bridge_last_seen: datetime | None = None
+    bridge_report_interval_s: int = 30
     # newest last, each within the store's look-back (see server.store.queries)
     recent_locations: tuple[Reading, ...] = ()
     recent_states: tuple[Reading, ...] = ()
@@ -75,9 +79,18 @@ DEFAULT_REPORT_INTERVAL_S: dict[DeviceKind, int] = {
     DeviceKind.MOBILE_UNIT: 300,
     DeviceKind.FRIDGE: 300,
     DeviceKind.OTHER: 3600,
+    DeviceKind.BRIDGE: 30,  # the bridge's own heartbeat
 }
 
 
 def silent_after(facts: DeviceFacts, policy: Policy) -> timedelta:
     """How long a device may say nothing before it counts as silent."""
     return max(policy.min_silent, timedelta(seconds=facts.device.report_interval_s * policy.silent_intervals))
+
+
+def bridge_silent(facts: DeviceFacts, now: datetime, policy: Policy) -> bool:
+    """Whether the bridge this device is heard through has itself gone quiet."""
+    if facts.bridge_last_seen is None:
+        return False
+    interval = timedelta(seconds=facts.bridge_report_interval_s * policy.silent_intervals)
+    return now - facts.bridge_last_seen > max(policy.min_silent, interval)

@@ -13,6 +13,7 @@ class AlertType(StrEnum):
     SELF_TEST_WARNING = "self_test_warning"
     SELF_TEST_OVERDUE = "self_test_overdue"
     DEVICE_SILENT = "device_silent"
+    BRIDGE_OFFLINE = "bridge_offline"
     PADS_EXPIRED = "pads_expired"
     PADS_EXPIRING = "pads_expiring"
     BATTERY_LOW = "battery_low"

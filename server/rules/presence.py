@@ -1,19 +1,39 @@
-"""Silence: no message at all from a device within its expected interval."""
+"""Silence: no message at all from a device within its expected interval; a bridge that
+stops reporting is one alert, and the silence of its devices is put down to it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from .facts import DeviceFacts, Policy, silent_after
+from aedmon.reading import DeviceKind
+
+from .facts import DeviceFacts, Policy, bridge_silent, silent_after
 from .findings import AlertType, Finding, Severity
 
 
+def _silent(facts: DeviceFacts, now: datetime, policy: Policy) -> bool:
+    return facts.last_seen is not None and now - facts.last_seen > silent_after(facts, policy)
+
+
 def device_silent(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
-    if facts.last_seen is None or now - facts.last_seen <= silent_after(facts, policy):
+    if facts.device.kind is DeviceKind.BRIDGE or not _silent(facts, now, policy):
         return None
+    if bridge_silent(facts, now, policy):
+        return None  # put down to its bridge: one bridge_offline alert, not one per device
     return Finding(
         AlertType.DEVICE_SILENT,
         Severity.MAJOR,
         f"Nothing heard from the device since {facts.last_seen:%Y-%m-%d %H:%M} UTC "
         f"(it reports every {facts.device.report_interval_s} s).",
+    )
+
+
+def bridge_offline(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
+    if facts.device.kind is not DeviceKind.BRIDGE or not _silent(facts, now, policy):
+        return None
+    return Finding(
+        AlertType.BRIDGE_OFFLINE,
+        Severity.MAJOR,
+        f"Bridge {facts.device.id} at site {facts.device.site} has not reported since "
+        f"{facts.last_seen:%Y-%m-%d %H:%M} UTC; its devices cannot be heard. Check its power and network.",
     )

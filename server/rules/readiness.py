@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from aedmon.reading import DeviceState, is_after
 
-from .facts import DeviceFacts
+from .facts import DeviceFacts, Policy, bridge_silent
 from .findings import AlertType, Finding, Severity
 
 
@@ -36,7 +36,9 @@ class Verdict:
     reasons: tuple[str, ...]
 
 
-def assess(facts: DeviceFacts, findings: dict[AlertType, Finding], now: datetime) -> Verdict:
+def assess(
+    facts: DeviceFacts, findings: dict[AlertType, Finding], now: datetime, policy: Policy | None = None
+) -> Verdict:
     """The verdict from the rules' findings and the device's own word on its state."""
     level = Readiness.READY
     reasons: list[str] = []
@@ -53,6 +55,9 @@ def assess(facts: DeviceFacts, findings: dict[AlertType, Finding], now: datetime
     online = facts.latest_availability
     if online is not None and online.online is False and online.device_time >= facts.last_seen:
         raise_to(Readiness.UNKNOWN, f"The device went offline at {online.device_time:%Y-%m-%d %H:%M} UTC.")
+
+    if facts.bridge_id and bridge_silent(facts, now, policy or Policy()):
+        raise_to(Readiness.UNKNOWN, f"Its bridge {facts.bridge_id} is offline: nothing can be heard from it.")
 
     for finding in findings.values():
         raise_to(_LEVEL_OF.get(finding.type, _BY_SEVERITY[finding.severity]), finding.message)

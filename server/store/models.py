@@ -63,6 +63,7 @@ class Device(Base):
     confirmed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     serviced_at: Mapped[datetime | None]
+    bridge_id: Mapped[str | None] = mapped_column(String(64))  # the bridge it was last heard through
     manufacturer: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(String(200))
     firmware: Mapped[str | None] = mapped_column(String(200))

@@ -103,13 +103,24 @@ def _latest(session: Session, device_id: str, types: Sequence[ReadingType]) -> R
     return newest[0] if newest else None
 
 
-def device_facts(session: Session, device: Device) -> DeviceFacts:
-    newest = session.scalars(
+def _newest_row(session: Session, device_id: str) -> StoredReading | None:
+    """The device's newest reading but availability (which the broker may say for it)."""
+    return session.scalars(
         select(StoredReading)
-        .where(StoredReading.device_id == device.id, StoredReading.type != ReadingType.AVAILABILITY.value)
+        .where(StoredReading.device_id == device_id, StoredReading.type != ReadingType.AVAILABILITY.value)
         .order_by(StoredReading.device_time.desc(), StoredReading.id.desc())
         .limit(1)
     ).first()
+
+
+def last_seen(session: Session, device_id: str) -> datetime | None:
+    row = _newest_row(session, device_id)
+    return None if row is None else row.device_time
+
+
+def device_facts(session: Session, device: Device) -> DeviceFacts:
+    newest = _newest_row(session, device.id)
+    bridge = session.get(Device, device.bridge_id) if device.bridge_id else None
     states = _newest(session, device.id, [ReadingType.HEARTBEAT, ReadingType.STATUS], RECENT_STATES)
     locations = _newest(session, device.id, [ReadingType.LOCATION], RECENT_LOCATIONS)
     return DeviceFacts(
@@ -119,6 +130,9 @@ def device_facts(session: Session, device: Device) -> DeviceFacts:
         latest_state=states[-1] if states else None,
         latest_availability=_latest(session, device.id, [ReadingType.AVAILABILITY]),
         known_since=device.created_at,
+        bridge_id=device.bridge_id,
+        bridge_last_seen=None if bridge is None else last_seen(session, bridge.id),
+        bridge_report_interval_s=30 if bridge is None else bridge.report_interval_s,
         serviced_at=device.serviced_at,
         recent_locations=locations,
         recent_states=states,

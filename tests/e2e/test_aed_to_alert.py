@@ -41,7 +41,7 @@ def test_failed_selftest_on_a_pty_opens_alerts_and_the_next_pass_resolves_them(
     aed: AedSimulator,
     start_bridge: BridgeStarter,
 ) -> None:
-    bridge = start_bridge("--site", "town-hall", "--serial", str(aed.link))
+    bridge = start_bridge("--site", "town-hall", "--serial", str(aed.link), "--heartbeat-interval-s", "1")
     wait_until(lambda: server.get("/api/v1/devices"), timeout=30, what="the AED to register")
     assert open_alert_types(server, "SN10442") == set()
 
@@ -61,6 +61,11 @@ def test_failed_selftest_on_a_pty_opens_alerts_and_the_next_pass_resolves_them(
     assert {a["type"] for a in resolved} == {"self_test_failed", "pads_expired"}  # type: ignore[attr-defined, index]
     assert server.get("/api/v1/devices/SN10442")["readiness"] == "ready"  # type: ignore[index]
     assert "reading stored" in bridge.output()
+    heard = server.get("/api/v1/devices/bridge-town-hall")
+    assert heard["kind"] == "bridge"  # type: ignore[index]
+    beats = server.get("/api/v1/devices/bridge-town-hall/readings", type="heartbeat")
+    assert beats[0]["extra"]["sink_lag_server"] >= 0  # type: ignore[index]
+    assert server.get("/api/v1/devices/SN10442/readings", limit=1)[0]["bridge"] == "bridge-town-hall"  # type: ignore[index]
 
 
 def test_cabinet_moved_outside_its_geofence_opens_relocated_through_mosquitto(

@@ -379,3 +379,28 @@ def test_bad_silences_are_refused(api: TestClient, tokens: Tokens, body: dict[st
     response = api.post("/api/v1/silences", json=body, headers=auth(tokens.technician))
     assert response.status_code == 422
     assert api.get("/api/v1/silences", headers=auth(tokens.viewer)).json() == []
+
+
+def test_a_quiet_bridge_is_one_bridge_offline_alert_not_one_per_device(
+    api: TestClient, tokens: Tokens, clock: Clock
+) -> None:
+    beat = Reading(
+        device_id="bridge-town-hall", site="town-hall", kind="bridge", type=ReadingType.HEARTBEAT,
+        device_time=T0, arrival_time=T0, seq=1, state="READY", bridge="bridge-town-hall",
+        extra={"outbox_rows": 0},
+    ).model_dump(mode="json")  # fmt: skip
+    devices = [
+        selftest(0, TestResult.PASS, device=f"SN{i}") | {"bridge": "bridge-town-hall"} for i in range(3)
+    ]
+    ingest(api, tokens, beat, *devices)
+    bridge = api.get("/api/v1/devices/bridge-town-hall", headers=auth(tokens.viewer)).json()
+    assert bridge["kind"] == "bridge"
+    clock.now = T0 + timedelta(minutes=10)
+    from server.ingest import evaluate_all
+
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        evaluate_all(session, clock.now, api.app.state.policy)  # type: ignore[attr-defined]
+    assert set(open_alerts(api, tokens)) == {("bridge-town-hall", "bridge_offline")}
+    aed = api.get("/api/v1/devices/SN1", headers=auth(tokens.viewer)).json()
+    assert aed["readiness"] == "unknown"
+    assert any("bridge-town-hall is offline" in reason for reason in aed["reasons"])

@@ -458,3 +458,29 @@ def test_within_one_second_the_later_sequence_number_is_the_newer_word() -> None
     assert assess(facts_for(after_wrap, latest_state=beat), {}, NOW).readiness is Readiness.READY
     before = selftest(device_time=same_second, seq=65534)
     assert assess(facts_for(before, latest_state=beat), {}, NOW).readiness is Readiness.NOT_READY
+
+
+# --- bridges ------------------------------------------------------------------------------
+
+BRIDGE = DeviceInfo(id="bridge-town-hall", site="town-hall", kind=DeviceKind.BRIDGE, report_interval_s=30)
+
+
+def test_a_bridge_that_stops_reporting_is_one_alert_and_its_devices_silence_is_put_down_to_it() -> None:
+    quiet_since = NOW - timedelta(minutes=10)
+    bridge = facts_for(device=BRIDGE, last_seen=quiet_since)
+    findings = evaluate(bridge, NOW, POLICY).findings
+    assert set(findings) == {AlertType.BRIDGE_OFFLINE}
+    assert "Bridge bridge-town-hall at site town-hall" in findings[AlertType.BRIDGE_OFFLINE].message
+    aed = facts_for(selftest(), last_seen=quiet_since, bridge_id=BRIDGE.id, bridge_last_seen=quiet_since)
+    assert found(aed) == set()  # no device_silent: the bridge speaks for it
+    verdict = assess(aed, {}, NOW, POLICY)
+    assert verdict.readiness is Readiness.UNKNOWN
+    assert "Its bridge bridge-town-hall is offline" in verdict.reasons[0]
+
+
+def test_a_device_silent_behind_a_live_bridge_is_device_silent() -> None:
+    aed = facts_for(
+        selftest(), last_seen=NOW - timedelta(minutes=10), bridge_id=BRIDGE.id, bridge_last_seen=NOW
+    )
+    assert found(aed) == {AlertType.DEVICE_SILENT}
+    assert found(facts_for(device=BRIDGE, last_seen=NOW - timedelta(minutes=4))) == set()
