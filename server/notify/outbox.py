@@ -254,12 +254,17 @@ class Notifier:
             for row in rows:
                 alone = row.id if row.purpose == "digest" else 0  # a digest is a message of its own
                 groups[(row.contact_id, row.site, alone)].append(row)
+            contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(
+                [contact_id for contact_id, _, _ in groups]
+            )))}  # fmt: skip
+            # The people of the site itself (contacts named for it) are told before those who
+            # hear of every site: when an AED is taken, the building's staff hear it first.
+            order = sorted(groups, key=lambda key: 0 if contacts[key[0]].sites else 1)
             delivered = 0
-            for (contact_id, site, _), group in groups.items():
-                contact = session.get(Contact, contact_id)
-                if contact is None:
-                    continue
-                delivered += self._deliver(session, contact, site, group)
+            for contact_id, site, alone in order:
+                delivered += self._deliver(
+                    session, contacts[contact_id], site, groups[(contact_id, site, alone)]
+                )
             return delivered
 
     def _deliver(self, session: Session, contact: Contact, site: str, group: list[Notification]) -> int:

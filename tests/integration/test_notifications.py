@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.policy
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -43,6 +44,7 @@ class Webhook:
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
+        self.times: list[float] = []  # when each arrived (time.perf_counter)
         self.failing = False
         hook = self
 
@@ -53,6 +55,7 @@ class Webhook:
                     self.send_response(500)
                 else:
                     hook.received.append((dict(self.headers), body))
+                    hook.times.append(time.perf_counter())
                     self.send_response(204)
                 self.end_headers()
 
@@ -395,3 +398,19 @@ def test_daily_digest_once_per_site_and_day(
     assert "Щоденний звіт 2026-11-23" in by_site["town-hall"]["subject"]
     assert [a["type"] for a in by_site["town-hall"]["alerts"]] == ["self_test_failed"]
     assert "Немає відкритих сповіщень" in by_site["school"]["text"]
+
+
+def test_the_sites_own_people_are_told_before_those_of_every_site(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    staff = Webhook()
+    try:
+        add_contact(api, tokens, name="Duty officer for all sites", webhook_url=webhook.url)
+        add_contact(api, tokens, name="Town hall reception", webhook_url=staff.url, sites=["town-hall"])
+        send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+        assert deliver(api) == 2
+        assert len(staff.received) == 1
+        assert len(webhook.received) == 1
+        assert staff.times[0] < webhook.times[0]
+    finally:
+        staff.server.shutdown()
