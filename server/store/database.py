@@ -7,8 +7,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import Base
-
 
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
@@ -29,7 +27,10 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+    """Bring the database to the current schema through the Alembic migrations."""
+    from .migrate import upgrade
+
+    upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
