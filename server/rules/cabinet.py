@@ -65,26 +65,34 @@ def aed_removed(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | 
     )
 
 
+def _lasting(facts: DeviceFacts, now: datetime, signal: Signal, limit: timedelta) -> str | None:
+    """How long the signal has said True, in words, once that is longer than `limit`."""
+    since = run_since(_signals(facts), signal)
+    if since is None or now - since <= limit:
+        return None
+    return _ago(since, now)
+
+
 def aed_not_returned(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
-    since = run_since(_signals(facts), aed_absent)
-    if since is None or now - since <= timedelta(hours=policy.aed_not_returned_h):
+    out_for = _lasting(facts, now, aed_absent, timedelta(hours=policy.aed_not_returned_h))
+    if out_for is None:
         return None
     return Finding(
         AlertType.AED_NOT_RETURNED,
         Severity.MAJOR,
-        f"The AED has been out of its cabinet for {_ago(since, now)}. Bring it back with new pads; "
+        f"The AED has been out of its cabinet for {out_for}. Bring it back with new pads; "
         "used pads must be replaced.",
     )
 
 
 def door_open_too_long(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
-    since = run_since(_signals(facts), door_open)
-    if since is None or now - since <= timedelta(minutes=policy.door_open_max_min):
+    open_for = _lasting(facts, now, door_open, timedelta(minutes=policy.door_open_max_min))
+    if open_for is None:
         return None
     return Finding(
         AlertType.DOOR_OPEN,
         Severity.MAJOR,
-        f"The cabinet door has been open for {_ago(since, now)}; close it so the AED stays dry and warm.",
+        f"The cabinet door has been open for {open_for}; close it so the AED stays dry and warm.",
     )
 
 

@@ -58,44 +58,61 @@ def _days(expiry: date, now: datetime) -> int:
     return (expiry - now.date()).days
 
 
+def _expired(
+    expiry: date | None,
+    code_given: bool,
+    now: datetime,
+    alert: AlertType,
+    severity: Severity,
+    by_date: str,
+    by_code: str,
+) -> Finding | None:
+    """Past its date (`by_date` takes the date), or the device's own code says so."""
+    if expiry is not None and _days(expiry, now) < 0:
+        return Finding(alert, severity, by_date.format(expiry.isoformat()))
+    if code_given:
+        return Finding(alert, severity, by_code)
+    return None
+
+
+def _expiring(
+    expiry: date | None, now: datetime, lead_days: int, alert: AlertType, text: str
+) -> Finding | None:
+    """Due within `lead_days` (`text` takes the date and the days left)."""
+    if expiry is None:
+        return None
+    days = _days(expiry, now)
+    if not 0 <= days <= lead_days:
+        return None
+    return Finding(alert, Severity.MINOR, text.format(expiry.isoformat(), days))
+
+
 def pads_expired(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
     test = facts.latest_selftest
     if test is None:
         return None
-    if test.pads_expiry is not None and _days(test.pads_expiry, now) < 0:
-        return Finding(
-            AlertType.PADS_EXPIRED,
-            Severity.CRITICAL,
-            f"Pads expired on {test.pads_expiry.isoformat()}; replace them.",
-        )
-    if "P02" in test.codes:
-        return Finding(
-            AlertType.PADS_EXPIRED,
-            Severity.CRITICAL,
-            "The device reports its pads expired (P02); replace them.",
-        )
-    return None
+    return _expired(
+        test.pads_expiry,
+        "P02" in test.codes,
+        now,
+        AlertType.PADS_EXPIRED,
+        Severity.CRITICAL,
+        "Pads expired on {}; replace them.",
+        "The device reports its pads expired (P02); replace them.",
+    )
 
 
 def pads_expiring(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
     test = facts.latest_selftest
     if test is None:
         return None
-    expiry = test.pads_expiry
-    if expiry is not None:
-        days = _days(expiry, now)
-        if 0 <= days <= policy.pads_expiring_days:
-            return Finding(
-                AlertType.PADS_EXPIRING,
-                Severity.MINOR,
-                f"Pads expire on {expiry.isoformat()} (in {days} days); order replacements.",
-            )
-        if days < 0:
-            return None  # pads_expired speaks for it
+    text = "Pads expire on {} (in {} days); order replacements."
+    found = _expiring(test.pads_expiry, now, policy.pads_expiring_days, AlertType.PADS_EXPIRING, text)
+    if found is not None or (test.pads_expiry is not None and _days(test.pads_expiry, now) < 0):
+        return found  # an expired date is pads_expired's to speak of
     if "P01" in test.codes:
-        return Finding(
-            AlertType.PADS_EXPIRING, Severity.MINOR, "The device reports pads expiring within 30 days (P01)."
-        )
+        message = "The device reports pads expiring within 30 days (P01)."
+        return Finding(AlertType.PADS_EXPIRING, Severity.MINOR, message)
     return None
 
 
@@ -118,30 +135,20 @@ def battery_expired(facts: DeviceFacts, now: datetime, policy: Policy) -> Findin
     test = facts.latest_selftest
     if test is None:
         return None
-    if test.battery_expiry is not None and _days(test.battery_expiry, now) < 0:
-        return Finding(
-            AlertType.BATTERY_EXPIRED,
-            Severity.MAJOR,
-            f"The battery passed its install-by date on {test.battery_expiry.isoformat()}; replace it.",
-        )
-    if "B03" in test.codes:
-        return Finding(
-            AlertType.BATTERY_EXPIRED,
-            Severity.MAJOR,
-            "The device reports its battery past its install-by date (B03); replace it.",
-        )
-    return None
+    return _expired(
+        test.battery_expiry,
+        "B03" in test.codes,
+        now,
+        AlertType.BATTERY_EXPIRED,
+        Severity.MAJOR,
+        "The battery passed its install-by date on {}; replace it.",
+        "The device reports its battery past its install-by date (B03); replace it.",
+    )
 
 
 def battery_expiring(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
     test = facts.latest_selftest
-    if test is None or test.battery_expiry is None:
+    if test is None:
         return None
-    days = _days(test.battery_expiry, now)
-    if not 0 <= days <= policy.battery_expiring_days:
-        return None
-    return Finding(
-        AlertType.BATTERY_EXPIRING,
-        Severity.MINOR,
-        f"The battery is to be replaced by {test.battery_expiry.isoformat()} (in {days} days); order one.",
-    )
+    text = "The battery is to be replaced by {} (in {} days); order one."
+    return _expiring(test.battery_expiry, now, policy.battery_expiring_days, AlertType.BATTERY_EXPIRING, text)
