@@ -45,7 +45,8 @@ def ingest(session: Session, items: list[Any], now: datetime, policy: Policy) ->
             result.rejected.append({"index": index, "error": f"{where}: {err['msg']}"})
             READINGS_REJECTED.labels("invalid").inc()
             continue
-        _register(session, reading, now)
+        device = session.get(Device, reading.device_id) or _register(session, reading, now)
+        _keep_current(device, reading)
         if queries.insert_reading_if_new(session, reading, now):
             result.accepted += 1
             touched.add(reading.device_id)
@@ -54,17 +55,17 @@ def ingest(session: Session, items: list[Any], now: datetime, policy: Policy) ->
             result.duplicates += 1
             READINGS_DUPLICATE.inc()
     for device_id in sorted(touched):
-        device = session.get(Device, device_id)
-        if device is not None:
-            evaluate_device(session, device, now, policy)
+        known = session.get(Device, device_id)
+        if known is not None:
+            evaluate_device(session, known, now, policy)
     session.commit()
     if result.rejected:
         log.warning("ingest rejected readings", extra={"rejected": len(result.rejected)})
     return result
 
 
-def _register(session: Session, reading: Reading, now: datetime) -> None:
-    """Register an unknown device as unconfirmed; keep identity fields current."""
+def _register(session: Session, reading: Reading, now: datetime) -> Device:
+    """Register an unknown device as unconfirmed (another server may do so at the same moment)."""
     kind = infer_kind(reading)
     created = queries.insert_device_if_new(
         session,
@@ -85,8 +86,13 @@ def _register(session: Session, reading: Reading, now: datetime) -> None:
             "unknown device registered unconfirmed", extra={"device": reading.device_id, "site": reading.site}
         )
     device = session.get(Device, reading.device_id)
-    if device is None:
-        return
+    assert device is not None  # inserted just now, or by another server a moment ago
+    return device
+
+
+def _keep_current(device: Device, reading: Reading) -> None:
+    """An unconfirmed device learns its kind; identity fields and the bridge follow the newest word."""
+    kind = infer_kind(reading)
     if not device.confirmed and device.kind == DeviceKind.OTHER and kind is not None:
         device.kind = kind.value
         device.report_interval_s = queries.default_interval(kind)
