@@ -239,6 +239,11 @@ def _extra(reading: Reading, key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _bridge_metric(key: str, unit: str, label: str) -> Metric:
+    """A figure a bridge reports on itself, carried in its heartbeat's extra fields."""
+    return Metric(key, unit, label, _STATUS, 0, None, lambda r: _extra(r, key))
+
+
 def _days_until(day: date | None, reading: Reading) -> float | None:
     return None if day is None else float((day - reading.device_time.date()).days)
 
@@ -291,33 +296,16 @@ METRICS: tuple[Metric, ...] = (
     Metric("lon", "°", "longitude", _LOC, -180, 180),
     Metric("accuracy_m", "m", "accuracy", _LOC, 0, None),
     Metric("speed_kmh", "km/h", "speed", _LOC, 0, None),
-    Metric("outbox_rows", "", "bridge outbox depth", _STATUS, 0, None, lambda r: _extra(r, "outbox_rows")),
-    Metric(
-        "sink_lag_server",
-        "",
-        "readings not yet at the server",
-        _STATUS,
-        0,
-        None,
-        lambda r: _extra(r, "sink_lag_server"),
-    ),
-    Metric(
-        "sink_lag_influx",
-        "",
-        "readings not yet in InfluxDB",
-        _STATUS,
-        0,
-        None,
-        lambda r: _extra(r, "sink_lag_influx"),
-    ),
-    Metric(
-        "rejected",
-        "",
-        "input rejected by the bridge since start",
-        _STATUS,
-        0,
-        None,
-        lambda r: _extra(r, "rejected"),
+    *(
+        _bridge_metric(key, unit, label)
+        for key, unit, label in (
+            ("outbox_rows", "", "bridge outbox depth"),
+            ("sink_lag_server", "", "readings not yet at the server"),
+            ("sink_lag_influx", "", "readings not yet in InfluxDB"),
+            ("rejected", "", "input rejected by the bridge since start"),
+            ("write_ms_server", "ms", "last batch write to the server"),
+            ("write_ms_influx", "ms", "last batch write to InfluxDB"),
+        )
     ),
     Metric(
         "online",

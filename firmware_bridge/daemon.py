@@ -141,6 +141,11 @@ class Bridge:
                         "dropped": self.outbox.dropped,
                         "rejected": rejected_total(),
                         **{f"sink_lag_{sink.name}": self.outbox.depth(sink.name) for sink in self.sinks},
+                        **{
+                            f"write_ms_{drain.sink.name}": round(drain.last_write_s * 1000, 1)
+                            for drain in self.drains
+                            if drain.last_write_s is not None
+                        },
                     },
                 )
             )

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -180,6 +181,52 @@ def victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
     vm.start()
     yield vm
     vm.process.stop()
+
+
+@dataclass
+class Influx1:
+    port: int
+    process: Process
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def query(self, q: str, db: str = "aedmon") -> dict[str, Any]:
+        response = httpx.get(f"{self.url}/query", params={"db": db, "q": q}, timeout=10)
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def influx1(tmp_path: Path) -> Iterator[Influx1]:
+    """Debian's InfluxDB 1.x, which answers InfluxQL as Grafana asks it."""
+    port = free_port()
+    root = tmp_path / "influxdb"
+    conf = tmp_path / "influxdb.conf"
+    conf.write_text(
+        f"""reporting-disabled = true
+bind-address = "127.0.0.1:{free_port()}"
+[meta]
+  dir = "{root}/meta"
+[data]
+  dir = "{root}/data"
+  wal-dir = "{root}/wal"
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:{port}"
+  log-enabled = false
+[ifql]
+  enabled = false
+"""
+    )
+    server = Influx1(port, Process([binary("influxd"), "-config", str(conf)], tmp_path / "influxd.log"))
+    server.process.start()
+    wait_until(lambda: port_open(port), what="influxd")
+    yield server
+    server.process.stop()
 
 
 @pytest.fixture

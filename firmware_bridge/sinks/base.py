@@ -43,6 +43,7 @@ class Drain(threading.Thread):
         self.batch_size = batch_size
         self.min_backoff, self.max_backoff = min_backoff, max_backoff
         self.failing_since: float | None = None
+        self.last_write_s: float | None = None  # how long the last delivered batch took
 
     def run(self) -> None:
         backoff = self.min_backoff
@@ -65,7 +66,8 @@ class Drain(threading.Thread):
                 self.stop.wait(backoff * (0.5 + random.random()))  # noqa: S311  jitter, not crypto
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
-            metrics.SINK_SECONDS.labels(self.sink.name).observe(time.monotonic() - started)
+            self.last_write_s = time.monotonic() - started
+            metrics.SINK_SECONDS.labels(self.sink.name).observe(self.last_write_s)
             self.outbox.advance(self.sink.name, entries[-1].id)
             metrics.SINK_DELIVERED.labels(self.sink.name).inc(len(entries))
             metrics.OUTBOX_ROWS.set(self.outbox.rows)

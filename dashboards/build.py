@@ -1,0 +1,186 @@
+"""Writes the Grafana dashboards (InfluxQL, so InfluxDB 1.x, 2.x with DBRP, 3.x) from one
+table of panels. Run it after changing a panel; a test fails while the JSON is stale.
+
+    .venv/bin/python dashboards/build.py
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DATASOURCE = {"type": "influxdb", "uid": "aedmon-influxdb"}
+SITE = '("site" =~ /^$site$/)'
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    query: str
+    unit: str = "none"
+    kind: str = "timeseries"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    uid: str
+    title: str
+    variables: tuple[tuple[str, str], ...]  # (name, InfluxQL that lists its values)
+    panels: tuple[Panel, ...]
+
+
+def last_by_device(field: str, measurement: str, where: str = SITE) -> str:
+    return (
+        f'SELECT last("{field}") FROM "{measurement}" WHERE {where} AND $timeFilter '
+        'GROUP BY time($__interval), "device" fill(previous)'
+    )
+
+
+DEVICE = '("device" =~ /^$device$/)'
+BRIDGE = "(\"kind\" = 'bridge')"
+
+DASHBOARDS = (
+    Dashboard(
+        "aedmon-fleet",
+        "aedmon · fleet readiness",
+        (("site", 'SHOW TAG VALUES FROM "aedmon_selftest" WITH KEY = "site"'),),
+        (
+            Panel(
+                "Self-test result by device (0 pass, 1 warn, 2 fail)",
+                last_by_device("result_level", "aedmon_selftest"),
+            ),
+            Panel(
+                "Failed self-tests per day",
+                f'SELECT count("result_level") FROM "aedmon_selftest" WHERE "result" = \'FAIL\' AND {SITE} '
+                "AND $timeFilter GROUP BY time(1d) fill(0)",
+            ),
+            Panel(
+                "Devices reporting not ready",
+                f'SELECT count("state_level") FROM "aedmon_heartbeat" WHERE "state" = \'NOT_READY\' '
+                f"AND {SITE} AND $timeFilter GROUP BY time($__interval) fill(0)",
+            ),
+            Panel("Pads: days to expiry", last_by_device("pads_days_left", "aedmon_selftest"), "d"),
+            Panel("Battery", last_by_device("battery_pct", "aedmon_selftest"), "percent"),
+            Panel(
+                "Battery: days to install-by date",
+                last_by_device("battery_days_left", "aedmon_selftest"),
+                "d",
+            ),
+        ),
+    ),
+    Dashboard(
+        "aedmon-device",
+        "aedmon · device",
+        (
+            ("site", 'SHOW TAG VALUES FROM "aedmon_selftest" WITH KEY = "site"'),
+            ("device", 'SHOW TAG VALUES WITH KEY = "device" WHERE "site" =~ /^$site$/'),
+        ),
+        (
+            Panel(
+                "Self-test result (0 pass, 1 warn, 2 fail)",
+                last_by_device("result_level", "aedmon_selftest", DEVICE),
+            ),
+            Panel("Battery", last_by_device("battery_pct", "aedmon_selftest", DEVICE), "percent"),
+            Panel("Temperature at self-test", last_by_device("temp_c", "aedmon_selftest", DEVICE), "celsius"),
+            Panel("Cabinet temperature", last_by_device("temp_c", "aedmon_status", DEVICE), "celsius"),
+            Panel("Medicine fridge", last_by_device("fridge_temp_c", "aedmon_status", DEVICE), "celsius"),
+            Panel(
+                "State (0 ready, 1 service or in use, 2 not ready)",
+                last_by_device("state_level", "aedmon_heartbeat", DEVICE),
+            ),
+            Panel("Speed", last_by_device("speed_kmh", "aedmon_location", DEVICE), "velocitykmh"),
+            Panel(
+                "Events",
+                f'SELECT count("count") FROM "aedmon_event" WHERE {DEVICE} AND $timeFilter '
+                'GROUP BY time($__interval), "event" fill(0)',
+            ),
+        ),
+    ),
+    Dashboard(
+        "aedmon-bridges",
+        "aedmon · bridge health",
+        (),
+        (
+            Panel("Outbox depth (spool)", last_by_device("outbox_rows", "aedmon_heartbeat", BRIDGE)),
+            Panel(
+                "Readings not yet at the server",
+                last_by_device("sink_lag_server", "aedmon_heartbeat", BRIDGE),
+            ),
+            Panel(
+                "Readings not yet in InfluxDB", last_by_device("sink_lag_influx", "aedmon_heartbeat", BRIDGE)
+            ),
+            Panel("Rejected input since start", last_by_device("rejected", "aedmon_heartbeat", BRIDGE)),
+            Panel(
+                "Write latency to the server",
+                last_by_device("write_ms_server", "aedmon_heartbeat", BRIDGE),
+                "ms",
+            ),
+            Panel(
+                "Write latency to InfluxDB",
+                last_by_device("write_ms_influx", "aedmon_heartbeat", BRIDGE),
+                "ms",
+            ),
+            Panel(
+                "Delay from device to bridge",
+                'SELECT mean("lag_s") FROM /^aedmon_/ WHERE $timeFilter '
+                'GROUP BY time($__interval), "site" fill(null)',
+                "s",
+            ),
+        ),
+    ),
+)
+
+
+def variable(name: str, query: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "query",
+        "datasource": DATASOURCE,
+        "query": query,
+        "refresh": 1,
+        "includeAll": True,
+        "allValue": ".*",
+        "multi": False,
+        "current": {"text": "All", "value": "$__all"},
+    }
+
+
+def render(board: Dashboard) -> dict[str, Any]:
+    panels = []
+    for index, panel in enumerate(board.panels):
+        panels.append(
+            {
+                "id": index + 1,
+                "type": panel.kind,
+                "title": panel.title,
+                "datasource": DATASOURCE,
+                "gridPos": {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)},
+                "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
+                "targets": [{"refId": "A", "datasource": DATASOURCE, "rawQuery": True, "query": panel.query,
+                             "resultFormat": "time_series"}],
+            }
+        )  # fmt: skip
+    return {
+        "uid": board.uid,
+        "title": board.title,
+        "tags": ["aedmon"],
+        "timezone": "utc",
+        "schemaVersion": 39,
+        "refresh": "1m",
+        "time": {"from": "now-7d", "to": "now"},
+        "templating": {"list": [variable(name, query) for name, query in board.variables]},
+        "panels": panels,
+    }
+
+
+def rendered() -> dict[str, str]:
+    """File name → JSON text of every dashboard."""
+    return {f"{b.uid}.json": json.dumps(render(b), indent=2, ensure_ascii=False) + "\n" for b in DASHBOARDS}
+
+
+if __name__ == "__main__":
+    for name, text in rendered().items():
+        (HERE / name).write_text(text)

@@ -1,0 +1,195 @@
+"""Every Grafana panel's InfluxQL runs against a real InfluxDB 1.x holding the bridge's own
+line protocol, and returns data; the committed dashboards are what dashboards/build.py makes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from aedmon.reading import (
+    DeviceKind,
+    DeviceState,
+    EventType,
+    LocationSource,
+    Reading,
+    ReadingType,
+    TestResult,
+    TestType,
+)
+from firmware_bridge.sinks.influx import to_point
+
+from ..conftest import Influx1
+
+DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def load_builder() -> Any:
+    spec = importlib.util.spec_from_file_location("dashboards_build", DASHBOARDS / "build.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def readings() -> list[Reading]:
+    """A day of a small fleet: two AEDs (one failing), a cabinet, a mobile unit, a bridge."""
+    out: list[Reading] = []
+    for hour in range(24):
+        moment = NOW - timedelta(hours=24 - hour)
+        common = {"site": "town-hall", "arrival_time": moment + timedelta(seconds=2), "seq": hour}
+        for device, result in (
+            ("SN1", TestResult.PASS),
+            ("SN2", TestResult.FAIL if hour > 12 else TestResult.PASS),
+        ):
+            out.append(
+                Reading(
+                    device_id=device,
+                    kind=DeviceKind.AED,
+                    type=ReadingType.SELFTEST,
+                    device_time=moment,
+                    test=TestType.DAILY,
+                    result=result,
+                    codes=("C02",) if result is TestResult.FAIL else (),
+                    battery_pct=90 - hour,
+                    battery_expiry=date(2029, 5, 31),
+                    pads_expiry=date(2027, 3, 31),
+                    pads_connected=True,
+                    temp_c=21.5,
+                    **common,
+                )
+            )
+            state = DeviceState.NOT_READY if result is TestResult.FAIL else DeviceState.READY
+            out.append(
+                Reading(
+                    device_id=device,
+                    kind=DeviceKind.AED,
+                    type=ReadingType.HEARTBEAT,
+                    device_time=moment + timedelta(minutes=1),
+                    state=state,
+                    **common,
+                )
+            )
+        out.append(
+            Reading(
+                device_id="CAB-1",
+                kind=DeviceKind.CABINET,
+                type=ReadingType.STATUS,
+                device_time=moment,
+                door_open=False,
+                aed_present=True,
+                temp_c=4.0 + hour / 10,
+                **common,
+            )
+        )
+        out.append(
+            Reading(
+                device_id="MU-1",
+                kind=DeviceKind.MOBILE_UNIT,
+                type=ReadingType.STATUS,
+                device_time=moment,
+                fridge_temp_c=5.0,
+                o2_pressure_bar=180.0,
+                **common,
+            )
+        )
+        out.append(
+            Reading(
+                device_id="MU-1",
+                kind=DeviceKind.MOBILE_UNIT,
+                type=ReadingType.LOCATION,
+                device_time=moment + timedelta(seconds=5),
+                lat=42.6,
+                lon=23.0,
+                speed_kmh=40.0,
+                location_source=LocationSource.GNSS,
+                **common,
+            )
+        )
+        out.append(
+            Reading(
+                device_id="CAB-1",
+                kind=DeviceKind.CABINET,
+                type=ReadingType.EVENT,
+                device_time=moment + timedelta(seconds=30),
+                event=EventType.DOOR_OPEN,
+                **common,
+            )
+        )
+        out.append(
+            Reading(
+                device_id="bridge-town-hall",
+                kind=DeviceKind.BRIDGE,
+                type=ReadingType.HEARTBEAT,
+                device_time=moment + timedelta(seconds=10),
+                state=DeviceState.READY,
+                extra={
+                    "outbox_rows": hour,
+                    "sink_lag_server": 0,
+                    "sink_lag_influx": hour % 3,
+                    "rejected": hour,
+                    "write_ms_server": 12.5,
+                    "write_ms_influx": 30.0,
+                },
+                **common,
+            )
+        )
+    return out
+
+
+def grafana(query: str, device: str) -> str:
+    """The query as Grafana sends it for the last two days, all sites, one device."""
+    return (
+        query.replace("$timeFilter", "time > now() - 2d")
+        .replace("$__interval", "1h")
+        .replace("$site", ".*")
+        .replace("$device", device)
+    )
+
+
+def panels() -> list[tuple[str, str, str]]:
+    found = []
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        board = json.loads(path.read_text())
+        for panel in board["panels"]:
+            for target in panel["targets"]:
+                found.append((path.name, panel["title"], target["query"]))
+        for var in board["templating"]["list"]:
+            found.append((path.name, f"variable {var['name']}", var["query"]))
+    return found
+
+
+def test_committed_dashboards_are_what_the_builder_makes() -> None:
+    made = load_builder().rendered()
+    assert made == {path.name: path.read_text() for path in DASHBOARDS.glob("*.json")}
+
+
+@pytest.mark.parametrize(("board", "title", "query"), panels(), ids=[f"{b}:{t}" for b, t, _ in panels()])
+def test_every_panel_query_returns_data_from_the_bridges_line_protocol(
+    influx1: Influx1, board: str, title: str, query: str
+) -> None:
+    influx1.query("CREATE DATABASE aedmon")
+    lines = "\n".join(to_point(r).to_line_protocol() for r in readings())
+    written = httpx.post(
+        f"{influx1.url}/write", params={"db": "aedmon", "precision": "ms"}, content=lines, timeout=10
+    )
+    assert written.status_code == 204, written.text
+    device = "MU-1" if any(m in query for m in ("fridge_temp_c", "speed_kmh")) else "SN2"
+    if "aedmon_status" in query and "fridge" not in query:
+        device = "CAB-1"
+    if "aedmon_event" in query:
+        device = "CAB-1"
+    result = influx1.query(grafana(query, device))["results"][0]
+    assert "error" not in result, result
+    series = result.get("series", [])
+    assert series, f"{board} / {title} returned no data"
+    assert any(value is not None for s in series for row in s["values"] for value in row[1:])
