@@ -13,7 +13,7 @@ from prometheus_client import make_asgi_app
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.api import alerts, contacts, devices, ingest, silences
+from server.api import alerts, contacts, devices, ingest, public, silences
 from server.notify.channels import Channel
 from server.notify.mqtt import MqttChannel
 from server.notify.outbox import Notifier
@@ -90,7 +90,14 @@ def create_app(
     app.state.notifier = notifier
     app.state.tokens = settings.token_roles
     app.state.engine = engine
-    for router in (devices.router, ingest.router, alerts.router, silences.router, contacts.router):
+    for router in (
+        devices.router,
+        ingest.router,
+        alerts.router,
+        silences.router,
+        contacts.router,
+        public.router,
+    ):
         app.include_router(router)
     app.mount("/metrics", make_asgi_app())
 

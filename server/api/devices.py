@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -33,6 +34,10 @@ def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) ->
         firmware=device.firmware,
         last_seen=facts.last_seen,
         serviced_at=device.serviced_at,
+        public=device.public,
+        access=device.access,
+        indoor=device.indoor,
+        opening_hours=device.opening_hours,
         readiness=verdict.readiness,
         reasons=list(verdict.reasons),
     )
@@ -61,6 +66,7 @@ def create_device(
 ) -> DeviceOut:
     values: dict[str, Any] = body.model_dump()
     values["kind"] = body.kind.value
+    values["access"] = body.access.value if body.access else None
     values["report_interval_s"] = body.report_interval_s or queries.default_interval(body.kind)
     if not queries.insert_device_if_new(session, {**values, "confirmed": True, "created_at": now}):
         existing = _get(session, body.id)
@@ -90,9 +96,17 @@ def patch_device(
 ) -> DeviceOut:
     device = _get(session, device_id)
     for name, value in body.model_dump(exclude_unset=True).items():
-        if value is None and name in ("site", "kind", "name", "place", "report_interval_s", "confirmed"):
+        if value is None and name in (
+            "site",
+            "kind",
+            "name",
+            "place",
+            "report_interval_s",
+            "confirmed",
+            "public",
+        ):
             raise HTTPException(422, f"{name} cannot be null")
-        setattr(device, name, value.value if name == "kind" and value is not None else value)
+        setattr(device, name, value.value if isinstance(value, StrEnum) else value)
     evaluate_device(session, device, now, policy)
     session.commit()
     return _out(session, device, now, policy)

@@ -20,6 +20,16 @@ class Language(StrEnum):
     CS = "cs"
 
 
+class Access(StrEnum):
+    """OpenStreetMap's access values as used for defibrillators."""
+
+    YES = "yes"
+    PERMISSIVE = "permissive"
+    CUSTOMERS = "customers"
+    PRIVATE = "private"
+    NO = "no"
+
+
 class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=ID_PATTERN)
@@ -31,6 +41,10 @@ class DeviceIn(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     geofence_m: float | None = Field(default=None, gt=0)
     report_interval_s: int | None = Field(default=None, gt=0)
+    public: bool = False
+    access: Access | None = None
+    indoor: bool | None = None
+    opening_hours: str | None = Field(default=None, max_length=200)
 
 
 class DevicePatch(BaseModel):
@@ -44,6 +58,10 @@ class DevicePatch(BaseModel):
     geofence_m: float | None = Field(default=None, gt=0)
     report_interval_s: int | None = Field(default=None, gt=0)
     confirmed: bool | None = None
+    public: bool | None = None
+    access: Access | None = None
+    indoor: bool | None = None
+    opening_hours: str | None = Field(default=None, max_length=200)
 
 
 class DeviceOut(BaseModel):
@@ -62,6 +80,10 @@ class DeviceOut(BaseModel):
     firmware: str | None
     last_seen: datetime | None
     serviced_at: datetime | None
+    public: bool
+    access: str | None
+    indoor: bool | None
+    opening_hours: str | None
     readiness: Readiness
     reasons: list[str]
 

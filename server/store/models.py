@@ -64,6 +64,11 @@ class Device(Base):
     created_at: Mapped[datetime]
     serviced_at: Mapped[datetime | None]
     bridge_id: Mapped[str | None] = mapped_column(String(64))  # the bridge it was last heard through
+    # the open-data feed (opt-in) and its OpenStreetMap tags
+    public: Mapped[bool] = mapped_column(default=False)
+    access: Mapped[str | None] = mapped_column(String(32))
+    indoor: Mapped[bool | None]
+    opening_hours: Mapped[str | None] = mapped_column(String(200))
     manufacturer: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(String(200))
     firmware: Mapped[str | None] = mapped_column(String(200))

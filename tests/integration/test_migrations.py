@@ -1,12 +1,18 @@
-"""The Alembic migrations build exactly the schema the models describe, on both engines."""
+"""The Alembic migrations build exactly the schema the models describe, on both engines,
+and carry a database made by an older build forward without losing what it holds."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 
 from server.store.database import create_schema, make_engine
+from server.store.migrate import alembic_config
 from server.store.models import Base
 
 
@@ -14,10 +20,31 @@ def test_migrations_build_the_models_schema_and_run_twice_harmlessly(database_ur
     engine = make_engine(database_url)
     create_schema(engine)
     create_schema(engine)  # a restart applies nothing twice
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == head
     indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("alerts")}
     assert indexes["uq_alerts_one_open"]["unique"]
+    engine.dispose()
+
+
+def test_a_database_of_the_first_release_keeps_its_devices_through_the_upgrade(database_url: str) -> None:
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(
+            text(
+                "INSERT INTO devices (id, site, kind, name, place, report_interval_s, confirmed, created_at) "
+                "VALUES ('SN1', 'town-hall', 'aed', 'Reception', 'Ground floor', 60, true, :now)"
+            ),
+            {"now": datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)},
+        )
+    create_schema(engine)
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT name, place, public FROM devices WHERE id = 'SN1'")).one()
+    assert (row.name, row.place, bool(row.public)) == ("Reception", "Ground floor", False)
     engine.dispose()

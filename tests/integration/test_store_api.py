@@ -404,3 +404,40 @@ def test_a_quiet_bridge_is_one_bridge_offline_alert_not_one_per_device(
     aed = api.get("/api/v1/devices/SN1", headers=auth(tokens.viewer)).json()
     assert aed["readiness"] == "unknown"
     assert any("bridge-town-hall is offline" in reason for reason in aed["reasons"])
+
+
+def test_open_data_feed_lists_only_opted_in_aeds_with_osm_tags_and_availability(
+    api: TestClient, tokens: Tokens
+) -> None:
+    listed = {
+        "id": "SN1", "site": "town-hall", "kind": "aed", "name": "Town hall AED",
+        "place": "Ground floor, reception", "lat": 42.6062, "lon": 23.0379, "public": True,
+        "access": "yes", "indoor": True, "opening_hours": "Mo-Fr 08:00-18:00",
+    }  # fmt: skip
+    hidden = {"id": "SN2", "site": "town-hall", "kind": "aed", "lat": 42.6, "lon": 23.0}
+    for body in (listed, hidden):
+        assert api.post("/api/v1/devices", json=body, headers=auth(tokens.admin)).status_code == 201
+    ingest(
+        api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)), selftest(1, TestResult.PASS, device="SN2")
+    )
+    response = api.get("/api/v1/public/aeds.geojson")  # no token: open data
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/geo+json"
+    feed = response.json()
+    assert feed["type"] == "FeatureCollection"
+    assert [f["id"] for f in feed["features"]] == ["SN1"]
+    feature = feed["features"][0]
+    assert feature["geometry"] == {"type": "Point", "coordinates": [23.0379, 42.6062]}
+    props = feature["properties"]
+    assert props["emergency"] == "defibrillator"
+    assert props["defibrillator:location"] == "Ground floor, reception"
+    assert (props["indoor"], props["access"], props["opening_hours"]) == ("yes", "yes", "Mo-Fr 08:00-18:00")
+    assert props["aedmon:available"] == "no"  # its self-test failed
+    assert props["aedmon:last_check"].startswith("2026-11-23T07:00")
+    patched = api.patch("/api/v1/devices/SN1", json={"public": False}, headers=auth(tokens.admin))
+    assert patched.status_code == 200
+    assert api.get("/api/v1/public/aeds.geojson").json()["features"] == []
+    assert (
+        api.patch("/api/v1/devices/SN1", json={"access": "sometimes"}, headers=auth(tokens.admin)).status_code
+        == 422
+    )

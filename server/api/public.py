@@ -1,0 +1,64 @@
+"""Open data, no token: opted-in AEDs as GeoJSON with OpenStreetMap's tags, for public maps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from server.rules.alerting import evaluate
+from server.rules.readiness import Readiness, assess
+from server.store import queries
+from server.store.models import Device
+
+from .deps import NowDep, PolicyDep, SessionDep
+
+router = APIRouter(prefix="/api/v1/public", tags=["public"])
+
+AVAILABLE = {
+    Readiness.READY: "yes",
+    Readiness.ATTENTION: "yes",
+    Readiness.NOT_READY: "no",
+    Readiness.UNKNOWN: "unknown",
+}
+
+
+@router.get("/aeds.geojson")
+def aeds_geojson(session: SessionDep, now: NowDep, policy: PolicyDep) -> JSONResponse:
+    """Each AED whose owner opted in (`public`), where it is and whether it is ready now."""
+    features: list[dict[str, Any]] = []
+    listed = session.scalars(
+        select(Device).where(Device.public.is_(True), Device.lat.is_not(None), Device.lon.is_not(None))
+    )
+    for device in listed:
+        facts = queries.device_facts(session, device)
+        verdict = assess(facts, evaluate(facts, now, policy).findings, now, policy)
+        tags: dict[str, Any] = {"emergency": "defibrillator"}
+        if device.place:
+            tags["defibrillator:location"] = device.place
+        if device.indoor is not None:
+            tags["indoor"] = "yes" if device.indoor else "no"
+        if device.access:
+            tags["access"] = device.access
+        if device.opening_hours:
+            tags["opening_hours"] = device.opening_hours
+        if device.name:
+            tags["name"] = device.name
+        test = facts.latest_selftest
+        features.append(
+            {
+                "type": "Feature",
+                "id": device.id,
+                "geometry": {"type": "Point", "coordinates": [device.lon, device.lat]},
+                "properties": {
+                    **tags,
+                    "aedmon:available": AVAILABLE[verdict.readiness],
+                    "aedmon:readiness": verdict.readiness.value,
+                    "aedmon:last_check": None if test is None else test.device_time.isoformat(),
+                },
+            }
+        )
+    body = {"type": "FeatureCollection", "features": features}
+    return JSONResponse(body, media_type="application/geo+json", headers={"Access-Control-Allow-Origin": "*"})
