@@ -13,7 +13,7 @@ from prometheus_client import make_asgi_app
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.api import alerts, contacts, devices, ingest, public, silences
+from server.api import alerts, contacts, devices, ingest, public, reports, silences
 from server.notify.channels import Channel
 from server.notify.mqtt import MqttChannel
 from server.notify.outbox import Notifier
@@ -97,6 +97,7 @@ def create_app(
         silences.router,
         contacts.router,
         public.router,
+        reports.router,
     ):
         app.include_router(router)
     app.mount("/metrics", make_asgi_app())

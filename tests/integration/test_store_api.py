@@ -441,3 +441,24 @@ def test_open_data_feed_lists_only_opted_in_aeds_with_osm_tags_and_availability(
         api.patch("/api/v1/devices/SN1", json={"access": "sometimes"}, headers=auth(tokens.admin)).status_code
         == 422
     )
+
+
+def test_consumables_forecast_as_json_and_csv(api: TestClient, tokens: Tokens) -> None:
+    ingest(
+        api,
+        tokens,
+        selftest(1, TestResult.PASS, pads_expiry=date(2027, 1, 15), battery_expiry=date(2027, 2, 1)),
+        selftest(1, TestResult.PASS, device="SN2", pads_expiry=date(2027, 1, 3)),
+    )
+    rows = api.get("/api/v1/reports/consumables", headers=auth(tokens.viewer)).json()
+    january = next(r for r in rows if r["month"] == "2027-01")
+    assert (january["site"], january["pads"], january["batteries"]) == ("town-hall", 2, 0)
+    assert january["devices"] == ["SN1", "SN2"]
+    assert next(r for r in rows if r["month"] == "2027-02")["batteries"] == 1
+    response = api.get("/api/v1/reports/consumables", params={"format": "csv"}, headers=auth(tokens.viewer))
+    assert response.headers["content-type"].startswith("text/csv")
+    lines = response.text.splitlines()
+    assert lines[0] == "site,month,pads,batteries,devices"
+    assert "town-hall,2027-01,2,0,SN1 SN2" in lines
+    assert len(lines) == 13
+    assert api.get("/api/v1/reports/consumables").status_code == 401

@@ -1,0 +1,57 @@
+"""Reports for programme managers: the consumables forecast, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from server.reports.forecast import Expiry, Row, forecast
+from server.store import queries
+from server.store.models import Device
+
+from .deps import NowDep, SessionDep, ViewerRole
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+
+@router.get("/consumables", response_model=None)
+def consumables(
+    session: SessionDep,
+    now: NowDep,
+    _: ViewerRole,
+    site: str | None = None,
+    months: Annotated[int, Query(ge=1, le=36)] = 12,
+    format: Literal["json", "csv"] = "json",  # noqa: A002  (the API's own word)
+) -> list[Row] | Response:
+    """Pads and batteries expiring in each of the next `months` months, per site, from each
+    device's latest self-test."""
+    query = select(Device).order_by(Device.id)
+    if site is not None:
+        query = query.where(Device.site == site)
+    expiries = []
+    for device in session.scalars(query):
+        test = queries.device_facts(session, device).latest_selftest
+        if test is None:
+            continue
+        if test.pads_expiry is not None:
+            expiries.append(Expiry(device.id, device.site, "pads", test.pads_expiry))
+        if test.battery_expiry is not None:
+            expiries.append(Expiry(device.id, device.site, "battery", test.battery_expiry))
+    rows = forecast(expiries, now.date(), months)
+    if format == "json":
+        return rows
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["site", "month", "pads", "batteries", "devices"])
+    for row in rows:
+        writer.writerow([row.site, row.month, row.pads, row.batteries, " ".join(row.devices)])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="consumables-{now.date().isoformat()}.csv"'},
+    )
