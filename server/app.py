@@ -13,7 +13,7 @@ from prometheus_client import make_asgi_app
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.api import alerts, contacts, devices, ingest, public, reports, silences
+from server.api import alerts, contacts, devices, ingest, inspections, public, reports, silences
 from server.notify.channels import Channel
 from server.notify.mqtt import MqttChannel
 from server.notify.outbox import Notifier
@@ -98,6 +98,7 @@ def create_app(
         contacts.router,
         public.router,
         reports.router,
+        inspections.router,
     ):
         app.include_router(router)
     app.mount("/metrics", make_asgi_app())

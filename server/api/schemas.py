@@ -197,3 +197,26 @@ class NotificationOut(BaseModel):
     sent_at: datetime | None
     last_error: str | None
     created_at: datetime
+
+
+class InspectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    inspector: str = Field(min_length=1, max_length=200)
+    status_light_ok: bool
+    pads_sealed_in_date: bool
+    cabinet_intact: bool
+    notes: str = Field(default="", max_length=4000)
+    at: AwareDatetime | None = None
+
+
+class InspectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    device_id: str
+    at: datetime
+    inspector: str
+    recorded_by: str
+    status_light_ok: bool
+    pads_sealed_in_date: bool
+    cabinet_intact: bool
+    notes: str

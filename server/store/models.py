@@ -189,3 +189,20 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     body: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class Inspection(Base):
+    """A monthly visual inspection on site: the checklist, who did it and when."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    at: Mapped[datetime]
+    inspector: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    status_light_ok: Mapped[bool]
+    pads_sealed_in_date: Mapped[bool]
+    cabinet_intact: Mapped[bool]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]

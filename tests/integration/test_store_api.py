@@ -462,3 +462,49 @@ def test_consumables_forecast_as_json_and_csv(api: TestClient, tokens: Tokens) -
     assert "town-hall,2027-01,2,0,SN1 SN2" in lines
     assert len(lines) == 13
     assert api.get("/api/v1/reports/consumables").status_code == 401
+
+
+def test_inspections_and_the_hash_chained_compliance_record(api: TestClient, tokens: Tokens) -> None:
+    ingest(api, tokens, selftest(1, TestResult.PASS), selftest(2, TestResult.FAIL, codes=("C02",)))
+    checklist = {
+        "inspector": "Maria Petrova",
+        "status_light_ok": True,
+        "pads_sealed_in_date": False,
+        "cabinet_intact": True,
+        "notes": "pads pouch torn",
+        "at": "2026-11-23T05:30:00Z",
+    }
+    assert (
+        api.post("/api/v1/devices/SN1/inspections", json=checklist, headers=auth(tokens.viewer)).status_code
+        == 403
+    )
+    made = api.post("/api/v1/devices/SN1/inspections", json=checklist, headers=auth(tokens.technician))
+    assert made.status_code == 201
+    assert made.json()["recorded_by"] == "technician"
+    listed = api.get("/api/v1/devices/SN1/inspections", headers=auth(tokens.viewer)).json()
+    assert [i["inspector"] for i in listed] == ["Maria Petrova"]
+    assert (
+        api.post(
+            "/api/v1/devices/NOPE/inspections", json=checklist, headers=auth(tokens.technician)
+        ).status_code
+        == 404
+    )
+
+    params = {"from": "2026-11-23", "to": "2026-11-23", "device_id": "SN1"}
+    rows = api.get("/api/v1/reports/compliance", params=params, headers=auth(tokens.viewer)).json()
+    assert [(r["entry"]["kind"], r["entry"]["result"]) for r in rows] == [
+        ("inspection", "not ok: pads sealed and in date"),
+        ("selftest", "PASS"),
+        ("selftest", "FAIL"),
+    ]
+    from server.reports.compliance import ChainedEntry, Entry, verify
+
+    chained = [ChainedEntry(r["number"], Entry(**r["entry"]), r["previous"], r["hash"]) for r in rows]
+    assert verify(chained) is None
+    csv_text = api.get(
+        "/api/v1/reports/compliance", params={**params, "format": "csv"}, headers=auth(tokens.viewer)
+    ).text
+    lines = csv_text.splitlines()
+    assert lines[0] == "number,time,device_id,site,kind,result,details,by,previous,hash"
+    assert lines[-1].endswith(rows[-1]["hash"])
+    assert len(lines) == 4
