@@ -26,6 +26,7 @@ TEST_PACKAGES = {
     "mosquitto": "mosquitto",
     "victoria-metrics": "victoria-metrics",
     "influxd": "influxdb",
+    "chromium": "chromium",  # driven by Playwright with its executable path, never a downloaded browser
 }
 
 

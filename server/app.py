@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import make_asgi_app
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,7 @@ from server.notify.webhook import WebhookChannel
 from server.scheduler import Schedule, build_scheduler
 from server.settings import ServerSettings
 from server.store.database import create_schema, make_engine, session_factory
+from server.web import routes as web_routes
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,8 @@ def create_app(
         inspections.router,
     ):
         app.include_router(router)
+    app.include_router(web_routes.router)
+    app.mount("/static", StaticFiles(directory=web_routes.HERE / "static"), name="static")
     app.mount("/metrics", make_asgi_app())
 
     @app.get("/healthz", tags=["health"])

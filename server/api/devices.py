@@ -27,12 +27,16 @@ router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) -> DeviceOut:
     facts = queries.device_facts(session, device)
     verdict = assess(facts, evaluate(facts, now, policy).findings, now, policy)
+    test = facts.latest_selftest
     return DeviceOut(
         **asdict(facts.device),
         manufacturer=device.manufacturer,
         model=device.model,
         firmware=device.firmware,
         last_seen=facts.last_seen,
+        last_selftest_at=test.device_time if test else None,
+        pads_expiry=test.pads_expiry if test else None,
+        battery_expiry=test.battery_expiry if test else None,
         serviced_at=device.serviced_at,
         public=device.public,
         access=device.access,

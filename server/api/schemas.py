@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -79,6 +79,9 @@ class DeviceOut(BaseModel):
     model: str | None
     firmware: str | None
     last_seen: datetime | None
+    last_selftest_at: datetime | None
+    pads_expiry: date | None
+    battery_expiry: date | None
     serviced_at: datetime | None
     public: bool
     access: str | None

@@ -125,9 +125,12 @@ def battery_low(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | 
             AlertType.BATTERY_LOW, Severity.CRITICAL, "The battery is depleted (B02); replace it now."
         )
     pct = test.battery_pct
-    if "B01" in test.codes or (pct is not None and pct < policy.battery_low_pct):
-        level = f" at {pct} %" if pct is not None else ""
-        return Finding(AlertType.BATTERY_LOW, Severity.MAJOR, f"The battery is low{level}; replace it soon.")
+    if pct is not None and pct < policy.battery_low_pct:
+        message = f"The battery is low at {pct} %; replace it soon."
+        return Finding(AlertType.BATTERY_LOW, Severity.MAJOR, message)
+    if "B01" in test.codes:
+        message = "The device reports its battery low (B01); replace it soon."
+        return Finding(AlertType.BATTERY_LOW, Severity.MAJOR, message)
     return None
 
 

@@ -1,0 +1,124 @@
+"""The readiness board in Debian's Chromium against the real server: a failed self-test turns
+a tile red within seconds, the language switch changes the words, a phone needs no sideways
+scrolling. With AEDMON_SCREENSHOTS=1 the pages are kept under docs/ for the README."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aedmon.reading import Reading, ReadingType, TestResult, TestType
+
+from ..conftest import ServerProcess
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def send(server: ServerProcess, seq: int, result: TestResult, device: str = "SN1", **more: Any) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    reading = Reading(
+        device_id=device, site="town-hall", type=ReadingType.SELFTEST, device_time=now, arrival_time=now,
+        seq=seq, test=TestType.DAILY, result=result, battery_pct=88, battery_expiry=date(2029, 5, 31),
+        pads_expiry=more.pop("pads_expiry", date(2027, 3, 31)), pads_connected=True, temp_c=21.0, **more,
+    )  # fmt: skip
+    with server.client("bridge") as client:
+        client.post("/api/v1/ingest", json={"readings": [reading.model_dump(mode="json")]}).raise_for_status()
+
+
+@pytest.fixture
+def fleet(server: ServerProcess) -> ServerProcess:
+    devices = [
+        {
+            "id": "SN1",
+            "site": "town-hall",
+            "kind": "aed",
+            "name": "Reception AED",
+            "place": "Ground floor, reception",
+            "lat": 42.6062,
+            "lon": 23.0379,
+        },
+        {
+            "id": "SN2",
+            "site": "town-hall",
+            "kind": "aed",
+            "name": "Council chamber AED",
+            "place": "First floor",
+        },
+        {"id": "SN3", "site": "town-hall", "kind": "aed", "name": "Sports hall AED", "place": "Basement"},
+    ]
+    with server.client("admin") as admin:
+        for device in devices:
+            admin.post("/api/v1/devices", json=device).raise_for_status()
+    send(server, 1, TestResult.PASS, "SN1")
+    send(server, 1, TestResult.WARN, "SN2", codes=("B01",))
+    return server
+
+
+def screenshot(page: Any, name: str) -> None:
+    if os.environ.get("AEDMON_SCREENSHOTS"):
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / name), full_page=True)
+
+
+def test_a_failed_selftest_turns_the_tile_red_within_seconds(fleet: ServerProcess, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{fleet.url}/board/town-hall#token={fleet.tokens.viewer}")
+    tile = page.locator('[data-device="SN1"]')
+    tile.wait_for()
+    assert tile.get_attribute("data-readiness") == "ready"
+    assert "Ready" in tile.inner_text()
+    assert page.locator('[data-device="SN2"]').get_attribute("data-readiness") == "attention"
+    assert page.locator('[data-device="SN3"]').get_attribute("data-readiness") == "unknown"
+    screenshot(page, "board.png")
+    started = time.monotonic()
+    send(fleet, 2, TestResult.FAIL, "SN1", codes=("P02",), pads_expiry=date(2026, 11, 1))
+    page.wait_for_selector('[data-device="SN1"][data-readiness="not_ready"]', timeout=10_000)
+    assert time.monotonic() - started < 10
+    red = page.locator('[data-device="SN1"]')
+    assert "Not ready" in red.inner_text()
+    assert "pads expired (P02)" in red.inner_text()
+    color = red.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert color == "rgb(179, 38, 30)"
+
+
+def test_the_language_switch_changes_the_words(fleet: ServerProcess, browser: Any) -> None:
+    page = browser.new_page(locale="en-GB")
+    page.goto(f"{fleet.url}/board/town-hall#token={fleet.tokens.viewer}")
+    page.locator('[data-device="SN1"]').wait_for()
+    assert page.locator("#title").inner_text().startswith("AED readiness")
+    page.select_option("#lang", "bg")
+    assert page.locator("#title").inner_text().startswith("Готовност на дефибрилаторите")
+    assert "Готов" in page.locator('[data-device="SN1"]').inner_text()
+    page.select_option("#lang", "cs")
+    assert "Připraven" in page.locator('[data-device="SN1"]').inner_text()
+    page.reload()  # the choice is remembered
+    page.locator('[data-device="SN1"]').wait_for()
+    assert page.locator("#title").inner_text().startswith("Připravenost AED")
+
+
+def test_the_browser_language_picks_the_board_language(fleet: ServerProcess, browser: Any) -> None:
+    page = browser.new_page(locale="uk-UA", extra_http_headers={"Accept-Language": "uk-UA,uk;q=0.9"})
+    page.goto(f"{fleet.url}/board/town-hall#token={fleet.tokens.viewer}")
+    page.locator('[data-device="SN1"]').wait_for()
+    assert page.locator("#title").inner_text().startswith("Готовність дефібриляторів")
+
+
+def test_a_phone_sized_screen_needs_no_sideways_scrolling(fleet: ServerProcess, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, device_scale_factor=2)
+    page.goto(f"{fleet.url}/board#token={fleet.tokens.viewer}")
+    page.locator('[data-device="SN2"]').wait_for()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    screenshot(page, "board-phone.png")
+
+
+def test_without_a_viewing_key_the_board_says_how_to_open_it(server: ServerProcess, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(f"{server.url}/board")
+    page.wait_for_selector("#notice:not([hidden])")
+    assert "link you were given" in page.locator("#notice").inner_text()
