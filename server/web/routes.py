@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from aedmon.reading import ID_RE
+from server.notify.messages import TEXTS
 
 from .i18n import LANGUAGES, UI, pick_language
 
@@ -32,6 +33,16 @@ def _board(request: Request, site: str | None) -> HTMLResponse:
 @router.get("/board", response_class=HTMLResponse)
 def fleet_board(request: Request) -> HTMLResponse:
     return _board(request, None)
+
+
+@router.get("/console", response_class=HTMLResponse)
+def console(request: Request) -> HTMLResponse:
+    """Open alerts for technicians, most severe and oldest first, to acknowledge with a note."""
+    language = pick_language(request.headers.get("accept-language"))
+    labels = {lang: {str(kind): words[0] for kind, words in TEXTS[lang].items()} for lang in LANGUAGES}
+    return templates.TemplateResponse(
+        request, "console.html", {"language": language, "languages": LANGUAGES, "ui": UI, "labels": labels}
+    )
 
 
 @router.get("/board/{site}", response_class=HTMLResponse)

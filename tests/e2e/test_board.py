@@ -122,3 +122,41 @@ def test_without_a_viewing_key_the_board_says_how_to_open_it(server: ServerProce
     page.goto(f"{server.url}/board")
     page.wait_for_selector("#notice:not([hidden])")
     assert "link you were given" in page.locator("#notice").inner_text()
+
+
+def test_the_console_lists_by_severity_and_an_acknowledgement_changes_the_state(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    send(fleet, 2, TestResult.FAIL, "SN1", codes=("C02",))  # critical; SN2's minor warning opened earlier
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(f"{fleet.url}/console#token={fleet.tokens.technician}")
+    page.wait_for_selector("[data-alert]")
+    cards = page.locator("[data-alert]")
+    first = cards.first.inner_text()
+    assert "Self-test failed · Reception AED" in first
+    assert "Reception AED" in first
+    assert "critical" in first
+    screenshot(page, "console.png")
+    critical = page.locator('[data-alert]:has-text("Self-test failed")')
+    critical.locator("input[name=note]").fill("on my way with a spare AED")
+    critical.locator("button").click()
+    page.wait_for_selector('[data-alert][data-state="acknowledged"]', timeout=10_000)
+    acked = page.locator('[data-alert][data-state="acknowledged"]').inner_text()
+    assert "technician" in acked
+    assert "on my way with a spare AED" in acked
+    alerts = fleet.get("/api/v1/alerts", state="acknowledged")
+    assert [(a["type"], a["ack_note"]) for a in alerts] == [  # type: ignore[attr-defined, index]
+        ("self_test_failed", "on my way with a spare AED")
+    ]
+
+
+def test_a_viewer_key_cannot_acknowledge_from_the_console(fleet: ServerProcess, browser: Any) -> None:
+    send(fleet, 2, TestResult.FAIL, "SN1", codes=("C02",))
+    page = browser.new_page()
+    page.goto(f"{fleet.url}/console#token={fleet.tokens.viewer}")
+    page.wait_for_selector("[data-alert]")
+    page.select_option("#lang", "cs")
+    assert "Autotest selhal" in page.locator("[data-alert]").first.inner_text()
+    page.locator('[data-alert]:has-text("Autotest selhal") button').click()
+    page.wait_for_timeout(1000)
+    assert fleet.get("/api/v1/alerts", state="acknowledged") == []
