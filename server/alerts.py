@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from server.metrics import ALERTS_OPENED, ALERTS_RESOLVED
 from server.notify import outbox as notify
 from server.rules.alerting import RULES, Evaluation
-from server.rules.findings import AlertType, Finding
+from server.rules.findings import AlertType, Finding, Severity
 from server.store import queries
 from server.store.models import Alert, AlertEvent
 
@@ -42,6 +42,7 @@ class Action(StrEnum):
     REOPENED = "reopened"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
+    REPORTED = "reported"
 
 
 # which changes people are told of, and as what
@@ -147,6 +148,21 @@ def _reopen(session: Session, alert: Alert, finding: Finding, now: datetime) -> 
     ALERTS_OPENED.labels(alert.type, finding.severity.value).inc()
     log.info("alert reopened", extra={"alert": alert.id, "type": alert.type, "occurrence": alert.occurrences})
     return True
+
+
+def report_problem(session: Session, device_id: str, text: str, now: datetime) -> Alert:
+    """A problem reported from the device's public page: opens `reported_problem`, or adds
+    the report to the one already open. No rule clears it; a technician resolves it."""
+    current = {a.type: a for a in queries.open_alerts(session, device_id)}
+    alert = current.get(AlertType.REPORTED_PROBLEM.value)
+    if alert is not None:
+        alert.message = (alert.message + "\n" + text)[-4000:]
+        record(session, alert, Action.REPORTED, "public", now, text)
+        return alert
+    finding = Finding(AlertType.REPORTED_PROBLEM, Severity.MAJOR, text)
+    _open(session, device_id, AlertType.REPORTED_PROBLEM, finding, now)
+    opened = {a.type: a for a in queries.open_alerts(session, device_id)}[AlertType.REPORTED_PROBLEM.value]
+    return opened
 
 
 def acknowledge(session: Session, alert: Alert, who: str, note: str | None, now: datetime) -> bool:

@@ -7,6 +7,7 @@ rejection, not the loss of the batch. A repeat of a stored key is counted and dr
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -78,6 +79,7 @@ def _register(session: Session, reading: Reading, now: datetime) -> Device:
             "report_interval_s": queries.default_interval(kind or DeviceKind.OTHER),
             "confirmed": False,
             "created_at": now,
+            "public_key": secrets.token_urlsafe(16),
         },
     )
     if created:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from server import alerts
 from server.alerts import AlertState
+from server.rules.alerting import RULES
 from server.store.models import Alert
 
 from .deps import NowDep, SessionDep, TechnicianRole, ViewerRole
@@ -45,6 +46,21 @@ def alert_history(alert_id: int, session: SessionDep, _: ViewerRole) -> list[Ale
     """Every change of the alert, oldest first: opened, acknowledged, resolved, reopened."""
     _get(session, alert_id)
     return [AlertEventOut.model_validate(event) for event in alerts.history(session, alert_id)]
+
+
+@router.post("/{alert_id}/resolve")
+def resolve(alert_id: int, session: SessionDep, now: NowDep, role: TechnicianRole) -> AlertOut:
+    """Close an alert no rule clears (a reported problem); the others resolve by themselves."""
+    alert = _get(session, alert_id)
+    if alert.state == AlertState.RESOLVED:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"alert {alert_id} is resolved already")
+    if alert.type in {t.value for t in RULES}:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"{alert.type} resolves by itself when its condition clears"
+        )
+    alerts.resolve(session, alert, now, role.value)
+    session.commit()
+    return AlertOut.model_validate(alert)
 
 
 @router.post("/{alert_id}/ack")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated, Any
@@ -42,6 +43,7 @@ def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) ->
         access=device.access,
         indoor=device.indoor,
         opening_hours=device.opening_hours,
+        public_key=device.public_key,
         readiness=verdict.readiness,
         reasons=list(verdict.reasons),
     )
@@ -72,7 +74,8 @@ def create_device(
     values["kind"] = body.kind.value
     values["access"] = body.access.value if body.access else None
     values["report_interval_s"] = body.report_interval_s or queries.default_interval(body.kind)
-    if not queries.insert_device_if_new(session, {**values, "confirmed": True, "created_at": now}):
+    fresh = {**values, "confirmed": True, "created_at": now, "public_key": secrets.token_urlsafe(16)}
+    if not queries.insert_device_if_new(session, fresh):
         existing = _get(session, body.id)
         if existing.confirmed:
             raise HTTPException(status.HTTP_409_CONFLICT, f"device {body.id} exists")

@@ -87,6 +87,7 @@ class DeviceOut(BaseModel):
     access: str | None
     indoor: bool | None
     opening_hours: str | None
+    public_key: str | None  # the key in the link of the cabinet's QR code (/d/<id>?k=<key>)
     readiness: Readiness
     reasons: list[str]
 

@@ -48,6 +48,7 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
         AlertType.DOOR_OPEN: ("Cabinet door left open", "Close the cabinet door."),
         AlertType.TEMPERATURE_OUT_OF_RANGE: ("Temperature out of range", "Check the heating or cooling."),
         AlertType.IN_USE: ("In use in a rescue", "No action: other alerts wait until the rescue ends."),
+        AlertType.REPORTED_PROBLEM: ("Problem reported by a passer-by", "Read the report and check on site."),
         AlertType.NEEDS_SERVICE: (
             "Service needed after use",
             "Replace the pads, download the rescue record, then confirm in aedmon.",
@@ -95,6 +96,10 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
         AlertType.IN_USE: (
             "Използва се при спасяване",
             "Не се изисква действие: другите сигнали изчакват края на спасяването.",
+        ),
+        AlertType.REPORTED_PROBLEM: (
+            "Сигнал за проблем от посетител",
+            "Прочетете сигнала и проверете на място.",
         ),
         AlertType.NEEDS_SERVICE: (
             "Нужно е обслужване след употреба",
@@ -144,6 +149,10 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
             "Використовується для рятування",
             "Дій не потрібно: інші сповіщення чекають завершення рятування.",
         ),
+        AlertType.REPORTED_PROBLEM: (
+            "Відвідувач повідомив про проблему",
+            "Прочитайте повідомлення й перевірте на місці.",
+        ),
         AlertType.NEEDS_SERVICE: (
             "Потрібне обслуговування після використання",
             "Замініть електроди, завантажте запис рятування й підтвердьте в aedmon.",
@@ -183,6 +192,10 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
         AlertType.DOOR_OPEN: ("Dvířka skříňky zůstala otevřená", "Zavřete dvířka skříňky."),
         AlertType.TEMPERATURE_OUT_OF_RANGE: ("Teplota mimo rozsah", "Zkontrolujte vytápění nebo chlazení."),
         AlertType.IN_USE: ("Použit při záchraně", "Bez akce: ostatní upozornění počkají do konce záchrany."),
+        AlertType.REPORTED_PROBLEM: (
+            "Problém nahlášený kolemjdoucím",
+            "Přečtěte si hlášení a zkontrolujte to na místě.",
+        ),
         AlertType.NEEDS_SERVICE: (
             "Po použití je nutný servis",
             "Vyměňte elektrody, stáhněte záznam ze záchrany a potvrďte to v aedmon.",

@@ -69,6 +69,8 @@ class Device(Base):
     access: Mapped[str | None] = mapped_column(String(32))
     indoor: Mapped[bool | None]
     opening_hours: Mapped[str | None] = mapped_column(String(200))
+    # the key in the link on the cabinet's QR code: opens the public page, allows a report
+    public_key: Mapped[str | None] = mapped_column(String(64))
     manufacturer: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(String(200))
     firmware: Mapped[str | None] = mapped_column(String(200))

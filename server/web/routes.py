@@ -5,18 +5,36 @@ taken from the link's fragment (`/board#token=…`), which browsers never send t
 
 from __future__ import annotations
 
+import hmac
+import io
+import logging
+from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+import qrcode
+import qrcode.image.svg
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 
 from aedmon.reading import ID_RE
+from server import alerts
+from server.api.deps import NowDep, PolicyDep, SessionDep
 from server.notify.messages import TEXTS
+from server.rules.alerting import evaluate
+from server.rules.findings import AlertType
+from server.rules.readiness import assess
+from server.store import queries
+from server.store.models import Alert, AlertEvent, Device
 
 from .i18n import LANGUAGES, UI, pick_language
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
+REPORT_INTERVAL = timedelta(minutes=1)
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
@@ -50,3 +68,79 @@ def site_board(request: Request, site: str) -> HTMLResponse:
     if not ID_RE.match(site):
         return HTMLResponse("no such site", status_code=404)
     return _board(request, site)
+
+
+def _device_by_key(session: SessionDep, device_id: str, key: str) -> Device:
+    """The device if the key matches its QR code's; else 404, saying nothing of whether it exists."""
+    device = session.get(Device, device_id) if ID_RE.match(device_id) else None
+    if device is None or not device.public_key or not hmac.compare_digest(device.public_key, key):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such page")
+    return device
+
+
+def _qr_svg(url: str) -> str:
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue().decode().split("?>", 1)[-1]  # inline: no XML declaration
+
+
+@router.get("/d/{device_id}", response_class=HTMLResponse)
+def public_device(
+    request: Request,
+    device_id: str,
+    session: SessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    k: str = "",
+    sent: str = "",
+) -> HTMLResponse:
+    """The page the QR code on the cabinet opens: is this AED ready, and a form to report a problem."""
+    device = _device_by_key(session, device_id, k)
+    facts = queries.device_facts(session, device)
+    verdict = assess(facts, evaluate(facts, now, policy).findings, now, policy)
+    url = f"{str(request.base_url).rstrip('/')}/d/{device.id}?{urlencode({'k': k})}"
+    language = pick_language(request.headers.get("accept-language"))
+    context = {
+        "device": device,
+        "readiness": verdict.readiness.value,
+        "test": facts.latest_selftest,
+        "key": k,
+        "sent": sent,
+        "qr": _qr_svg(url),
+        "language": language,
+        "languages": LANGUAGES,
+        "ui": UI,
+    }
+    return templates.TemplateResponse(request, "device_public.html", context)
+
+
+@router.post("/d/{device_id}/report")
+def report_problem(
+    device_id: str,
+    session: SessionDep,
+    now: NowDep,
+    k: Annotated[str, Form()],
+    text: Annotated[str, Form(min_length=3, max_length=500)],
+    contact: Annotated[str, Form(max_length=120)] = "",
+) -> RedirectResponse:
+    """A passer-by's report raises `reported_problem`; the key from the QR code is its token,
+    and one report a minute per device is taken."""
+    device = _device_by_key(session, device_id, k)
+    latest = session.scalars(
+        select(AlertEvent.at)
+        .join(Alert, Alert.id == AlertEvent.alert_id)
+        .where(Alert.device_id == device.id, Alert.type == AlertType.REPORTED_PROBLEM.value)
+        .order_by(AlertEvent.at.desc())
+        .limit(1)
+    ).first()
+    back = f"/d/{device.id}?{urlencode({'k': k})}"
+    if latest is not None and now - latest < REPORT_INTERVAL:
+        return RedirectResponse(f"{back}&sent=wait", status_code=status.HTTP_303_SEE_OTHER)
+    message = f"Reported on the public page: {' '.join(text.split())}"
+    if contact.strip():
+        message += f" (contact: {' '.join(contact.split())})"
+    alerts.report_problem(session, device.id, message, now)
+    session.commit()
+    log.info("problem reported on the public page", extra={"device": device.id})
+    return RedirectResponse(f"{back}&sent=yes", status_code=status.HTTP_303_SEE_OTHER)

@@ -160,3 +160,35 @@ def test_a_viewer_key_cannot_acknowledge_from_the_console(fleet: ServerProcess, 
     page.locator('[data-alert]:has-text("Autotest selhal") button').click()
     page.wait_for_timeout(1000)
     assert fleet.get("/api/v1/alerts", state="acknowledged") == []
+
+
+def test_the_qr_page_shows_readiness_and_takes_a_problem_report(fleet: ServerProcess, browser: Any) -> None:
+    key = fleet.get("/api/v1/devices/SN1")["public_key"]  # type: ignore[index]
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(f"{fleet.url}/d/SN1?k={key}")
+    assert page.locator('[data-device="SN1"]').get_attribute("data-readiness") == "ready"
+    assert page.locator(".qr svg path").count() == 1  # the code printed on the cabinet's sticker
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.fill("#text", "The status light is red and the door is cracked")
+    page.fill("#contact", "+359 888 000 111")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#sent.done")
+    screenshot(page, "device-public.png")
+    alert = fleet.get("/api/v1/alerts", state="open", device_id="SN1")[0]  # type: ignore[index]
+    assert alert["type"] == "reported_problem"
+    assert "status light is red" in alert["message"]
+    assert "+359 888 000 111" in alert["message"]
+    page.fill("#text", "Second report straight away")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#sent.wait")  # one report a minute
+    assert "Second report" not in fleet.get("/api/v1/alerts", state="open", device_id="SN1")[0]["message"]  # type: ignore[index]
+
+
+def test_the_qr_page_needs_its_key(fleet: ServerProcess) -> None:
+    import httpx
+
+    assert httpx.get(f"{fleet.url}/d/SN1?k=guess").status_code == 404
+    assert httpx.get(f"{fleet.url}/d/NOPE?k=guess").status_code == 404
+    forged = httpx.post(f"{fleet.url}/d/SN1/report", data={"k": "guess", "text": "spam spam"})
+    assert forged.status_code == 404
+    assert fleet.get("/api/v1/alerts", state="open", device_id="SN1") == []

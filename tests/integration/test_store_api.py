@@ -508,3 +508,29 @@ def test_inspections_and_the_hash_chained_compliance_record(api: TestClient, tok
     assert lines[0] == "number,time,device_id,site,kind,result,details,by,previous,hash"
     assert lines[-1].endswith(rows[-1]["hash"])
     assert len(lines) == 4
+
+
+def test_a_reported_problem_is_resolved_by_a_technician_and_rule_alerts_are_not(
+    api: TestClient, tokens: Tokens, clock: Clock
+) -> None:
+    from server import alerts
+
+    ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)))
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        alerts.report_problem(session, "SN1", "Reported on the public page: door broken", clock.now)
+        session.commit()
+    opened = open_alerts(api, tokens)
+    reported, failed = opened[("SN1", "reported_problem")], opened[("SN1", "self_test_failed")]
+    assert (
+        api.post(f"/api/v1/alerts/{reported['id']}/resolve", headers=auth(tokens.viewer)).status_code == 403
+    )
+    assert (
+        api.post(f"/api/v1/alerts/{failed['id']}/resolve", headers=auth(tokens.technician)).status_code == 409
+    )
+    done = api.post(f"/api/v1/alerts/{reported['id']}/resolve", headers=auth(tokens.technician))
+    assert done.status_code == 200
+    assert done.json()["state"] == "resolved"
+    history = api.get(f"/api/v1/alerts/{reported['id']}/history", headers=auth(tokens.viewer)).json()
+    assert [(h["action"], h["actor"]) for h in history] == [("opened", "system"), ("resolved", "technician")]
+    ingest(api, tokens, selftest(2, TestResult.FAIL, codes=("C02",)))  # the rules leave it resolved
+    assert ("SN1", "reported_problem") not in open_alerts(api, tokens)

@@ -28,7 +28,8 @@ def item(alert_type: AlertType = AlertType.PADS_EXPIRED, purpose: str = "alert",
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_alert_type_has_words_and_an_action_in_every_language(language: str) -> None:
-    assert set(TEXTS[language]) == set(RULES)
+    assert set(TEXTS[language]) == set(AlertType)
+    assert set(RULES) <= set(AlertType)
     for what, todo in TEXTS[language].values():
         assert what.strip()
         assert todo.strip()
