@@ -63,6 +63,16 @@ def console(request: Request) -> HTMLResponse:
     )
 
 
+@router.get("/devices/{device_id}", response_class=HTMLResponse)
+def device_page(request: Request, device_id: str) -> HTMLResponse:
+    """One device: its history as charts, its alerts, its inspection log."""
+    if not ID_RE.match(device_id):
+        return HTMLResponse("no such device", status_code=404)
+    language = pick_language(request.headers.get("accept-language"))
+    context = {"device_id": device_id, "language": language, "languages": LANGUAGES, "ui": UI}
+    return templates.TemplateResponse(request, "device.html", context)
+
+
 @router.get("/board/{site}", response_class=HTMLResponse)
 def site_board(request: Request, site: str) -> HTMLResponse:
     if not ID_RE.match(site):

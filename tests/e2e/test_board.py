@@ -192,3 +192,31 @@ def test_the_qr_page_needs_its_key(fleet: ServerProcess) -> None:
     forged = httpx.post(f"{fleet.url}/d/SN1/report", data={"k": "guess", "text": "spam spam"})
     assert forged.status_code == 404
     assert fleet.get("/api/v1/alerts", state="open", device_id="SN1") == []
+
+
+def test_a_device_page_charts_its_history_and_lists_alerts_and_inspections(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    for seq in (2, 3, 4):
+        send(fleet, seq, TestResult.PASS, "SN1")
+        time.sleep(1.05)  # each in a new second: the protocol's time resolution
+    send(fleet, 9, TestResult.FAIL, "SN1", codes=("C02",))
+    with fleet.client("technician") as tech:
+        tech.post(
+            "/api/v1/devices/SN1/inspections",
+            json={"inspector": "Maria", "status_light_ok": True, "pads_sealed_in_date": True,
+                  "cabinet_intact": True, "notes": "all fine"},
+        ).raise_for_status()  # fmt: skip
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(f"{fleet.url}/board/town-hall#token={fleet.tokens.viewer}")
+    page.locator('[data-device="SN1"] h2 a').click()  # from the board's tile to the device page
+    page.wait_for_url(f"{fleet.url}/devices/SN1")
+    page.wait_for_selector(".chart")
+    points = page.locator(".chart").first.get_attribute("data-points")
+    assert points is not None
+    assert int(points) == 5  # every self-test: the board fixture's one and these four
+    assert page.locator(".chart polyline").count() == 3
+    assert "Self-test failed" in page.locator("#alerts").inner_text()
+    assert "Maria" in page.locator("#inspections").inner_text()
+    assert page.locator(".tile").get_attribute("data-readiness") == "not_ready"
+    screenshot(page, "device.png")

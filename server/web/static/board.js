@@ -27,7 +27,11 @@ function tile(device) {
   el.className = "tile " + device.readiness;
   el.dataset.device = device.id;
   el.dataset.readiness = device.readiness;
-  el.append(text("h2", device.name || device.id));
+  const title = document.createElement("h2");
+  const link = text("a", device.name || device.id);
+  link.href = "/devices/" + encodeURIComponent(device.id);  // the key travels in this tab's session
+  title.append(link);
+  el.append(title);
   el.append(text("div", t(device.readiness), "state"));
   const facts = document.createElement("dl");
   const rows = [["where", [device.place, device.site].filter(Boolean).join(", ")],
