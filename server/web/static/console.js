@@ -1,31 +1,9 @@
 // The technician console: open and acknowledged alerts, most severe and oldest first.
 "use strict";
-const UI = JSON.parse(document.getElementById("ui").textContent);
 const LABELS = JSON.parse(document.getElementById("labels").textContent);  // alert type → words
-const params = new URLSearchParams(location.hash.slice(1));
-if (params.get("token")) sessionStorage.setItem("aedmon-tech-token", params.get("token"));
-const token = sessionStorage.getItem("aedmon-tech-token");
-let lang = localStorage.getItem("aedmon-lang") || document.body.dataset.lang;
 const RANK = { critical: 0, major: 1, minor: 2, info: 3 };
 let alerts = [];
 let devices = {};
-
-function t(key) { return (UI[lang] || UI.en)[key] || key; }
-function text(tag, value, cls) {
-  const el = document.createElement(tag);
-  el.textContent = value;
-  if (cls) el.className = cls;
-  return el;
-}
-function when(iso) {
-  return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC";
-}
-async function api(path, options = {}) {
-  const answer = await fetch(path, { ...options, headers: { Authorization: "Bearer " + token,
-                                                           "Content-Type": "application/json" } });
-  if (!answer.ok) throw new Error(path + ": " + answer.status);
-  return answer.json();
-}
 
 function card(alert) {
   const device = devices[alert.device_id] || {};
@@ -61,36 +39,18 @@ function card(alert) {
 }
 
 function draw() {
-  document.documentElement.lang = lang;
-  document.getElementById("title").textContent = t("console");
-  document.getElementById("language-label").textContent = t("language");
+  drawFrame(t("console"));
   const list = document.getElementById("alerts");
   if (!alerts.length) { list.replaceChildren(text("p", t("no_alerts"))); return; }
   list.replaceChildren(...alerts.map(card));
 }
 
-async function refresh() {
-  const notice = document.getElementById("notice");
-  if (!token) { notice.textContent = t("no_token"); notice.hidden = false; return; }
-  try {
-    const [open, acked, list] = await Promise.all([
-      api("/api/v1/alerts?state=open"), api("/api/v1/alerts?state=acknowledged"), api("/api/v1/devices")]);
-    devices = Object.fromEntries(list.map((d) => [d.id, d]));
-    alerts = [...open, ...acked].sort((a, b) =>
-      (RANK[a.severity] - RANK[b.severity]) || a.last_opened_at.localeCompare(b.last_opened_at));
-    notice.hidden = true;
-    if (!document.activeElement || document.activeElement.tagName !== "INPUT") draw();
-  } catch (error) {
-    notice.textContent = String(error);
-    notice.hidden = false;
-  }
-}
-
-document.getElementById("lang").value = lang;
-document.getElementById("lang").addEventListener("change", (event) => {
-  lang = event.target.value;
-  localStorage.setItem("aedmon-lang", lang);
-  draw();
-});
-refresh();
-setInterval(refresh, 2000);
+const refresh = poll(async () => {
+  const [open, acked, list] = await Promise.all([
+    api("/api/v1/alerts?state=open"), api("/api/v1/alerts?state=acknowledged"), api("/api/v1/devices")]);
+  devices = Object.fromEntries(list.map((d) => [d.id, d]));
+  alerts = [...open, ...acked].sort((a, b) =>
+    (RANK[a.severity] - RANK[b.severity]) || a.last_opened_at.localeCompare(b.last_opened_at));
+  if (!document.activeElement || document.activeElement.tagName !== "INPUT") draw();
+}, 2);
+bindLanguage(draw);

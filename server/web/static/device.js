@@ -1,25 +1,7 @@
 // One device: summary tile, history charts (inline SVG), alerts and inspections.
 "use strict";
-const UI = JSON.parse(document.getElementById("ui").textContent);
 const id = document.body.dataset.device;
-const params = new URLSearchParams(location.hash.slice(1));
-if (params.get("token")) sessionStorage.setItem("aedmon-token", params.get("token"));
-const token = sessionStorage.getItem("aedmon-token");
-let lang = localStorage.getItem("aedmon-lang") || document.body.dataset.lang;
 let data = null;
-
-function t(key) { return (UI[lang] || UI.en)[key] || key; }
-function text(tag, value, cls) {
-  const el = document.createElement(tag);
-  el.textContent = value;
-  if (cls) el.className = cls;
-  return el;
-}
-async function api(path) {
-  const answer = await fetch(path, { headers: { Authorization: "Bearer " + token } });
-  if (!answer.ok) throw new Error(path + ": " + answer.status);
-  return answer.json();
-}
 
 function chart(title, points) {
   const box = document.createElement("figure");
@@ -50,10 +32,7 @@ function series(readings, field) {
 function draw() {
   if (!data) return;
   const { device, tests, states, alerts, inspections } = data;
-  document.documentElement.lang = lang;
-  document.getElementById("title").textContent = device.name || device.id;
-  document.getElementById("language-label").textContent = t("language");
-  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  drawFrame(device.name || device.id);
   const tile = text("article", "", "tile " + device.readiness);
   tile.dataset.readiness = device.readiness;
   tile.append(text("div", t(device.readiness), "state"));
@@ -76,28 +55,12 @@ function draw() {
     : [text("li", t("none"))]));
 }
 
-async function refresh() {
-  const notice = document.getElementById("notice");
-  if (!token) { notice.textContent = t("no_token"); notice.hidden = false; return; }
-  try {
-    const base = "/api/v1/devices/" + encodeURIComponent(id);
-    const [device, tests, states, alerts, inspections] = await Promise.all([
-      api(base), api(base + "/readings?type=selftest&limit=500"), api(base + "/readings?type=status&limit=500"),
-      api("/api/v1/alerts?device_id=" + encodeURIComponent(id)), api(base + "/inspections")]);
-    data = { device, tests, states, alerts, inspections };
-    notice.hidden = true;
-    draw();
-  } catch (error) {
-    notice.textContent = String(error);
-    notice.hidden = false;
-  }
-}
-
-document.getElementById("lang").value = lang;
-document.getElementById("lang").addEventListener("change", (event) => {
-  lang = event.target.value;
-  localStorage.setItem("aedmon-lang", lang);
+bindLanguage(draw);
+poll(async () => {
+  const base = "/api/v1/devices/" + encodeURIComponent(id);
+  const [device, tests, states, alerts, inspections] = await Promise.all([
+    api(base), api(base + "/readings?type=selftest&limit=500"), api(base + "/readings?type=status&limit=500"),
+    api("/api/v1/alerts?device_id=" + encodeURIComponent(id)), api(base + "/inspections")]);
+  data = { device, tests, states, alerts, inspections };
   draw();
-});
-refresh();
-setInterval(refresh, 5000);
+}, 5);

@@ -1,0 +1,65 @@
+// Shared by the board, the console and the device page: words, the viewing key, the language.
+"use strict";
+const UI = JSON.parse(document.getElementById("ui").textContent);
+const hashKey = new URLSearchParams(location.hash.slice(1)).get("token");
+if (hashKey) sessionStorage.setItem("aedmon-token", hashKey);
+const token = sessionStorage.getItem("aedmon-token");
+let lang = localStorage.getItem("aedmon-lang") || document.body.dataset.lang;
+
+function t(key) { return (UI[lang] || UI.en)[key] || key; }
+
+function text(tag, value, cls) {
+  const el = document.createElement(tag);
+  el.textContent = value;
+  if (cls) el.className = cls;
+  return el;
+}
+
+function when(iso) {
+  if (!iso) return t("never");
+  return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC";
+}
+
+async function api(path, options = {}) {
+  const headers = { Authorization: "Bearer " + token, "Content-Type": "application/json" };
+  const answer = await fetch(path, { ...options, headers });
+  if (!answer.ok) throw new Error(path + ": " + answer.status);
+  return answer.json();
+}
+
+// Run `load` now and every `seconds`, showing why in the notice when it fails.
+function poll(load, seconds) {
+  const notice = document.getElementById("notice");
+  async function once() {
+    if (!token) { notice.textContent = t("no_token"); notice.hidden = false; return; }
+    try {
+      await load();
+      notice.hidden = true;
+    } catch (error) {
+      notice.textContent = String(error);
+      notice.hidden = false;
+    }
+  }
+  once();
+  setInterval(once, seconds * 1000);
+  return once;
+}
+
+// The language switch: redraw in the new language and remember it.
+function bindLanguage(draw) {
+  const select = document.getElementById("lang");
+  select.value = lang;
+  select.addEventListener("change", (event) => {
+    lang = event.target.value;
+    localStorage.setItem("aedmon-lang", lang);
+    draw();
+  });
+}
+
+function drawFrame(title) {
+  document.documentElement.lang = lang;
+  document.getElementById("title").textContent = title;
+  document.title = title;
+  document.getElementById("language-label").textContent = t("language");
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+}
