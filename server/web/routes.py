@@ -73,6 +73,17 @@ def device_page(request: Request, device_id: str) -> HTMLResponse:
     return templates.TemplateResponse(request, "device.html", context)
 
 
+@router.get("/reports/{kind}", response_class=HTMLResponse)
+def report_page(request: Request, kind: str) -> HTMLResponse:
+    """A printable report: `compliance` (self-tests and inspections, hash-chained) or
+    `consumables` (pads and batteries to order); the query string is the API's."""
+    if kind not in ("compliance", "consumables"):
+        return HTMLResponse("no such report", status_code=404)
+    language = pick_language(request.headers.get("accept-language"))
+    context = {"kind": kind, "language": language, "languages": LANGUAGES, "ui": UI}
+    return templates.TemplateResponse(request, "report.html", context)
+
+
 @router.get("/board/{site}", response_class=HTMLResponse)
 def site_board(request: Request, site: str) -> HTMLResponse:
     if not ID_RE.match(site):

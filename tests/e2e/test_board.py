@@ -220,3 +220,33 @@ def test_a_device_page_charts_its_history_and_lists_alerts_and_inspections(
     assert "Maria" in page.locator("#inspections").inner_text()
     assert page.locator(".tile").get_attribute("data-readiness") == "not_ready"
     screenshot(page, "device.png")
+
+
+def test_printable_reports_show_the_checked_chain_and_the_forecast(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    with fleet.client("technician") as tech:
+        tech.post(
+            "/api/v1/devices/SN1/inspections",
+            json={
+                "inspector": "Ivan",
+                "status_light_ok": True,
+                "pads_sealed_in_date": True,
+                "cabinet_intact": False,
+            },
+        ).raise_for_status()
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(
+        f"{fleet.url}/reports/compliance?from={today}&to={today}&site=town-hall#token={fleet.tokens.viewer}"
+    )
+    page.wait_for_selector("#chain.chain-ok")
+    assert page.locator("#rows tbody tr").count() == 3  # SN1's and SN2's self-tests and the inspection
+    assert "not ok: cabinet intact" in page.locator("#rows").inner_text()
+    pdf = page.pdf(format="A4")  # printable: Chromium lays it out for paper
+    assert pdf.startswith(b"%PDF")
+    screenshot(page, "report-compliance.png")
+    page.goto(f"{fleet.url}/reports/consumables?site=town-hall#token={fleet.tokens.viewer}")
+    page.wait_for_selector("#rows tbody tr")
+    assert page.locator("#rows tbody tr").count() == 12
+    assert "SN1 SN2" in page.locator("#rows").inner_text()  # both pads expire in March 2027

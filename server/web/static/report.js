@@ -1,0 +1,70 @@
+// A printable report: the API's rows as a table; the compliance record's hash chain checked here too.
+"use strict";
+const kind = document.body.dataset.kind;
+const query = location.search;
+let rows = [];
+
+async function sha256(textValue) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(textValue));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// The same rule as server/reports/compliance.py: hash(previous + "\n" + fields joined by \x1f).
+async function brokenAt(chained) {
+  let previous = "0".repeat(64);
+  for (const [index, row] of chained.entries()) {
+    const e = row.entry;
+    const fields = [e.time, e.device_id, e.site, e.kind, e.result, e.details, e.by].join("\x1f");
+    if (row.number !== index + 1 || row.previous !== previous || row.hash !== await sha256(previous + "\n" + fields)) {
+      return index + 1;
+    }
+    previous = row.hash;
+  }
+  return null;
+}
+
+function table(head, body) {
+  const thead = document.querySelector("#rows thead"), tbody = document.querySelector("#rows tbody");
+  const tr = document.createElement("tr");
+  for (const h of head) tr.append(text("th", h));
+  thead.replaceChildren(tr);
+  tbody.replaceChildren(...body.map((cells) => {
+    const row = document.createElement("tr");
+    for (const c of cells) row.append(text("td", String(c)));
+    return row;
+  }));
+}
+
+async function draw() {
+  drawFrame(t(kind));
+  if (kind === "compliance") {
+    table(["#", "UTC", "device", "kind", "result", "details", "by", "hash"],
+      rows.map((r) => [r.number, r.entry.time.slice(0, 16).replace("T", " "), r.entry.device_id, r.entry.kind,
+        r.entry.result, r.entry.details, r.entry.by, r.hash.slice(0, 16) + "…"]));
+    const bad = await brokenAt(rows);
+    const chain = document.getElementById("chain");
+    chain.textContent = bad === null ? t("chain_ok") : `${t("chain_bad")} ${bad}`;
+    chain.className = bad === null ? "chain-ok" : "chain-bad";
+  } else {
+    table([t("site"), t("month"), t("pads"), t("battery"), t("devices")],
+      rows.map((r) => [r.site, r.month, r.pads, r.batteries, r.devices.join(" ")]));
+  }
+}
+
+document.getElementById("print").addEventListener("click", () => window.print());
+bindLanguage(draw);
+poll(async () => {
+  const path = "/api/v1/reports/" + kind + query;
+  rows = await api(path);
+  const csv = document.getElementById("csv");
+  csv.href = "#";
+  csv.onclick = async (event) => {  // the CSV needs the key too, so it is fetched, not linked
+    event.preventDefault();
+    const answer = await fetch(path + (query ? "&" : "?") + "format=csv", { headers: { Authorization: "Bearer " + token } });
+    const url = URL.createObjectURL(await answer.blob());
+    const a = Object.assign(document.createElement("a"), { href: url, download: kind + ".csv" });
+    a.click();
+    URL.revokeObjectURL(url);
+  };
+  await draw();
+}, 60);
