@@ -260,6 +260,8 @@ def _banner(base: str, tokens: dict[str, str], broker: str, broker_port: int, wo
     lines = [
         "",
         "aedmon demo is running.",
+        f"  board      {base}/board#token={tokens['viewer']}",
+        f"  console    {base}/console#token={tokens['technician']}",
         f"  API        {base}/docs   (health: {base}/healthz, metrics: {base}/metrics)",
         f"  broker     {broker}",
         f"  files      {workdir}  (logs in logs/)",
