@@ -20,7 +20,8 @@ from aedmon.reading import DeviceKind, Reading, infer_kind
 from server import alerts
 from server.metrics import DEVICES_REGISTERED, READINGS_DUPLICATE, READINGS_INGESTED, READINGS_REJECTED
 from server.rules.alerting import evaluate
-from server.rules.facts import Policy
+from server.rules.facts import DeviceFacts, Policy
+from server.rules.readiness import Verdict, assess
 from server.store import queries
 from server.store.models import Device
 
@@ -104,6 +105,14 @@ def _keep_current(device: Device, reading: Reading) -> None:
         value = getattr(reading, name)
         if value:
             setattr(device, name, value)
+
+
+def device_verdict(
+    session: Session, device: Device, now: datetime, policy: Policy
+) -> tuple[DeviceFacts, Verdict]:
+    """What the store knows of the device, and whether it is ready now."""
+    facts = queries.device_facts(session, device)
+    return facts, assess(facts, evaluate(facts, now, policy).findings, now, policy)
 
 
 def evaluate_device(session: Session, device: Device, now: datetime, policy: Policy) -> None:

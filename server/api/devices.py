@@ -12,9 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import select
 
 from aedmon.reading import Reading, ReadingType
-from server.ingest import evaluate_device
-from server.rules.alerting import evaluate
-from server.rules.readiness import assess
+from server.ingest import device_verdict, evaluate_device
 from server.store import queries
 from server.store.models import Device
 
@@ -26,8 +24,7 @@ router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 
 def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) -> DeviceOut:
-    facts = queries.device_facts(session, device)
-    verdict = assess(facts, evaluate(facts, now, policy).findings, now, policy)
+    facts, verdict = device_verdict(session, device, now, policy)
     test = facts.latest_selftest
     return DeviceOut(
         **asdict(facts.device),

@@ -8,9 +8,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from server.rules.alerting import evaluate
-from server.rules.readiness import Readiness, assess
-from server.store import queries
+from server.ingest import device_verdict
+from server.rules.readiness import Readiness
 from server.store.models import Device
 
 from .deps import NowDep, PolicyDep, SessionDep
@@ -33,8 +32,7 @@ def aeds_geojson(session: SessionDep, now: NowDep, policy: PolicyDep) -> JSONRes
         select(Device).where(Device.public.is_(True), Device.lat.is_not(None), Device.lon.is_not(None))
     )
     for device in listed:
-        facts = queries.device_facts(session, device)
-        verdict = assess(facts, evaluate(facts, now, policy).findings, now, policy)
+        facts, verdict = device_verdict(session, device, now, policy)
         tags: dict[str, Any] = {"emergency": "defibrillator"}
         if device.place:
             tags["defibrillator:location"] = device.place

@@ -23,11 +23,9 @@ from sqlalchemy import select
 from aedmon.reading import ID_RE
 from server import alerts
 from server.api.deps import NowDep, PolicyDep, SessionDep
+from server.ingest import device_verdict
 from server.notify.messages import TEXTS
-from server.rules.alerting import evaluate
 from server.rules.findings import AlertType
-from server.rules.readiness import assess
-from server.store import queries
 from server.store.models import Alert, AlertEvent, Device
 
 from .i18n import LANGUAGES, UI, pick_language
@@ -118,8 +116,7 @@ def public_device(
 ) -> HTMLResponse:
     """The page the QR code on the cabinet opens: is this AED ready, and a form to report a problem."""
     device = _device_by_key(session, device_id, k)
-    facts = queries.device_facts(session, device)
-    verdict = assess(facts, evaluate(facts, now, policy).findings, now, policy)
+    facts, verdict = device_verdict(session, device, now, policy)
     url = f"{str(request.base_url).rstrip('/')}/d/{device.id}?{urlencode({'k': k})}"
     language = pick_language(request.headers.get("accept-language"))
     context = {
