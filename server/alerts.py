@@ -91,7 +91,10 @@ def resolve(session: Session, alert: Alert, now: datetime, actor: str = SYSTEM) 
     log.info("alert resolved", extra={"alert": alert.id, "device": alert.device_id, "type": alert.type})
 
 
-def _open(session: Session, device_id: str, alert_type: AlertType, finding: Finding, now: datetime) -> None:
+def _open(
+    session: Session, device_id: str, alert_type: AlertType, finding: Finding, now: datetime
+) -> Alert | None:
+    """Open or reopen the alert; None when another server process opened it a moment ago."""
     recent = session.scalars(
         select(Alert)
         .where(
@@ -104,7 +107,7 @@ def _open(session: Session, device_id: str, alert_type: AlertType, finding: Find
         .limit(1)
     ).first()
     if recent is not None and _reopen(session, recent, finding, now):
-        return
+        return recent
     opened = queries.insert_alert_if_none_open(
         session,
         {
@@ -119,7 +122,7 @@ def _open(session: Session, device_id: str, alert_type: AlertType, finding: Find
         },
     )
     if opened is None:
-        return  # another server process opened it a moment ago
+        return None
     alert = session.get(Alert, opened)
     assert alert is not None
     record(session, alert, Action.OPENED, SYSTEM, now)
@@ -128,6 +131,7 @@ def _open(session: Session, device_id: str, alert_type: AlertType, finding: Find
         "alert opened",
         extra={"device": device_id, "type": alert_type.value, "severity": finding.severity.value},
     )
+    return alert
 
 
 def _reopen(session: Session, alert: Alert, finding: Finding, now: datetime) -> bool:
@@ -160,9 +164,11 @@ def report_problem(session: Session, device_id: str, text: str, now: datetime) -
         record(session, alert, Action.REPORTED, "public", now, text)
         return alert
     finding = Finding(AlertType.REPORTED_PROBLEM, Severity.MAJOR, text)
-    _open(session, device_id, AlertType.REPORTED_PROBLEM, finding, now)
-    opened = {a.type: a for a in queries.open_alerts(session, device_id)}[AlertType.REPORTED_PROBLEM.value]
-    return opened
+    opened = _open(session, device_id, AlertType.REPORTED_PROBLEM, finding, now)
+    if opened is not None:
+        return opened
+    # opened by another server process a moment ago: add this report to that one
+    return report_problem(session, device_id, text, now)
 
 
 def acknowledge(session: Session, alert: Alert, who: str, note: str | None, now: datetime) -> bool:

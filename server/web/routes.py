@@ -37,13 +37,16 @@ templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-def _board(request: Request, site: str | None) -> HTMLResponse:
+def _page(request: Request, template: str, **context: object) -> HTMLResponse:
+    """A page in the browser's language (the switch on the page may change it), with the words."""
     language = pick_language(request.headers.get("accept-language"))
     return templates.TemplateResponse(
-        request,
-        "board.html",
-        {"site": site, "language": language, "languages": LANGUAGES, "ui": UI},
+        request, template, {**context, "language": language, "languages": LANGUAGES, "ui": UI}
     )
+
+
+def _board(request: Request, site: str | None) -> HTMLResponse:
+    return _page(request, "board.html", site=site)
 
 
 @router.get("/board", response_class=HTMLResponse)
@@ -54,11 +57,8 @@ def fleet_board(request: Request) -> HTMLResponse:
 @router.get("/console", response_class=HTMLResponse)
 def console(request: Request) -> HTMLResponse:
     """Open alerts for technicians, most severe and oldest first, to acknowledge with a note."""
-    language = pick_language(request.headers.get("accept-language"))
     labels = {lang: {str(kind): words[0] for kind, words in TEXTS[lang].items()} for lang in LANGUAGES}
-    return templates.TemplateResponse(
-        request, "console.html", {"language": language, "languages": LANGUAGES, "ui": UI, "labels": labels}
-    )
+    return _page(request, "console.html", labels=labels)
 
 
 @router.get("/devices/{device_id}", response_class=HTMLResponse)
@@ -66,9 +66,7 @@ def device_page(request: Request, device_id: str) -> HTMLResponse:
     """One device: its history as charts, its alerts, its inspection log."""
     if not ID_RE.match(device_id):
         return HTMLResponse("no such device", status_code=404)
-    language = pick_language(request.headers.get("accept-language"))
-    context = {"device_id": device_id, "language": language, "languages": LANGUAGES, "ui": UI}
-    return templates.TemplateResponse(request, "device.html", context)
+    return _page(request, "device.html", device_id=device_id)
 
 
 @router.get("/reports/{kind}", response_class=HTMLResponse)
@@ -77,9 +75,7 @@ def report_page(request: Request, kind: str) -> HTMLResponse:
     `consumables` (pads and batteries to order); the query string is the API's."""
     if kind not in ("compliance", "consumables"):
         return HTMLResponse("no such report", status_code=404)
-    language = pick_language(request.headers.get("accept-language"))
-    context = {"kind": kind, "language": language, "languages": LANGUAGES, "ui": UI}
-    return templates.TemplateResponse(request, "report.html", context)
+    return _page(request, "report.html", kind=kind)
 
 
 @router.get("/board/{site}", response_class=HTMLResponse)
@@ -118,19 +114,16 @@ def public_device(
     device = _device_by_key(session, device_id, k)
     facts, verdict = device_verdict(session, device, now, policy)
     url = f"{str(request.base_url).rstrip('/')}/d/{device.id}?{urlencode({'k': k})}"
-    language = pick_language(request.headers.get("accept-language"))
-    context = {
-        "device": device,
-        "readiness": verdict.readiness.value,
-        "test": facts.latest_selftest,
-        "key": k,
-        "sent": sent,
-        "qr": _qr_svg(url),
-        "language": language,
-        "languages": LANGUAGES,
-        "ui": UI,
-    }
-    return templates.TemplateResponse(request, "device_public.html", context)
+    return _page(
+        request,
+        "device_public.html",
+        device=device,
+        readiness=verdict.readiness.value,
+        test=facts.latest_selftest,
+        key=k,
+        sent=sent,
+        qr=_qr_svg(url),
+    )
 
 
 @router.post("/d/{device_id}/report")
