@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,15 +27,10 @@ from pathlib import Path
 
 import httpx
 
+from aedmon.demo import free_port
 from simulators.aed import AedModel, AedSimulator
 
 POLL_S = 0.005
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait(predicate: object, timeout: float = 30) -> None:

@@ -23,13 +23,9 @@ import httpx
 import psycopg
 import pytest
 
+from aedmon.demo import free_port
+
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 20, what: str = "condition") -> None:
