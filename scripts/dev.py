@@ -31,7 +31,8 @@ TEST_PACKAGES = {
 
 
 def say(text: str) -> None:
-    pass
+    sys.stderr.write(f"[dev] {text}\n")
+    sys.stderr.flush()
 
 
 def run(*args: str | Path, check: bool = True, env: dict[str, str] | None = None) -> int:
