@@ -42,7 +42,8 @@ def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) ->
         opening_hours=device.opening_hours,
         public_key=device.public_key,
         readiness=verdict.readiness,
-        reasons=list(verdict.reasons),
+        reasons=list(verdict.texts),
+        reason_keys=[reason.key.value for reason in verdict.reasons],
     )
 
 

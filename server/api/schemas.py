@@ -89,7 +89,11 @@ class DeviceOut(BaseModel):
     opening_hours: str | None
     public_key: str | None  # the key in the link of the cabinet's QR code (/d/<id>?k=<key>)
     readiness: Readiness
-    reasons: list[str]
+    reasons: list[str] = Field(description="why, in plain English words")
+    reason_keys: list[str] = Field(
+        description="each reason's key in the same order, for a page to say it in its own language: "
+        "an alert type, or ready, nothing_heard, offline, reports_not_ready, service_mode, unconfirmed"
+    )
 
 
 class IngestIn(BaseModel):

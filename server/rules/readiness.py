@@ -12,6 +12,17 @@ from .facts import DeviceFacts, Policy, bridge_silent
 from .findings import AlertType, Finding, Severity
 
 
+class Cause(StrEnum):
+    """Why a device is as it is, where no alert type says it: the key a page translates."""
+
+    READY = "ready"
+    NOTHING_HEARD = "nothing_heard"
+    OFFLINE = "offline"
+    REPORTS_NOT_READY = "reports_not_ready"
+    SERVICE_MODE = "service_mode"
+    UNCONFIRMED = "unconfirmed"
+
+
 class Readiness(StrEnum):
     READY = "ready"
     ATTENTION = "attention"
@@ -31,9 +42,21 @@ _LEVEL_OF = {AlertType.DEVICE_SILENT: Readiness.UNKNOWN}
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One reason in plain English words, and its key (an alert type or a cause) for translation."""
+
+    key: AlertType | Cause
+    text: str
+
+
+@dataclass(frozen=True)
 class Verdict:
     readiness: Readiness
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(reason.text for reason in self.reasons)
 
 
 def assess(
@@ -41,26 +64,30 @@ def assess(
 ) -> Verdict:
     """The verdict from the rules' findings and the device's own word on its state."""
     level = Readiness.READY
-    reasons: list[str] = []
+    reasons: list[Reason] = []
 
-    def raise_to(new: Readiness, reason: str) -> None:
+    def raise_to(new: Readiness, key: AlertType | Cause, text: str) -> None:
         nonlocal level
         if _ORDER.index(new) > _ORDER.index(level):
             level = new
-        reasons.append(reason)
+        reasons.append(Reason(key, text))
 
     if facts.last_seen is None:
-        return Verdict(Readiness.UNKNOWN, ("Nothing has been heard from this device yet.",))
+        return Verdict(
+            Readiness.UNKNOWN, (Reason(Cause.NOTHING_HEARD, "Nothing has been heard from this device yet."),)
+        )
 
     online = facts.latest_availability
     if online is not None and online.online is False and online.device_time >= facts.last_seen:
-        raise_to(Readiness.UNKNOWN, f"The device went offline at {online.device_time:%Y-%m-%d %H:%M} UTC.")
+        text = f"The device went offline at {online.device_time:%Y-%m-%d %H:%M} UTC."
+        raise_to(Readiness.UNKNOWN, Cause.OFFLINE, text)
 
     if facts.bridge_id and bridge_silent(facts, now, policy or Policy()):
-        raise_to(Readiness.UNKNOWN, f"Its bridge {facts.bridge_id} is offline: nothing can be heard from it.")
+        text = f"Its bridge {facts.bridge_id} is offline: nothing can be heard from it."
+        raise_to(Readiness.UNKNOWN, AlertType.BRIDGE_OFFLINE, text)
 
     for finding in findings.values():
-        raise_to(_LEVEL_OF.get(finding.type, _BY_SEVERITY[finding.severity]), finding.message)
+        raise_to(_LEVEL_OF.get(finding.type, _BY_SEVERITY[finding.severity]), finding.type, finding.message)
 
     state = facts.latest_state
     test = facts.latest_selftest
@@ -68,16 +95,17 @@ def assess(
         state = None  # a self-test made since the heartbeat is the newer word on the device's state
     if state is not None:
         if state.state is DeviceState.NOT_READY:
-            raise_to(Readiness.NOT_READY, "The device reports it is not ready.")
+            raise_to(Readiness.NOT_READY, Cause.REPORTS_NOT_READY, "The device reports it is not ready.")
         elif state.state is DeviceState.SERVICE:
-            raise_to(Readiness.ATTENTION, "The device is in service mode.")
+            raise_to(Readiness.ATTENTION, Cause.SERVICE_MODE, "The device is in service mode.")
         if state.aed_present is False and AlertType.AED_REMOVED not in findings:
-            raise_to(Readiness.NOT_READY, "The AED is not in its cabinet.")
+            raise_to(Readiness.NOT_READY, AlertType.AED_REMOVED, "The AED is not in its cabinet.")
         if state.door_open is True and AlertType.DOOR_OPEN not in findings:
-            raise_to(Readiness.ATTENTION, "The cabinet door is open.")
+            raise_to(Readiness.ATTENTION, AlertType.DOOR_OPEN, "The cabinet door is open.")
 
     if level is Readiness.READY:
-        reasons.insert(0, "Ready: nothing wrong reported.")
+        reasons.insert(0, Reason(Cause.READY, "Ready: nothing wrong reported."))
     if not facts.device.confirmed:
-        reasons.append("Registered automatically; an administrator has not confirmed it yet.")
+        text = "Registered automatically; an administrator has not confirmed it yet."
+        reasons.append(Reason(Cause.UNCONFIRMED, text))
     return Verdict(level, tuple(reasons))

@@ -1,6 +1,13 @@
-"""The readiness board's words in English, Bulgarian, Ukrainian and Czech."""
+"""The pages' words in English, Bulgarian, Ukrainian and Czech.
+
+A reason for a device's readiness is said as `reason.<key>` (what is wrong) and `todo.<key>`
+(what to do), where the key is an alert type (the notifications' own words) or a `Cause`."""
 
 from __future__ import annotations
+
+from server.notify.messages import TEXTS
+from server.rules.findings import AlertType
+from server.rules.readiness import Cause
 
 LANGUAGES = {"en": "English", "bg": "Български", "uk": "Українська", "cs": "Čeština"}
 
@@ -202,6 +209,95 @@ UI: dict[str, dict[str, str]] = {
         "language": "Jazyk",
     },
 }
+
+# (what it is, what to do) for the reasons that are no alert type
+CAUSES: dict[str, dict[Cause, tuple[str, str]]] = {
+    "en": {
+        Cause.READY: ("Nothing wrong reported", ""),
+        Cause.NOTHING_HEARD: (
+            "Nothing heard from this device yet",
+            "Check that it is switched on and connected.",
+        ),
+        Cause.OFFLINE: ("The device went offline", "Check power and connection on site."),
+        Cause.REPORTS_NOT_READY: (
+            "The device reports it is not ready",
+            "Look at its status light and tell a technician.",
+        ),
+        Cause.SERVICE_MODE: (
+            "The device is in service mode",
+            "A technician is working on it, or it was left in service mode.",
+        ),
+        Cause.UNCONFIRMED: (
+            "Registered automatically, not confirmed yet",
+            "An administrator should confirm it.",
+        ),
+    },
+    "bg": {
+        Cause.READY: ("Не е съобщен проблем", ""),
+        Cause.NOTHING_HEARD: ("От устройството още няма данни", "Проверете дали е включено и свързано."),
+        Cause.OFFLINE: ("Устройството е без връзка", "Проверете захранването и връзката на място."),
+        Cause.REPORTS_NOT_READY: (
+            "Устройството съобщава, че не е готово",
+            "Вижте светлинния индикатор и уведомете техник.",
+        ),
+        Cause.SERVICE_MODE: (
+            "Устройството е в сервизен режим",
+            "Техник работи по него или е оставено в сервизен режим.",
+        ),
+        Cause.UNCONFIRMED: (
+            "Регистрирано автоматично, още не е потвърдено",
+            "Администратор трябва да го потвърди.",
+        ),
+    },
+    "uk": {
+        Cause.READY: ("Про проблеми не повідомлено", ""),
+        Cause.NOTHING_HEARD: (
+            "Від пристрою ще нічого не надходило",
+            "Перевірте, чи його увімкнено й під'єднано.",
+        ),
+        Cause.OFFLINE: ("Пристрій не на зв'язку", "Перевірте живлення та зв'язок на місці."),
+        Cause.REPORTS_NOT_READY: (
+            "Пристрій повідомляє, що не готовий",
+            "Подивіться на індикатор стану й повідомте техніка.",
+        ),
+        Cause.SERVICE_MODE: (
+            "Пристрій у сервісному режимі",
+            "Технік працює з ним, або його залишили в сервісному режимі.",
+        ),
+        Cause.UNCONFIRMED: (
+            "Зареєстровано автоматично, ще не підтверджено",
+            "Адміністратор має його підтвердити.",
+        ),
+    },
+    "cs": {
+        Cause.READY: ("Není hlášen žádný problém", ""),
+        Cause.NOTHING_HEARD: ("Od přístroje zatím nic nepřišlo", "Zkontrolujte, zda je zapnutý a připojený."),
+        Cause.OFFLINE: ("Přístroj je offline", "Zkontrolujte na místě napájení a připojení."),
+        Cause.REPORTS_NOT_READY: (
+            "Přístroj hlásí, že není připraven",
+            "Podívejte se na stavovou kontrolku a informujte technika.",
+        ),
+        Cause.SERVICE_MODE: (
+            "Přístroj je v servisním režimu",
+            "Technik na něm pracuje, nebo v servisním režimu zůstal.",
+        ),
+        Cause.UNCONFIRMED: ("Zaregistrován automaticky, zatím nepotvrzen", "Správce ho má potvrdit."),
+    },
+}
+
+
+def _add_reasons() -> None:
+    for language, words in UI.items():
+        said: list[tuple[AlertType | Cause, tuple[str, str]]] = [
+            *TEXTS[language].items(),
+            *CAUSES[language].items(),
+        ]
+        for key, (what, todo) in said:
+            words[f"reason.{key}"] = what
+            words[f"todo.{key}"] = todo
+
+
+_add_reasons()
 
 
 def pick_language(accept_language: str | None) -> str:

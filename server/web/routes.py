@@ -24,7 +24,6 @@ from aedmon.reading import ID_RE
 from server import alerts
 from server.api.deps import NowDep, PolicyDep, SessionDep
 from server.ingest import device_verdict
-from server.notify.messages import TEXTS
 from server.rules.findings import AlertType
 from server.store.models import Alert, AlertEvent, Device
 
@@ -38,8 +37,10 @@ router = APIRouter(include_in_schema=False)
 
 
 def _page(request: Request, template: str, **context: object) -> HTMLResponse:
-    """A page in the browser's language (the switch on the page may change it), with the words."""
-    language = pick_language(request.headers.get("accept-language"))
+    """A page in the language asked for (`?lang=`), else the browser's, with the words."""
+    language = request.query_params.get("lang", "")
+    if language not in LANGUAGES:
+        language = pick_language(request.headers.get("accept-language"))
     return templates.TemplateResponse(
         request, template, {**context, "language": language, "languages": LANGUAGES, "ui": UI}
     )
@@ -57,8 +58,7 @@ def fleet_board(request: Request) -> HTMLResponse:
 @router.get("/console", response_class=HTMLResponse)
 def console(request: Request) -> HTMLResponse:
     """Open alerts for technicians, most severe and oldest first, to acknowledge with a note."""
-    labels = {lang: {str(kind): words[0] for kind, words in TEXTS[lang].items()} for lang in LANGUAGES}
-    return _page(request, "console.html", labels=labels)
+    return _page(request, "console.html")
 
 
 @router.get("/devices/{device_id}", response_class=HTMLResponse)
@@ -119,6 +119,7 @@ def public_device(
         "device_public.html",
         device=device,
         readiness=verdict.readiness.value,
+        reasons=[] if verdict.readiness.value == "ready" else verdict.reasons,
         test=facts.latest_selftest,
         key=k,
         sent=sent,
@@ -134,6 +135,7 @@ def report_problem(
     k: Annotated[str, Form()],
     text: Annotated[str, Form(min_length=3, max_length=500)],
     contact: Annotated[str, Form(max_length=120)] = "",
+    lang: Annotated[str, Form(max_length=8)] = "",
 ) -> RedirectResponse:
     """A passer-by's report raises `reported_problem`; the key from the QR code is its token,
     and one report a minute per device is taken."""
@@ -145,7 +147,7 @@ def report_problem(
         .order_by(AlertEvent.at.desc())
         .limit(1)
     ).first()
-    back = f"/d/{device.id}?{urlencode({'k': k})}"
+    back = f"/d/{device.id}?{urlencode({'k': k, 'lang': lang if lang in LANGUAGES else ''})}"
     if latest is not None and now - latest < REPORT_INTERVAL:
         return RedirectResponse(f"{back}&sent=wait", status_code=status.HTTP_303_SEE_OTHER)
     message = f"Reported on the public page: {' '.join(text.split())}"

@@ -81,7 +81,10 @@ def test_a_failed_selftest_turns_the_tile_red_within_seconds(fleet: ServerProces
     assert time.monotonic() - started < 10
     red = page.locator('[data-device="SN1"]')
     assert "Not ready" in red.inner_text()
-    assert "pads expired (P02)" in red.inner_text()
+    assert "Pads expired — Replace the pads now." in red.inner_text()  # in plain words, what to do
+    detail = red.locator('[data-reason="self_test_failed"]').get_attribute("title")
+    assert detail is not None
+    assert "pads expired (P02)" in detail  # the rule's own detail stays at hand
     color = red.evaluate("el => getComputedStyle(el).backgroundColor")
     assert color == "rgb(179, 38, 30)"
 
@@ -91,9 +94,13 @@ def test_the_language_switch_changes_the_words(fleet: ServerProcess, browser: An
     page.goto(f"{fleet.url}/board/town-hall#token={fleet.tokens.viewer}")
     page.locator('[data-device="SN1"]').wait_for()
     assert page.locator("#title").inner_text().startswith("AED readiness")
+    assert "Battery low — Replace the battery." in page.locator('[data-device="SN2"]').inner_text()
     page.select_option("#lang", "bg")
     assert page.locator("#title").inner_text().startswith("Готовност на дефибрилаторите")
     assert "Готов" in page.locator('[data-device="SN1"]').inner_text()
+    warned = page.locator('[data-device="SN2"]').inner_text()
+    assert "Слаба батерия — Сменете батерията." in warned  # the reasons too, not only the frame
+    assert "Battery" not in warned
     page.select_option("#lang", "cs")
     assert "Připraven" in page.locator('[data-device="SN1"]').inner_text()
     page.reload()  # the choice is remembered

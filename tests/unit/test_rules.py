@@ -22,7 +22,7 @@ from server.rules.alerting import evaluate
 from server.rules.facts import DeviceFacts, DeviceInfo, Policy
 from server.rules.findings import AlertType, Severity
 from server.rules.location import distance_m
-from server.rules.readiness import Readiness, assess
+from server.rules.readiness import Readiness, Reason, assess
 
 from .gnss_captures import FIXES
 from .test_nmea import decode_file
@@ -122,7 +122,8 @@ def test_failed_selftest_with_expired_pads_opens_both_alerts_and_is_not_ready() 
     assert "pads expired (P02), battery low (B01)" in findings[AlertType.SELF_TEST_FAILED].message
     verdict = assess(facts, findings, NOW)
     assert verdict.readiness is Readiness.NOT_READY
-    assert any("Pads expired on 2026-11-01" in reason for reason in verdict.reasons)
+    assert any("Pads expired on 2026-11-01" in text for text in verdict.texts)
+    assert [reason.key for reason in verdict.reasons] == list(findings)  # each keyed by its alert type
 
 
 def test_warn_selftest_is_a_minor_warning_with_its_codes_in_words() -> None:
@@ -426,7 +427,7 @@ def test_cabinet_without_its_aed_is_not_ready_and_open_door_needs_attention() ->
     facts = facts_for(device=CABINET, latest_state=state, recent_states=(state,))
     verdict = assess(facts, evaluate(facts, NOW, POLICY).findings, NOW)
     assert verdict.readiness is Readiness.NOT_READY
-    assert "The cabinet door is open." in verdict.reasons
+    assert Reason(AlertType.DOOR_OPEN, "The cabinet door is open.") in verdict.reasons
 
 
 def test_device_reporting_not_ready_is_not_ready() -> None:
@@ -475,7 +476,8 @@ def test_a_bridge_that_stops_reporting_is_one_alert_and_its_devices_silence_is_p
     assert found(aed) == set()  # no device_silent: the bridge speaks for it
     verdict = assess(aed, {}, NOW, POLICY)
     assert verdict.readiness is Readiness.UNKNOWN
-    assert "Its bridge bridge-town-hall is offline" in verdict.reasons[0]
+    assert "Its bridge bridge-town-hall is offline" in verdict.reasons[0].text
+    assert verdict.reasons[0].key is AlertType.BRIDGE_OFFLINE
 
 
 def test_a_device_silent_behind_a_live_bridge_is_device_silent() -> None:

@@ -21,11 +21,7 @@ function tile(device) {
   if (device.lat !== null && device.lon !== null) rows.push(["position", device.lat.toFixed(5) + ", " + device.lon.toFixed(5)]);
   for (const [key, value] of rows) facts.append(text("dt", t(key)), text("dd", value));
   el.append(facts);
-  if (device.readiness !== "ready") {
-    const reasons = document.createElement("ul");
-    for (const reason of device.reasons) reasons.append(text("li", reason));
-    el.append(reasons);
-  }
+  if (device.readiness !== "ready") el.append(reasonList(device));
   return el;
 }
 

@@ -15,6 +15,27 @@ function text(tag, value, cls) {
   return el;
 }
 
+// A reason in the page's language: what is wrong and what to do; the rule's own English
+// detail (dates, codes, distances) is its tooltip.
+function reasonItem(key, detail) {
+  const item = document.createElement("li");
+  item.dataset.reason = key;
+  item.title = detail;
+  const what = UI[lang] && UI[lang]["reason." + key];
+  if (!what) { item.textContent = detail; return item; }  // a key this page has no words for
+  item.append(text("strong", what));
+  const todo = t("todo." + key);
+  if (todo && todo !== "todo." + key) item.append(" — " + todo);
+  return item;
+}
+
+function reasonList(device) {
+  const list = document.createElement("ul");
+  list.className = "reasons";
+  device.reasons.forEach((detail, index) => list.append(reasonItem(device.reason_keys[index], detail)));
+  return list;
+}
+
 function when(iso) {
   if (!iso) return t("never");
   return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC";

@@ -1,6 +1,5 @@
 // The technician console: open and acknowledged alerts, most severe and oldest first.
 "use strict";
-const LABELS = JSON.parse(document.getElementById("labels").textContent);  // alert type → words
 const RANK = { critical: 0, major: 1, minor: 2, info: 3 };
 let alerts = [];
 let devices = {};
@@ -11,7 +10,7 @@ function card(alert) {
   el.className = "alert " + alert.severity;
   el.dataset.alert = alert.id;
   el.dataset.state = alert.state;
-  const label = (LABELS[lang] || LABELS.en)[alert.type] || alert.type;
+  const label = t("reason." + alert.type);
   el.append(text("h2", `${label} · ${device.name || alert.device_id}`));
   el.append(text("p", `${t(alert.severity)} · ${[device.place, device.site].filter(Boolean).join(", ")}`));
   el.append(text("p", alert.message));

@@ -36,9 +36,11 @@ function draw() {
   const tile = text("article", "", "tile " + device.readiness);
   tile.dataset.readiness = device.readiness;
   tile.append(text("div", t(device.readiness), "state"));
-  const reasons = document.createElement("ul");
-  for (const reason of device.reasons) reasons.append(text("li", reason));
-  tile.append(reasons);
+  tile.append(reasonList(device));
+  const details = document.createElement("ul");  // for the technician: the rules' own words
+  details.className = "details";
+  for (const detail of device.reasons) details.append(text("li", detail));
+  tile.append(details);
   document.getElementById("summary").replaceChildren(tile);
   const level = { PASS: 0, WARN: 1, FAIL: 2 };
   const results = tests.map((r) => [Date.parse(r.device_time), level[r.result]]).sort((a, b) => a[0] - b[0]);
