@@ -91,7 +91,8 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
     workdir = workdir.resolve()
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    tokens = {role: secrets.token_urlsafe(18) for role in ("admin", "technician", "viewer", "bridge")}
+    roles = ("admin", "technician", "staff", "viewer", "bridge")
+    tokens = {role: secrets.token_urlsafe(18) for role in roles}
     env = {
         **os.environ,
         "AEDMON_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items()),

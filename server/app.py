@@ -14,7 +14,7 @@ from prometheus_client import make_asgi_app
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.api import alerts, contacts, devices, ingest, inspections, public, reports, silences
+from server.api import alerts, contacts, devices, ingest, inspections, public, reports, silences, whoami
 from server.notify.channels import Channel
 from server.notify.mqtt import MqttChannel
 from server.notify.outbox import Notifier
@@ -101,6 +101,7 @@ def create_app(
         public.router,
         reports.router,
         inspections.router,
+        whoami.router,
     ):
         app.include_router(router)
     app.include_router(web_routes.router)

@@ -17,6 +17,7 @@ MIN_TOKEN_LENGTH = 16
 class Role(StrEnum):
     ADMIN = "admin"
     TECHNICIAN = "technician"
+    STAFF = "staff"  # building staff: read, and record the monthly inspection
     VIEWER = "viewer"
     BRIDGE = "bridge"
 
@@ -31,7 +32,8 @@ def parse_tokens(text: str) -> dict[str, Role]:
         try:
             tokens[token] = Role(role)
         except ValueError as exc:
-            raise ValueError(f"unknown role {role!r}; use admin, technician, viewer or bridge") from exc
+            known = ", ".join(r.value for r in Role)
+            raise ValueError(f"unknown role {role!r}; use one of {known}") from exc
     return tokens
 
 
@@ -54,7 +56,7 @@ class ServerSettings(BaseSettings):
     )
     tokens: str = Field(
         default="",
-        description="API tokens as role:token,… with roles admin, technician, viewer, bridge",
+        description="API tokens as role:token,… with roles admin, technician, staff, viewer, bridge",
     )
     demo: bool = Field(default=False, description="allow short placeholder tokens (demo only)")
     pads_expiring_days: int = Field(default=30, ge=1, description="pads_expiring lead time in days")

@@ -248,13 +248,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 class Tokens:
     admin: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     technician: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    staff: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     viewer: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     bridge: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
     @property
     def setting(self) -> str:
         return ",".join(
-            f"{role}:{getattr(self, role)}" for role in ("admin", "technician", "viewer", "bridge")
+            f"{role}:{getattr(self, role)}" for role in ("admin", "technician", "staff", "viewer", "bridge")
         )
 
 

@@ -16,8 +16,10 @@ from server.settings import Role
 
 _bearer = HTTPBearer(auto_error=False)
 
-# Which roles may do what: admin may do all a technician may, a technician all a viewer may.
-READERS = frozenset({Role.VIEWER, Role.TECHNICIAN, Role.ADMIN})
+# Which roles may do what: admin may do all a technician may, a technician all staff may,
+# staff all a viewer may.
+READERS = frozenset({Role.VIEWER, Role.STAFF, Role.TECHNICIAN, Role.ADMIN})
+INSPECTORS = frozenset({Role.STAFF, Role.TECHNICIAN, Role.ADMIN})
 ACKNOWLEDGERS = frozenset({Role.TECHNICIAN, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
 INGESTERS = frozenset({Role.BRIDGE, Role.ADMIN})
@@ -70,7 +72,9 @@ def require(roles: frozenset[Role]) -> Callable[..., Role]:
 SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
+AnyRole = Annotated[Role, Depends(require(frozenset(Role)))]
 ViewerRole = Annotated[Role, Depends(require(READERS))]
+InspectorRole = Annotated[Role, Depends(require(INSPECTORS))]
 TechnicianRole = Annotated[Role, Depends(require(ACKNOWLEDGERS))]
 AdminRole = Annotated[Role, Depends(require(ADMINS))]
 BridgeRole = Annotated[Role, Depends(require(INGESTERS))]

@@ -15,7 +15,7 @@ from aedmon.reading import ReadingType
 from server.reports.compliance import ChainedEntry, Entry, chain
 from server.store.models import Device, Inspection, StoredReading
 
-from .deps import NowDep, SessionDep, TechnicianRole, ViewerRole
+from .deps import InspectorRole, NowDep, SessionDep, ViewerRole
 from .schemas import InspectionIn, InspectionOut
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
@@ -28,7 +28,7 @@ CHECKS = {
 
 @router.post("/devices/{device_id}/inspections", status_code=status.HTTP_201_CREATED)
 def record_inspection(
-    device_id: str, body: InspectionIn, session: SessionDep, now: NowDep, role: TechnicianRole
+    device_id: str, body: InspectionIn, session: SessionDep, now: NowDep, role: InspectorRole
 ) -> InspectionOut:
     if session.get(Device, device_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id}")

@@ -198,7 +198,13 @@ def test_one_bad_reading_is_a_counted_rejection_not_a_lost_batch(api: TestClient
         ("post", "/api/v1/devices", "viewer", 403),
         ("patch", "/api/v1/devices/SN1", "technician", 403),
         ("post", "/api/v1/alerts/1/ack", "viewer", 403),
+        ("post", "/api/v1/alerts/1/ack", "staff", 403),
         ("post", "/api/v1/alerts/1/ack", None, 401),
+        ("get", "/api/v1/devices", "staff", 200),
+        ("patch", "/api/v1/devices/SN1", "staff", 403),
+        ("post", "/api/v1/silences", "staff", 403),
+        ("post", "/api/v1/contacts", "technician", 403),
+        ("get", "/api/v1/whoami", None, 401),
     ],
 )
 def test_tokens_and_roles_guard_every_endpoint(
@@ -217,6 +223,13 @@ def test_tokens_and_roles_guard_every_endpoint(
         assert len(api.get("/api/v1/devices/SN1/readings", headers=auth(tokens.viewer)).json()) == 1
         assert api.get("/api/v1/devices/SN1", headers=auth(tokens.viewer)).json()["name"] == ""
         assert open_alerts(api, tokens)[("SN1", "self_test_failed")]["state"] == "open"
+
+
+@pytest.mark.parametrize("role", ["admin", "technician", "staff", "viewer", "bridge"])
+def test_whoami_tells_a_page_the_role_of_its_key(api: TestClient, tokens: Tokens, role: str) -> None:
+    response = api.get("/api/v1/whoami", headers=auth(getattr(tokens, role)))
+    assert response.status_code == 200
+    assert response.json() == {"role": role}
 
 
 def test_technician_acknowledges_an_alert_once(api: TestClient, tokens: Tokens) -> None:
@@ -481,8 +494,12 @@ def test_inspections_and_the_hash_chained_compliance_record(api: TestClient, tok
     made = api.post("/api/v1/devices/SN1/inspections", json=checklist, headers=auth(tokens.technician))
     assert made.status_code == 201
     assert made.json()["recorded_by"] == "technician"
+    by_staff = {**checklist, "inspector": "Ivan Georgiev", "at": "2026-11-23T05:40:00Z"}
+    made = api.post("/api/v1/devices/SN1/inspections", json=by_staff, headers=auth(tokens.staff))
+    assert made.status_code == 201  # building staff do the monthly walk-round too
+    assert made.json()["recorded_by"] == "staff"
     listed = api.get("/api/v1/devices/SN1/inspections", headers=auth(tokens.viewer)).json()
-    assert [i["inspector"] for i in listed] == ["Maria Petrova"]
+    assert [i["inspector"] for i in listed] == ["Ivan Georgiev", "Maria Petrova"]
     assert (
         api.post(
             "/api/v1/devices/NOPE/inspections", json=checklist, headers=auth(tokens.technician)
@@ -493,6 +510,7 @@ def test_inspections_and_the_hash_chained_compliance_record(api: TestClient, tok
     params = {"from": "2026-11-23", "to": "2026-11-23", "device_id": "SN1"}
     rows = api.get("/api/v1/reports/compliance", params=params, headers=auth(tokens.viewer)).json()
     assert [(r["entry"]["kind"], r["entry"]["result"]) for r in rows] == [
+        ("inspection", "not ok: pads sealed and in date"),
         ("inspection", "not ok: pads sealed and in date"),
         ("selftest", "PASS"),
         ("selftest", "FAIL"),
@@ -507,7 +525,7 @@ def test_inspections_and_the_hash_chained_compliance_record(api: TestClient, tok
     lines = csv_text.splitlines()
     assert lines[0] == "number,time,device_id,site,kind,result,details,by,previous,hash"
     assert lines[-1].endswith(rows[-1]["hash"])
-    assert len(lines) == 4
+    assert len(lines) == 5
 
 
 def test_a_reported_problem_is_resolved_by_a_technician_and_rule_alerts_are_not(
