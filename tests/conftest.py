@@ -279,7 +279,10 @@ class ServerProcess:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
     def get(self, path: str, **params: object) -> object:
-        with self.client() as client:
+        return self.get_as("viewer", path, **params)
+
+    def get_as(self, role: str, path: str, **params: object) -> Any:
+        with self.client(role) as client:
             response = client.get(path, params=params)
             response.raise_for_status()
             return response.json()

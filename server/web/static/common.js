@@ -41,11 +41,45 @@ function when(iso) {
   return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC";
 }
 
+// The API with this tab's key; a refusal is thrown with the server's own words.
 async function api(path, options = {}) {
   const headers = { Authorization: "Bearer " + token, "Content-Type": "application/json" };
   const answer = await fetch(path, { ...options, headers });
-  if (!answer.ok) throw new Error(path + ": " + answer.status);
+  if (!answer.ok) {
+    let detail = "";
+    try {
+      const body = await answer.json();
+      detail = typeof body.detail === "string" ? body.detail
+        : (body.detail || []).map((d) => (d.loc || []).slice(1).join(".") + ": " + d.msg).join("; ");
+    } catch (_) { /* not JSON: the status says enough */ }
+    throw new Error(`${answer.status} ${detail}`.trim());
+  }
   return answer.json();
+}
+
+// What this tab's key may do: admin, technician, staff, viewer (null without a key).
+const roleOf = token ? api("/api/v1/whoami").then((me) => me.role, () => null) : Promise.resolve(null);
+const MAY = {
+  acknowledge: ["technician", "admin"],
+  inspect: ["staff", "technician", "admin"],
+  administer: ["admin"],
+};
+async function may(what) { return MAY[what].includes(await roleOf); }
+
+// Send a form's body to the API; say in `status` whether it went through.
+async function submit(status, path, method, body) {
+  status.className = "form-status";
+  status.textContent = "";
+  try {
+    const answer = await api(path, { method, body: JSON.stringify(body) });
+    status.textContent = t("saved");
+    status.classList.add("ok");
+    return answer;
+  } catch (error) {
+    status.textContent = String(error.message);
+    status.classList.add("bad");
+    return null;
+  }
 }
 
 // Run `load` now and every `seconds`, showing why in the notice when it fails.

@@ -1,8 +1,32 @@
-// The technician console: open and acknowledged alerts, most severe and oldest first.
+// The technician console: open and acknowledged alerts (most severe, then oldest, first) with
+// what to do and what to bring; maintenance windows; contacts.
 "use strict";
 const RANK = { critical: 0, major: 1, minor: 2, info: 3 };
+// What a technician takes along for an alert of this type.
+const BRING = {
+  pads_expired: "bring_pads", pads_expiring: "bring_pads", needs_service: "bring_pads",
+  battery_low: "bring_battery", battery_expired: "bring_battery", battery_expiring: "bring_battery",
+  self_test_failed: "bring_aed", aed_not_returned: "bring_aed",
+};
 let alerts = [];
 let devices = {};
+let silences = [];
+let contacts = [];
+let role = null;
+
+function nameOf(deviceId) { return (devices[deviceId] || {}).name || deviceId; }
+
+function button(label, action) {
+  const el = text("button", t(label));
+  el.type = "button";
+  el.dataset.action = label;
+  el.addEventListener("click", async () => {
+    el.disabled = true;
+    try { await action(); } catch (error) { window.alert(error.message); }
+    await refresh();
+  });
+  return el;
+}
 
 function card(alert) {
   const device = devices[alert.device_id] || {};
@@ -10,46 +34,194 @@ function card(alert) {
   el.className = "alert " + alert.severity;
   el.dataset.alert = alert.id;
   el.dataset.state = alert.state;
-  const label = t("reason." + alert.type);
-  el.append(text("h2", `${label} · ${device.name || alert.device_id}`));
+  el.dataset.type = alert.type;
+  const title = document.createElement("h2");
+  const link = text("a", nameOf(alert.device_id));
+  link.href = "/devices/" + encodeURIComponent(alert.device_id);
+  title.append(t("reason." + alert.type) + " · ", link);
+  el.append(title);
   el.append(text("p", `${t(alert.severity)} · ${[device.place, device.site].filter(Boolean).join(", ")}`));
-  el.append(text("p", alert.message));
+  const todo = t("todo." + alert.type);
+  if (todo !== "todo." + alert.type && todo) el.append(text("p", `${t("todo_label")}: ${todo}`, "todo"));
+  el.append(text("p", alert.message, "detail"));
   el.append(text("p", `${t("opened")}: ${when(alert.last_opened_at)}`));
   if (alert.state === "acknowledged") {
     const note = alert.ack_note ? ` — ${alert.ack_note}` : "";
     el.append(text("p", `${t("acknowledged")}: ${alert.acknowledged_by}, ${when(alert.acknowledged_at)}${note}`, "acked"));
-  } else {
+  }
+  if (!MAY.acknowledge.includes(role)) return el;
+  const actions = document.createElement("div");
+  actions.className = "buttons";
+  if (alert.state === "open") {
     const form = document.createElement("form");
+    form.className = "ack";
     const input = document.createElement("input");
     input.name = "note";
     input.placeholder = t("note");
-    const button = text("button", t("acknowledge"));
-    button.type = "submit";
-    form.append(input, button);
+    const submitButton = text("button", t("acknowledge"));
+    submitButton.type = "submit";
+    form.append(input, submitButton);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      button.disabled = true;
-      await api(`/api/v1/alerts/${alert.id}/ack`, { method: "POST", body: JSON.stringify({ note: input.value || null }) });
+      submitButton.disabled = true;
+      const body = JSON.stringify({ note: input.value || null });
+      try { await api(`/api/v1/alerts/${alert.id}/ack`, { method: "POST", body }); } catch (error) { window.alert(error.message); }
+      input.blur();
       await refresh();
     });
     el.append(form);
   }
+  if (alert.type === "reported_problem") {  // no rule clears a passer-by's report
+    actions.append(button("resolve", () => api(`/api/v1/alerts/${alert.id}/resolve`, { method: "POST" })));
+  }
+  if (alert.type === "needs_service") {
+    actions.append(button("confirm_service", () =>
+      api(`/api/v1/devices/${encodeURIComponent(alert.device_id)}/service`, { method: "POST" })));
+  }
+  if (actions.childElementCount) el.append(actions);
   return el;
+}
+
+// The devices to visit with something in hand: pads ×2 (Reception AED, Gym AED), …
+function drawBring() {
+  const wanted = {};
+  for (const alert of alerts) {
+    const item = BRING[alert.type];
+    if (item) (wanted[item] = wanted[item] || new Set()).add(nameOf(alert.device_id));
+  }
+  const parts = Object.entries(wanted).map(([item, names]) => `${t(item)} ×${names.size} (${[...names].join(", ")})`);
+  document.getElementById("bring").textContent = parts.length ? `${t("bring")}: ${parts.join("; ")}` : t("nothing_to_bring");
+}
+
+function drawAlerts() {
+  const list = document.getElementById("alerts");
+  if (list.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;  // typing a note
+  drawBring();
+  list.replaceChildren(...(alerts.length ? alerts.map(card) : [text("p", t("no_alerts"))]));
+}
+
+function drawSilences() {
+  const list = document.getElementById("silences");
+  const items = silences.map((silence) => {
+    const item = document.createElement("li");
+    item.dataset.silence = silence.id;
+    const target = silence.device_id ? `${t("device_word")} ${nameOf(silence.device_id)}` : `${t("site_word")} ${silence.site}`;
+    item.append(text("strong", target), text("p", silence.reason),
+      text("p", `${when(silence.starts_at)} – ${when(silence.ends_at)} · ${t("by")} ${silence.created_by}`));
+    if (MAY.acknowledge.includes(role)) {
+      item.append(button("end_now", () => api(`/api/v1/silences/${silence.id}`, { method: "DELETE" })));
+    }
+    return item;
+  });
+  list.replaceChildren(...(items.length ? items : [text("li", t("no_silences"), "empty")]));
+  const select = document.querySelector("#silence-form select[name=target]");
+  const options = [...new Set(Object.values(devices).map((d) => d.site))].sort().map((s) => [`site:${s}`, `${t("site_word")} ${s}`])
+    .concat(Object.values(devices).map((d) => [`device:${d.id}`, `${t("device_word")} ${d.name || d.id} (${d.site})`]));
+  if (select.options.length !== options.length) {  // keep the reader's choice while the list stands
+    const chosen = select.value;
+    select.replaceChildren(...options.map(([value, label]) => Object.assign(document.createElement("option"), { value, textContent: label })));
+    if (chosen) select.value = chosen;
+  }
+}
+
+function channels(contact) {
+  const parts = [];
+  if (contact.webhook_url) {  // the host only: a hook's path often carries its secret
+    try { parts.push("webhook " + new URL(contact.webhook_url).host); } catch (_) { parts.push("webhook"); }
+  }
+  if (contact.email) parts.push(contact.email);
+  if (contact.mqtt) parts.push("MQTT");
+  return parts.join(", ");
+}
+
+function drawContacts() {
+  const list = document.getElementById("contacts");
+  const items = contacts.map((contact) => {
+    const item = document.createElement("li");
+    item.dataset.contact = contact.id;
+    const sites = contact.sites.length ? contact.sites.join(", ") : t("all_sites");
+    item.append(text("strong", contact.name),
+      text("p", `${sites} · ≥ ${t(contact.min_severity)} · ${contact.language}${contact.escalation ? " · " + t("escalation") : ""}`),
+      text("p", channels(contact)));
+    if (MAY.administer.includes(role)) item.append(button("edit", async () => editContact(contact)));
+    return item;
+  });
+  list.replaceChildren(...(items.length ? items : [text("li", t("no_contacts"), "empty")]));
+}
+
+function editContact(contact) {
+  const form = document.getElementById("contact-form");
+  for (const [name, value] of Object.entries(contact)) {
+    const field = form.elements.namedItem(name);
+    if (!field) continue;
+    if (field.type === "checkbox") field.checked = Boolean(value);
+    else field.value = Array.isArray(value) ? value.join(", ") : (value ?? "");
+  }
+  form.scrollIntoView();
 }
 
 function draw() {
   drawFrame(t("console"));
-  const list = document.getElementById("alerts");
-  if (!alerts.length) { list.replaceChildren(text("p", t("no_alerts"))); return; }
-  list.replaceChildren(...alerts.map(card));
+  drawAlerts();
+  drawSilences();
+  drawContacts();
+}
+
+function localInput(date) {  // a Date as a datetime-local input's value, in the browser's time
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+function bindForms() {
+  const silenceForm = document.getElementById("silence-form");
+  silenceForm.elements.until.value = localInput(new Date(Date.now() + 4 * 3600 * 1000));
+  silenceForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = silenceForm.elements;
+    const [kind, id] = f.target.value.split(/:(.*)/s);
+    const body = { reason: f.reason.value, ends_at: new Date(f.until.value).toISOString(),
+                   [kind === "site" ? "site" : "device_id"]: id };
+    if (await submit(silenceForm.querySelector("output"), "/api/v1/silences", "POST", body)) {
+      f.reason.value = "";
+      await refresh();
+    }
+  });
+  const contactForm = document.getElementById("contact-form");
+  contactForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = contactForm.elements;
+    const body = {
+      name: f.name.value, language: f.language.value, min_severity: f.min_severity.value,
+      sites: f.sites.value.split(",").map((s) => s.trim()).filter(Boolean),
+      webhook_url: f.webhook_url.value || null, email: f.email.value || null,
+      mqtt: f.mqtt.checked, escalation: f.escalation.checked,
+    };
+    const id = f.id.value;
+    const path = id ? `/api/v1/contacts/${id}` : "/api/v1/contacts";
+    if (await submit(contactForm.querySelector("output"), path, id ? "PUT" : "POST", body)) {
+      contactForm.reset();
+      await refresh();
+    }
+  });
+  contactForm.addEventListener("reset", () => { contactForm.elements.id.value = ""; });  // a new one next
 }
 
 const refresh = poll(async () => {
-  const [open, acked, list] = await Promise.all([
-    api("/api/v1/alerts?state=open"), api("/api/v1/alerts?state=acknowledged"), api("/api/v1/devices")]);
-  devices = Object.fromEntries(list.map((d) => [d.id, d]));
+  role = await roleOf;
+  const technician = MAY.acknowledge.includes(role);
+  const [open, acked, list, windows, people] = await Promise.all([
+    api("/api/v1/alerts?state=open"), api("/api/v1/alerts?state=acknowledged"), api("/api/v1/devices"),
+    api("/api/v1/silences"), technician ? api("/api/v1/contacts") : Promise.resolve([])]);
+  devices = Object.fromEntries(list.filter((d) => d.kind !== "bridge").map((d) => [d.id, d]));
   alerts = [...open, ...acked].sort((a, b) =>
     (RANK[a.severity] - RANK[b.severity]) || a.last_opened_at.localeCompare(b.last_opened_at));
-  if (!document.activeElement || document.activeElement.tagName !== "INPUT") draw();
+  const now = new Date().toISOString();
+  silences = windows.filter((s) => new Date(s.ends_at).toISOString() > now);
+  contacts = people;
+  document.getElementById("silence-form").hidden = !technician;
+  document.getElementById("contacts-section").hidden = !technician;
+  document.getElementById("contact-form").hidden = !MAY.administer.includes(role);
+  document.getElementById("admin-only").hidden = !technician || MAY.administer.includes(role);
+  draw();
 }, 2);
 bindLanguage(draw);
+bindForms();

@@ -1,0 +1,67 @@
+"""What the page tests share: a small fleet on a real server, a self-test sent as its bridge
+would, and screenshots kept under docs/ when AEDMON_SCREENSHOTS=1."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aedmon.reading import Reading, ReadingType, TestResult, TestType
+
+from ..conftest import ServerProcess
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def send(server: ServerProcess, seq: int, result: TestResult, device: str = "SN1", **more: Any) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    reading = Reading(
+        device_id=device, site="town-hall", type=ReadingType.SELFTEST, device_time=now, arrival_time=now,
+        seq=seq, test=TestType.DAILY, result=result, battery_pct=88, battery_expiry=date(2029, 5, 31),
+        pads_expiry=more.pop("pads_expiry", date(2027, 3, 31)), pads_connected=True, temp_c=21.0, **more,
+    )  # fmt: skip
+    with server.client("bridge") as client:
+        client.post("/api/v1/ingest", json={"readings": [reading.model_dump(mode="json")]}).raise_for_status()
+
+
+@pytest.fixture
+def fleet(server: ServerProcess) -> ServerProcess:
+    devices = [
+        {
+            "id": "SN1",
+            "site": "town-hall",
+            "kind": "aed",
+            "name": "Reception AED",
+            "place": "Ground floor, reception",
+            "lat": 42.6062,
+            "lon": 23.0379,
+        },
+        {
+            "id": "SN2",
+            "site": "town-hall",
+            "kind": "aed",
+            "name": "Council chamber AED",
+            "place": "First floor",
+        },
+        {"id": "SN3", "site": "town-hall", "kind": "aed", "name": "Sports hall AED", "place": "Basement"},
+    ]
+    with server.client("admin") as admin:
+        for device in devices:
+            admin.post("/api/v1/devices", json=device).raise_for_status()
+    send(server, 1, TestResult.PASS, "SN1")
+    send(server, 1, TestResult.WARN, "SN2", codes=("B01",))
+    return server
+
+
+def screenshot(page: Any, name: str, selector: str | None = None) -> None:
+    """Keep the page (or one part of it) as docs/NAME when AEDMON_SCREENSHOTS is set."""
+    if os.environ.get("AEDMON_SCREENSHOTS"):
+        DOCS.mkdir(exist_ok=True)
+        if selector:
+            page.locator(selector).screenshot(path=str(DOCS / name))
+        else:
+            page.screenshot(path=str(DOCS / name), full_page=True)

@@ -1,0 +1,103 @@
+"""A device's own pages in Debian's Chromium: its history, the public page behind the QR code
+with its problem report, and the printable reports."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aedmon.reading import TestResult
+
+from ..conftest import ServerProcess
+from .conftest import screenshot, send
+
+
+def test_the_qr_page_shows_readiness_and_takes_a_problem_report(fleet: ServerProcess, browser: Any) -> None:
+    key = fleet.get("/api/v1/devices/SN1")["public_key"]  # type: ignore[index]
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(f"{fleet.url}/d/SN1?k={key}")
+    assert page.locator('[data-device="SN1"]').get_attribute("data-readiness") == "ready"
+    assert page.locator(".qr svg path").count() == 1  # the code printed on the cabinet's sticker
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.fill("#text", "The status light is red and the door is cracked")
+    page.fill("#contact", "+359 888 000 111")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#sent.done")
+    screenshot(page, "device-public.png")
+    alert = fleet.get("/api/v1/alerts", state="open", device_id="SN1")[0]  # type: ignore[index]
+    assert alert["type"] == "reported_problem"
+    assert "status light is red" in alert["message"]
+    assert "+359 888 000 111" in alert["message"]
+    page.fill("#text", "Second report straight away")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#sent.wait")  # one report a minute
+    assert "Second report" not in fleet.get("/api/v1/alerts", state="open", device_id="SN1")[0]["message"]  # type: ignore[index]
+
+
+def test_the_qr_page_needs_its_key(fleet: ServerProcess) -> None:
+    import httpx
+
+    assert httpx.get(f"{fleet.url}/d/SN1?k=guess").status_code == 404
+    assert httpx.get(f"{fleet.url}/d/NOPE?k=guess").status_code == 404
+    forged = httpx.post(f"{fleet.url}/d/SN1/report", data={"k": "guess", "text": "spam spam"})
+    assert forged.status_code == 404
+    assert fleet.get("/api/v1/alerts", state="open", device_id="SN1") == []
+
+
+def test_a_device_page_charts_its_history_and_lists_alerts_and_inspections(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    for seq in (2, 3, 4):
+        send(fleet, seq, TestResult.PASS, "SN1")
+        time.sleep(1.05)  # each in a new second: the protocol's time resolution
+    send(fleet, 9, TestResult.FAIL, "SN1", codes=("C02",))
+    with fleet.client("technician") as tech:
+        tech.post(
+            "/api/v1/devices/SN1/inspections",
+            json={"inspector": "Maria", "status_light_ok": True, "pads_sealed_in_date": True,
+                  "cabinet_intact": True, "notes": "all fine"},
+        ).raise_for_status()  # fmt: skip
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(f"{fleet.url}/board/town-hall#token={fleet.tokens.viewer}")
+    page.locator('[data-device="SN1"] h2 a').click()  # from the board's tile to the device page
+    page.wait_for_url(f"{fleet.url}/devices/SN1")
+    page.wait_for_selector(".chart")
+    points = page.locator(".chart").first.get_attribute("data-points")
+    assert points is not None
+    assert int(points) == 5  # every self-test: the board fixture's one and these four
+    assert page.locator(".chart polyline").count() == 3
+    assert "Self-test failed" in page.locator("#alerts").inner_text()
+    assert "Maria" in page.locator("#inspections").inner_text()
+    assert page.locator(".tile").get_attribute("data-readiness") == "not_ready"
+    screenshot(page, "device.png")
+
+
+def test_printable_reports_show_the_checked_chain_and_the_forecast(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    with fleet.client("technician") as tech:
+        tech.post(
+            "/api/v1/devices/SN1/inspections",
+            json={
+                "inspector": "Ivan",
+                "status_light_ok": True,
+                "pads_sealed_in_date": True,
+                "cabinet_intact": False,
+            },
+        ).raise_for_status()
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(
+        f"{fleet.url}/reports/compliance?from={today}&to={today}&site=town-hall#token={fleet.tokens.viewer}"
+    )
+    page.wait_for_selector("#chain.chain-ok")
+    assert page.locator("#rows tbody tr").count() == 3  # SN1's and SN2's self-tests and the inspection
+    assert "not ok: cabinet intact" in page.locator("#rows").inner_text()
+    pdf = page.pdf(format="A4")  # printable: Chromium lays it out for paper
+    assert pdf.startswith(b"%PDF")
+    screenshot(page, "report-compliance.png")
+    page.goto(f"{fleet.url}/reports/consumables?site=town-hall#token={fleet.tokens.viewer}")
+    page.wait_for_selector("#rows tbody tr")
+    assert page.locator("#rows tbody tr").count() == 12
+    assert "SN1 SN2" in page.locator("#rows").inner_text()  # both pads expire in March 2027
