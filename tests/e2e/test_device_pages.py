@@ -101,3 +101,41 @@ def test_printable_reports_show_the_checked_chain_and_the_forecast(
     page.wait_for_selector("#rows tbody tr")
     assert page.locator("#rows tbody tr").count() == 12
     assert "SN1 SN2" in page.locator("#rows").inner_text()  # both pads expire in March 2027
+
+
+def test_building_staff_record_the_monthly_inspection_from_the_device_page(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    viewer = browser.new_page()
+    viewer.goto(f"{fleet.url}/devices/SN1#token={fleet.tokens.viewer}")
+    viewer.wait_for_selector(".tile")
+    assert viewer.locator("#inspection-form").is_hidden()  # a viewing key records nothing
+
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)  # on the walk-round
+    page.goto(f"{fleet.url}/devices/SN1#token={fleet.tokens.staff}")
+    form = page.locator("#inspection-form")
+    form.wait_for()
+    form.locator("input[name=inspector]").fill("Elena Dimitrova")
+    form.locator("input[name=status_light_ok]").check()
+    form.locator("input[name=pads_sealed_in_date]").check()
+    form.locator("textarea[name=notes]").fill("cabinet glass cracked")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#inspections li.not-ok")
+    listed = page.locator("#inspections").inner_text()
+    assert "Elena Dimitrova (staff)" in listed
+    assert "✓ Status light shows ready, ✓ Pads sealed and in date, ✗ Cabinet intact" in listed
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    [inspection] = fleet.get("/api/v1/devices/SN1/inspections")  # type: ignore[misc]
+    assert (inspection["recorded_by"], inspection["cabinet_intact"], inspection["status_light_ok"]) == (
+        "staff",
+        False,
+        True,
+    )
+    screenshot(page, "device-inspection.png")
+
+    page.reload()  # the inspector's name is remembered for the next cabinet
+    form.wait_for()
+    assert form.locator("input[name=inspector]").input_value() == "Elena Dimitrova"
+    page.click("#record-link")  # this device's compliance record for the year
+    page.wait_for_selector("#chain.chain-ok")
+    assert "not ok: cabinet intact" in page.locator("#rows").inner_text()

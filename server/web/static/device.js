@@ -52,13 +52,52 @@ function draw() {
   alertList.replaceChildren(...(alerts.length ? alerts.map((a) =>
     text("li", `${a.last_opened_at.slice(0, 16).replace("T", " ")} · ${a.state} · ${a.message}`)) : [text("li", t("none"))]));
   const inspectionList = document.getElementById("inspections");
-  inspectionList.replaceChildren(...(inspections.length ? inspections.map((i) =>
-    text("li", `${i.at.slice(0, 10)} · ${i.inspector} · ${[i.status_light_ok, i.pads_sealed_in_date, i.cabinet_intact].every(Boolean) ? "✓" : "✗"} ${i.notes}`))
-    : [text("li", t("none"))]));
+  inspectionList.replaceChildren(...(inspections.length ? inspections.map(inspectionItem) : [text("li", t("none"))]));
+  const year = new Date().toISOString().slice(0, 4);
+  document.getElementById("record-link").href =
+    `/reports/compliance?from=${year}-01-01&to=${new Date().toISOString().slice(0, 10)}&device_id=${encodeURIComponent(id)}`;
+  const qr = document.getElementById("qr-link");
+  qr.hidden = !device.public_key;
+  if (device.public_key) qr.href = `/d/${encodeURIComponent(id)}?k=${encodeURIComponent(device.public_key)}`;
+}
+
+const CHECKS = { status_light_ok: "check_light", pads_sealed_in_date: "check_pads", cabinet_intact: "check_cabinet" };
+
+function inspectionItem(inspection) {
+  const item = document.createElement("li");
+  item.dataset.inspection = inspection.id;
+  const checks = Object.entries(CHECKS).map(([field, label]) => `${inspection[field] ? "✓" : "✗"} ${t(label)}`);
+  item.textContent = `${when(inspection.at)} · ${inspection.inspector} (${inspection.recorded_by}) · ${checks.join(", ")}`
+    + (inspection.notes ? ` · ${inspection.notes}` : "");
+  item.className = Object.keys(CHECKS).every((field) => inspection[field]) ? "ok" : "not-ok";
+  return item;
+}
+
+// The monthly walk-round: staff or a technician ticks what is in order.
+async function bindInspection() {
+  const form = document.getElementById("inspection-form");
+  if (!(await may("inspect"))) return;
+  form.hidden = false;
+  form.elements.inspector.value = localStorage.getItem("aedmon-inspector") || "";
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = form.elements;
+    const body = { inspector: f.inspector.value, notes: f.notes.value };
+    for (const field of Object.keys(CHECKS)) body[field] = f[field].checked;
+    const path = "/api/v1/devices/" + encodeURIComponent(id) + "/inspections";
+    if (await submit(form.querySelector("output"), path, "POST", body)) {
+      localStorage.setItem("aedmon-inspector", f.inspector.value);
+      form.querySelector("output").textContent = t("recorded");
+      for (const field of Object.keys(CHECKS)) f[field].checked = false;
+      f.notes.value = "";
+      await refresh();
+    }
+  });
 }
 
 bindLanguage(draw);
-poll(async () => {
+bindInspection();
+const refresh = poll(async () => {
   const base = "/api/v1/devices/" + encodeURIComponent(id);
   const [device, tests, states, alerts, inspections] = await Promise.all([
     api(base), api(base + "/readings?type=selftest&limit=500"), api(base + "/readings?type=status&limit=500"),
