@@ -20,7 +20,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 def send(server: ServerProcess, seq: int, result: TestResult, device: str = "SN1", **more: Any) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     reading = Reading(
-        device_id=device, site="town-hall", type=ReadingType.SELFTEST, device_time=now, arrival_time=now,
+        device_id=device, site=more.pop("site", "town-hall"), type=ReadingType.SELFTEST,
+        device_time=now, arrival_time=now,
         seq=seq, test=TestType.DAILY, result=result, battery_pct=88, battery_expiry=date(2029, 5, 31),
         pads_expiry=more.pop("pads_expiry", date(2027, 3, 31)), pads_connected=True, temp_c=21.0, **more,
     )  # fmt: skip

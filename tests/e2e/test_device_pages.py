@@ -101,6 +101,33 @@ def test_printable_reports_show_the_checked_chain_and_the_forecast(
     page.wait_for_selector("#rows tbody tr")
     assert page.locator("#rows tbody tr").count() == 12
     assert "SN1 SN2" in page.locator("#rows").inner_text()  # both pads expire in March 2027
+    screenshot(page, "report-consumables.png")
+
+
+def test_a_report_page_chooses_its_site_and_period_and_defaults_to_this_month(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    with fleet.client("admin") as admin:
+        school = {"id": "SCH1", "site": "school-3", "kind": "aed"}
+        admin.post("/api/v1/devices", json=school).raise_for_status()
+    send(fleet, 1, TestResult.PASS, "SCH1", site="school-3")
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(f"{fleet.url}/reports/compliance#token={fleet.tokens.viewer}")  # no period given
+    page.wait_for_selector("#chain.chain-ok")
+    today = datetime.now(UTC).date()
+    assert page.locator("input[name=from]").input_value() == today.replace(day=1).isoformat()
+    assert page.locator("input[name=to]").input_value() == today.isoformat()
+    assert page.locator("#rows tbody tr").count() == 3  # every site: SN1, SN2, SCH1
+    page.wait_for_selector("select[name=site] option[value=school-3]", state="attached")
+    page.select_option("select[name=site]", "school-3")
+    page.click("#scope-form button[type=submit]")
+    page.wait_for_url("**site=school-3**")
+    page.wait_for_selector("#chain.chain-ok")
+    assert page.locator("#rows tbody tr").count() == 1
+    assert "SCH1" in page.locator("#rows").inner_text()
+    assert "school-3" in page.locator("#scope").inner_text()
+    page.select_option("#lang", "uk")
+    assert "Результат" in page.locator("#rows thead").inner_text()
 
 
 def test_building_staff_record_the_monthly_inspection_from_the_device_page(

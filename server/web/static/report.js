@@ -1,7 +1,14 @@
 // A printable report: the API's rows as a table; the compliance record's hash chain checked here too.
 "use strict";
 const kind = document.body.dataset.kind;
-const query = location.search;
+const params = new URLSearchParams(location.search);
+if (kind === "compliance") {  // by default this month so far
+  const today = new Date().toISOString().slice(0, 10);
+  if (!params.get("to")) params.set("to", today);
+  if (!params.get("from")) params.set("from", today.slice(0, 8) + "01");
+}
+for (const [name, value] of [...params]) if (!value) params.delete(name);
+const query = "?" + params.toString();
 let rows = [];
 
 async function sha256(textValue) {
@@ -37,8 +44,11 @@ function table(head, body) {
 
 async function draw() {
   drawFrame(t(kind));
+  const period = kind === "compliance" ? `${params.get("from")} – ${params.get("to")}` : `${params.get("months") || 12} × ${t("month")}`;
+  document.getElementById("scope").textContent =
+    [params.get("site") || t("all_sites"), params.get("device_id"), period].filter(Boolean).join(" · ");
   if (kind === "compliance") {
-    table(["#", "UTC", "device", "kind", "result", "details", "by", "hash"],
+    table(["#", "UTC", t("device_word"), t("col_kind"), t("col_result"), t("col_details"), t("col_by"), "SHA-256"],
       rows.map((r) => [r.number, r.entry.time.slice(0, 16).replace("T", " "), r.entry.device_id, r.entry.kind,
         r.entry.result, r.entry.details, r.entry.by, r.hash.slice(0, 16) + "…"]));
     const bad = await brokenAt(rows);
@@ -52,6 +62,24 @@ async function draw() {
 }
 
 document.getElementById("print").addEventListener("click", () => window.print());
+
+// The scope form: what it shows now, and the sites there are to choose from.
+async function bindScope() {
+  const form = document.getElementById("scope-form");
+  for (const [name, value] of params) if (form.elements[name]) form.elements[name].value = value;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const chosen = new URLSearchParams();
+    for (const field of form.elements) if (field.name && field.value) chosen.set(field.name, field.value);
+    location.search = chosen.toString();  // the key stays in this tab's session
+  });
+  if (!token) return;
+  const sites = [...new Set((await api("/api/v1/devices")).filter((d) => d.kind !== "bridge").map((d) => d.site))].sort();
+  const select = form.elements.site;
+  select.append(...sites.map((site) => Object.assign(document.createElement("option"), { value: site, textContent: site })));
+  select.value = params.get("site") || "";
+}
+bindScope();
 bindLanguage(draw);
 poll(async () => {
   const path = "/api/v1/reports/" + kind + query;
@@ -60,7 +88,7 @@ poll(async () => {
   csv.href = "#";
   csv.onclick = async (event) => {  // the CSV needs the key too, so it is fetched, not linked
     event.preventDefault();
-    const answer = await fetch(path + (query ? "&" : "?") + "format=csv", { headers: { Authorization: "Bearer " + token } });
+    const answer = await fetch(path + "&format=csv", { headers: { Authorization: "Bearer " + token } });
     const url = URL.createObjectURL(await answer.blob());
     const a = Object.assign(document.createElement("a"), { href: url, download: kind + ".csv" });
     a.click();
