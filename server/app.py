@@ -92,6 +92,7 @@ def create_app(
     app.state.notifier = notifier
     app.state.tokens = settings.token_roles
     app.state.engine = engine
+    app.state.map_tiles = (settings.map_tiles_url, settings.map_attribution)
     for router in (
         devices.router,
         ingest.router,

@@ -104,6 +104,15 @@ class ServerSettings(BaseSettings):
     notify_interval_s: float = Field(
         default=1.0, gt=0, description="how often due notifications are looked for"
     )
+    map_tiles_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="map tiles for the board, {z}/{x}/{y}; the browser fetches them, and lists "
+        "positions instead when they cannot be reached; empty: never a map",
+        pattern=r"^$|^https?://\S*\{z\}\S*\{x\}\S*\{y\}\S*$",
+    )
+    map_attribution: str = Field(
+        default="© OpenStreetMap contributors", description="the map tiles' attribution, shown on the map"
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("tokens")

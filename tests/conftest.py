@@ -12,10 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -288,11 +290,53 @@ class ServerProcess:
             return response.json()
 
 
+@dataclass
+class TileServer:
+    """Map tiles on loopback, counting what the browser fetched."""
+
+    url: str
+    fetched: list[str]
+
+
 @pytest.fixture
-def server(tmp_path: Path, tokens: Tokens) -> Iterator[ServerProcess]:
+def map_tiles(request: pytest.FixtureRequest) -> Iterator[TileServer]:
+    """The board's tile URL: by default a closed port on loopback (no map can load, and no page
+    of a test ever reaches outside the machine); with the indirect parameter "served", a real
+    tile server on loopback."""
+    if getattr(request, "param", None) != "served":
+        yield TileServer(f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png", [])
+        return
+    tile = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256">'
+        b'<rect width="256" height="256" fill="#aad3df"/></svg>'
+    )
+    fetched: list[str] = []
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802  (the standard library's name)
+            fetched.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/svg+xml")
+            self.send_header("Content-Length", str(len(tile)))
+            self.end_headers()
+            self.wfile.write(tile)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield TileServer(f"http://127.0.0.1:{httpd.server_address[1]}/{{z}}/{{x}}/{{y}}.png", fetched)
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def server(tmp_path: Path, tokens: Tokens, map_tiles: TileServer) -> Iterator[ServerProcess]:
     """`aedmon server` as a real process on SQLite."""
     port = free_port()
-    env = {**os.environ, "AEDMON_TOKENS": tokens.setting}
+    env = {**os.environ, "AEDMON_TOKENS": tokens.setting, "AEDMON_MAP_TILES_URL": map_tiles.url}
     args = aedmon_args("server", "--port", str(port), "--database-url", f"sqlite:///{tmp_path / 'server.db'}")
     proc = Process(args, tmp_path / "server.log", env).start()
     url = f"http://127.0.0.1:{port}"

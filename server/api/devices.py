@@ -26,12 +26,16 @@ router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) -> DeviceOut:
     facts, verdict = device_verdict(session, device, now, policy)
     test = facts.latest_selftest
+    fix = facts.latest_location
     return DeviceOut(
         **asdict(facts.device),
         manufacturer=device.manufacturer,
         model=device.model,
         firmware=device.firmware,
         last_seen=facts.last_seen,
+        located_lat=fix.lat if fix else None,
+        located_lon=fix.lon if fix else None,
+        located_at=fix.device_time if fix else None,
         last_selftest_at=test.device_time if test else None,
         pads_expiry=test.pads_expiry if test else None,
         battery_expiry=test.battery_expiry if test else None,

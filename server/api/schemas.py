@@ -75,6 +75,9 @@ class DeviceOut(BaseModel):
     geofence_m: float | None
     report_interval_s: int
     confirmed: bool
+    located_lat: float | None = Field(description="the newest fix the device or its receiver sent")
+    located_lon: float | None
+    located_at: datetime | None
     manufacturer: str | None
     model: str | None
     firmware: str | None

@@ -47,7 +47,8 @@ def _page(request: Request, template: str, **context: object) -> HTMLResponse:
 
 
 def _board(request: Request, site: str | None) -> HTMLResponse:
-    return _page(request, "board.html", site=site)
+    tiles, attribution = request.app.state.map_tiles
+    return _page(request, "board.html", site=site, tiles=tiles, attribution=attribution)
 
 
 @router.get("/board", response_class=HTMLResponse)

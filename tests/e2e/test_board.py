@@ -5,12 +5,14 @@ scrolling."""
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from aedmon.reading import TestResult
+import pytest
 
-from ..conftest import ServerProcess
+from aedmon.reading import Reading, ReadingType, TestResult
+
+from ..conftest import ServerProcess, TileServer
 from .conftest import screenshot, send
 
 
@@ -78,3 +80,47 @@ def test_without_a_viewing_key_the_board_says_how_to_open_it(server: ServerProce
     page.goto(f"{server.url}/board")
     page.wait_for_selector("#notice:not([hidden])")
     assert "link you were given" in page.locator("#notice").inner_text()
+
+
+@pytest.mark.parametrize("map_tiles", ["served"], indirect=True)
+def test_the_board_shows_its_devices_on_a_map_when_tiles_can_be_fetched(
+    fleet: ServerProcess, browser: Any, map_tiles: TileServer
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    page.goto(f"{fleet.url}/board/town-hall#token={fleet.tokens.viewer}")
+    page.wait_for_selector("#map path.marker-ready")
+    assert page.locator("#map").is_visible()
+    assert page.locator("#positions").is_hidden()
+    assert page.locator("#where-title").inner_text() == "Map"
+    assert page.locator("#map path.marker").count() == 1  # only SN1 has a position
+    page.wait_for_function("[...document.querySelectorAll('#map img.leaflet-tile')].some((i) => i.complete)")
+    assert map_tiles.fetched  # the browser drew the map from the tile server
+    assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    screenshot(page, "board-map.png")
+    send(fleet, 2, TestResult.FAIL, "SN1", codes=("C02",))
+    page.wait_for_selector("#map path.marker-not_ready", timeout=10_000)  # the map lives too
+    page.locator("#map path.marker").click()
+    page.wait_for_url(f"{fleet.url}/devices/SN1")
+
+
+def test_without_reachable_tiles_the_board_lists_positions_and_follows_the_newest_fix(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    page = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page.goto(f"{fleet.url}/board/town-hall#token={fleet.tokens.viewer}")
+    page.wait_for_selector('#positions [data-position="SN1"]')
+    assert page.locator("#map").is_hidden()
+    assert page.locator("#where-title").inner_text() == "Positions"
+    item = page.locator('#positions [data-position="SN1"]')
+    assert "Reception AED · Ready" in item.inner_text()
+    assert item.locator("a").get_attribute("href") == "geo:42.6062,23.0379"  # a phone's own map opens it
+    now = datetime.now(UTC).replace(microsecond=0)
+    fix = Reading(
+        device_id="SN3", site="town-hall", type=ReadingType.LOCATION, device_time=now, arrival_time=now,
+        lat=42.6105, lon=23.0411, accuracy_m=8.0,
+    )  # fmt: skip
+    with fleet.client("bridge") as bridge:
+        bridge.post("/api/v1/ingest", json={"readings": [fix.model_dump(mode="json")]}).raise_for_status()
+    page.wait_for_selector('#positions [data-position="SN3"]')
+    assert "42.61050, 23.04110" in page.locator('#positions [data-position="SN3"]').inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0

@@ -18,16 +18,112 @@ function tile(device) {
                 ["last_check", when(device.last_selftest_at || device.last_seen)]];
   if (device.pads_expiry) rows.push(["pads", device.pads_expiry]);
   if (device.battery_expiry) rows.push(["battery", device.battery_expiry]);
-  if (device.lat !== null && device.lon !== null) rows.push(["position", device.lat.toFixed(5) + ", " + device.lon.toFixed(5)]);
+  const position = positionOf(device);
+  if (position) rows.push(["position", position.map((v) => v.toFixed(5)).join(", ")]);
   for (const [key, value] of rows) facts.append(text("dt", t(key)), text("dd", value));
   el.append(facts);
   if (device.readiness !== "ready") el.append(reasonList(device));
   return el;
 }
 
+// Where the devices are: on a map when its tiles can be fetched, else as a list of positions
+// (each a geo: link, which a phone opens in its own, perhaps offline, map).
+const where = document.getElementById("where");
+const COLOURS = { ready: "#1b7f3b", attention: "#b86e00", not_ready: "#b3261e", unknown: "#6b7078" };
+let tilesOk = null;  // not yet known
+let map = null;
+let markers = null;
+
+function positionOf(device) {  // the newest fix, else the registered place
+  if (device.located_lat !== null && device.located_lon !== null) return [device.located_lat, device.located_lon];
+  if (device.lat !== null && device.lon !== null) return [device.lat, device.lon];
+  return null;
+}
+
+function tileUrl(template, [lat, lon], zoom) {
+  const n = 2 ** zoom;
+  const x = Math.floor(((lon + 180) / 360) * n);
+  const rad = (lat * Math.PI) / 180;
+  const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
+  return template.replace("{z}", zoom).replace("{x}", x).replace("{y}", y).replace("{s}", "a");
+}
+
+// Whether one tile near `position` loads within a few seconds.
+function probeTiles(position) {
+  const template = where.dataset.tiles;
+  if (!template || typeof L === "undefined") return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const image = new Image();
+    const timer = setTimeout(() => resolve(false), 5000);
+    image.onload = () => { clearTimeout(timer); resolve(true); };
+    image.onerror = () => { clearTimeout(timer); resolve(false); };
+    image.src = tileUrl(template, position, 15);
+  });
+}
+
+function drawMap(placed) {
+  const box = document.getElementById("map");
+  box.hidden = false;
+  if (!map) {
+    map = L.map(box, { scrollWheelZoom: false });
+    L.tileLayer(where.dataset.tiles, { attribution: where.dataset.attribution, maxZoom: 19 }).addTo(map);
+    markers = L.layerGroup().addTo(map);
+    map.fitBounds(L.latLngBounds(placed.map(positionOf)), { padding: [30, 30], maxZoom: 17 });
+  }
+  markers.clearLayers();
+  for (const device of placed) {
+    const colour = COLOURS[device.readiness];
+    L.circleMarker(positionOf(device), {
+      radius: 10, color: "#fff", weight: 2, fillColor: colour, fillOpacity: 1,
+      className: `marker marker-${device.readiness}`,
+    }).bindTooltip(`${device.name || device.id}: ${t(device.readiness)}`)
+      .on("click", () => { location.href = "/devices/" + encodeURIComponent(device.id); })
+      .addTo(markers);
+  }
+  box.dataset.markers = placed.length;
+}
+
+function drawPositions(placed) {
+  const list = document.getElementById("positions");
+  list.hidden = false;
+  list.replaceChildren(...placed.map((device) => {
+    const [lat, lon] = positionOf(device);
+    const item = document.createElement("li");
+    item.dataset.position = device.id;
+    item.className = "position " + device.readiness;
+    const link = text("a", `${lat.toFixed(5)}, ${lon.toFixed(5)}`);
+    link.href = `geo:${lat},${lon}`;
+    item.append(text("strong", `${device.name || device.id} · ${t(device.readiness)}`), " ",
+      text("span", [device.place, device.site].filter(Boolean).join(", ")), " ", link);
+    return item;
+  }));
+}
+
+function drawWhere() {
+  const placed = devices.filter(positionOf);
+  where.hidden = !placed.length;
+  if (!placed.length) return;
+  document.getElementById("where-title").textContent = t(tilesOk ? "map" : "positions");
+  if (tilesOk === null) {
+    tilesOk = false;  // until the probe says otherwise; tried again every minute while it fails
+    probeTiles(positionOf(placed[0])).then((ok) => {
+      tilesOk = ok;
+      if (!ok) setTimeout(() => { if (!tilesOk) tilesOk = null; }, 60_000);
+      drawWhere();
+    });
+  }
+  if (tilesOk) {
+    document.getElementById("positions").hidden = true;
+    drawMap(placed);
+  } else {
+    drawPositions(placed);
+  }
+}
+
 function draw() {
   drawFrame(t("title") + (site ? " · " + site : ""));
   document.getElementById("tiles").replaceChildren(...devices.map(tile));
+  drawWhere();
 }
 
 bindLanguage(draw);

@@ -10,17 +10,23 @@ function chart(title, points) {
   box.append(text("h3", title));
   if (!points.length) { box.append(text("p", t("none"))); return box; }
   const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs) || 1];
-  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  if (y0 === y1) { y0 -= 1; y1 += 1; }
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const [low, high] = [Math.min(...ys), Math.max(...ys)];
+  const [y0, y1] = low === high ? [low - 1, high + 1] : [low, high];  // a flat series sits mid-height
+  const at = ([x, y]) => [x1 === x0 ? 50 : ((x - x0) / (x1 - x0)) * 100, 40 - ((y - y0) / (y1 - y0)) * 40];
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 100 40");
   svg.setAttribute("preserveAspectRatio", "none");
   const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
-  line.setAttribute("points", points.map(([x, y]) =>
-    `${x1 === x0 ? 50 : ((x - x0) / (x1 - x0)) * 100},${40 - ((y - y0) / (y1 - y0)) * 40}`).join(" "));
+  line.setAttribute("points", points.map((p) => at(p).join(",")).join(" "));
   svg.append(line);
-  box.append(svg, text("p", `${y0} – ${y1}`));
+  const [lastX, lastY] = at(points[points.length - 1]);  // the newest reading, visible even alone
+  const dot = document.createElementNS("http://www.w3.org/2000/svg", "line");
+  dot.setAttribute("x1", lastX); dot.setAttribute("x2", lastX); dot.setAttribute("y1", lastY); dot.setAttribute("y2", lastY);
+  svg.append(dot);
+  const day = (ms) => new Date(ms).toLocaleDateString(lang, { day: "numeric", month: "short", timeZone: "UTC" });
+  const range = low === high ? String(low) : `${low} – ${high}`;
+  box.append(svg, text("p", `${range} · ${x0 === x1 ? day(x0) : day(x0) + " – " + day(x1)}`));
   return box;
 }
 
@@ -37,10 +43,12 @@ function draw() {
   tile.dataset.readiness = device.readiness;
   tile.append(text("div", t(device.readiness), "state"));
   tile.append(reasonList(device));
-  const details = document.createElement("ul");  // for the technician: the rules' own words
-  details.className = "details";
-  for (const detail of device.reasons) details.append(text("li", detail));
-  tile.append(details);
+  if (device.readiness !== "ready") {
+    const details = document.createElement("ul");  // for the technician: the rules' own words
+    details.className = "details";
+    for (const detail of device.reasons) details.append(text("li", detail));
+    tile.append(details);
+  }
   document.getElementById("summary").replaceChildren(tile);
   const level = { PASS: 0, WARN: 1, FAIL: 2 };
   const results = tests.map((r) => [Date.parse(r.device_time), level[r.result]]).sort((a, b) => a[0] - b[0]);
@@ -49,8 +57,12 @@ function draw() {
     chart(t("battery_chart"), series(tests, "battery_pct")),
     chart(t("temperature"), series([...tests, ...states], "temp_c")));
   const alertList = document.getElementById("alerts");
-  alertList.replaceChildren(...(alerts.length ? alerts.map((a) =>
-    text("li", `${a.last_opened_at.slice(0, 16).replace("T", " ")} · ${a.state} · ${a.message}`)) : [text("li", t("none"))]));
+  alertList.replaceChildren(...(alerts.length ? alerts.map((a) => {
+    const item = text("li", `${when(a.last_opened_at)} · ${t("state_" + a.state)} · `);
+    item.dataset.alert = a.id;
+    item.append(text("strong", t("reason." + a.type)), ` — ${a.message}`);
+    return item;
+  }) : [text("li", t("none"))]));
   const inspectionList = document.getElementById("inspections");
   inspectionList.replaceChildren(...(inspections.length ? inspections.map(inspectionItem) : [text("li", t("none"))]));
   const year = new Date().toISOString().slice(0, 4);
