@@ -108,10 +108,14 @@ def _keep_current(device: Device, reading: Reading) -> None:
 
 
 def device_verdict(
-    session: Session, device: Device, now: datetime, policy: Policy
+    session: Session,
+    device: Device,
+    now: datetime,
+    policy: Policy,
+    bridges_seen: dict[str, datetime | None] | None = None,
 ) -> tuple[DeviceFacts, Verdict]:
     """What the store knows of the device, and whether it is ready now."""
-    facts = queries.device_facts(session, device)
+    facts = queries.device_facts(session, device, bridges_seen)
     return facts, assess(facts, evaluate(facts, now, policy).findings, now, policy)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import asdict
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -23,8 +24,14 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 
-def _out(session: SessionDep, device: Device, now: NowDep, policy: PolicyDep) -> DeviceOut:
-    facts, verdict = device_verdict(session, device, now, policy)
+def _out(
+    session: SessionDep,
+    device: Device,
+    now: NowDep,
+    policy: PolicyDep,
+    bridges_seen: dict[str, datetime | None] | None = None,
+) -> DeviceOut:
+    facts, verdict = device_verdict(session, device, now, policy, bridges_seen)
     test = facts.latest_selftest
     fix = facts.latest_location
     return DeviceOut(
@@ -65,7 +72,8 @@ def list_devices(
     query = select(Device).order_by(Device.site, Device.id)
     if site is not None:
         query = query.where(Device.site == site)
-    return [_out(session, device, now, policy) for device in session.scalars(query)]
+    bridges_seen: dict[str, datetime | None] = {}  # one look at each bridge for the whole list
+    return [_out(session, device, now, policy, bridges_seen) for device in session.scalars(query)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

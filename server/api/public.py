@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -31,8 +32,9 @@ def aeds_geojson(session: SessionDep, now: NowDep, policy: PolicyDep) -> JSONRes
     listed = session.scalars(
         select(Device).where(Device.public.is_(True), Device.lat.is_not(None), Device.lon.is_not(None))
     )
+    bridges_seen: dict[str, datetime | None] = {}
     for device in listed:
-        facts, verdict = device_verdict(session, device, now, policy)
+        facts, verdict = device_verdict(session, device, now, policy, bridges_seen)
         tags: dict[str, Any] = {"emergency": "defibrillator"}
         if device.place:
             tags["defibrillator:location"] = device.place

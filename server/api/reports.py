@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from aedmon.reading import ReadingType
 from server.reports.forecast import Expiry, Row, forecast
 from server.store import queries
 from server.store.models import Device
@@ -35,7 +36,7 @@ def consumables(
         query = query.where(Device.site == site)
     expiries = []
     for device in session.scalars(query):
-        test = queries.device_facts(session, device).latest_selftest
+        test = queries.latest_reading(session, device.id, ReadingType.SELFTEST)
         if test is None:
             continue
         if test.pads_expiry is not None:

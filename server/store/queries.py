@@ -3,11 +3,11 @@ INSERT … ON CONFLICT DO NOTHING, so the database, not the process, decides."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -79,66 +79,100 @@ def default_interval(kind: DeviceKind) -> int:
     return DEFAULT_REPORT_INTERVAL_S[kind]
 
 
-# How far back the rules look for "since when" and for consecutive fixes, in readings.
+# How far back the rules look for "since when" and for consecutive fixes, in readings of each
+# type; one newest reading of the others.
 RECENT_STATES = 200
 RECENT_EVENTS = 200
 RECENT_LOCATIONS = 20
+LOOK_BACK = {
+    ReadingType.HEARTBEAT: RECENT_STATES,
+    ReadingType.STATUS: RECENT_STATES,
+    ReadingType.EVENT: RECENT_EVENTS,
+    ReadingType.LOCATION: RECENT_LOCATIONS,
+    ReadingType.SELFTEST: 1,
+    ReadingType.AVAILABILITY: 1,
+    ReadingType.IDENTITY: 1,
+}
+_BODY = cast(StoredReading.body, Text)
+
+Row = tuple[datetime, int, Reading]  # (device time, row id, reading): the store's own order
 
 
-def _newest(
-    session: Session, device_id: str, types: Sequence[ReadingType], limit: int
-) -> tuple[Reading, ...]:
-    """The newest `limit` readings of these types, returned oldest first."""
-    rows = session.scalars(
-        select(StoredReading)
-        .where(StoredReading.device_id == device_id, StoredReading.type.in_([t.value for t in types]))
+def _newest(session: Session, device_id: str, reading_type: ReadingType, limit: int) -> list[Row]:
+    """The newest `limit` readings of one type, newest first. One type at a time, so that the
+    (device, type, time) index yields them in order without sorting the device's history."""
+    rows = session.execute(
+        select(StoredReading.device_time, StoredReading.id, _BODY)
+        .where(StoredReading.device_id == device_id, StoredReading.type == reading_type.value)
         .order_by(StoredReading.device_time.desc(), StoredReading.id.desc())
         .limit(limit)
-    ).all()
-    return tuple(Reading.model_validate(row.body) for row in reversed(rows))
+    )
+    return [(time, row_id, Reading.model_validate_json(body)) for time, row_id, body in rows]
 
 
-def _latest(session: Session, device_id: str, types: Sequence[ReadingType]) -> Reading | None:
-    newest = _newest(session, device_id, types, 1)
-    return newest[0] if newest else None
+def _oldest_first(rows: Iterable[Row], limit: int) -> tuple[Reading, ...]:
+    """The newest `limit` of these rows, oldest first."""
+    newest = sorted(rows, key=lambda row: (row[0], row[1]), reverse=True)[:limit]
+    return tuple(reading for _, _, reading in reversed(newest))
 
 
-def _newest_row(session: Session, device_id: str) -> StoredReading | None:
-    """The device's newest reading but availability (which the broker may say for it)."""
-    return session.scalars(
-        select(StoredReading)
-        .where(StoredReading.device_id == device_id, StoredReading.type != ReadingType.AVAILABILITY.value)
-        .order_by(StoredReading.device_time.desc(), StoredReading.id.desc())
-        .limit(1)
-    ).first()
+def _newest_of(rows: list[Row]) -> Reading | None:
+    return rows[0][2] if rows else None
+
+
+def latest_reading(session: Session, device_id: str, reading_type: ReadingType) -> Reading | None:
+    return _newest_of(_newest(session, device_id, reading_type, 1))
 
 
 def last_seen(session: Session, device_id: str) -> datetime | None:
-    row = _newest_row(session, device_id)
-    return None if row is None else row.device_time
+    """When the device last said anything but availability (which the broker may say for it)."""
+    times = [
+        session.scalar(
+            select(StoredReading.device_time)
+            .where(StoredReading.device_id == device_id, StoredReading.type == reading_type.value)
+            .order_by(StoredReading.device_time.desc())
+            .limit(1)
+        )
+        for reading_type in ReadingType
+        if reading_type is not ReadingType.AVAILABILITY
+    ]
+    return max((t for t in times if t is not None), default=None)
 
 
-def device_facts(session: Session, device: Device) -> DeviceFacts:
-    newest = _newest_row(session, device.id)
+def device_facts(
+    session: Session, device: Device, bridges_seen: dict[str, datetime | None] | None = None
+) -> DeviceFacts:
+    """What the store knows of the device; `bridges_seen` remembers bridges' last words across
+    the devices of one request, so a fleet heard through one bridge asks for it once."""
+    newest = {t: _newest(session, device.id, t, limit) for t, limit in LOOK_BACK.items()}
+    heard = [rows[0] for t, rows in newest.items() if rows and t is not ReadingType.AVAILABILITY]
+    latest = max(heard, key=lambda row: (row[0], row[1]), default=None)
+    states = _oldest_first(newest[ReadingType.HEARTBEAT] + newest[ReadingType.STATUS], RECENT_STATES)
+    locations = _oldest_first(newest[ReadingType.LOCATION], RECENT_LOCATIONS)
     bridge = session.get(Device, device.bridge_id) if device.bridge_id else None
-    states = _newest(session, device.id, [ReadingType.HEARTBEAT, ReadingType.STATUS], RECENT_STATES)
-    locations = _newest(session, device.id, [ReadingType.LOCATION], RECENT_LOCATIONS)
+    bridge_last_seen = None
+    if bridge is not None:
+        if bridges_seen is None:
+            bridges_seen = {}
+        if bridge.id not in bridges_seen:
+            bridges_seen[bridge.id] = last_seen(session, bridge.id)
+        bridge_last_seen = bridges_seen[bridge.id]
     return DeviceFacts(
         device=device_info(device),
-        latest_selftest=_latest(session, device.id, [ReadingType.SELFTEST]),
+        latest_selftest=_newest_of(newest[ReadingType.SELFTEST]),
         latest_location=locations[-1] if locations else None,
         latest_state=states[-1] if states else None,
-        latest_availability=_latest(session, device.id, [ReadingType.AVAILABILITY]),
+        latest_availability=_newest_of(newest[ReadingType.AVAILABILITY]),
         known_since=device.created_at,
         bridge_id=device.bridge_id,
-        bridge_last_seen=None if bridge is None else last_seen(session, bridge.id),
+        bridge_last_seen=bridge_last_seen,
         bridge_report_interval_s=30 if bridge is None else bridge.report_interval_s,
         serviced_at=device.serviced_at,
         recent_locations=locations,
         recent_states=states,
-        recent_events=_newest(session, device.id, [ReadingType.EVENT], RECENT_EVENTS),
-        last_seen=None if newest is None else newest.device_time,
-        last_site=None if newest is None else newest.site,
+        recent_events=_oldest_first(newest[ReadingType.EVENT], RECENT_EVENTS),
+        last_seen=None if latest is None else latest[0],
+        last_site=None if latest is None else latest[2].site,
     )
 
 

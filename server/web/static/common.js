@@ -82,10 +82,13 @@ async function submit(status, path, method, body) {
   }
 }
 
-// Run `load` now and every `seconds`, showing why in the notice when it fails.
+// Run `load` now and again `seconds` after each answer (a slow answer never stacks requests
+// up), showing why in the notice when it fails. The function returned loads at once.
 function poll(load, seconds) {
   const notice = document.getElementById("notice");
+  let timer = null;
   async function once() {
+    clearTimeout(timer);
     if (!token) { notice.textContent = t("no_token"); notice.hidden = false; return; }
     try {
       await load();
@@ -93,10 +96,12 @@ function poll(load, seconds) {
     } catch (error) {
       notice.textContent = String(error);
       notice.hidden = false;
+    } finally {
+      clearTimeout(timer);
+      timer = setTimeout(once, seconds * 1000);
     }
   }
   once();
-  setInterval(once, seconds * 1000);
   return once;
 }
 
