@@ -13,6 +13,7 @@ LANGUAGES = {"en": "English", "bg": "Български", "uk": "Українс�
 
 UI: dict[str, dict[str, str]] = {
     "en": {
+        "starts": "From (empty: now)",
         "silences": "Maintenance windows",
         "contacts": "Contacts",
         "target": "Device or site",
@@ -118,6 +119,7 @@ UI: dict[str, dict[str, str]] = {
         "language": "Language",
     },
     "bg": {
+        "starts": "От (празно: сега)",
         "silences": "Периоди на поддръжка",
         "contacts": "Контакти",
         "target": "Устройство или обект",
@@ -223,6 +225,7 @@ UI: dict[str, dict[str, str]] = {
         "language": "Език",
     },
     "uk": {
+        "starts": "З (порожньо: зараз)",
         "silences": "Періоди обслуговування",
         "contacts": "Контакти",
         "target": "Пристрій або об'єкт",
@@ -328,6 +331,7 @@ UI: dict[str, dict[str, str]] = {
         "language": "Мова",
     },
     "cs": {
+        "starts": "Od (prázdné: hned)",
         "silences": "Servisní okna",
         "contacts": "Kontakty",
         "target": "Zařízení nebo místo",

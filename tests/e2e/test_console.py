@@ -111,6 +111,17 @@ def test_a_whole_site_can_be_silenced_and_a_refusal_is_shown(fleet: ServerProces
     page.wait_for_selector("#silence-form output.ok")
     [silence] = fleet.get("/api/v1/silences", active="true")  # type: ignore[misc]
     assert (silence["site"], silence["reason"]) == ("town-hall", "fire drill")
+    later = datetime.now(UTC) + timedelta(days=7)
+    form.locator("input[name=reason]").fill("yearly service by the maker")
+    form.locator("input[name=starts]").fill(later.strftime("%Y-%m-%dT09:00"))
+    form.locator("input[name=until]").fill(later.strftime("%Y-%m-%dT17:00"))
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#silences [data-silence]:has-text('yearly service')")  # planned ones are listed
+    planned = [s for s in fleet.get("/api/v1/silences") if s["reason"] == "yearly service by the maker"]  # type: ignore[attr-defined]
+    assert [(p["starts_at"][:16], p["ends_at"][:16]) for p in planned] == [
+        (later.strftime("%Y-%m-%dT09:00"), later.strftime("%Y-%m-%dT17:00"))
+    ]
+    assert fleet.get("/api/v1/silences", active="true") == [silence]  # not yet running
 
 
 def test_an_admin_adds_and_changes_a_contact_and_a_technician_only_reads_them(

@@ -180,8 +180,10 @@ function bindForms() {
     const [kind, id] = f.target.value.split(/:(.*)/s);
     const body = { reason: f.reason.value, ends_at: new Date(f.until.value).toISOString(),
                    [kind === "site" ? "site" : "device_id"]: id };
+    if (f.starts.value) body.starts_at = new Date(f.starts.value).toISOString();  // empty: now
     if (await submit(silenceForm.querySelector("output"), "/api/v1/silences", "POST", body)) {
       f.reason.value = "";
+      f.starts.value = "";
       await refresh();
     }
   });
