@@ -25,6 +25,7 @@ from server import alerts
 from server.api.deps import NowDep, PolicyDep, SessionDep
 from server.ingest import device_verdict
 from server.rules.findings import AlertType
+from server.rules.readiness import Readiness
 from server.store.models import Alert, AlertEvent, Device
 
 from .i18n import LANGUAGES, UI, pick_language
@@ -120,7 +121,7 @@ def public_device(
         "device_public.html",
         device=device,
         readiness=verdict.readiness.value,
-        reasons=[] if verdict.readiness.value == "ready" else verdict.reasons,
+        reasons=[] if verdict.readiness is Readiness.READY else verdict.reasons,
         test=facts.latest_selftest,
         key=k,
         sent=sent,

@@ -57,14 +57,19 @@ async function api(path, options = {}) {
   return answer.json();
 }
 
-// What this tab's key may do: admin, technician, staff, viewer (null without a key).
-const roleOf = token ? api("/api/v1/whoami").then((me) => me.role, () => null) : Promise.resolve(null);
+// This tab's key's role: admin, technician, staff, viewer (null without a key); asked once, when
+// a page first wants to know.
+let rolePromise = null;
+function roleOf() {
+  if (!rolePromise) rolePromise = token ? api("/api/v1/whoami").then((me) => me.role, () => null) : Promise.resolve(null);
+  return rolePromise;
+}
 const MAY = {
   acknowledge: ["technician", "admin"],
   inspect: ["staff", "technician", "admin"],
   administer: ["admin"],
 };
-async function may(what) { return MAY[what].includes(await roleOf); }
+async function may(what) { return MAY[what].includes(await roleOf()); }
 
 // Send a form's body to the API; say in `status` whether it went through.
 async function submit(status, path, method, body) {

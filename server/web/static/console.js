@@ -208,7 +208,7 @@ function bindForms() {
 }
 
 const refresh = poll(async () => {
-  role = await roleOf;
+  role = await roleOf();
   const technician = MAY.acknowledge.includes(role);
   const [open, acked, list, windows, people] = await Promise.all([
     api("/api/v1/alerts?state=open"), api("/api/v1/alerts?state=acknowledged"), api("/api/v1/devices"),
