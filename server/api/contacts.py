@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -12,6 +13,7 @@ from server.store.models import Contact, Notification
 from .deps import AdminRole, NowDep, SessionDep, TechnicianRole
 from .schemas import ContactIn, ContactOut, NotificationOut
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
 
 
@@ -31,16 +33,34 @@ def create_contact(body: ContactIn, session: SessionDep, now: NowDep, _: AdminRo
 
 
 @router.get("/contacts")
-def list_contacts(session: SessionDep, _: TechnicianRole) -> list[ContactOut]:
-    return [ContactOut.model_validate(c) for c in session.scalars(select(Contact).order_by(Contact.id))]
+def list_contacts(session: SessionDep, _: TechnicianRole, removed: bool = False) -> list[ContactOut]:
+    """The contacts who are told; with `removed=true` also those removed."""
+    query = select(Contact).order_by(Contact.id)
+    if not removed:
+        query = query.where(Contact.retired_at.is_(None))
+    return [ContactOut.model_validate(c) for c in session.scalars(query)]
 
 
 @router.put("/contacts/{contact_id}")
 def replace_contact(contact_id: int, body: ContactIn, session: SessionDep, _: AdminRole) -> ContactOut:
     contact = _get(session, contact_id)
+    if contact.retired_at is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"contact {contact_id} was removed; add a new one")
     for name, value in body.model_dump(mode="json").items():
         setattr(contact, name, value)
     session.commit()
+    return ContactOut.model_validate(contact)
+
+
+@router.delete("/contacts/{contact_id}")
+def remove_contact(contact_id: int, session: SessionDep, now: NowDep, role: AdminRole) -> ContactOut:
+    """Tell this contact nothing more, from now on and of what is still waiting to be sent;
+    what it was told stays on record at /notifications."""
+    contact = _get(session, contact_id)
+    if contact.retired_at is None:
+        contact.retired_at = now
+        session.commit()
+        log.info("contact removed", extra={"contact": contact_id, "by": role.value})
     return ContactOut.model_validate(contact)
 
 

@@ -193,6 +193,7 @@ class ContactOut(ContactIn):
     model_config = ConfigDict(from_attributes=True)
     id: int
     created_at: datetime
+    retired_at: datetime | None = Field(description="when it was removed; told nothing since")
 
 
 class NotificationOut(BaseModel):

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.rules.findings import AlertType, Severity
@@ -40,6 +40,11 @@ log = logging.getLogger(__name__)
 SEVERITY_RANK = {Severity.INFO: 0, Severity.MINOR: 1, Severity.MAJOR: 2, Severity.CRITICAL: 3}
 MAX_ATTEMPTS = 10
 LEASE = timedelta(seconds=60)
+
+
+def _serving() -> Select[Contact]:
+    """The contacts still told of anything: not removed."""
+    return select(Contact).where(Contact.retired_at.is_(None))
 
 
 def _serves_site(contact: Contact, site: str) -> bool:
@@ -80,7 +85,7 @@ def plan_digests(session: Session, now: datetime, hour: int) -> int:
     day = now.date().isoformat()
     planned = 0
     sites = sorted(set(session.scalars(select(Device.site))))
-    contacts = list(session.scalars(select(Contact)))
+    contacts = list(session.scalars(_serving()))
     for site in sites:
         devices = list(session.scalars(select(Device).where(Device.site == site)))
         open_alerts = session.scalars(
@@ -147,11 +152,9 @@ def plan(session: Session, alert: Alert, purpose: str, now: datetime) -> int:
         return 0
     severity = Severity(alert.severity)
     if purpose == "escalation":
-        contacts = [
-            c for c in session.scalars(select(Contact)) if c.escalation and _serves_site(c, device.site)
-        ]
+        contacts = [c for c in session.scalars(_serving()) if c.escalation and _serves_site(c, device.site)]
     else:
-        contacts = [c for c in session.scalars(select(Contact)) if routes(c, device.site, severity)]
+        contacts = [c for c in session.scalars(_serving()) if routes(c, device.site, severity)]
     item = _body(alert, device, purpose, now)
     state = "silenced" if silenced(session, device, now) else "pending"
     key = f"alert:{alert.id}:{alert.occurrences}:{purpose}"
@@ -269,6 +272,11 @@ class Notifier:
 
     def _deliver(self, session: Session, contact: Contact, site: str, group: list[Notification]) -> int:
         now = self.clock()
+        if contact.retired_at is not None:  # removed after these were planned: told nothing more
+            for row in group:
+                row.state, row.last_error = "cancelled", "contact removed"
+            session.commit()
+            return 0
         if group[0].purpose == "digest":
             body = group[0].body
             items = [_item(item) for item in body["items"]]

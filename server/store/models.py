@@ -168,6 +168,8 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     mqtt: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    # Removed: told nothing more, kept so that what it was told stays on record.
+    retired_at: Mapped[datetime | None]
 
 
 class Notification(Base):
@@ -183,7 +185,8 @@ class Notification(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
     site: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(16))  # alert, resolved, reminder, escalation, digest
-    state: Mapped[str] = mapped_column(String(16), index=True)  # pending, sending, sent, silenced, failed
+    # pending, sending, sent, silenced, failed, cancelled (its contact was removed)
+    state: Mapped[str] = mapped_column(String(16), index=True)
     due_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     channel: Mapped[str | None] = mapped_column(String(16))

@@ -15,6 +15,8 @@ UI: dict[str, dict[str, str]] = {
     "en": {
         "starts": "From (empty: now)",
         "silences": "Maintenance windows",
+        "remove": "Remove",
+        "remove_confirm": "Tell nothing more to",
         "contacts": "Contacts",
         "target": "Device or site",
         "reason": "Reason",
@@ -121,6 +123,8 @@ UI: dict[str, dict[str, str]] = {
     "bg": {
         "starts": "От (празно: сега)",
         "silences": "Периоди на поддръжка",
+        "remove": "Премахни",
+        "remove_confirm": "Да не се изпраща нищо повече на",
         "contacts": "Контакти",
         "target": "Устройство или обект",
         "reason": "Причина",
@@ -227,6 +231,8 @@ UI: dict[str, dict[str, str]] = {
     "uk": {
         "starts": "З (порожньо: зараз)",
         "silences": "Періоди обслуговування",
+        "remove": "Вилучити",
+        "remove_confirm": "Більше нічого не надсилати контакту",
         "contacts": "Контакти",
         "target": "Пристрій або об'єкт",
         "reason": "Причина",
@@ -333,6 +339,8 @@ UI: dict[str, dict[str, str]] = {
     "cs": {
         "starts": "Od (prázdné: hned)",
         "silences": "Servisní okna",
+        "remove": "Odebrat",
+        "remove_confirm": "Už nic neposílat kontaktu",
         "contacts": "Kontakty",
         "target": "Zařízení nebo místo",
         "reason": "Důvod",

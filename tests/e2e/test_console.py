@@ -142,7 +142,7 @@ def test_an_admin_adds_and_changes_a_contact_and_a_technician_only_reads_them(
     assert contact["name"] == "Town hall reception"
     assert (contact["language"], contact["sites"], contact["min_severity"]) == ("bg", ["town-hall"], "major")
     assert contact["email"] == "reception@pernik.example"
-    page.locator("#contacts [data-contact] button").click()  # edit: the form takes its values
+    page.locator('#contacts [data-contact] button[data-action="edit"]').click()  # the form takes its values
     assert form.locator("input[name=name]").input_value() == "Town hall reception"
     form.locator("input[name=webhook_url]").fill("https://hooks.example/T000/secret-path")
     form.locator("input[name=escalation]").check()
@@ -161,6 +161,14 @@ def test_an_admin_adds_and_changes_a_contact_and_a_technician_only_reads_them(
     assert tech.locator("#contact-form").is_hidden()
     assert tech.locator("#admin-only").is_visible()
     assert tech.locator("#contacts [data-contact] button").count() == 0
+
+    page.once("dialog", lambda dialog: dialog.accept())  # "Tell nothing more to Town hall reception"
+    page.locator('#contacts [data-contact] button[data-action="remove"]').click()
+    page.wait_for_selector("#contacts li.empty")
+    assert fleet.get_as("admin", "/api/v1/contacts") == []
+    [removed] = fleet.get_as("admin", "/api/v1/contacts", removed="true")
+    assert removed["id"] == contact["id"]
+    assert removed["retired_at"] is not None
 
 
 def test_a_reported_problem_is_resolved_from_the_console(fleet: ServerProcess, browser: Any) -> None:

@@ -212,6 +212,36 @@ def test_routing_by_site_and_least_severity(
         other.server.shutdown()
 
 
+def test_a_removed_contact_is_told_nothing_more_and_what_it_was_told_stays_on_record(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    gone = add_contact(api, tokens, name="Left the job", webhook_url=webhook.url, min_severity="minor")
+    send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))  # critical: told at once
+    assert deliver(api) == 1
+    send_selftest(api, tokens, clock, 2, TestResult.PASS, battery_pct=10, device="SN2")  # major: waits 5 s
+    assert api.delete(f"/api/v1/contacts/{gone}", headers=auth(tokens.technician)).status_code == 403
+    removed = api.delete(f"/api/v1/contacts/{gone}", headers=auth(tokens.admin))
+    assert removed.status_code == 200
+    assert removed.json()["retired_at"] is not None
+    clock.now += timedelta(seconds=10)
+    assert deliver(api) == 0  # what was waiting is cancelled, not sent
+    send_selftest(api, tokens, clock, 3, TestResult.FAIL, codes=("C02",), device="SN3")
+    clock.now += timedelta(seconds=10)
+    assert deliver(api) == 0  # and nothing new is planned for it
+    assert len(webhook.received) == 1
+    record = api.get("/api/v1/notifications", headers=auth(tokens.technician)).json()
+    assert sorted((n["state"], n["last_error"]) for n in record) == [
+        ("cancelled", "contact removed"),
+        ("sent", None),
+    ]
+    listed = api.get("/api/v1/contacts", headers=auth(tokens.technician)).json()
+    assert listed == []
+    everyone = api.get("/api/v1/contacts", params={"removed": "true"}, headers=auth(tokens.technician))
+    assert [c["name"] for c in everyone.json()] == ["Left the job"]
+    change = {"name": "Back again", "webhook_url": webhook.url}
+    assert api.put(f"/api/v1/contacts/{gone}", json=change, headers=auth(tokens.admin)).status_code == 409
+
+
 def test_inside_a_silence_an_alert_is_recorded_but_not_notified(
     api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
 ) -> None:

@@ -143,7 +143,16 @@ function drawContacts() {
     item.append(text("strong", contact.name),
       text("p", `${sites} · ≥ ${t(contact.min_severity)} · ${contact.language}${contact.escalation ? " · " + t("escalation") : ""}`),
       text("p", channels(contact)));
-    if (MAY.administer.includes(role)) item.append(button("edit", async () => editContact(contact)));
+    if (MAY.administer.includes(role)) {
+      const buttons = document.createElement("div");
+      buttons.className = "buttons";
+      buttons.append(button("edit", async () => editContact(contact)), button("remove", async () => {
+        if (window.confirm(`${t("remove_confirm")} ${contact.name}`)) {
+          await api(`/api/v1/contacts/${contact.id}`, { method: "DELETE" });
+        }
+      }));
+      item.append(buttons);
+    }
     return item;
   });
   list.replaceChildren(...(items.length ? items : [text("li", t("no_contacts"), "empty")]));
