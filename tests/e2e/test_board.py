@@ -124,3 +124,28 @@ def test_without_reachable_tiles_the_board_lists_positions_and_follows_the_newes
     page.wait_for_selector('#positions [data-position="SN3"]')
     assert "42.61050, 23.04110" in page.locator('#positions [data-position="SN3"]').inner_text()
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+
+def test_the_fleet_board_groups_devices_by_site_with_their_counts(fleet: ServerProcess, browser: Any) -> None:
+    with fleet.client("admin") as admin:
+        school = {"id": "SCH1", "site": "school-3", "kind": "aed", "name": "School gym AED"}
+        admin.post("/api/v1/devices", json=school).raise_for_status()
+    send(fleet, 1, TestResult.FAIL, "SCH1", site="school-3", codes=("C02",))
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{fleet.url}/board#token={fleet.tokens.viewer}")
+    page.wait_for_selector('section.site[data-site="school-3"] [data-device="SCH1"]')
+    assert page.locator("section.site").evaluate_all("els => els.map((e) => e.dataset.site)") == [
+        "school-3",
+        "town-hall",
+    ]
+    summary = page.locator("#tiles .summary").inner_text()
+    assert summary == "Not ready: 1 · Unknown: 1 · Needs attention: 1 · Ready: 1"  # worst first
+    town_hall = page.locator('section.site[data-site="town-hall"] > h2').inner_text()
+    assert town_hall == "town-hall Unknown: 1 · Needs attention: 1 · Ready: 1"
+    assert page.locator('section.site[data-site="town-hall"] [data-device]').count() == 3
+    screenshot(page, "board-fleet.png")
+    page.click('section.site[data-site="school-3"] > h2 a')  # to the site's own board
+    page.wait_for_url(f"{fleet.url}/board/school-3")
+    page.wait_for_selector('[data-device="SCH1"]')
+    assert page.locator("section.site > h2").count() == 0
+    assert page.locator('[data-device="SN1"]').count() == 0

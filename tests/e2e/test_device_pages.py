@@ -60,7 +60,7 @@ def test_a_device_page_charts_its_history_and_lists_alerts_and_inspections(
         ).raise_for_status()  # fmt: skip
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     page.goto(f"{fleet.url}/board/town-hall#token={fleet.tokens.viewer}")
-    page.locator('[data-device="SN1"] h2 a').click()  # from the board's tile to the device page
+    page.locator('[data-device="SN1"] h3 a').click()  # from the board's tile to the device page
     page.wait_for_url(f"{fleet.url}/devices/SN1")
     page.wait_for_selector(".chart")
     points = page.locator(".chart").first.get_attribute("data-points")

@@ -8,7 +8,7 @@ function tile(device) {
   el.className = "tile " + device.readiness;
   el.dataset.device = device.id;
   el.dataset.readiness = device.readiness;
-  const title = document.createElement("h2");
+  const title = document.createElement("h3");
   const link = text("a", device.name || device.id);
   link.href = "/devices/" + encodeURIComponent(device.id);  // the key travels in this tab's session
   title.append(link);
@@ -120,9 +120,37 @@ function drawWhere() {
   }
 }
 
+// How many devices are in each state, worst first: "Not ready: 1 · Ready: 4".
+const WORST_FIRST = ["not_ready", "unknown", "attention", "ready"];
+function counts(list) {
+  return WORST_FIRST.map((state) => [state, list.filter((d) => d.readiness === state).length])
+    .filter(([, n]) => n).map(([state, n]) => `${t(state)}: ${n}`).join(" · ");
+}
+
+// The fleet's tiles under a heading per site (with its counts); one site's without.
+function siteSection(name, list) {
+  const section = document.createElement("section");
+  section.className = "site";
+  section.dataset.site = name;
+  if (!site) {
+    const heading = document.createElement("h2");
+    const link = text("a", name);
+    link.href = "/board/" + encodeURIComponent(name);
+    heading.append(link, " ", text("span", counts(list), "counts"));
+    section.append(heading);
+  }
+  const grid = document.createElement("div");
+  grid.className = "grid";
+  grid.replaceChildren(...list.map(tile));
+  section.append(grid);
+  return section;
+}
+
 function draw() {
   drawFrame(t("title") + (site ? " · " + site : ""));
-  document.getElementById("tiles").replaceChildren(...devices.map(tile));
+  const sites = [...new Set(devices.map((d) => d.site))].sort();
+  document.getElementById("tiles").replaceChildren(text("p", counts(devices), "summary"),
+    ...sites.map((name) => siteSection(name, devices.filter((d) => d.site === name))));
   drawWhere();
 }
 
