@@ -97,6 +97,8 @@ def test_the_board_shows_its_devices_on_a_map_when_tiles_can_be_fetched(
     assert map_tiles.fetched  # the browser drew the map from the tile server
     assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
     screenshot(page, "board-map.png")
+    page.locator("#map path.marker").hover()
+    assert page.locator(".leaflet-tooltip").inner_text() == "Reception AED: Ready"
     send(fleet, 2, TestResult.FAIL, "SN1", codes=("C02",))
     page.wait_for_selector("#map path.marker-not_ready", timeout=10_000)  # the map lives too
     page.locator("#map path.marker").click()
@@ -149,3 +151,18 @@ def test_the_fleet_board_groups_devices_by_site_with_their_counts(fleet: ServerP
     page.wait_for_selector('[data-device="SCH1"]')
     assert page.locator("section.site > h2").count() == 0
     assert page.locator('[data-device="SN1"]').count() == 0
+
+
+@pytest.mark.parametrize("map_tiles", ["served"], indirect=True)
+def test_a_device_name_is_shown_as_text_never_run_as_html(fleet: ServerProcess, browser: Any) -> None:
+    hostile = "<img src=x onerror=\"document.title='pwned'\">Lobby"
+    with fleet.client("admin") as admin:
+        admin.patch("/api/v1/devices/SN1", json={"name": hostile}).raise_for_status()
+    page = browser.new_page()
+    page.goto(f"{fleet.url}/board/town-hall#token={fleet.tokens.viewer}")
+    page.wait_for_selector("#map path.marker")
+    page.locator("#map path.marker").hover()
+    assert page.locator(".leaflet-tooltip").inner_text().startswith(hostile)
+    assert hostile in page.locator('[data-device="SN1"]').inner_text()
+    assert page.locator("#tiles img, #positions img, .leaflet-tooltip img").count() == 0
+    assert page.title() != "pwned"

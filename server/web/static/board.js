@@ -76,7 +76,7 @@ function drawMap(placed) {
     L.circleMarker(positionOf(device), {
       radius: 10, color: "#fff", weight: 2, fillColor: colour, fillOpacity: 1,
       className: `marker marker-${device.readiness}`,
-    }).bindTooltip(`${device.name || device.id}: ${t(device.readiness)}`)
+    }).bindTooltip(text("span", `${device.name || device.id}: ${t(device.readiness)}`))  // an element: never HTML
       .on("click", () => { location.href = "/devices/" + encodeURIComponent(device.id); })
       .addTo(markers);
   }
