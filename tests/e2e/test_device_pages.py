@@ -20,6 +20,16 @@ def test_the_qr_page_shows_readiness_and_takes_a_problem_report(fleet: ServerPro
     assert page.locator('[data-device="SN1"]').get_attribute("data-readiness") == "ready"
     assert page.locator(".qr svg path").count() == 1  # the code printed on the cabinet's sticker
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.emulate_media(media="print")  # the sticker: name, place, 112 and the code, never the state
+    assert page.locator(".qr svg").is_visible()
+    assert page.locator(".qr figcaption").is_visible()
+    assert page.locator(".place").inner_text() == "Ground floor, reception, town-hall"
+    assert page.locator("[data-readiness]").is_hidden()
+    assert page.locator("form").is_hidden()
+    assert page.pdf(format="A6").startswith(b"%PDF")
+    screenshot(page, "sticker.png")
+    page.emulate_media(media="screen")
+    assert page.locator(".place").is_hidden()
     page.fill("#text", "The status light is red and the door is cracked")
     page.fill("#contact", "+359 888 000 111")
     page.click("button[type=submit]")
