@@ -84,15 +84,15 @@ def default_interval(kind: DeviceKind) -> int:
 RECENT_STATES = 200
 RECENT_EVENTS = 200
 RECENT_LOCATIONS = 20
-LOOK_BACK = {
+_DEEPER = {
     ReadingType.HEARTBEAT: RECENT_STATES,
     ReadingType.STATUS: RECENT_STATES,
     ReadingType.EVENT: RECENT_EVENTS,
     ReadingType.LOCATION: RECENT_LOCATIONS,
-    ReadingType.SELFTEST: 1,
-    ReadingType.AVAILABILITY: 1,
-    ReadingType.IDENTITY: 1,
 }
+LOOK_BACK = {reading_type: _DEEPER.get(reading_type, 1) for reading_type in ReadingType}
+# What says a device was heard: anything but availability, which the broker may say for it.
+HEARD = tuple(t for t in ReadingType if t is not ReadingType.AVAILABILITY)
 _BODY = cast(StoredReading.body, Text)
 
 Row = tuple[datetime, int, Reading]  # (device time, row id, reading): the store's own order
@@ -125,7 +125,7 @@ def latest_reading(session: Session, device_id: str, reading_type: ReadingType) 
 
 
 def last_seen(session: Session, device_id: str) -> datetime | None:
-    """When the device last said anything but availability (which the broker may say for it)."""
+    """When the device was last heard (see HEARD)."""
     times = [
         session.scalar(
             select(StoredReading.device_time)
@@ -133,8 +133,7 @@ def last_seen(session: Session, device_id: str) -> datetime | None:
             .order_by(StoredReading.device_time.desc())
             .limit(1)
         )
-        for reading_type in ReadingType
-        if reading_type is not ReadingType.AVAILABILITY
+        for reading_type in HEARD
     ]
     return max((t for t in times if t is not None), default=None)
 
@@ -145,18 +144,17 @@ def device_facts(
     """What the store knows of the device; `bridges_seen` remembers bridges' last words across
     the devices of one request, so a fleet heard through one bridge asks for it once."""
     newest = {t: _newest(session, device.id, t, limit) for t, limit in LOOK_BACK.items()}
-    heard = [rows[0] for t, rows in newest.items() if rows and t is not ReadingType.AVAILABILITY]
+    heard = [newest[t][0] for t in HEARD if newest[t]]
     latest = max(heard, key=lambda row: (row[0], row[1]), default=None)
     states = _oldest_first(newest[ReadingType.HEARTBEAT] + newest[ReadingType.STATUS], RECENT_STATES)
     locations = _oldest_first(newest[ReadingType.LOCATION], RECENT_LOCATIONS)
     bridge = session.get(Device, device.bridge_id) if device.bridge_id else None
     bridge_last_seen = None
     if bridge is not None:
-        if bridges_seen is None:
-            bridges_seen = {}
-        if bridge.id not in bridges_seen:
-            bridges_seen[bridge.id] = last_seen(session, bridge.id)
-        bridge_last_seen = bridges_seen[bridge.id]
+        seen = {} if bridges_seen is None else bridges_seen
+        if bridge.id not in seen:
+            seen[bridge.id] = last_seen(session, bridge.id)
+        bridge_last_seen = seen[bridge.id]
     return DeviceFacts(
         device=device_info(device),
         latest_selftest=_newest_of(newest[ReadingType.SELFTEST]),

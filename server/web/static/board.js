@@ -148,16 +148,14 @@ function siteSection(name, list) {
 
 function draw() {
   drawFrame(t("title") + (site ? " · " + site : ""));
-  const sites = [...new Set(devices.map((d) => d.site))].sort();
   document.getElementById("tiles").replaceChildren(text("p", counts(devices), "summary"),
-    ...sites.map((name) => siteSection(name, devices.filter((d) => d.site === name))));
+    ...sitesOf(devices).map((name) => siteSection(name, devices.filter((d) => d.site === name))));
   drawWhere();
 }
 
 bindLanguage(draw);
 poll(async () => {
-  devices = (await api("/api/v1/devices" + (site ? "?site=" + encodeURIComponent(site) : "")))
-    .filter((d) => d.kind !== "bridge");
+  devices = await lookedAfter(site ? "?site=" + encodeURIComponent(site) : "");
   document.getElementById("updated").textContent = when(new Date().toISOString());
   draw();
 }, 2);

@@ -36,6 +36,12 @@ function reasonList(device) {
   return list;
 }
 
+// The devices people look after (a bridge's report on itself is none), and their sites.
+async function lookedAfter(query = "") {
+  return (await api("/api/v1/devices" + query)).filter((d) => d.kind !== "bridge");
+}
+function sitesOf(list) { return [...new Set(list.map((d) => d.site))].sort(); }
+
 function when(iso) {
   if (!iso) return t("never");
   return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC";

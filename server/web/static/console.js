@@ -115,7 +115,7 @@ function drawSilences() {
   });
   list.replaceChildren(...(items.length ? items : [text("li", t("no_silences"), "empty")]));
   const select = document.querySelector("#silence-form select[name=target]");
-  const options = [...new Set(Object.values(devices).map((d) => d.site))].sort().map((s) => [`site:${s}`, `${t("site_word")} ${s}`])
+  const options = sitesOf(Object.values(devices)).map((s) => [`site:${s}`, `${t("site_word")} ${s}`])
     .concat(Object.values(devices).map((d) => [`device:${d.id}`, `${t("device_word")} ${d.name || d.id} (${d.site})`]));
   if (select.options.length !== options.length) {  // keep the reader's choice while the list stands
     const chosen = select.value;
@@ -220,9 +220,9 @@ const refresh = poll(async () => {
   role = await roleOf();
   const technician = MAY.acknowledge.includes(role);
   const [open, acked, list, windows, people] = await Promise.all([
-    api("/api/v1/alerts?state=open"), api("/api/v1/alerts?state=acknowledged"), api("/api/v1/devices"),
+    api("/api/v1/alerts?state=open"), api("/api/v1/alerts?state=acknowledged"), lookedAfter(),
     api("/api/v1/silences"), technician ? api("/api/v1/contacts") : Promise.resolve([])]);
-  devices = Object.fromEntries(list.filter((d) => d.kind !== "bridge").map((d) => [d.id, d]));
+  devices = Object.fromEntries(list.map((d) => [d.id, d]));
   alerts = [...open, ...acked].sort((a, b) =>
     (RANK[a.severity] - RANK[b.severity]) || a.last_opened_at.localeCompare(b.last_opened_at));
   const now = new Date().toISOString();

@@ -74,7 +74,7 @@ async function bindScope() {
     location.search = chosen.toString();  // the key stays in this tab's session
   });
   if (!token) return;
-  const sites = [...new Set((await api("/api/v1/devices")).filter((d) => d.kind !== "bridge").map((d) => d.site))].sort();
+  const sites = sitesOf(await lookedAfter());
   const select = form.elements.site;
   select.append(...sites.map((site) => Object.assign(document.createElement("option"), { value: site, textContent: site })));
   select.value = params.get("site") || "";
