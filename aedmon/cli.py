@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, CliApp, SettingsConfigDict
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, CliApp, SettingsConfigDict, SettingsError
 
 from aedmon import logs
 from aedmon.config import CommaList
@@ -34,8 +34,30 @@ commands:
 """
 
 
+EXIT_CONFIG = 2  # a configuration mistake: one line says what and how to fix it
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class ConfigurationError(Exception):
+    """A setting that cannot work; its message is one line and holds no secret."""
+
+
+def refuse(command: str, message: str) -> None:
+    print(f"aedmon {command}: {message}", file=sys.stderr)  # noqa: T201  (the command's own output)
+    sys.exit(EXIT_CONFIG)
+
+
+def describe(exc: ValidationError) -> str:
+    """A settings error as one line: each option and what is wrong with it, never its value."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        option = "--" + "-".join(str(p) for p in error["loc"] if not isinstance(p, int)).replace("_", "-")
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(message if option == "--" else f"{option}: {message}")
+    return "; ".join(parts)
 
 
 class ServerCommand(ServerSettings):
@@ -43,11 +65,26 @@ class ServerCommand(ServerSettings):
 
     def cli_cmd(self) -> None:
         import uvicorn
+        from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+        from sqlalchemy.exc import OperationalError as StoreUnreachable
 
         from server.app import create_app
 
         logs.configure(self.log_level)
-        uvicorn.run(create_app(self), host=self.host, port=self.port, log_config=None, access_log=False)
+        try:
+            app = create_app(self)
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            raise ConfigurationError(
+                "--database-url is not a usable SQLAlchemy URL (sqlite:///file.db or "
+                f"postgresql+psycopg://user@host/db): {str(exc).splitlines()[0][:200]}"
+            ) from None
+        except (StoreUnreachable, DBAPIError) as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+            raise ConfigurationError(
+                f"cannot use the database: {(reason[0] if reason else exc.__class__.__name__)[:300]}; "
+                "check --database-url and that the database is running"
+            ) from None
+        uvicorn.run(app, host=self.host, port=self.port, log_config=None, access_log=False)
 
 
 class BridgeCommand(BridgeSettings):
@@ -55,10 +92,17 @@ class BridgeCommand(BridgeSettings):
     server and InfluxDB through a durable outbox."""
 
     def cli_cmd(self) -> None:
+        from aedmon.errors import StorageUnavailable
         from firmware_bridge.daemon import Bridge
 
         logs.configure(self.log_level)
-        Bridge(self).run_forever()
+        try:
+            bridge = Bridge(self)
+        except StorageUnavailable as exc:
+            raise ConfigurationError(f"{exc}; check --outbox") from None
+        except ValueError as exc:
+            raise ConfigurationError(str(exc).splitlines()[0][:300]) from None
+        sys.exit(bridge.run_forever())
 
 
 _SIM_CONFIG = SettingsConfigDict(
@@ -248,9 +292,18 @@ def main(argv: list[str] | None = None) -> None:
         if not rest or rest[0] not in SIMULATORS:
             print("usage: aedmon simulate aed|cabinet|mobile-unit|gnss [--help]", file=sys.stderr)  # noqa: T201
             sys.exit(2)
-        CliApp.run(SIMULATORS[rest[0]], cli_args=rest[1:])
+        _run(f"simulate {rest[0]}", SIMULATORS[rest[0]], rest[1:])
         return
     if command not in COMMANDS:
         print(f"aedmon: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)  # noqa: T201
         sys.exit(2)
-    CliApp.run(COMMANDS[command], cli_args=rest)
+    _run(command, COMMANDS[command], rest)
+
+
+def _run(command: str, settings: type[BaseSettings], args: list[str]) -> None:
+    try:
+        CliApp.run(settings, cli_args=args)
+    except ValidationError as exc:
+        refuse(command, describe(exc))
+    except (SettingsError, ConfigurationError) as exc:
+        refuse(command, str(exc).splitlines()[0][:300] if str(exc) else exc.__class__.__name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BeforeValidator
@@ -18,3 +19,17 @@ def _split_commas(value: object) -> object:
 
 # A list option given by repeating the flag, or comma-separated (also in AEDMON_* variables).
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split_commas)]
+
+
+def read_secret(path: Path, option: str) -> str:
+    """A secret kept in a file (so it never shows in `ps`): its text without the final newline.
+    The error names the option and the path, never the file's content."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc.__class__.__name__
+        raise ValueError(f"cannot read {option} {path}: {reason}") from None
+    secret = text.strip()
+    if not secret:
+        raise ValueError(f"{option} {path} is empty")
+    return secret

@@ -6,7 +6,12 @@
     │   ├── ChecksumError        missing or wrong `*CS`
     │   ├── MalformedSentence    wrong field count, bad time, unknown value, bad id
     │   └── MalformedMessage     MQTT: bad topic, not JSON, too large, bad field
-    └── SinkUnavailable          a sink could not take a batch now; retry later
+    ├── SinkUnavailable          a sink could not take a batch now; retry later
+    │   └── SinkUnauthorized     the sink refused the bridge's credentials; retry, loudly
+    ├── BatchRefused             the sink refused this batch as it is (4xx): split it;
+    │                            one reading refused alone goes to the dead letters
+    └── StorageUnavailable       the outbox could not commit (disk full, I/O): acknowledge
+                                 nothing, try again
 
 Each ProtocolError carries a short `reason` slug used as the label of the rejection
 counter, so a dashboard can tell noise from a broken device.
@@ -45,4 +50,16 @@ class MalformedMessage(ProtocolError):
 
 
 class SinkUnavailable(AedmonError):
-    """The sink refused or could not be reached; the batch stays in the outbox."""
+    """The sink could not be reached or failed; the batch stays in the outbox."""
+
+
+class SinkUnauthorized(SinkUnavailable):
+    """The sink refused the credentials: nothing is delivered until a person fixes them."""
+
+
+class BatchRefused(AedmonError):
+    """The sink refused the batch as it is; retrying it unchanged cannot help."""
+
+
+class StorageUnavailable(AedmonError):
+    """The bridge's outbox could not commit; whatever was to be stored is not acknowledged."""

@@ -4,22 +4,122 @@ A Reading is a single message from a device, normalized: who sent it, through wh
 site, when the device says it happened, when it arrived, and the optional fields of the
 serial and MQTT protocols. `METRICS` is the table of numeric fields: the InfluxDB schema,
 range checks and the board all loop over it, so a new metric is one new row.
+
+The model is also the one boundary: it carries the bounds every store accepts (string
+lengths equal to the columns, no control characters or lone surrogates, finite numbers
+within the METRICS ranges, times and dates within `EARLIEST`..`LATEST`, unknown fields of a
+bounded size and depth), so a reading a bridge accepts is one the server can store.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ID_RE = re.compile(ID_PATTERN)
 SEQ_MAX = 65535
+
+# Times and dates a store can hold and a device may plausibly say. A clock reset to 1970 or
+# 2000, or one years ahead, is kept (and judged by the server); year 1 or 9999 is refused.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+# The longest text a store column takes (devices.model, .firmware, .manufacturer…).
+TEXT_MAX = 200
+DETAIL_MAX = 4096  # an MQTT payload is at most 4 KiB, so any event detail it carries fits
+CODE_RE = re.compile(r"^[!-~]{1,16}$")  # printable ASCII, as the serial protocol's fields
+CODES_MAX = 32
+EXTRA_KEYS_MAX = 64
+EXTRA_DEPTH_MAX = 4
+EXTRA_ITEMS_MAX = 64
+INT_BOUND = 2**63  # what a 64-bit integer column or a JSON reader takes
+# C0 and C1 control characters (NUL among them) and lone UTF-16 surrogates, which no
+# PostgreSQL text or UTF-8 encoder accepts.
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def check_text(value: str) -> str:
+    """Refuse control characters and lone surrogates in text that a store will keep."""
+    found = _UNSTORABLE.search(value)
+    if found is not None:
+        raise ValueError(f"control character U+{ord(found.group()):04X} at position {found.start()}")
+    return value
+
+
+def check_moment(value: datetime) -> datetime:
+    """An aware time within EARLIEST..LATEST, in UTC."""
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("time out of range") from exc
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(f"time must be between {EARLIEST:%Y} and {LATEST:%Y}")
+    return utc
+
+
+def check_day(value: date) -> date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError(f"date must be between {EARLIEST:%Y} and {LATEST:%Y}")
+    return value
+
+
+def check_extra(value: dict[str, Any]) -> dict[str, Any]:
+    """Unknown payload keys are kept, within bounds: JSON scalars (finite numbers, 64-bit
+    integers, text without control characters), lists and objects nested at most
+    EXTRA_DEPTH_MAX deep."""
+    if len(value) > EXTRA_KEYS_MAX:
+        raise ValueError(f"more than {EXTRA_KEYS_MAX} unknown fields")
+    _check_json(value, 1)
+    return value
+
+
+def _check_json(value: object, depth: int) -> None:
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not -INT_BOUND <= value < INT_BOUND:
+            raise ValueError("integer out of 64-bit range")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("non-finite number")
+    elif isinstance(value, str):
+        if len(value) > DETAIL_MAX:
+            raise ValueError(f"text longer than {DETAIL_MAX} characters")
+        check_text(value)
+    elif isinstance(value, list | tuple | dict):
+        if depth > EXTRA_DEPTH_MAX:
+            raise ValueError(f"nested deeper than {EXTRA_DEPTH_MAX}")
+        if len(value) > EXTRA_ITEMS_MAX and not isinstance(value, dict):
+            raise ValueError(f"list longer than {EXTRA_ITEMS_MAX}")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str):
+                if not 0 < len(key) <= 64:
+                    raise ValueError("field name empty or longer than 64 characters")
+                check_text(key)
+            _check_json(item, depth + 1)
+    else:
+        raise ValueError(f"{type(value).__name__} is not a JSON value")
+
+
+Text = Annotated[str, Field(max_length=TEXT_MAX), AfterValidator(check_text)]
+CodeText = Annotated[str, Field(pattern=CODE_RE.pattern)]
+Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
+Day = Annotated[date, AfterValidator(check_day)]
 
 
 class DeviceKind(StrEnum):
@@ -123,30 +223,30 @@ CODES: dict[str, Code] = {
 class Reading(BaseModel):
     """One normalized message from one device."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     device_id: str = Field(pattern=ID_PATTERN)
     site: str = Field(pattern=ID_PATTERN)
     kind: DeviceKind | None = None
     type: ReadingType
-    device_time: AwareDatetime
-    arrival_time: AwareDatetime
+    device_time: Moment
+    arrival_time: Moment
     seq: int | None = Field(default=None, ge=0, le=SEQ_MAX)
-    source: str = Field(default="", max_length=200)
+    source: Text = ""
     bridge: str | None = Field(default=None, pattern=ID_PATTERN)  # the bridge that delivered it
 
     # identity (AEDID, or serial/model/firmware inside an MQTT selftest)
-    serial: str | None = None
-    manufacturer: str | None = None
-    model: str | None = None
-    firmware: str | None = None
+    serial: Text | None = None
+    manufacturer: Text | None = None
+    model: Text | None = None
+    firmware: Text | None = None
     # selftest
     test: TestType | None = None
     result: TestResult | None = None
-    codes: tuple[str, ...] = ()
+    codes: tuple[CodeText, ...] = Field(default=(), max_length=CODES_MAX)
     battery_pct: int | None = Field(default=None, ge=0, le=100)
-    battery_expiry: date | None = None
-    pads_expiry: date | None = None
+    battery_expiry: Day | None = None
+    pads_expiry: Day | None = None
     pads_connected: bool | None = None
     temp_c: float | None = None
     # heartbeat and status
@@ -161,7 +261,7 @@ class Reading(BaseModel):
     o2_pressure_bar: float | None = None
     # event
     event: EventType | None = None
-    detail: str | None = None
+    detail: Annotated[str, Field(max_length=DETAIL_MAX), AfterValidator(check_text)] | None = None
     # location
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
@@ -171,12 +271,16 @@ class Reading(BaseModel):
     # availability
     online: bool | None = None
     # unknown payload keys, kept as they came
-    extra: dict[str, Any] = Field(default_factory=dict)
+    extra: Annotated[dict[str, Any], AfterValidator(check_extra)] = Field(default_factory=dict)
 
-    @field_validator("device_time", "arrival_time")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+    @model_validator(mode="after")
+    def _within_ranges(self) -> Reading:
+        """Every numeric field within its METRICS range: a value no sensor can give is refused."""
+        for key in out_of_range(self):
+            metric = METRIC_BY_KEY[key]
+            if key in Reading.model_fields:  # figures a bridge reports in `extra` are its own
+                raise ValueError(f"{key} outside {metric.low}..{metric.high} {metric.unit}".rstrip())
+        return self
 
     @property
     def key(self) -> str:
@@ -294,8 +398,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("o2_pressure_bar", "bar", "oxygen pressure", _STATUS, 0, 300),
     Metric("lat", "°", "latitude", _LOC, -90, 90),
     Metric("lon", "°", "longitude", _LOC, -180, 180),
-    Metric("accuracy_m", "m", "accuracy", _LOC, 0, None),
-    Metric("speed_kmh", "km/h", "speed", _LOC, 0, None),
+    Metric("accuracy_m", "m", "accuracy", _LOC, 0, 100_000),
+    Metric("speed_kmh", "km/h", "speed", _LOC, 0, 2_000),
     *(
         _bridge_metric(key, unit, label)
         for key, unit, label in (

@@ -1,4 +1,10 @@
-"""The bridge daemon: wiring only. Sources → outbox → one drain per sink."""
+"""The bridge daemon: wiring and supervision. Sources → outbox → one drain per sink.
+
+Every long-running worker (each serial port, the MQTT worker, each drain, the heartbeat) is
+supervised: handling one message can fail only that message, and a worker that dies anyway
+ends the process with one clear line and exit code 70, so its supervisor (systemd, a
+container runtime) starts it again. A bridge that heartbeats while deaf is the worst failure.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,13 @@ import logging
 import re
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from prometheus_client import start_http_server
 
+from aedmon.errors import StorageUnavailable
 from aedmon.reading import DeviceKind, DeviceState, Reading, ReadingType
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
@@ -23,6 +31,8 @@ from firmware_bridge.sources.mqtt import BrokerAddress, MqttSource
 from firmware_bridge.sources.serial import SerialSource
 
 log = logging.getLogger(__name__)
+
+EXIT_WORKER_DIED = 70  # EX_SOFTWARE
 
 
 def utc_now() -> datetime:
@@ -50,6 +60,7 @@ class Bridge:
     def __init__(self, config: BridgeSettings) -> None:
         self.config = config
         self.stop_event = threading.Event()
+        self.exit_code = 0
         sinks: list[Sink] = [ServerSink(config.server, config.token)]
         if config.influx_url:
             sinks.append(
@@ -67,6 +78,7 @@ class Bridge:
             sinks=[s.name for s in sinks],
             max_rows=config.outbox_max_rows,
             bridge=self.bridge_id,
+            max_bytes=None if config.outbox_max_mb is None else int(config.outbox_max_mb * 1024 * 1024),
         )
         self.heartbeat = threading.Thread(target=self._beat, name="bridge-heartbeat", daemon=True)
         self.drains = [Drain(self.outbox, sink, self.stop_event) for sink in sinks]
@@ -95,7 +107,41 @@ class Bridge:
                 shared_group=config.mqtt_shared_group,
             )
 
+    @property
+    def workers(self) -> list[threading.Thread]:
+        """The threads that must live as long as the bridge does."""
+        mqtt = [self.mqtt.worker] if self.mqtt else []
+        return [*self.drains, *self.serial_sources, *mqtt, self.heartbeat]
+
+    def _supervise(self, thread: threading.Thread) -> None:
+        """Make the thread's death end the process loudly instead of leaving it deaf."""
+        body: Callable[[], None] = thread.run
+
+        def run() -> None:
+            try:
+                body()
+            except BaseException as exc:
+                self._died(thread.name, exc)
+                raise
+            if not self.stop_event.is_set():
+                self._died(thread.name, None)
+
+        thread.run = run  # type: ignore[method-assign]
+
+    def _died(self, name: str, exc: BaseException | None) -> None:
+        why = "returned" if exc is None else f"{exc.__class__.__name__}: {str(exc)[:300]}"
+        log.critical(
+            "worker %s died (%s); the bridge exits so that its supervisor restarts it",
+            name,
+            why,
+            exc_info=exc,
+        )
+        self.exit_code = EXIT_WORKER_DIED
+        self.stop_event.set()
+
     def start(self) -> None:
+        for thread in self.workers:
+            self._supervise(thread)
         if self.config.metrics_port:
             start_http_server(self.config.metrics_port, addr="127.0.0.1")
         metrics.OUTBOX_ROWS.set_function(lambda: self.outbox.rows)
@@ -125,32 +171,42 @@ class Bridge:
         seq = 0
         while not self.stop_event.is_set():
             now = utc_now()
-            self.outbox.append(
-                Reading(
-                    device_id=self.bridge_id,
-                    site=self.config.site,
-                    kind=DeviceKind.BRIDGE,
-                    type=ReadingType.HEARTBEAT,
-                    device_time=now,
-                    arrival_time=now,
-                    seq=seq,
-                    state=DeviceState.READY,
-                    source="bridge",
-                    extra={
-                        "outbox_rows": self.outbox.rows,
-                        "dropped": self.outbox.dropped,
-                        "rejected": rejected_total(),
-                        **{f"sink_lag_{sink.name}": self.outbox.depth(sink.name) for sink in self.sinks},
-                        **{
-                            f"write_ms_{drain.sink.name}": round(drain.last_write_s * 1000, 1)
-                            for drain in self.drains
-                            if drain.last_write_s is not None
-                        },
-                    },
-                )
-            )
+            try:
+                self.outbox.append(self._report(now, seq))
+            except StorageUnavailable as exc:
+                log.error("heartbeat not stored: outbox cannot store", extra={"error": str(exc)})
             seq = (seq + 1) % 65536
             self.stop_event.wait(self.config.heartbeat_interval_s)
+
+    def _report(self, now: datetime, seq: int) -> Reading:
+        alive = [thread for thread in self.workers if thread.is_alive()]
+        return Reading(
+            device_id=self.bridge_id,
+            site=self.config.site,
+            kind=DeviceKind.BRIDGE,
+            type=ReadingType.HEARTBEAT,
+            device_time=now,
+            arrival_time=now,
+            seq=seq,
+            state=DeviceState.READY,
+            source="bridge",
+            extra={
+                "outbox_rows": self.outbox.rows,
+                "dropped": self.outbox.dropped,
+                "rejected": rejected_total(),
+                "dead_letters": self.outbox.dead_letter_count(),
+                "storage_errors": self.outbox.storage_errors,
+                "outbox_salvaged": self.outbox.salvaged,
+                "workers": len(self.workers),
+                "workers_alive": len(alive),
+                **{f"sink_lag_{sink.name}": self.outbox.depth(sink.name) for sink in self.sinks},
+                **{
+                    f"write_ms_{drain.sink.name}": round(drain.last_write_s * 1000, 1)
+                    for drain in self.drains
+                    if drain.last_write_s is not None
+                },
+            },
+        )
 
     def shutdown(self) -> None:
         self.stop_event.set()
@@ -161,9 +217,11 @@ class Bridge:
         self.outbox.close()
         log.info("bridge stopped")
 
-    def run_forever(self) -> None:
-        self.start()
+    def run_forever(self) -> int:
+        """Run until SIGINT/SIGTERM (exit code 0) or a worker's death (EXIT_WORKER_DIED)."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stop_event.set())
+        self.start()
         self.stop_event.wait()
         self.shutdown()
+        return self.exit_code

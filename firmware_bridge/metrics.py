@@ -24,3 +24,12 @@ SINK_LAG = Gauge("aedmon_bridge_sink_lag", "Readings this sink has yet to delive
 SINK_DELIVERED = Counter("aedmon_bridge_sink_delivered_total", "Readings delivered", ["sink"])
 SINK_ERRORS = Counter("aedmon_bridge_sink_errors_total", "Failed delivery attempts", ["sink"])
 SINK_SECONDS = Histogram("aedmon_bridge_sink_write_seconds", "Time to deliver one batch", ["sink"])
+DEAD_LETTERS = Counter(
+    "aedmon_bridge_dead_letters_total", "Readings a sink refused for good, kept as dead letters", ["sink"]
+)
+SINK_UNAUTHORIZED = Counter(
+    "aedmon_bridge_sink_unauthorized_total", "Deliveries refused for the bridge's credentials", ["sink"]
+)
+STORAGE_ERRORS = Counter(
+    "aedmon_bridge_storage_errors_total", "Readings that could not be committed to the outbox", ["source"]
+)

@@ -9,17 +9,34 @@ At the bound (`max_rows`) the oldest routine reading (one that cannot raise an a
 a PASS self-test, a READY heartbeat, a closed-door status, an identity) is dropped to make
 room and counted in `dropped`. Readings that may raise an alert are never dropped; if
 nothing routine is left they are kept beyond the bound and counted in `over_bound`.
+
+What a sink refuses for good goes to the dead letters, per sink, with the reason: counted,
+listed and re-queued by `aedmon bridge dead-letters`.
+
+Failures: a commit that cannot be made (disk full, I/O error, `max_bytes` reached) raises
+StorageUnavailable and nothing is acknowledged; the next commit tries again, so the outbox
+recovers by itself when space returns. A damaged file (at start or in use) is moved aside,
+every row that can still be read is salvaged into a fresh outbox and delivered again to
+every sink (delivery is idempotent), and the loss is counted, never a traceback.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
+from aedmon.errors import StorageUnavailable
 from aedmon.reading import Reading
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -33,7 +50,22 @@ CREATE TABLE IF NOT EXISTS cursor (
     sink TEXT PRIMARY KEY,
     position INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS dead_letter (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sink TEXT NOT NULL,
+    key TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 """
+PAGE_SIZE = 4096
+# SQLite's primary result codes that mean the file itself is damaged.
+_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+# How many unreadable ids past the highest known one a salvage probes before it gives up.
+_PROBE_GAP = 50_000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,50 +74,176 @@ class Entry:
     reading: Reading
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    sink: str
+    key: str
+    reason: str
+    at: str
+    body: str
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _DAMAGED
+    return not isinstance(exc, sqlite3.OperationalError)
+
+
 class Outbox:
     def __init__(
-        self, path: str | Path, *, sinks: Iterable[str], max_rows: int = 500_000, bridge: str | None = None
+        self,
+        path: str | Path,
+        *,
+        sinks: Iterable[str],
+        max_rows: int = 500_000,
+        bridge: str | None = None,
+        max_bytes: int | None = None,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_rows = max_rows
+        self.max_bytes = max_bytes
         self.sinks = tuple(sinks)
         self.bridge = bridge  # stamped on every reading, so the server knows which bridge hears it
         self.dropped = 0
         self.over_bound = 0
+        self.salvaged = 0  # rows read back from a damaged file
+        self.damaged = 0  # times a damaged file was moved aside
+        self.storage_errors = 0  # commits that could not be made (disk full, I/O)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        for sink in self.sinks:
-            self._db.execute(
-                "INSERT OR IGNORE INTO cursor (sink, position) "
-                "VALUES (?, (SELECT COALESCE(MIN(id) - 1, (SELECT seq FROM sqlite_sequence "
-                "WHERE name = 'outbox'), 0) FROM outbox))",
-                (sink,),
+        self._db = self._open_checked()
+        self._rows = self._count()
+
+    # opening, checking, salvaging
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            if self.max_bytes is not None:
+                db.execute(f"PRAGMA max_page_count={max(self.max_bytes // PAGE_SIZE, 16)}")
+            db.executescript(_SCHEMA)
+            for sink in self.sinks:
+                db.execute(
+                    "INSERT OR IGNORE INTO cursor (sink, position) "
+                    "VALUES (?, (SELECT COALESCE(MIN(id) - 1, (SELECT seq FROM sqlite_sequence "
+                    "WHERE name = 'outbox'), 0) FROM outbox))",
+                    (sink,),
+                )
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _open_checked(self) -> sqlite3.Connection:
+        """Open the outbox; a damaged one is moved aside and salvaged into a fresh file."""
+        try:
+            db = self._connect()
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict == "ok":
+                return db
+            db.close()
+            problem = f"quick_check: {str(verdict)[:200]}"
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise StorageUnavailable(f"outbox {self.path} cannot be opened: {exc}") from exc
+            problem = str(exc)
+        return self._replace_damaged(problem)
+
+    def _replace_damaged(self, problem: str) -> sqlite3.Connection:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{self.path}{suffix}")
+            if part.exists():
+                part.rename(Path(f"{aside}{suffix}"))
+        bodies, letters = salvage(aside)
+        db = self._connect()
+        kept = 0
+        db.execute("BEGIN IMMEDIATE")
+        for body in bodies:
+            try:
+                reading = Reading.model_validate_json(body)
+            except ValidationError:
+                continue
+            cur = db.execute(
+                "INSERT OR IGNORE INTO outbox (key, may_alert, body) VALUES (?, ?, ?)",
+                (reading.key, int(reading.may_alert), body),
             )
-        self._rows = self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+            kept += cur.rowcount
+        db.executemany(
+            "INSERT INTO dead_letter (sink, key, reason, at, body) VALUES (?, ?, ?, ?, ?)",
+            [(d.sink, d.key, d.reason, d.at, d.body) for d in letters],
+        )
+        # every sink delivers every salvaged row again: a repeat is harmless, a gap is not
+        db.execute("UPDATE cursor SET position = 0")
+        db.execute("COMMIT")
+        self.damaged += 1
+        self.salvaged += kept
+        log.error(
+            "outbox was damaged: moved aside, readable rows salvaged into a fresh one",
+            extra={"outbox": str(self.path), "moved_to": str(aside), "problem": problem, "salvaged": kept},
+        )
+        return db
+
+    def _count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    def _guarded(self, action: Callable[[], T], *, writing: bool) -> T:
+        """Run `action` under the lock; storage failures become StorageUnavailable, and a
+        damaged file is replaced by its salvage and the action tried once more."""
+        for attempt in (1, 2):
+            try:
+                if writing:
+                    self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = action()
+                    if writing:
+                        self._db.execute("COMMIT")
+                    return result
+                finally:
+                    if self._db.in_transaction:  # a failed COMMIT may already have rolled back
+                        self._db.execute("ROLLBACK")
+            except sqlite3.DatabaseError as exc:
+                if is_damage(exc) and attempt == 1:
+                    self._db.close()
+                    self._db = self._replace_damaged(str(exc))
+                    self._rows = self._count()
+                    continue
+                self.storage_errors += 1
+                raise StorageUnavailable(f"outbox: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    # the queue
 
     def append(self, reading: Reading) -> bool:
-        """Commit one reading durably; False when its key is already waiting here."""
+        """Commit one reading durably; False when its key is already waiting here.
+        Raises StorageUnavailable when it cannot be committed: then acknowledge nothing."""
         if self.bridge is not None and reading.bridge is None:
             reading = reading.model_copy(update={"bridge": self.bridge})
+        body = reading.model_dump_json()
+
+        def insert() -> bool:
+            if self._rows >= self.max_rows:
+                self._make_room()
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO outbox (key, may_alert, body) VALUES (?, ?, ?)",
+                (reading.key, int(reading.may_alert), body),
+            )
+            return cur.rowcount == 1
+
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            dropped, over = self.dropped, self.over_bound
             try:
-                if self._rows >= self.max_rows:
-                    self._make_room()
-                cur = self._db.execute(
-                    "INSERT OR IGNORE INTO outbox (key, may_alert, body) VALUES (?, ?, ?)",
-                    (reading.key, int(reading.may_alert), reading.model_dump_json()),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                added = self._guarded(insert, writing=True)
+            except StorageUnavailable:
+                self.dropped, self.over_bound = dropped, over  # rolled back with the rest
                 raise
-            added = cur.rowcount == 1
             if added:
                 self._rows += 1
                 self._changed.notify_all()
@@ -101,43 +259,125 @@ class Outbox:
         self.dropped += 1
 
     def batch(self, sink: str, limit: int) -> list[Entry]:
-        """The next rows this sink has not delivered, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
+        """The next rows this sink has not delivered, oldest first. A row that no longer
+        reads as a Reading is returned as a dead letter for this sink at once."""
+
+        def select() -> list[tuple[int, str]]:
+            return self._db.execute(
                 "SELECT id, body FROM outbox WHERE id > "
                 "(SELECT position FROM cursor WHERE sink = ?) ORDER BY id LIMIT ?",
                 (sink, limit),
             ).fetchall()
-        return [Entry(row_id, Reading.model_validate_json(body)) for row_id, body in rows]
 
-    def advance(self, sink: str, position: int) -> None:
-        """Record that `sink` has delivered every row up to `position`; prune what all passed."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            rows = self._guarded(select, writing=False)
+        entries: list[Entry] = []
+        for row_id, body in rows:
             try:
-                self._db.execute(
-                    "UPDATE cursor SET position = MAX(position, ?) WHERE sink = ?", (position, sink)
-                )
-                placeholders = ",".join("?" * len(self.sinks))
-                cur = self._db.execute(
-                    "DELETE FROM outbox WHERE id <= (SELECT MIN(position) FROM cursor "
-                    f"WHERE sink IN ({placeholders}))",
-                    self.sinks,
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._rows -= max(cur.rowcount, 0)
+                entries.append(Entry(row_id, Reading.model_validate_json(body)))
+            except ValidationError as exc:
+                # Written by an older bridge with looser bounds: it cannot be delivered as it is.
+                self._bury(sink, row_id, body, f"unreadable: {exc.errors()[0]['msg']}")
+        return entries
+
+    def _bury(self, sink: str, row_id: int, body: str, reason: str) -> None:
+        def move() -> None:
+            self._insert_dead(sink, [(row_id, body, reason)])
+
+        with self._lock:
+            self._guarded(move, writing=True)
+
+    def _insert_dead(self, sink: str, rows: list[tuple[int, str, str]]) -> None:
+        at = datetime.now(UTC).isoformat()
+        for row_id, body, reason in rows:
+            key = self._db.execute("SELECT key FROM outbox WHERE id = ?", (row_id,)).fetchone()
+            self._db.execute(
+                "INSERT INTO dead_letter (sink, key, reason, at, body) VALUES (?, ?, ?, ?, ?)",
+                (sink, key[0] if key else "?", reason[:500], at, body),
+            )
+
+    def advance(self, sink: str, position: int, dead: Iterable[tuple[Entry, str]] = ()) -> None:
+        """Record that `sink` has delivered every row up to `position`, except `dead`, which it
+        refused for good (entry, reason) and which go to its dead letters; prune what all passed."""
+        refused = [(entry.id, entry.reading.model_dump_json(), reason) for entry, reason in dead]
+
+        def move() -> int:
+            self._insert_dead(sink, refused)
+            self._db.execute("UPDATE cursor SET position = MAX(position, ?) WHERE sink = ?", (position, sink))
+            placeholders = ",".join("?" * len(self.sinks))
+            cur = self._db.execute(
+                "DELETE FROM outbox WHERE id <= (SELECT MIN(position) FROM cursor "
+                f"WHERE sink IN ({placeholders}))",
+                self.sinks,
+            )
+            return max(cur.rowcount, 0)
+
+        with self._lock:
+            self._rows -= self._guarded(move, writing=True)
 
     def depth(self, sink: str) -> int:
         """How many rows wait for this sink: its lag."""
-        with self._lock:
+
+        def count() -> int:
             row = self._db.execute(
                 "SELECT COUNT(*) FROM outbox WHERE id > (SELECT position FROM cursor WHERE sink = ?)",
                 (sink,),
             ).fetchone()
-        return int(row[0])
+            return int(row[0])
+
+        with self._lock:
+            return self._guarded(count, writing=False)
+
+    # dead letters
+
+    def dead_letters(self, sink: str | None = None) -> list[DeadLetter]:
+        def select() -> list[DeadLetter]:
+            query = "SELECT id, sink, key, reason, at, body FROM dead_letter"
+            args: tuple[str, ...] = ()
+            if sink is not None:
+                query, args = query + " WHERE sink = ?", (sink,)
+            return [DeadLetter(*row) for row in self._db.execute(query + " ORDER BY id", args)]
+
+        with self._lock:
+            return self._guarded(select, writing=False)
+
+    def dead_letter_count(self) -> int:
+        with self._lock:
+            return self._guarded(
+                lambda: int(self._db.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0]),
+                writing=False,
+            )
+
+    def requeue(self, ids: Iterable[int] | None = None) -> int:
+        """Put dead letters (all, or these ids) back in the queue for every sink; their old
+        row, if still waiting for another sink, is replaced. Returns how many went back."""
+        wanted = None if ids is None else list(ids)
+
+        def move() -> int:
+            query = "SELECT id, key, body FROM dead_letter"
+            rows = self._db.execute(query).fetchall()
+            moved = 0
+            for letter_id, key, body in rows:
+                if wanted is not None and letter_id not in wanted:
+                    continue
+                try:
+                    reading = Reading.model_validate_json(body)
+                except ValidationError:
+                    continue  # still unreadable: it stays where a person can see it
+                self._db.execute("DELETE FROM outbox WHERE key = ?", (key,))
+                self._db.execute(
+                    "INSERT INTO outbox (key, may_alert, body) VALUES (?, ?, ?)",
+                    (reading.key, int(reading.may_alert), body),
+                )
+                self._db.execute("DELETE FROM dead_letter WHERE id = ?", (letter_id,))
+                moved += 1
+            return moved
+
+        with self._lock:
+            moved = self._guarded(move, writing=True)
+            self._rows = self._count()
+            self._changed.notify_all()
+        return moved
 
     @property
     def rows(self) -> int:
@@ -151,3 +391,62 @@ class Outbox:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def salvage(path: Path) -> tuple[list[str], list[DeadLetter]]:
+    """Every outbox body and dead letter that can still be read from a damaged file: rows past
+    the lowest cursor (the others were delivered everywhere), by ranges where the table reads,
+    one id at a time across a damaged page."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return [], []
+    try:
+        floor = _read_int(db, "SELECT MIN(position) FROM cursor")
+        bodies = [row[1] for row in _readable_rows(db, "outbox", "body", floor)]
+        letters = [
+            DeadLetter(0, *row[1:])
+            for row in _readable_rows(db, "dead_letter", "sink, key, reason, at, body", 0)
+        ]
+        return bodies, letters
+    finally:
+        db.close()
+
+
+def _read_int(db: sqlite3.Connection, query: str) -> int:
+    try:
+        row = db.execute(query).fetchone()
+    except sqlite3.Error:
+        return 0
+    return int(row[0]) if row is not None and row[0] is not None else 0
+
+
+def _readable_rows(db: sqlite3.Connection, table: str, columns: str, after: int) -> Iterator[tuple[Any, ...]]:
+    """(id, columns…) of the rows with id > after, oldest first, stepping over what cannot be read."""
+    top = max(
+        _read_int(db, f"SELECT MAX(id) FROM {table}"),
+        _read_int(db, f"SELECT seq FROM sqlite_sequence WHERE name = '{table}'"),
+    )
+    last, probing = after, 0
+    while True:
+        try:
+            rows = db.execute(
+                f"SELECT id, {columns} FROM {table} WHERE id > ? ORDER BY id LIMIT 500", (last,)
+            ).fetchall()
+        except sqlite3.Error:
+            # a damaged page: read the next id alone and step over it
+            last, probing = last + 1, probing + 1
+            if last > top and probing > _PROBE_GAP:
+                return
+            try:
+                row = db.execute(f"SELECT id, {columns} FROM {table} WHERE id = ?", (last,)).fetchone()
+            except sqlite3.Error:
+                continue
+            if row is not None:
+                yield tuple(row)
+            continue
+        if not rows:
+            return
+        probing = 0
+        yield from (tuple(row) for row in rows)
+        last = rows[-1][0]

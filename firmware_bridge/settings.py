@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aedmon.config import CommaList
+from aedmon.config import CommaList, read_secret
 from aedmon.reading import ID_PATTERN
 
 
@@ -27,7 +27,12 @@ class BridgeSettings(BaseSettings):
         pattern=ID_PATTERN, description="the site this bridge serves (its serial devices' site)"
     )
     server: str = Field(description="aedmon server base URL, e.g. http://127.0.0.1:8000")
-    token: str = Field(description="a bridge token of the server (AEDMON_TOKEN)", repr=False)
+    token: str = Field(
+        default="",
+        description="a bridge token of the server (AEDMON_TOKEN); prefer --token-file: ps shows no file",
+        repr=False,
+    )
+    token_file: Path | None = Field(default=None, description="read the bridge token from this file")
     bridge_id: str | None = Field(
         default=None, pattern=ID_PATTERN, description="this bridge's id at the server (default bridge-<site>)"
     )
@@ -59,6 +64,25 @@ class BridgeSettings(BaseSettings):
     influx_org: str | None = Field(default=None, description="InfluxDB organisation")
     influx_bucket: str | None = Field(default=None, description="InfluxDB bucket")
     influx_token: str | None = Field(default=None, description="InfluxDB token", repr=False)
+    influx_token_file: Path | None = Field(default=None, description="read the InfluxDB token from this file")
     outbox_max_rows: int = Field(default=500_000, ge=100, description="outbox bound; see README")
+    outbox_max_mb: float | None = Field(
+        default=None,
+        gt=0,
+        description="the outbox file never grows past this; when full nothing more is acknowledged "
+        "until the sinks make room (as with a full disk)",
+    )
     metrics_port: int | None = Field(default=None, description="serve Prometheus metrics on 127.0.0.1:PORT")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    @model_validator(mode="after")
+    def _secrets_from_files(self) -> BridgeSettings:
+        if self.token_file is not None:
+            self.token = read_secret(self.token_file, "--token-file")
+        if self.influx_token_file is not None:
+            self.influx_token = read_secret(self.influx_token_file, "--influx-token-file")
+        if not self.token:
+            raise ValueError(
+                "no bridge token: set --token-file (or AEDMON_TOKEN) to a bridge token of the server"
+            )
+        return self

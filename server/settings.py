@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aedmon.config import read_secret
 from aedmon.reading import DeviceKind
 from server.rules.facts import Policy
 
@@ -58,6 +60,9 @@ class ServerSettings(BaseSettings):
         default="",
         description="API tokens as role:token,… with roles admin, technician, staff, viewer, bridge",
     )
+    tokens_file: Path | None = Field(
+        default=None, description="read the API tokens (role:token,…, or one per line) from this file"
+    )
     demo: bool = Field(default=False, description="allow short placeholder tokens (demo only)")
     pads_expiring_days: int = Field(default=30, ge=1, description="pads_expiring lead time in days")
     battery_low_pct: int = Field(default=20, ge=0, le=100, description="battery_low below this charge")
@@ -74,17 +79,26 @@ class ServerSettings(BaseSettings):
     relocation_margin_m: float = Field(default=25, ge=0, description="margin beyond the geofence, in metres")
     aed_not_returned_h: float = Field(default=2, gt=0, description="aed_not_returned after this many hours")
     door_open_max_min: float = Field(default=15, gt=0, description="door_open after this many minutes")
+    clock_tolerance_s: float = Field(
+        default=300,
+        gt=0,
+        description="a device clock off by more than this is not believed and raises clock_fault",
+    )
     evaluate_interval_s: float = Field(
         default=300.0, gt=0, description="how often time-driven rules run, in seconds"
     )
     webhook_secret: str = Field(
         default="", description="HMAC-SHA256 key that signs webhook bodies", repr=False
     )
+    webhook_secret_file: Path | None = Field(
+        default=None, description="read the webhook secret from this file"
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications")
     smtp_port: int = Field(default=25, description="SMTP port")
     smtp_from: str = Field(default="aedmon@localhost", description="From address of notifications")
     smtp_username: str | None = Field(default=None, description="SMTP login")
     smtp_password: str | None = Field(default=None, description="SMTP password", repr=False)
+    smtp_password_file: Path | None = Field(default=None, description="read the SMTP password from this file")
     smtp_starttls: bool = Field(default=False, description="use STARTTLS")
     notify_mqtt: str | None = Field(
         default=None, description="broker for alert publications, mqtt://host:port (aedmon/v1/alerts/…)"
@@ -123,8 +137,20 @@ class ServerSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> ServerSettings:
+        if self.tokens_file is not None:
+            self.tokens = ",".join(read_secret(self.tokens_file, "--tokens-file").split())
+            parse_tokens(self.tokens)
+        if self.webhook_secret_file is not None:
+            self.webhook_secret = read_secret(self.webhook_secret_file, "--webhook-secret-file")
+        if self.smtp_password_file is not None:
+            self.smtp_password = read_secret(self.smtp_password_file, "--smtp-password-file")
         if self.demo:
             return self
+        if not self.tokens:
+            raise ValueError(
+                "no API tokens: nobody could use this server; set AEDMON_TOKENS or --tokens-file "
+                "to role:token entries (at least an admin and a bridge)"
+            )
         secrets = [*parse_tokens(self.tokens), *([self.webhook_secret] if self.webhook_secret else [])]
         for secret in secrets:
             if secret.lower() in PLACEHOLDERS or len(secret) < MIN_TOKEN_LENGTH:
@@ -150,4 +176,5 @@ class ServerSettings(BaseSettings):
             relocation_margin_m=self.relocation_margin_m,
             aed_not_returned_h=self.aed_not_returned_h,
             door_open_max_min=self.door_open_max_min,
+            clock_tolerance_s=self.clock_tolerance_s,
         )

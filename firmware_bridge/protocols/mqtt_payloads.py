@@ -116,10 +116,12 @@ def parse_message(topic: str, payload: bytes, *, arrival: datetime, source: str 
         if not isinstance(json.loads(text), dict):
             raise MalformedMessage("payload is not a JSON object", reason="bad_payload")
         parsed = model.model_validate_json(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedMessage(f"payload is not UTF-8 JSON: {exc}", reason="bad_payload") from exc
     except ValidationError as exc:
         raise MalformedMessage(_first_error(exc), reason="bad_field") from exc
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, or an integer too long to read
+        raise MalformedMessage(f"payload is not UTF-8 JSON: {exc}", reason="bad_payload") from exc
+    except RecursionError as exc:
+        raise MalformedMessage("payload nested too deeply", reason="bad_payload") from exc
     fields = parsed.model_dump(exclude={"ts", "seq"}, exclude_unset=True)
     fields = {k: v for k, v in fields.items() if k not in (parsed.model_extra or {})}
     if channel == "selftest":

@@ -1,4 +1,12 @@
-"""The sink seam and the drain loop that moves outbox rows into a sink with backoff."""
+"""The sink seam and the drain loop that moves outbox rows into a sink.
+
+A drain never stalls on one reading. What the sink refuses for good (a per-reading
+rejection, or a batch refused as it is and split down to the one reading it cannot take)
+goes to that sink's dead letters. An outage (unreachable, 5xx, timeout) is retried with
+backoff; but when the same head keeps failing, the head is tried alone and the rest
+without it, and if the rest goes through the head is isolated as a dead letter, so a
+poison reading never holds back what stands behind it.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +17,23 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from aedmon.errors import SinkUnavailable
+from aedmon.errors import BatchRefused, SinkUnauthorized, SinkUnavailable, StorageUnavailable
 from aedmon.reading import Reading
 from firmware_bridge import metrics
-from firmware_bridge.outbox import Outbox
+from firmware_bridge.outbox import Entry, Outbox
 
 log = logging.getLogger(__name__)
+
+Refusal = tuple[int, str]  # (index in the batch, why the sink will never take it)
+Dead = list[tuple[Entry, str]]
 
 
 class Sink(Protocol):
     name: str
 
-    def deliver(self, readings: Sequence[Reading]) -> None:
-        """Deliver all of `readings` or raise SinkUnavailable; repeats must be harmless."""
+    def deliver(self, readings: Sequence[Reading]) -> Sequence[Refusal]:
+        """Deliver `readings` (repeats must be harmless) and return the ones refused for good;
+        raise SinkUnavailable to retry the batch later, BatchRefused if it cannot take it as it is."""
         ...
 
 
@@ -37,40 +49,43 @@ class Drain(threading.Thread):
         batch_size: int = 200,
         min_backoff: float = 0.5,
         max_backoff: float = 30.0,
+        isolate_after: int = 3,
     ) -> None:
         super().__init__(name=f"drain-{sink.name}", daemon=True)
         self.outbox, self.sink, self.stop = outbox, sink, stop
         self.batch_size = batch_size
         self.min_backoff, self.max_backoff = min_backoff, max_backoff
+        self.isolate_after = isolate_after
         self.failing_since: float | None = None
         self.last_write_s: float | None = None  # how long the last delivered batch took
+        self._head: tuple[int, int] = (0, 0)  # (id of the head that failed, how many times)
 
     def run(self) -> None:
         backoff = self.min_backoff
         while not self.stop.is_set():
-            entries = self.outbox.batch(self.sink.name, self.batch_size)
+            try:
+                entries = self.outbox.batch(self.sink.name, self.batch_size)
+            except StorageUnavailable as exc:
+                log.error("outbox cannot be read", extra={"sink": self.sink.name, "error": str(exc)})
+                self.stop.wait(5)
+                continue
             if not entries:
                 self.outbox.wait(1.0)
                 continue
             started = time.monotonic()
             try:
-                self.sink.deliver([entry.reading for entry in entries])
+                dead = self._deliver(entries)
             except SinkUnavailable as exc:
-                metrics.SINK_ERRORS.labels(self.sink.name).inc()
-                if self.failing_since is None:
-                    self.failing_since = started
-                    log.warning(
-                        "sink unavailable, retrying with backoff",
-                        extra={"sink": self.sink.name, "error": str(exc)},
-                    )
+                if self._isolated(entries, exc):
+                    backoff = self.min_backoff
+                    continue
+                self._failed(exc, started)
                 self.stop.wait(backoff * (0.5 + random.random()))  # noqa: S311  jitter, not crypto
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
             self.last_write_s = time.monotonic() - started
             metrics.SINK_SECONDS.labels(self.sink.name).observe(self.last_write_s)
-            self.outbox.advance(self.sink.name, entries[-1].id)
-            metrics.SINK_DELIVERED.labels(self.sink.name).inc(len(entries))
-            metrics.OUTBOX_ROWS.set(self.outbox.rows)
+            self._advance(entries, dead)
             if self.failing_since is not None:
                 log.info(
                     "sink back",
@@ -78,4 +93,78 @@ class Drain(threading.Thread):
                 )
                 self.failing_since = None
             backoff = self.min_backoff
-            log.info("delivered %d readings to %s", len(entries), self.sink.name)
+            log.info("delivered %d readings to %s", len(entries) - len(dead), self.sink.name)
+
+    def _deliver(self, entries: list[Entry]) -> Dead:
+        """Deliver these entries; the ones the sink refuses for good, with why. A refused
+        batch is split in halves until each refusal is one reading."""
+        try:
+            refusals = self.sink.deliver([entry.reading for entry in entries])
+        except BatchRefused as exc:
+            if len(entries) == 1:
+                return [(entries[0], str(exc))]
+            middle = len(entries) // 2
+            return self._deliver(entries[:middle]) + self._deliver(entries[middle:])
+        return [(entries[index], reason) for index, reason in refusals if 0 <= index < len(entries)]
+
+    def _isolated(self, entries: list[Entry], exc: SinkUnavailable) -> bool:
+        """When the same head has failed `isolate_after` times: deliver it alone, then the rest
+        without it. If the rest goes through, the head is the poison: it becomes a dead letter."""
+        head_id, failures = self._head
+        failures = failures + 1 if head_id == entries[0].id else 1
+        self._head = (entries[0].id, failures)
+        if failures < self.isolate_after or isinstance(exc, SinkUnauthorized):
+            return False
+        try:
+            self._advance(entries[:1], self._deliver(entries[:1]))
+            return True  # it went through alone
+        except SinkUnavailable:
+            pass
+        if len(entries) == 1:
+            rest = self.outbox.batch(self.sink.name, self.batch_size + 1)[1:]
+            if not rest:
+                return False  # nothing behind it to tell a poison reading from an outage
+        else:
+            rest = entries[1:]
+        try:
+            dead = self._deliver(rest)
+        except SinkUnavailable:
+            return False  # the rest fails too: an outage, not one bad reading
+        reason = f"failed {failures} times while readings behind it went through: {exc}"
+        log.error(
+            "reading isolated: the sink keeps failing on it alone",
+            extra={"sink": self.sink.name, "key": entries[0].reading.key, "error": str(exc)},
+        )
+        self._advance(rest, [(entries[0], reason), *dead])
+        return True
+
+    def _advance(self, entries: Sequence[Entry], dead: Dead) -> None:
+        self.outbox.advance(self.sink.name, entries[-1].id, dead)
+        self._head = (0, 0)
+        delivered = len(entries) - len(dead)
+        metrics.SINK_DELIVERED.labels(self.sink.name).inc(delivered)
+        metrics.OUTBOX_ROWS.set(self.outbox.rows)
+        for entry, reason in dead:
+            metrics.DEAD_LETTERS.labels(self.sink.name).inc()
+            log.warning(
+                "reading refused by the sink: kept as a dead letter",
+                extra={"sink": self.sink.name, "key": entry.reading.key, "reason": reason[:300]},
+            )
+
+    def _failed(self, exc: SinkUnavailable, started: float) -> None:
+        metrics.SINK_ERRORS.labels(self.sink.name).inc()
+        if isinstance(exc, SinkUnauthorized):
+            metrics.SINK_UNAUTHORIZED.labels(self.sink.name).inc()
+        if self.failing_since is not None:
+            return
+        self.failing_since = started
+        if isinstance(exc, SinkUnauthorized):
+            log.error(
+                "the sink refused this bridge's credentials; nothing is delivered until they are "
+                "fixed (readings stay in the outbox)",
+                extra={"sink": self.sink.name, "error": str(exc)},
+            )
+        else:
+            log.warning(
+                "sink unavailable, retrying with backoff", extra={"sink": self.sink.name, "error": str(exc)}
+            )

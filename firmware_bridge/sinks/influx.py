@@ -17,7 +17,7 @@ from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from aedmon.errors import SinkUnavailable
+from aedmon.errors import BatchRefused, SinkUnauthorized, SinkUnavailable
 from aedmon.reading import Reading, ReadingType, metric_values
 
 _STRING_TAGS: dict[ReadingType, tuple[str, ...]] = {
@@ -68,7 +68,7 @@ class InfluxSink:
         self._client = InfluxDBClient(url=url, token=token, org=org, timeout=timeout_ms)
         self._write = self._client.write_api(write_options=SYNCHRONOUS)
 
-    def deliver(self, readings: Sequence[Reading]) -> None:
+    def deliver(self, readings: Sequence[Reading]) -> list[tuple[int, str]]:
         try:
             self._write.write(
                 bucket=self.bucket,
@@ -76,8 +76,15 @@ class InfluxSink:
                 record=[to_point(r) for r in readings],
                 write_precision=WritePrecision.MS,  # type: ignore[arg-type]  # a str constant
             )
-        except (ApiException, Urllib3Error, OSError) as exc:
+        except ApiException as exc:
+            if exc.status in (401, 403):
+                raise SinkUnauthorized(f"InfluxDB answered {exc.status}: the token is not accepted") from exc
+            if exc.status in (400, 413, 422):
+                raise BatchRefused(f"InfluxDB answered {exc.status}") from exc
+            raise SinkUnavailable(f"InfluxDB write failed: {exc.status}") from exc
+        except (Urllib3Error, OSError) as exc:
             raise SinkUnavailable(f"InfluxDB write failed: {exc.__class__.__name__}") from exc
+        return []
 
     def close(self) -> None:
         self._client.close()

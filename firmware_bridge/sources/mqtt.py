@@ -2,7 +2,10 @@
 
 paho's network thread only parses and enqueues; a worker thread commits each reading to
 the outbox and only then sends the PUBACK (manual ack), in arrival order as MQTT wants.
-A malformed message is counted, logged and acknowledged, so it is not redelivered forever.
+A malformed message, or one the parser cannot handle at all, is counted, logged and
+acknowledged, so it is not redelivered forever and never stops the worker. When the outbox
+cannot commit (disk full), nothing is acknowledged: the worker holds that message, retries
+with backoff, and the broker keeps the rest until space returns.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import queue
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,8 +24,8 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from aedmon.errors import MalformedMessage
-from aedmon.reading import DeviceKind
+from aedmon.errors import ProtocolError, StorageUnavailable
+from aedmon.reading import DeviceKind, Reading
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.protocols.mqtt_payloads import SUBSCRIPTION, parse_message
@@ -87,20 +91,24 @@ class MqttSource:
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
-        self._worker = threading.Thread(target=self._work, name="mqtt-worker", daemon=True)
+        self._stopping = threading.Event()
+        self.worker = threading.Thread(target=self._work, name="mqtt-worker", daemon=True)
 
     def start(self) -> None:
-        self._worker.start()
+        self.worker.start()
+        log.info("connecting to the broker", extra={"broker": str(self.broker)})
         self._client.connect_async(self.broker.host, self.broker.port, keepalive=30)
         self._client.loop_start()
 
     def stop(self) -> None:
+        self._stopping.set()
         self._client.disconnect()
         self._client.loop_stop()
         self._queue.put(None)
-        self._worker.join(timeout=10)
+        self.worker.join(timeout=10)
 
     # paho's network thread: nothing here may block
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -123,7 +131,15 @@ class MqttSource:
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         self.connected.clear()
-        log.warning("broker disconnected", extra={"broker": str(self.broker), "reason": str(reason)})
+        log.warning(
+            "broker disconnected; paho reconnects with backoff of 1 to 30 s",
+            extra={"broker": str(self.broker), "reason": str(reason)},
+        )
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        log.warning(
+            "broker unreachable; retrying with backoff of 1 to 30 s", extra={"broker": str(self.broker)}
+        )
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._queue.put(message)
@@ -138,13 +154,11 @@ class MqttSource:
             reading = parse_message(
                 message.topic, bytes(message.payload), arrival=self.clock(), source=SOURCE
             )
-        except MalformedMessage as exc:
-            metrics.REJECTED.labels(SOURCE, exc.reason).inc()
-            log.warning(
-                "message rejected",
-                extra={"topic": message.topic[:120], "reason": exc.reason, "error": str(exc)},
-            )
-            self._client.ack(message.mid, message.qos)
+        except ProtocolError as exc:
+            self._reject(message, exc.reason, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001  one message can fail only itself
+            self._reject(message, "unreadable", f"{exc.__class__.__name__}: {str(exc)[:200]}")
             return
         # Kind sticks per device: a cabinet's location message says nothing of its kind.
         if reading.kind is None:
@@ -153,7 +167,10 @@ class MqttSource:
                 reading = reading.model_copy(update={"kind": kind})
         else:
             self._kinds[reading.device_id] = reading.kind
-        if self.outbox.append(reading):
+        added = self._store(reading)
+        if added is None:
+            return  # stopping before it could be stored: unacknowledged, the broker keeps it
+        if added:
             metrics.READINGS_IN.labels(SOURCE, reading.type.value).inc()
             log.info(
                 "reading stored",
@@ -162,3 +179,29 @@ class MqttSource:
         else:
             metrics.DUPLICATES.labels(SOURCE).inc()
         self._client.ack(message.mid, message.qos)
+
+    def _reject(self, message: mqtt.MQTTMessage, reason: str, error: str) -> None:
+        metrics.REJECTED.labels(SOURCE, reason).inc()
+        log.warning(
+            "message rejected", extra={"topic": message.topic[:120], "reason": reason, "error": error}
+        )
+        self._client.ack(message.mid, message.qos)
+
+    def _store(self, reading: Reading) -> bool | None:
+        """Commit the reading, waiting out a full disk; None if the bridge stops first."""
+        backoff, told = 0.5, 0.0
+        while not self._stopping.is_set():
+            try:
+                return self.outbox.append(reading)
+            except StorageUnavailable as exc:
+                metrics.STORAGE_ERRORS.labels(SOURCE).inc()
+                if time.monotonic() - told >= 60:
+                    told = time.monotonic()
+                    log.error(
+                        "outbox cannot store; nothing is acknowledged until it can (the broker keeps "
+                        "the messages)",
+                        extra={"error": str(exc)},
+                    )
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        return None

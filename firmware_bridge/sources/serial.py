@@ -3,18 +3,25 @@
 One thread per port. It sends the decoder's greeting on every connect (QRYID for an AED),
 writes each reading to the outbox and only then acknowledges it on the line (ACKSQ), and
 when the port vanishes (USB unplugged, pty closed) it reopens it with backoff.
+
+One sentence can fail only itself: whatever the decoder raises is a counted rejection. A
+reading the outbox cannot commit (disk full) is not acknowledged, so the device keeps it in
+its resend buffer; the first commit that succeeds again sends the greeting once more, which
+makes the device resend what it holds.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 import serial
+from pydantic import ValidationError
 
-from aedmon.errors import ProtocolError
+from aedmon.errors import ProtocolError, StorageUnavailable
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.protocols import LineDecoder
@@ -42,6 +49,8 @@ class SerialSource(threading.Thread):
         self.baudrate, self.max_backoff = baudrate, max_backoff
         self.source = f"serial:{url}"
         self.connected = threading.Event()
+        self._unstored = False  # a reading could not be committed; the device still holds it
+        self._told = 0.0
 
     def run(self) -> None:
         backoff, announced = 0.25, False
@@ -91,15 +100,29 @@ class SerialSource(threading.Thread):
         try:
             reading = self.decoder.decode(line, arrival=self.clock(), source=self.source)
         except ProtocolError as exc:
-            metrics.REJECTED.labels(self.source, exc.reason).inc()
-            log.warning(
-                "sentence rejected",
-                extra={"port": self.url, "reason": exc.reason, "error": str(exc), "line": line[:80]},
-            )
+            self._reject(line, exc.reason, str(exc))
+            return
+        except ValidationError as exc:  # a field outside what any store accepts
+            self._reject(line, "bad_field", str(exc.errors()[0]["msg"]))
+            return
+        except Exception as exc:  # noqa: BLE001  one sentence can fail only itself
+            self._reject(line, "unreadable", f"{exc.__class__.__name__}: {str(exc)[:200]}")
             return
         if reading is None:
             return
-        if self.outbox.append(reading):
+        try:
+            added = self.outbox.append(reading)
+        except StorageUnavailable as exc:
+            metrics.STORAGE_ERRORS.labels(self.source).inc()
+            self._unstored = True
+            if time.monotonic() - self._told >= 60:
+                self._told = time.monotonic()
+                log.error(
+                    "outbox cannot store; not acknowledged, the device keeps it to resend",
+                    extra={"port": self.url, "error": str(exc)},
+                )
+            return
+        if added:
             metrics.READINGS_IN.labels(self.source, reading.type.value).inc()
             log.info(
                 "reading stored",
@@ -110,3 +133,13 @@ class SerialSource(threading.Thread):
         ack = self.decoder.acknowledgement(reading)
         if ack:
             port.write(ack)
+        if self._unstored:
+            self._unstored = False
+            log.info("outbox stores again; asking the device to resend", extra={"port": self.url})
+            port.write(self.decoder.greeting())
+
+    def _reject(self, line: bytes, reason: str, error: str) -> None:
+        metrics.REJECTED.labels(self.source, reason).inc()
+        log.warning(
+            "sentence rejected", extra={"port": self.url, "reason": reason, "error": error, "line": line[:80]}
+        )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from server.ingest import ingest
+from server.ingest import Outcome, ingest
 
 from .deps import BridgeRole, NowDep, PolicyDep, SessionDep
-from .schemas import IngestIn, IngestOut
+from .schemas import IngestIn, IngestOut, ReadingOutcomeOut
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -18,4 +18,12 @@ def post_ingest(
 ) -> IngestOut:
     result = ingest(session, body.readings, now, policy)
     request.app.state.notifier.wake()  # what opened is told now, not at the next tick
-    return IngestOut(accepted=result.accepted, duplicates=result.duplicates, rejected=result.rejected)
+    return IngestOut(
+        accepted=result.count(Outcome.STORED),
+        duplicates=result.count(Outcome.DUPLICATE),
+        rejected=[{"index": o.index, "error": o.reason} for o in result.rejected],
+        results=[
+            ReadingOutcomeOut(index=o.index, status=o.status.value, key=o.key, reason=o.reason)
+            for o in result.outcomes
+        ],
+    )

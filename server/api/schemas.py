@@ -105,10 +105,18 @@ class IngestIn(BaseModel):
     readings: list[dict[str, Any]] = Field(max_length=5000, description="Reading objects")
 
 
+class ReadingOutcomeOut(BaseModel):
+    index: int = Field(description="the reading's place in the batch")
+    status: str = Field(description="stored, duplicate or rejected")
+    key: str | None = Field(description="its idempotency key, when it could be read")
+    reason: str | None = Field(default=None, description="why it was rejected")
+
+
 class IngestOut(BaseModel):
     accepted: int
     duplicates: int
-    rejected: list[dict[str, Any]]
+    rejected: list[dict[str, Any]] = Field(description="the rejected readings: index and error")
+    results: list[ReadingOutcomeOut] = Field(description="every reading's outcome, in batch order")
 
 
 class AlertOut(BaseModel):

@@ -48,6 +48,10 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
         AlertType.DOOR_OPEN: ("Cabinet door left open", "Close the cabinet door."),
         AlertType.TEMPERATURE_OUT_OF_RANGE: ("Temperature out of range", "Check the heating or cooling."),
         AlertType.IN_USE: ("In use in a rescue", "No action: other alerts wait until the rescue ends."),
+        AlertType.CLOCK_FAULT: (
+            "Device clock wrong",
+            "Set the device's clock at the next visit; until then its readings are ordered by sequence.",
+        ),
         AlertType.REPORTED_PROBLEM: ("Problem reported by a passer-by", "Read the report and check on site."),
         AlertType.NEEDS_SERVICE: (
             "Service needed after use",
@@ -96,6 +100,11 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
         AlertType.IN_USE: (
             "Използва се при спасяване",
             "Не се изисква действие: другите сигнали изчакват края на спасяването.",
+        ),
+        AlertType.CLOCK_FAULT: (
+            "Грешен часовник на устройството",
+            "Сверете часовника на устройството при следващото посещение; "
+            "дотогава показанията се подреждат по номер.",
         ),
         AlertType.REPORTED_PROBLEM: (
             "Сигнал за проблем от посетител",
@@ -149,6 +158,11 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
             "Використовується для рятування",
             "Дій не потрібно: інші сповіщення чекають завершення рятування.",
         ),
+        AlertType.CLOCK_FAULT: (
+            "Неправильний годинник пристрою",
+            "Налаштуйте годинник пристрою під час наступного візиту; "
+            "доти показання впорядковуються за номером.",
+        ),
         AlertType.REPORTED_PROBLEM: (
             "Відвідувач повідомив про проблему",
             "Прочитайте повідомлення й перевірте на місці.",
@@ -192,6 +206,10 @@ TEXTS: dict[str, dict[AlertType, tuple[str, str]]] = {
         AlertType.DOOR_OPEN: ("Dvířka skříňky zůstala otevřená", "Zavřete dvířka skříňky."),
         AlertType.TEMPERATURE_OUT_OF_RANGE: ("Teplota mimo rozsah", "Zkontrolujte vytápění nebo chlazení."),
         AlertType.IN_USE: ("Použit při záchraně", "Bez akce: ostatní upozornění počkají do konce záchrany."),
+        AlertType.CLOCK_FAULT: (
+            "Chybné hodiny zařízení",
+            "Při příští návštěvě nastavte hodiny zařízení; do té doby se údaje řadí podle pořadového čísla.",
+        ),
         AlertType.REPORTED_PROBLEM: (
             "Problém nahlášený kolemjdoucím",
             "Přečtěte si hlášení a zkontrolujte to na místě.",

@@ -42,6 +42,8 @@ class DeviceFacts:
     recent_locations: tuple[Reading, ...] = ()
     recent_states: tuple[Reading, ...] = ()
     recent_events: tuple[Reading, ...] = ()
+    # device time minus where the server placed its newest numbered reading; 0 when believed
+    clock_offset_s: float | None = None
 
 
 def _per_kind(**values: float) -> dict[DeviceKind, float]:
@@ -71,6 +73,9 @@ class Policy:
     # Storage temperature ranges (°C): the AED's own or its cabinet's, and a medicine fridge.
     storage_temp_c: tuple[float, float] = (0.0, 50.0)
     fridge_temp_c: tuple[float, float] = (2.0, 8.0)
+    # A device time further than this ahead of arrival, or behind the device's last believed
+    # time, is not believed (see server.rules.clock); a clock off by more is a clock_fault.
+    clock_tolerance_s: float = 300.0
 
 
 DEFAULT_REPORT_INTERVAL_S: dict[DeviceKind, int] = {

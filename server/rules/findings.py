@@ -27,6 +27,7 @@ class AlertType(StrEnum):
     TEMPERATURE_OUT_OF_RANGE = "temperature_out_of_range"
     IN_USE = "in_use"
     NEEDS_SERVICE = "needs_service"
+    CLOCK_FAULT = "clock_fault"  # the device's clock cannot be believed
     REPORTED_PROBLEM = "reported_problem"  # from the public page; no rule clears it, a technician does
 
 

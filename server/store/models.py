@@ -74,11 +74,20 @@ class Device(Base):
     manufacturer: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(String(200))
     firmware: Mapped[str | None] = mapped_column(String(200))
+    # the device's clock as the server holds it (server.rules.clock.ClockHead), and how far off
+    # its newest numbered reading's time was (0 when believed)
+    clock_seq: Mapped[int | None]
+    clock_at: Mapped[datetime | None]
+    clock_trusted: Mapped[datetime | None]
+    clock_offset_s: Mapped[float | None] = mapped_column(Float)
 
 
 class StoredReading(Base):
     __tablename__ = "readings"
-    __table_args__ = (Index("ix_readings_device_type_time", "device_id", "type", "device_time"),)
+    __table_args__ = (
+        Index("ix_readings_device_type_time", "device_id", "type", "device_time"),
+        Index("ix_readings_device_type_at", "device_id", "type", "at"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -88,9 +97,11 @@ class StoredReading(Base):
     site: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(16))
     seq: Mapped[int | None]
-    device_time: Mapped[datetime]
+    device_time: Mapped[datetime]  # what the device said, kept and shown
     arrival_time: Mapped[datetime]
     received_at: Mapped[datetime]
+    at: Mapped[datetime]  # where the server placed it in the device's history: orders it
+    clock_trusted: Mapped[bool]
     body: Mapped[dict[str, Any]]
 
 

@@ -33,9 +33,14 @@ def insert_device_if_new(session: Session, values: dict[str, Any]) -> bool:
     return _inserted(session, Device, values) is not None
 
 
-def insert_reading_if_new(session: Session, reading: Reading, received_at: datetime) -> bool:
-    """Store the reading unless its idempotency key is already stored; True if stored."""
+def insert_reading_if_new(
+    session: Session, reading: Reading, received_at: datetime, at: datetime, trusted: bool
+) -> bool:
+    """Store the reading, placed at `at` in its device's history (see server.rules.clock), unless
+    its idempotency key is already stored; True if stored."""
     values = {
+        "at": at,
+        "clock_trusted": trusted,
         "key": reading.key,
         "device_id": reading.device_id,
         "site": reading.site,
@@ -95,19 +100,26 @@ LOOK_BACK = {reading_type: _DEEPER.get(reading_type, 1) for reading_type in Read
 HEARD = tuple(t for t in ReadingType if t is not ReadingType.AVAILABILITY)
 _BODY = cast(StoredReading.body, Text)
 
-Row = tuple[datetime, int, Reading]  # (device time, row id, reading): the store's own order
+Row = tuple[datetime, int, Reading]  # (placed at, row id, reading): the store's own order
+
+
+def placed(reading: Reading, at: datetime) -> Reading:
+    """The reading as the rules see it: at the time the server placed it (its device time when
+    believed). The device's own time stays in the stored body, which the API shows."""
+    return reading if reading.device_time == at else reading.model_copy(update={"device_time": at})
 
 
 def _newest(session: Session, device_id: str, reading_type: ReadingType, limit: int) -> list[Row]:
-    """The newest `limit` readings of one type, newest first. One type at a time, so that the
-    (device, type, time) index yields them in order without sorting the device's history."""
+    """The newest `limit` readings of one type, newest first, by where the server placed them.
+    One type at a time, so that the (device, type, at) index yields them in order without
+    sorting the device's history."""
     rows = session.execute(
-        select(StoredReading.device_time, StoredReading.id, _BODY)
+        select(StoredReading.at, StoredReading.id, _BODY)
         .where(StoredReading.device_id == device_id, StoredReading.type == reading_type.value)
-        .order_by(StoredReading.device_time.desc(), StoredReading.id.desc())
+        .order_by(StoredReading.at.desc(), StoredReading.id.desc())
         .limit(limit)
     )
-    return [(time, row_id, Reading.model_validate_json(body)) for time, row_id, body in rows]
+    return [(at, row_id, placed(Reading.model_validate_json(body), at)) for at, row_id, body in rows]
 
 
 def _oldest_first(rows: Iterable[Row], limit: int) -> tuple[Reading, ...]:
@@ -128,9 +140,9 @@ def last_seen(session: Session, device_id: str) -> datetime | None:
     """When the device was last heard (see HEARD)."""
     times = [
         session.scalar(
-            select(StoredReading.device_time)
+            select(StoredReading.at)
             .where(StoredReading.device_id == device_id, StoredReading.type == reading_type.value)
-            .order_by(StoredReading.device_time.desc())
+            .order_by(StoredReading.at.desc())
             .limit(1)
         )
         for reading_type in HEARD
@@ -171,6 +183,7 @@ def device_facts(
         recent_events=_oldest_first(newest[ReadingType.EVENT], RECENT_EVENTS),
         last_seen=None if latest is None else latest[0],
         last_site=None if latest is None else latest[2].site,
+        clock_offset_s=device.clock_offset_s,
     )
 
 
@@ -180,9 +193,7 @@ def recent_readings(
     query = select(StoredReading).where(StoredReading.device_id == device_id)
     if reading_type is not None:
         query = query.where(StoredReading.type == reading_type.value)
-    rows = session.scalars(
-        query.order_by(StoredReading.device_time.desc(), StoredReading.id.desc()).limit(limit)
-    )
+    rows = session.scalars(query.order_by(StoredReading.at.desc(), StoredReading.id.desc()).limit(limit))
     return [Reading.model_validate(row.body) for row in rows]
 
 

@@ -79,7 +79,16 @@ def open_alerts(api: TestClient, tokens: Tokens) -> dict[tuple[str, str], dict[s
 
 def test_ingest_is_idempotent_on_device_seq_and_time(api: TestClient, tokens: Tokens) -> None:
     first = selftest(1, TestResult.PASS)
-    assert ingest(api, tokens, first, first) == {"accepted": 1, "duplicates": 1, "rejected": []}
+    key = "SN1|selftest|1|2026-11-23T07:00:00+00:00"
+    assert ingest(api, tokens, first, first) == {
+        "accepted": 1,
+        "duplicates": 1,
+        "rejected": [],
+        "results": [
+            {"index": 0, "status": "stored", "key": key, "reason": None},
+            {"index": 1, "status": "duplicate", "key": key, "reason": None},
+        ],
+    }
     assert ingest(api, tokens, first)["duplicates"] == 1
     readings = api.get("/api/v1/devices/SN1/readings", headers=auth(tokens.viewer)).json()
     assert len(readings) == 1

@@ -31,7 +31,9 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 def store(session: Session, *readings: Reading) -> None:
     for reading in readings:
-        assert queries.insert_reading_if_new(session, reading, reading.arrival_time)
+        assert queries.insert_reading_if_new(
+            session, reading, reading.arrival_time, reading.device_time, trusted=True
+        )
     session.commit()
 
 
@@ -69,7 +71,7 @@ def test_fact_queries_never_sort_a_devices_history(engine: Engine) -> None:
             explain = f"EXPLAIN QUERY PLAN {statement}"
             explained = session.connection().exec_driver_sql(explain, tuple(parameters))
             plan = " | ".join(row[3] for row in explained)
-            assert "ix_readings_device_type_time" in plan, statement
+            assert "ix_readings_device_type_at" in plan, statement
             assert "TEMP B-TREE" not in plan, f"{statement}\n{plan}"
 
 
