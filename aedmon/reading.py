@@ -50,11 +50,21 @@ INT_BOUND = 2**63  # what a 64-bit integer column or a JSON reader takes
 # C0 and C1 control characters (NUL among them) and lone UTF-16 surrogates, which no
 # PostgreSQL text or UTF-8 encoder accepts.
 _UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNSTORABLE_IN_NOTES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def check_text(value: str) -> str:
     """Refuse control characters and lone surrogates in text that a store will keep."""
-    found = _UNSTORABLE.search(value)
+    return _check(value, _UNSTORABLE)
+
+
+def check_note(value: str) -> str:
+    """As check_text, but a note written by a person may have line breaks and tabs."""
+    return _check(value, _UNSTORABLE_IN_NOTES)
+
+
+def _check(value: str, unstorable: re.Pattern[str]) -> str:
+    found = unstorable.search(value)
     if found is not None:
         raise ValueError(f"control character U+{ord(found.group()):04X} at position {found.start()}")
     return value

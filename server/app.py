@@ -7,14 +7,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import make_asgi_app
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.api import alerts, contacts, devices, ingest, inspections, public, reports, silences, whoami
+from server.api.edge import Edge
 from server.notify.channels import Channel
 from server.notify.mqtt import MqttChannel
 from server.notify.outbox import Notifier
@@ -108,6 +110,14 @@ def create_app(
     app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=web_routes.HERE / "static"), name="static")
     app.mount("/metrics", make_asgi_app())
+    app.add_middleware(Edge, max_body_bytes=settings.max_body_bytes, tokens=app.state.tokens)
+
+    @app.exception_handler(DataError)
+    def value_the_store_refuses(request: Request, exc: DataError) -> JSONResponse:
+        # The schemas bound every value; a store that still refuses one is a bound we missed:
+        # the client hears it was its value, and the log says which route.
+        log.error("store refused a value", extra={"path": request.url.path[:200]})
+        return JSONResponse({"detail": "a value is outside what the store accepts"}, status_code=422)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

@@ -127,6 +127,9 @@ class ServerSettings(BaseSettings):
     map_attribution: str = Field(
         default="© OpenStreetMap contributors", description="the map tiles' attribution, shown on the map"
     )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="largest request body taken; larger ones get 413"
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("tokens")

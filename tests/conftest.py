@@ -333,11 +333,23 @@ def map_tiles(request: pytest.FixtureRequest) -> Iterator[TileServer]:
 
 
 @pytest.fixture
-def server(tmp_path: Path, tokens: Tokens, map_tiles: TileServer) -> Iterator[ServerProcess]:
-    """`aedmon server` as a real process on SQLite."""
+def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The real server's database: SQLite, or with the indirect parameter "postgresql" a fresh
+    database on the machine's PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite:///{tmp_path / 'server.db'}"
+
+
+@pytest.fixture
+def server(
+    tmp_path: Path, tokens: Tokens, map_tiles: TileServer, server_database: str
+) -> Iterator[ServerProcess]:
+    """`aedmon server` as a real process, on SQLite unless `server_database` says otherwise."""
     port = free_port()
     env = {**os.environ, "AEDMON_TOKENS": tokens.setting, "AEDMON_MAP_TILES_URL": map_tiles.url}
-    args = aedmon_args("server", "--port", str(port), "--database-url", f"sqlite:///{tmp_path / 'server.db'}")
+    args = aedmon_args("server", "--port", str(port), "--database-url", server_database)
     proc = Process(args, tmp_path / "server.log", env).start()
     url = f"http://127.0.0.1:{port}"
 

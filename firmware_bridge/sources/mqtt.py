@@ -127,6 +127,7 @@ class MqttSource:
         if any(reason.is_failure for reason in reasons):
             log.error("broker refused the subscription", extra={"topic": self.topic})
             return
+        log.info("subscribed", extra={"topic": self.topic})
         self.connected.set()  # ready only once the broker has the subscription
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:

@@ -12,7 +12,7 @@ from server.alerts import AlertState
 from server.rules.alerting import RULES
 from server.store.models import Alert
 
-from .deps import NowDep, SessionDep, TechnicianRole, ViewerRole
+from .deps import AlertId, NowDep, SessionDep, TechnicianRole, ViewerRole
 from .schemas import AckIn, AlertEventOut, AlertOut
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -42,14 +42,14 @@ def _get(session: SessionDep, alert_id: int) -> Alert:
 
 
 @router.get("/{alert_id}/history")
-def alert_history(alert_id: int, session: SessionDep, _: ViewerRole) -> list[AlertEventOut]:
+def alert_history(alert_id: AlertId, session: SessionDep, _: ViewerRole) -> list[AlertEventOut]:
     """Every change of the alert, oldest first: opened, acknowledged, resolved, reopened."""
     _get(session, alert_id)
     return [AlertEventOut.model_validate(event) for event in alerts.history(session, alert_id)]
 
 
 @router.post("/{alert_id}/resolve")
-def resolve(alert_id: int, session: SessionDep, now: NowDep, role: TechnicianRole) -> AlertOut:
+def resolve(alert_id: AlertId, session: SessionDep, now: NowDep, role: TechnicianRole) -> AlertOut:
     """Close an alert no rule clears (a reported problem); the others resolve by themselves."""
     alert = _get(session, alert_id)
     if alert.state == AlertState.RESOLVED:
@@ -65,7 +65,7 @@ def resolve(alert_id: int, session: SessionDep, now: NowDep, role: TechnicianRol
 
 @router.post("/{alert_id}/ack")
 def acknowledge(
-    alert_id: int, session: SessionDep, now: NowDep, role: TechnicianRole, body: AckIn | None = None
+    alert_id: AlertId, session: SessionDep, now: NowDep, role: TechnicianRole, body: AckIn | None = None
 ) -> AlertOut:
     alert = _get(session, alert_id)
     if not alerts.acknowledge(session, alert, role.value, body.note if body else None, now):

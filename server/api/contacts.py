@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server.store.models import Contact, Notification
 
-from .deps import AdminRole, NowDep, SessionDep, TechnicianRole
+from .deps import AdminRole, AlertIdFilter, ContactId, NowDep, SessionDep, TechnicianRole
 from .schemas import ContactIn, ContactOut, NotificationOut
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def list_contacts(session: SessionDep, _: TechnicianRole, removed: bool = False)
 
 
 @router.put("/contacts/{contact_id}")
-def replace_contact(contact_id: int, body: ContactIn, session: SessionDep, _: AdminRole) -> ContactOut:
+def replace_contact(contact_id: ContactId, body: ContactIn, session: SessionDep, _: AdminRole) -> ContactOut:
     contact = _get(session, contact_id)
     if contact.retired_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"contact {contact_id} was removed; add a new one")
@@ -53,7 +53,7 @@ def replace_contact(contact_id: int, body: ContactIn, session: SessionDep, _: Ad
 
 
 @router.delete("/contacts/{contact_id}")
-def remove_contact(contact_id: int, session: SessionDep, now: NowDep, role: AdminRole) -> ContactOut:
+def remove_contact(contact_id: ContactId, session: SessionDep, now: NowDep, role: AdminRole) -> ContactOut:
     """Tell this contact nothing more, from now on and of what is still waiting to be sent;
     what it was told stays on record at /notifications."""
     contact = _get(session, contact_id)
@@ -68,7 +68,7 @@ def remove_contact(contact_id: int, session: SessionDep, now: NowDep, role: Admi
 def list_notifications(
     session: SessionDep,
     _: TechnicianRole,
-    alert_id: int | None = None,
+    alert_id: AlertIdFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[NotificationOut]:
     """What was told to whom, on which channel, and what failed."""

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -78,3 +78,9 @@ InspectorRole = Annotated[Role, Depends(require(INSPECTORS))]
 TechnicianRole = Annotated[Role, Depends(require(ACKNOWLEDGERS))]
 AdminRole = Annotated[Role, Depends(require(ADMINS))]
 BridgeRole = Annotated[Role, Depends(require(INGESTERS))]
+
+INT32_MAX = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
+AlertId = Annotated[int, Path(ge=1, le=INT32_MAX, description="an alert's id")]
+ContactId = Annotated[int, Path(ge=1, le=INT32_MAX, description="a contact's id")]
+SilenceId = Annotated[int, Path(ge=1, le=INT32_MAX, description="a maintenance window's id")]
+AlertIdFilter = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="only this alert's")]

@@ -6,11 +6,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from aedmon.reading import ID_PATTERN, DeviceKind
+from aedmon.reading import ID_PATTERN, DeviceKind, check_moment, check_note, check_text
 from server.rules.findings import Severity
 from server.rules.readiness import Readiness
+
+# What a person types, bounded as the store is: one line, or a note with line breaks.
+Line = Annotated[str, AfterValidator(check_text)]
+Note = Annotated[str, AfterValidator(check_note)]
+Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
+INT32_MAX = 2**31 - 1  # an INTEGER column on PostgreSQL
 
 
 class Language(StrEnum):
@@ -35,33 +41,33 @@ class DeviceIn(BaseModel):
     id: str = Field(pattern=ID_PATTERN)
     site: str = Field(pattern=ID_PATTERN)
     kind: DeviceKind
-    name: str = Field(default="", max_length=200)
-    place: str = Field(default="", max_length=2000)
+    name: Line = Field(default="", max_length=200)
+    place: Note = Field(default="", max_length=2000)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    geofence_m: float | None = Field(default=None, gt=0)
-    report_interval_s: int | None = Field(default=None, gt=0)
+    geofence_m: float | None = Field(default=None, gt=0, le=1_000_000)
+    report_interval_s: int | None = Field(default=None, gt=0, le=INT32_MAX)
     public: bool = False
     access: Access | None = None
     indoor: bool | None = None
-    opening_hours: str | None = Field(default=None, max_length=200)
+    opening_hours: Line | None = Field(default=None, max_length=200)
 
 
 class DevicePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     site: str | None = Field(default=None, pattern=ID_PATTERN)
     kind: DeviceKind | None = None
-    name: str | None = Field(default=None, max_length=200)
-    place: str | None = Field(default=None, max_length=2000)
+    name: Line | None = Field(default=None, max_length=200)
+    place: Note | None = Field(default=None, max_length=2000)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    geofence_m: float | None = Field(default=None, gt=0)
-    report_interval_s: int | None = Field(default=None, gt=0)
+    geofence_m: float | None = Field(default=None, gt=0, le=1_000_000)
+    report_interval_s: int | None = Field(default=None, gt=0, le=INT32_MAX)
     confirmed: bool | None = None
     public: bool | None = None
     access: Access | None = None
     indoor: bool | None = None
-    opening_hours: str | None = Field(default=None, max_length=200)
+    opening_hours: Line | None = Field(default=None, max_length=200)
 
 
 class DeviceOut(BaseModel):
@@ -138,7 +144,7 @@ class AlertOut(BaseModel):
 
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note | None = Field(default=None, max_length=2000)
 
 
 class AlertEventOut(BaseModel):
@@ -154,9 +160,9 @@ class SilenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     device_id: str | None = Field(default=None, pattern=ID_PATTERN)
     site: str | None = Field(default=None, pattern=ID_PATTERN)
-    reason: str = Field(min_length=3, max_length=2000)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime
+    reason: Note = Field(min_length=3, max_length=2000)
+    starts_at: Moment | None = None
+    ends_at: Moment
 
     @model_validator(mode="after")
     def _one_target(self) -> SilenceIn:
@@ -181,13 +187,13 @@ class SilenceOut(BaseModel):
 
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
     language: Language = Language.EN
     sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=500)
     min_severity: Severity = Severity.MINOR
     escalation: bool = False
-    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2000)
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
+    webhook_url: Line | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2000)
+    email: Line | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
     mqtt: bool = False
 
     @model_validator(mode="after")
@@ -221,12 +227,12 @@ class NotificationOut(BaseModel):
 
 class InspectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    inspector: str = Field(min_length=1, max_length=200)
+    inspector: Line = Field(min_length=1, max_length=200)
     status_light_ok: bool
     pads_sealed_in_date: bool
     cabinet_intact: bool
-    notes: str = Field(default="", max_length=4000)
-    at: AwareDatetime | None = None
+    notes: Note = Field(default="", max_length=4000)
+    at: Moment | None = None
 
 
 class InspectionOut(BaseModel):

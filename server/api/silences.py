@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from server.store.models import Silence
 
-from .deps import NowDep, SessionDep, TechnicianRole, ViewerRole
+from .deps import NowDep, SessionDep, SilenceId, TechnicianRole, ViewerRole
 from .schemas import SilenceIn, SilenceOut
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def list_silences(session: SessionDep, now: NowDep, _: ViewerRole, active: bool 
 
 
 @router.delete("/{silence_id}")
-def end_silence(silence_id: int, session: SessionDep, now: NowDep, role: TechnicianRole) -> SilenceOut:
+def end_silence(silence_id: SilenceId, session: SessionDep, now: NowDep, role: TechnicianRole) -> SilenceOut:
     """End a silence now; it stays on record."""
     silence = session.get(Silence, silence_id)
     if silence is None:

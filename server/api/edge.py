@@ -1,0 +1,112 @@
+"""The HTTP edge: what every request must pass before any route reads it.
+
+- A body limit (`--max-body-bytes`, 1 MB by default), enforced from the Content-Length and
+  again while the body is read: 413, and the rest is never read.
+- On the API, a request that carries a body must carry a known token too: it is refused
+  with 401 before a byte of its body is read (the role is checked later, by the route).
+- Control characters (NUL among them) and bytes that are not UTF-8 in the path or the
+  query: 400, so no store ever sees them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from fastapi import HTTPException, status
+
+from aedmon.reading import check_text
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# API paths anyone may send a body to without a token: none yet besides the public pages,
+# which live outside /api/.
+_OPEN_API_PREFIXES = ("/api/v1/public/",)
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Edge:
+    """ASGI middleware; `tokens` is the app's token → role table."""
+
+    def __init__(self, app: App, *, max_body_bytes: int, tokens: dict[str, Any]) -> None:
+        self.app, self.max_body_bytes, self.tokens = app, max_body_bytes, tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            code, detail, headers = refusal
+            await _answer(send, code, detail, headers)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, self._too_large())
+            return message
+
+        await self.app(scope, limited, send)
+
+    def _too_large(self) -> str:
+        return f"the body is larger than {self.max_body_bytes} bytes; send less at a time"
+
+    def _refusal(self, scope: Scope) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
+        path: str = scope.get("path", "")
+        try:
+            check_text(path)
+            query = unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" "))
+            check_text(query.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return 400, "control characters or bytes that are not UTF-8 in the URL", []
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length")
+        if length is not None:
+            if not length.isdigit():
+                return 400, "Content-Length is not a number", []
+            if int(length) > self.max_body_bytes:
+                return 413, self._too_large(), []
+        carries_body = length not in (None, b"0") or b"transfer-encoding" in headers
+        if (
+            scope.get("method") in _BODY_METHODS
+            and carries_body
+            and path.startswith("/api/")
+            and not path.startswith(_OPEN_API_PREFIXES)
+            and not self._known(headers.get(b"authorization", b""))
+        ):
+            return 401, "a known bearer token is required", [(b"www-authenticate", b"Bearer")]
+        return None
+
+    def _known(self, authorization: bytes) -> bool:
+        scheme, _, token = authorization.partition(b" ")
+        if scheme.lower() != b"bearer" or not token:
+            return False
+        return any(hmac.compare_digest(known.encode(), token.strip()) for known in self.tokens)
+
+
+async def _answer(send: Send, code: int, detail: str, headers: list[tuple[bytes, bytes]]) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": code,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
