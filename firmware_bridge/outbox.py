@@ -397,9 +397,11 @@ def salvage(path: Path) -> tuple[list[str], list[DeadLetter]]:
     """Every outbox body and dead letter that can still be read from a damaged file: rows past
     the lowest cursor (the others were delivered everywhere), by ranges where the table reads,
     one id at a time across a damaged page."""
+    readable = _padded_copy(path)
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(f"file:{readable}?mode=ro", uri=True)
     except sqlite3.Error:
+        readable.unlink(missing_ok=True)
         return [], []
     try:
         floor = _read_int(db, "SELECT MIN(position) FROM cursor")
@@ -411,6 +413,23 @@ def salvage(path: Path) -> tuple[list[str], list[DeadLetter]]:
         return bodies, letters
     finally:
         db.close()
+        readable.unlink(missing_ok=True)
+
+
+def _padded_copy(path: Path) -> Path:
+    """A copy of a damaged file, padded with zeros to the size its header declares: a file cut
+    short otherwise fails whole, its schema naming pages that are gone, where padded it fails
+    only on the pages that are."""
+    copy = path.with_name(path.name + ".reading")
+    data = path.read_bytes() if path.exists() else b""
+    if len(data) >= 32 and data.startswith(b"SQLite format 3\0"):
+        page_size = int.from_bytes(data[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        declared = int.from_bytes(data[28:32], "big") * page_size
+        if len(data) < declared <= 1 << 34:
+            data += bytes(declared - len(data))
+    copy.write_bytes(data)
+    return copy
 
 
 def _read_int(db: sqlite3.Connection, query: str) -> int:

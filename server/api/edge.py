@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from fastapi import HTTPException, status
+from fastapi import HTTPException
 
 from aedmon.reading import check_text
 
@@ -55,7 +55,7 @@ class Edge:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, self._too_large())
+                    raise HTTPException(413, self._too_large())
             return message
 
         await self.app(scope, limited, send)

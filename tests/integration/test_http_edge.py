@@ -1,0 +1,146 @@
+"""Hostile input at the HTTP edge, on SQLite and PostgreSQL: every answer a 4xx or a
+per-reading rejection, never a 5xx, and what comes after it still opens its alert."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from aedmon.reading import Reading, ReadingType, TestResult, TestType
+from server.app import create_app
+from server.settings import ServerSettings
+
+from ..conftest import Tokens
+
+NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def api(database_url: str, tokens: Tokens) -> Iterator[TestClient]:
+    app = create_app(ServerSettings(database_url=database_url, tokens=tokens.setting), lambda: NOW,
+                     background=False)  # fmt: skip
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def fail(device: str, seq: int = 1) -> dict[str, Any]:
+    reading = Reading(device_id=device, site="s", type=ReadingType.SELFTEST, device_time=NOW, arrival_time=NOW,
+                      seq=seq, test=TestType.DAILY, result=TestResult.FAIL, codes=("C02",))  # fmt: skip
+    return reading.model_dump(mode="json")
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+BAD_FIELDS: dict[str, dict[str, Any]] = {
+    "model of 300 characters": {"model": "M" * 300},
+    "NUL in firmware": {"firmware": "2.4\u00001"},
+    "a 900 kB detail": {"detail": "d" * 900_000},
+    "year-1 device time": {"device_time": "0001-01-01T00:00:00+01:00"},
+    "year-1 pads date": {"pads_expiry": "0001-01-01"},
+    "year-9999 battery date": {"battery_expiry": "9999-12-31"},
+    "seq past 65535": {"seq": 65536},
+    "temperature no sensor gives": {"temp_c": 1e300},
+    "unknown field": {"nonsense": True},
+    "extra nested too deep": {"extra": {"a": [[[[[1]]]]]}},
+    "extra integer past 64 bits": {"extra": {"a": 2**70}},
+    "lone surrogate in a code": {"codes": ["\ud800"]},
+    "device id with a slash": {"device_id": "a/b"},
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_FIELDS), ids=list(BAD_FIELDS))
+def test_a_bad_reading_is_rejected_alone_and_the_fail_beside_it_opens_its_alert(
+    api: TestClient, tokens: Tokens, bad: str
+) -> None:
+    poison = {**fail("POISON"), **BAD_FIELDS[bad]}
+    body = json.dumps({"readings": [poison, fail("AED1")]}, allow_nan=True).encode("utf-8", "surrogatepass")
+    response = api.post(
+        "/api/v1/ingest", content=body, headers={**auth(tokens.bridge), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "stored"], results
+    alerts = api.get("/api/v1/alerts", params={"device_id": "AED1"}, headers=auth(tokens.viewer)).json()
+    assert "self_test_failed" in {a["type"] for a in alerts}
+
+
+def test_nan_in_a_reading_is_a_rejection_not_a_server_error(api: TestClient, tokens: Tokens) -> None:
+    text = json.dumps({"readings": [{**fail("POISON"), "temp_c": float("nan")}, fail("AED1")]})
+    assert "NaN" in text
+    response = api.post(
+        "/api/v1/ingest", content=text, headers={**auth(tokens.bridge), "Content-Type": "application/json"}
+    )
+    assert response.status_code in (200, 422), response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/alerts/2147483648/ack", {}),
+        ("GET", "/api/v1/alerts/99999999999999999999/history", None),
+        ("GET", "/api/v1/notifications?alert_id=2147483648", None),
+        ("PUT", "/api/v1/contacts/2147483648", {"name": "x", "email": "a@b"}),
+        ("DELETE", "/api/v1/silences/-1", None),
+        ("GET", "/api/v1/devices/a%00b", None),
+        ("GET", "/api/v1/alerts?device_id=a%00b", None),
+        ("GET", "/api/v1/devices/a%ffb", None),
+        ("PATCH", "/api/v1/devices/SN1", {"report_interval_s": 2147483648}),
+        ("POST", "/api/v1/contacts", {"name": "N\u0000", "email": "a@b"}),
+        (
+            "POST",
+            "/api/v1/silences",
+            {"device_id": "SN1", "reason": "fix it", "ends_at": "0001-01-01T00:00:00Z"},
+        ),
+    ],
+)
+def test_impossible_ids_and_values_answer_4xx_on_every_store(
+    api: TestClient, tokens: Tokens, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    response = api.request(method, path, json=body, headers=auth(tokens.admin))
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(api: TestClient, tokens: Tokens) -> None:
+    big = b'{"readings": [' + b" " * 1_100_000 + b"]}"
+    response = api.post("/api/v1/ingest", content=big, headers=auth(tokens.bridge))
+    assert response.status_code == 413
+
+
+def test_a_body_without_a_known_token_is_refused_before_it_is_read(api: TestClient) -> None:
+    response = api.post(
+        "/api/v1/ingest", content=b"{" * 500_000, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 401
+    response = api.post("/api/v1/ingest", content=b"{", headers=auth("not-a-token-of-this-server"))
+    assert response.status_code == 401
+
+
+def test_a_chunked_body_is_counted_while_it_is_read(api: TestClient, tokens: Tokens) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"readings": ['
+        for _ in range(12):
+            yield b" " * 100_000
+        yield b"]}"
+
+    response = api.post("/api/v1/ingest", content=chunks(), headers=auth(tokens.bridge))
+    assert response.status_code == 413
+
+
+def test_readings_within_the_bounds_are_never_a_server_error(api: TestClient, tokens: Tokens) -> None:
+    edge = {**fail("EDGE"), "model": "M" * 200, "detail": None, "temp_c": -40.0, "battery_pct": 0,
+            "device_time": "1970-01-01T00:00:00Z", "pads_expiry": "2199-12-31", "codes": ["Z" * 16] * 32,
+            "extra": {f"k{i}": "é" * 4096 for i in range(8)}}  # fmt: skip
+    response = api.post("/api/v1/ingest", json={"readings": [edge]}, headers=auth(tokens.bridge))
+    assert response.status_code == 200
+    assert response.json()["results"][0]["status"] == "stored", response.text
+    assert api.get("/api/v1/devices/EDGE", headers=auth(tokens.viewer)).status_code == 200
