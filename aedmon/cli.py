@@ -28,6 +28,7 @@ USAGE = """usage: aedmon COMMAND [options]   (each command takes --help)
 commands:
   server                       run the API server, alerting and readiness
   bridge                       run a bridge: serial AEDs, GNSS, MQTT → outbox → sinks
+  bridge dead-letters          list (or --requeue) what a sink refused for good
   simulate aed|cabinet|mobile-unit|gnss
                                run a simulated device (CI's hardware)
   demo                         run everything together with simulated devices
@@ -103,6 +104,38 @@ class BridgeCommand(BridgeSettings):
         except ValueError as exc:
             raise ConfigurationError(str(exc).splitlines()[0][:300]) from None
         sys.exit(bridge.run_forever())
+
+
+class DeadLettersCommand(BaseSettings):
+    """List the readings a sink refused for good (the dead letters of a bridge's outbox), or put
+    them back in the queue with --requeue (all, or the ids given)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AEDMON_",
+        cli_kebab_case=True,
+        cli_prog_name="aedmon bridge dead-letters",
+        cli_implicit_flags=True,
+        extra="ignore",
+    )
+
+    outbox: Path = Field(default=Path("aedmon-outbox.db"), description="the bridge's outbox file")
+    requeue: CommaList = Field(default_factory=list, description="ids to re-queue, or all")
+
+    def cli_cmd(self) -> None:
+        from firmware_bridge.outbox import Outbox
+
+        if not self.outbox.exists():
+            raise ConfigurationError(f"no outbox at {self.outbox}; check --outbox")
+        box = Outbox(self.outbox, sinks=())
+        try:
+            if self.requeue:
+                ids = None if self.requeue == ["all"] else [int(i) for i in self.requeue if i.isdigit()]
+                print(f"re-queued {box.requeue(ids)} dead letters")  # noqa: T201
+                return
+            for letter in box.dead_letters():
+                print(f"{letter.id}\t{letter.sink}\t{letter.at}\t{letter.key}\t{letter.reason}")  # noqa: T201
+        finally:
+            box.close()
 
 
 _SIM_CONFIG = SettingsConfigDict(
@@ -293,6 +326,9 @@ def main(argv: list[str] | None = None) -> None:
             print("usage: aedmon simulate aed|cabinet|mobile-unit|gnss [--help]", file=sys.stderr)  # noqa: T201
             sys.exit(2)
         _run(f"simulate {rest[0]}", SIMULATORS[rest[0]], rest[1:])
+        return
+    if command == "bridge" and rest[:1] == ["dead-letters"]:
+        _run("bridge dead-letters", DeadLettersCommand, rest[1:])
         return
     if command not in COMMANDS:
         print(f"aedmon: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)  # noqa: T201

@@ -107,6 +107,10 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
         out = (logs / f"{name}.log").open("ab")
         children.append((name, subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)))
 
+    def stop_on_sigterm(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops everything as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     base = f"http://127.0.0.1:{port}"
     broker_port = free_port()
     try:

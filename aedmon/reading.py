@@ -300,18 +300,33 @@ class Reading(BaseModel):
 
     @property
     def may_alert(self) -> bool:
-        """Whether this reading could open an alert: never dropped at the outbox bound."""
-        if self.type is ReadingType.SELFTEST:
-            return self.result is not TestResult.PASS or bool(self.codes)
-        if self.type in (ReadingType.EVENT, ReadingType.LOCATION):
+        """Whether this reading could open an alert: never dropped at the outbox bound. More
+        conservative than the server's rules: every self-test (a PASS carries battery, pads and
+        temperature the rules judge), event and location; a heartbeat or status unless it says
+        only that all is well, with any temperature well inside the storage ranges."""
+        if self.type in (ReadingType.IDENTITY, ReadingType.AVAILABILITY):
+            return False
+        if self.type is not ReadingType.HEARTBEAT and self.type is not ReadingType.STATUS:
             return True
-        if self.type in (ReadingType.HEARTBEAT, ReadingType.STATUS):
-            return (
-                (self.state is not None and self.state is not DeviceState.READY)
-                or self.door_open is True
-                or self.aed_present is False
-            )
-        return False
+        return (
+            (self.state is not None and self.state is not DeviceState.READY)
+            or self.door_open is True
+            or self.aed_present is False
+            or not _comfortably_within(self.temp_c, ROUTINE_TEMP_C)
+            or not _comfortably_within(self.fridge_temp_c, ROUTINE_FRIDGE_C)
+            or self.o2_pressure_bar is not None
+        )
+
+
+# Temperatures a routine status may carry and still be dropped at the outbox bound: inside
+# the server's storage ranges (0-50 °C, a fridge 2-8 °C) by a margin, so a setting moved a
+# little does not make a droppable reading one the rules would flag.
+ROUTINE_TEMP_C = (5.0, 45.0)
+ROUTINE_FRIDGE_C = (3.0, 7.0)
+
+
+def _comfortably_within(value: float | None, bounds: tuple[float, float]) -> bool:
+    return value is None or bounds[0] <= value <= bounds[1]
 
 
 @dataclass(frozen=True)

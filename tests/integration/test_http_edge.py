@@ -33,8 +33,9 @@ def auth(token: str) -> dict[str, str]:
 
 
 def fail(device: str, seq: int = 1) -> dict[str, Any]:
-    reading = Reading(device_id=device, site="s", type=ReadingType.SELFTEST, device_time=NOW, arrival_time=NOW,
-                      seq=seq, test=TestType.DAILY, result=TestResult.FAIL, codes=("C02",))  # fmt: skip
+    reading = Reading(device_id=device, site="s", type=ReadingType.SELFTEST, device_time=NOW,
+                      arrival_time=NOW, seq=seq, test=TestType.DAILY, result=TestResult.FAIL,
+                      codes=("C02",))  # fmt: skip
     return reading.model_dump(mode="json")
 
 

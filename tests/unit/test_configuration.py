@@ -1,0 +1,91 @@
+"""Every configuration mistake is one line that says what is wrong and how to fix it, exit
+code 2, and never a secret; secrets come from files so that none is in `ps`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aedmon.demo import free_port
+
+SECRET = "s3cr3t-token-never-printed"
+
+
+def aedmon(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AEDMON_")}
+    return subprocess.run([sys.executable, "-m", "aedmon", *args], capture_output=True, text=True,
+                          env={**clean, **(env or {})}, timeout=60, check=False)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["server"], {}, "no API tokens"),
+        (["server"], {"AEDMON_TOKENS": f"admin:{SECRET[:10]}"}, "shorter than 16"),
+        (["server"], {"AEDMON_TOKENS": f"root:{SECRET}"}, "unknown role"),
+        (["server", "--port", "eighty"], {"AEDMON_TOKENS": f"admin:{SECRET}"}, "--port"),
+        (
+            ["server", "--database-url", "nonsense://x"],
+            {"AEDMON_TOKENS": f"admin:{SECRET}"},
+            "--database-url",
+        ),
+        (
+            ["server", "--database-url", f"postgresql://postgres@127.0.0.1:{free_port()}/none"],
+            {"AEDMON_TOKENS": f"admin:{SECRET}"},
+            "cannot use the database",
+        ),
+        (["server", "--tokens-file", "/nonexistent/tokens"], {}, "cannot read --tokens-file"),
+        (["bridge", "--site", "s", "--server", "http://127.0.0.1:1"], {}, "no bridge token"),
+        (
+            ["bridge", "--site", "s", "--server", "http://x", "--token-file", "/nonexistent"],
+            {},
+            "--token-file",
+        ),
+        (["bridge", "--site", "bad site", "--server", "http://x"], {"AEDMON_TOKEN": SECRET}, "--site"),
+    ],
+)
+def test_a_configuration_mistake_is_one_line_with_exit_code_2(
+    args: list[str], env: dict[str, str], says: str
+) -> None:
+    result = aedmon(*args, env=env)
+    assert result.returncode == 2, result.stderr
+    said = [line for line in result.stderr.splitlines() if line.startswith("aedmon ")]
+    assert len(said) == 1, result.stderr
+    assert says in said[0]
+    assert "Traceback" not in result.stderr
+    assert SECRET[:6] not in result.stderr + result.stdout
+
+
+def test_the_bridge_takes_its_token_from_a_file(tmp_path: Path) -> None:
+    from firmware_bridge.settings import BridgeSettings
+
+    (tmp_path / "token").write_text(SECRET + "\n")
+    settings = BridgeSettings(site="s", server="http://x", token_file=tmp_path / "token")
+    assert settings.token == SECRET
+    assert SECRET not in repr(settings)
+
+
+def test_dead_letters_are_listed_and_requeued_from_the_command_line(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from aedmon.reading import Reading, ReadingType
+    from firmware_bridge.outbox import Entry, Outbox
+
+    now = datetime.now(UTC)
+    box = Outbox(tmp_path / "o.db", sinks=["server"])
+    box.append(Reading(device_id="A", site="s", type=ReadingType.HEARTBEAT, device_time=now,
+                       arrival_time=now, seq=1))  # fmt: skip
+    entry = box.batch("server", 1)[0]
+    box.advance("server", entry.id, [(Entry(entry.id, entry.reading), "rejected: bad field")])
+    box.close()
+    listed = aedmon("bridge", "dead-letters", "--outbox", str(tmp_path / "o.db"))
+    assert listed.returncode == 0, listed.stderr
+    assert "A|heartbeat|1|" in listed.stdout
+    assert "rejected: bad field" in listed.stdout
+    requeued = aedmon("bridge", "dead-letters", "--outbox", str(tmp_path / "o.db"), "--requeue", "all")
+    assert "re-queued 1" in requeued.stdout
+    assert Outbox(tmp_path / "o.db", sinks=["server"]).depth("server") == 1
