@@ -106,17 +106,17 @@ class BridgeCommand(BridgeSettings):
         sys.exit(bridge.run_forever())
 
 
+# What every command but the server and the bridge shares: AEDMON_* variables, kebab-case flags.
+_COMMAND_CONFIG = SettingsConfigDict(
+    env_prefix="AEDMON_", cli_kebab_case=True, cli_implicit_flags=True, extra="ignore"
+)
+
+
 class DeadLettersCommand(BaseSettings):
     """List the readings a sink refused for good (the dead letters of a bridge's outbox), or put
     them back in the queue with --requeue (all, or the ids given)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="AEDMON_",
-        cli_kebab_case=True,
-        cli_prog_name="aedmon bridge dead-letters",
-        cli_implicit_flags=True,
-        extra="ignore",
-    )
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon bridge dead-letters")
 
     outbox: Path = Field(default=Path("aedmon-outbox.db"), description="the bridge's outbox file")
     requeue: CommaList = Field(default_factory=list, description="ids to re-queue, or all")
@@ -138,11 +138,6 @@ class DeadLettersCommand(BaseSettings):
             box.close()
 
 
-_SIM_CONFIG = SettingsConfigDict(
-    env_prefix="AEDMON_", cli_kebab_case=True, cli_implicit_flags=True, extra="ignore"
-)
-
-
 def _wait_until_interrupted(close: Callable[[], None]) -> None:
     stop = threading.Event()
     try:
@@ -158,7 +153,7 @@ class SimulateAed(BaseSettings):
     fail, pads-expired, pads-expiring, pads-disconnected, battery-low, recover, selftest,
     silence, noise, reset, resend, lid-open, each as NAME@SECONDS[:DURATION]."""
 
-    model_config = SettingsConfigDict(**_SIM_CONFIG, cli_prog_name="aedmon simulate aed")
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon simulate aed")
 
     serial: str = Field(default="SN10442", pattern=ID_PATTERN, description="the AED's serial number")
     port: str | None = Field(default=None, description="write to this pyserial URL instead of a new pty")
@@ -199,7 +194,7 @@ class SimulateAed(BaseSettings):
 
 
 class _SimulateMqtt(BaseSettings):
-    model_config = _SIM_CONFIG
+    model_config = _COMMAND_CONFIG
     device_class: ClassVar[str]
 
     mqtt: str = Field(default="mqtt://127.0.0.1:1883", description="broker as mqtt://host:port")
@@ -236,7 +231,7 @@ class SimulateCabinet(_SimulateMqtt):
     """Simulate a smart AED cabinet over MQTT. Faults: move, door, remove, return,
     silence, bad-payload, warm."""
 
-    model_config = SettingsConfigDict(**_SIM_CONFIG, cli_prog_name="aedmon simulate cabinet")
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon simulate cabinet")
     device_class = "Cabinet"
 
 
@@ -244,7 +239,7 @@ class SimulateMobileUnit(_SimulateMqtt):
     """Simulate a mobile medical unit (fridge, oxygen, position) over MQTT. Faults: move,
     fridge-warm, silence, bad-payload."""
 
-    model_config = SettingsConfigDict(**_SIM_CONFIG, cli_prog_name="aedmon simulate mobile-unit")
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon simulate mobile-unit")
     device_class = "MobileUnit"
 
 
@@ -252,7 +247,7 @@ class SimulateGnss(BaseSettings):
     """Simulate a GNSS receiver on a pseudo-terminal: NMEA GGA+RMC, or replay a capture.
     Faults: nofix, move, noise."""
 
-    model_config = SettingsConfigDict(**_SIM_CONFIG, cli_prog_name="aedmon simulate gnss")
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon simulate gnss")
 
     link: Path | None = Field(default=None, description="make this symlink point at the pty")
     lat: float = Field(default=42.0167, description="centre of the route")

@@ -127,6 +127,7 @@ def _check_json(value: object, depth: int) -> None:
 
 
 Text = Annotated[str, Field(max_length=TEXT_MAX), AfterValidator(check_text)]
+Detail = Annotated[str, Field(max_length=DETAIL_MAX), AfterValidator(check_text)]
 CodeText = Annotated[str, Field(pattern=CODE_RE.pattern)]
 Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
 Day = Annotated[date, AfterValidator(check_day)]
@@ -271,7 +272,7 @@ class Reading(BaseModel):
     o2_pressure_bar: float | None = None
     # event
     event: EventType | None = None
-    detail: Annotated[str, Field(max_length=DETAIL_MAX), AfterValidator(check_text)] | None = None
+    detail: Detail | None = None
     # location
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)

@@ -238,11 +238,11 @@ class Outbox:
             return cur.rowcount == 1
 
         with self._lock:
-            dropped, over = self.dropped, self.over_bound
+            counts = self._rows, self.dropped, self.over_bound
             try:
                 added = self._guarded(insert, writing=True)
             except StorageUnavailable:
-                self.dropped, self.over_bound = dropped, over  # rolled back with the rest
+                self._rows, self.dropped, self.over_bound = counts  # rolled back with the rest
                 raise
             if added:
                 self._rows += 1
@@ -260,11 +260,12 @@ class Outbox:
 
     def batch(self, sink: str, limit: int) -> list[Entry]:
         """The next rows this sink has not delivered, oldest first. A row that no longer
-        reads as a Reading is returned as a dead letter for this sink at once."""
+        reads as a Reading can be delivered to no sink: it leaves the queue as a dead letter
+        of every sink at once."""
 
-        def select() -> list[tuple[int, str]]:
+        def select() -> list[tuple[int, str, str]]:
             return self._db.execute(
-                "SELECT id, body FROM outbox WHERE id > "
+                "SELECT id, key, body FROM outbox WHERE id > "
                 "(SELECT position FROM cursor WHERE sink = ?) ORDER BY id LIMIT ?",
                 (sink, limit),
             ).fetchall()
@@ -272,34 +273,36 @@ class Outbox:
         with self._lock:
             rows = self._guarded(select, writing=False)
         entries: list[Entry] = []
-        for row_id, body in rows:
+        for row_id, key, body in rows:
             try:
                 entries.append(Entry(row_id, Reading.model_validate_json(body)))
             except ValidationError as exc:
                 # Written by an older bridge with looser bounds: it cannot be delivered as it is.
-                self._bury(sink, row_id, body, f"unreadable: {exc.errors()[0]['msg']}")
+                self._bury(row_id, key, body, f"unreadable: {exc.errors()[0]['msg']}")
         return entries
 
-    def _bury(self, sink: str, row_id: int, body: str, reason: str) -> None:
+    def _bury(self, row_id: int, key: str, body: str, reason: str) -> None:
         def move() -> None:
-            self._insert_dead(sink, [(row_id, body, reason)])
+            for sink in self.sinks:
+                self._insert_dead(sink, [(key, body, reason)])
+            self._db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
 
         with self._lock:
             self._guarded(move, writing=True)
+            self._rows -= 1
 
-    def _insert_dead(self, sink: str, rows: list[tuple[int, str, str]]) -> None:
+    def _insert_dead(self, sink: str, rows: list[tuple[str, str, str]]) -> None:
+        """Dead letters of `sink`: (key, body, reason) each."""
         at = datetime.now(UTC).isoformat()
-        for row_id, body, reason in rows:
-            key = self._db.execute("SELECT key FROM outbox WHERE id = ?", (row_id,)).fetchone()
-            self._db.execute(
-                "INSERT INTO dead_letter (sink, key, reason, at, body) VALUES (?, ?, ?, ?, ?)",
-                (sink, key[0] if key else "?", reason[:500], at, body),
-            )
+        self._db.executemany(
+            "INSERT INTO dead_letter (sink, key, reason, at, body) VALUES (?, ?, ?, ?, ?)",
+            [(sink, key, reason[:500], at, body) for key, body, reason in rows],
+        )
 
     def advance(self, sink: str, position: int, dead: Iterable[tuple[Entry, str]] = ()) -> None:
         """Record that `sink` has delivered every row up to `position`, except `dead`, which it
         refused for good (entry, reason) and which go to its dead letters; prune what all passed."""
-        refused = [(entry.id, entry.reading.model_dump_json(), reason) for entry, reason in dead]
+        refused = [(entry.reading.key, entry.reading.model_dump_json(), reason) for entry, reason in dead]
 
         def move() -> int:
             self._insert_dead(sink, refused)

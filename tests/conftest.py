@@ -5,6 +5,7 @@ A missing service binary is an error, never a skip: CI must fail when it cannot 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -22,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from aedmon.demo import free_port
 
@@ -122,6 +125,21 @@ class Mosquitto:
         self.start()
 
 
+class Publisher:
+    def __init__(self, broker: Mosquitto, client_id: str = "test-device") -> None:
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.loop_start()
+
+    def send(self, topic: str, payload: bytes | dict[str, object], retain: bool = False) -> None:
+        body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
+        self.client.publish(topic, body, qos=1, retain=retain).wait_for_publish(timeout=10)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     port = free_port()
@@ -155,8 +173,6 @@ class VictoriaMetrics:
 
     def samples(self, match: str) -> list[dict[str, object]]:
         """Every raw sample of the series matching `match`, one dict per series."""
-        import json
-
         httpx.post(f"{self.url}/internal/force_flush", timeout=10)
         response = httpx.get(f"{self.url}/api/v1/export", params={"match[]": match}, timeout=10)
         response.raise_for_status()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.rules.facts import Policy
 from server.settings import Role
+from server.store.models import INT32_MAX
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -44,17 +45,25 @@ def get_policy(request: Request) -> Policy:
     return policy
 
 
+def role_for(tokens: dict[str, Role], given: bytes) -> Role | None:
+    """The role of a presented token, compared in constant time; None for an unknown one."""
+    for token, role in tokens.items():
+        if hmac.compare_digest(token.encode(), given):
+            return role
+    return None
+
+
 def _role_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Role:
     if credentials is None or not credentials.credentials:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
-    given = credentials.credentials.encode()
-    tokens: dict[str, Role] = request.app.state.tokens
-    for token, role in tokens.items():
-        if hmac.compare_digest(token.encode(), given):
-            return role
-    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+    role = role_for(request.app.state.tokens, credentials.credentials.encode())
+    if role is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "unknown token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return role
 
 
 def require(roles: frozenset[Role]) -> Callable[..., Role]:
@@ -79,7 +88,6 @@ TechnicianRole = Annotated[Role, Depends(require(ACKNOWLEDGERS))]
 AdminRole = Annotated[Role, Depends(require(ADMINS))]
 BridgeRole = Annotated[Role, Depends(require(INGESTERS))]
 
-INT32_MAX = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
 AlertId = Annotated[int, Path(ge=1, le=INT32_MAX, description="an alert's id")]
 ContactId = Annotated[int, Path(ge=1, le=INT32_MAX, description="a contact's id")]
 SilenceId = Annotated[int, Path(ge=1, le=INT32_MAX, description="a maintenance window's id")]

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -19,6 +18,8 @@ from urllib.parse import unquote_to_bytes
 from fastapi import HTTPException
 
 from aedmon.reading import check_text
+from server.api.deps import role_for
+from server.settings import Role
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,7 +36,7 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class Edge:
     """ASGI middleware; `tokens` is the app's token → role table."""
 
-    def __init__(self, app: App, *, max_body_bytes: int, tokens: dict[str, Any]) -> None:
+    def __init__(self, app: App, *, max_body_bytes: int, tokens: dict[str, Role]) -> None:
         self.app, self.max_body_bytes, self.tokens = app, max_body_bytes, tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -91,9 +92,9 @@ class Edge:
 
     def _known(self, authorization: bytes) -> bool:
         scheme, _, token = authorization.partition(b" ")
-        if scheme.lower() != b"bearer" or not token:
-            return False
-        return any(hmac.compare_digest(known.encode(), token.strip()) for known in self.tokens)
+        return (
+            scheme.lower() == b"bearer" and bool(token) and role_for(self.tokens, token.strip()) is not None
+        )
 
 
 async def _answer(send: Send, code: int, detail: str, headers: list[tuple[bytes, bytes]]) -> None:

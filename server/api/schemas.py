@@ -6,17 +6,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from aedmon.reading import ID_PATTERN, DeviceKind, check_moment, check_note, check_text
+from aedmon.reading import ID_PATTERN, DeviceKind, Moment, check_note, check_text
 from server.rules.findings import Severity
 from server.rules.readiness import Readiness
+from server.store.models import INT32_MAX
 
 # What a person types, bounded as the store is: one line, or a note with line breaks.
 Line = Annotated[str, AfterValidator(check_text)]
 Note = Annotated[str, AfterValidator(check_note)]
-Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
-INT32_MAX = 2**31 - 1  # an INTEGER column on PostgreSQL
 
 
 class Language(StrEnum):

@@ -22,6 +22,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+INT32_MAX = 2**31 - 1  # the largest value of an INTEGER column on PostgreSQL: ids, intervals
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every engine (SQLite keeps no zone of its own)."""

@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from ..conftest import (
     BridgeStarter,
     Mosquitto,
     Process,
+    Publisher,
     ServerProcess,
     aedmon_args,
     free_port,
@@ -29,25 +28,16 @@ from ..conftest import (
 SITE = "town-hall"
 
 
-class Device:
-    def __init__(self, broker: Mosquitto) -> None:
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"dev-{free_port()}")
-        self.client.connect("127.0.0.1", broker.port)
-        self.client.loop_start()
+class Device(Publisher):
+    """Devices of the site, publishing as firmware does."""
 
-    def send(self, device: str, channel: str, payload: bytes | dict[str, Any]) -> None:
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        topic = f"aedmon/v1/{SITE}/{device}/{channel}"
-        self.client.publish(topic, body, qos=1).wait_for_publish(timeout=10)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+    def send_as(self, device: str, channel: str, payload: bytes | dict[str, Any]) -> None:
+        self.send(f"aedmon/v1/{SITE}/{device}/{channel}", payload)
 
 
 @pytest.fixture
 def device(mosquitto: Mosquitto) -> Iterator[Device]:
-    sender = Device(mosquitto)
+    sender = Device(mosquitto, client_id=f"dev-{free_port()}")
     yield sender
     sender.close()
 
@@ -112,16 +102,16 @@ def test_poison_from_one_device_never_keeps_another_devices_failure_from_its_ale
     bridge = start_bridge("--site", SITE, "--mqtt", mosquitto.url, "--metrics-port", str(metrics_port))
     wait_until(lambda: "subscribed" in bridge.output(), what="the bridge's subscription")
     for _, payload in POISON:
-        device.send("CAB-POISON", "selftest", payload)
+        device.send_as("CAB-POISON", "selftest", payload)
     now = datetime.now(UTC)
-    device.send("AED-OK", "selftest", selftest(1, "FAIL", now, codes=["C02"]))
+    device.send_as("AED-OK", "selftest", selftest(1, "FAIL", now, codes=["C02"]))
     wait_until(lambda: "self_test_failed" in open_alerts(server, "AED-OK"), what="the FAIL's alert")
     wait_until(lambda: rejected(metrics_port) >= len(POISON), what="every poison message counted")
     assert bridge.running, bridge.output()
     # the same again after a restart: nothing poison waits in the broker or the outbox
     bridge.stop()
     bridge = start_bridge("--site", SITE, "--mqtt", mosquitto.url, "--metrics-port", str(metrics_port))
-    device.send("AED-OK2", "selftest", selftest(1, "FAIL", now, codes=["P02"]))
+    device.send_as("AED-OK2", "selftest", selftest(1, "FAIL", now, codes=["P02"]))
     wait_until(lambda: "self_test_failed" in open_alerts(server, "AED-OK2"), what="the second FAIL's alert")
     assert bridge.running, bridge.output()
     assert "Traceback" not in bridge.output()
@@ -150,10 +140,10 @@ def test_a_wrong_device_clock_never_hides_a_failure(
     bridge = start_bridge("--site", SITE, "--mqtt", mosquitto.url)
     wait_until(lambda: "subscribed" in bridge.output(), what="the bridge's subscription")
     now = datetime.now(UTC)
-    device.send("AED-CLOCK", "selftest", selftest(10, "PASS", now + pass_at))
+    device.send_as("AED-CLOCK", "selftest", selftest(10, "PASS", now + pass_at))
     wait_until(lambda: known(server, "AED-CLOCK"), what="the PASS")
     fail_time = fail_at if isinstance(fail_at, datetime) else now + fail_at
-    device.send("AED-CLOCK", "selftest", selftest(11, "FAIL", fail_time, codes=["C01"]))
+    device.send_as("AED-CLOCK", "selftest", selftest(11, "FAIL", fail_time, codes=["C01"]))
     wait_until(lambda: "self_test_failed" in open_alerts(server, "AED-CLOCK"), what="the FAIL's alert")
     assert ("clock_fault" in open_alerts(server, "AED-CLOCK")) is clock_fault
     board = server.get_as("viewer", "/api/v1/devices/AED-CLOCK")
@@ -197,10 +187,10 @@ def test_a_full_outbox_acknowledges_nothing_and_recovers_when_space_returns(
             "door_open": False,
             "note": "n" * 1500,
         }
-        device.send("CAB-FULL", "status", status)
+        device.send_as("CAB-FULL", "status", status)
         sent += 1
     assert "outbox cannot store" in filler.output(), "the outbox never filled"
-    device.send("CAB-FULL", "event", {"ts": stamp(datetime.now(UTC)), "seq": sent, "event": "AED_REMOVED"})
+    device.send_as("CAB-FULL", "event", {"ts": stamp(datetime.now(UTC)), "seq": sent, "event": "AED_REMOVED"})
     assert filler.running, filler.output()
     filler.stop()
     assert "Traceback" not in filler.output()

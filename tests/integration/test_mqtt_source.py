@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from aedmon.reading import DeviceKind, ReadingType
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.sources.mqtt import BrokerAddress, MqttSource
 
-from ..conftest import Mosquitto, wait_until
+from ..conftest import Mosquitto, Publisher, wait_until
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class Publisher:
-    def __init__(self, broker: Mosquitto, client_id: str = "test-device") -> None:
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        self.client.connect("127.0.0.1", broker.port)
-        self.client.loop_start()
-
-    def send(self, topic: str, payload: bytes | dict[str, object], retain: bool = False) -> None:
-        body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
-        self.client.publish(topic, body, qos=1, retain=retain).wait_for_publish(timeout=10)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 @pytest.fixture

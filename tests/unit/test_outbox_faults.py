@@ -23,11 +23,17 @@ def beat(seq: int, note: str = "") -> Reading:
                    extra={"note": note} if note else {})  # fmt: skip
 
 
-def test_a_zeroed_outbox_is_moved_aside_and_a_fresh_one_started(tmp_path: Path) -> None:
-    path = tmp_path / "o.db"
+def filled(path: Path, count: int, note: str) -> Path:
+    """An outbox file left behind with `count` heartbeats waiting."""
     box = Outbox(path, sinks=["server"])
-    box.append(beat(1))
+    for seq in range(count):
+        box.append(beat(seq, note))
     box.close()
+    return path
+
+
+def test_a_zeroed_outbox_is_moved_aside_and_a_fresh_one_started(tmp_path: Path) -> None:
+    path = filled(tmp_path / "o.db", 1, "")
     path.write_bytes(b"\0" * 8192)
     again = Outbox(path, sinks=["server"])
     assert again.damaged == 1
@@ -36,11 +42,7 @@ def test_a_zeroed_outbox_is_moved_aside_and_a_fresh_one_started(tmp_path: Path) 
 
 
 def test_a_truncated_outbox_is_salvaged_as_far_as_it_reads(tmp_path: Path) -> None:
-    path = tmp_path / "o.db"
-    box = Outbox(path, sinks=["server"])
-    for seq in range(300):
-        box.append(beat(seq, "x" * 300))
-    box.close()
+    path = filled(tmp_path / "o.db", 300, "x" * 300)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     again = Outbox(path, sinks=["server"])
@@ -50,11 +52,7 @@ def test_a_truncated_outbox_is_salvaged_as_far_as_it_reads(tmp_path: Path) -> No
 
 
 def test_a_damaged_page_in_the_middle_loses_only_that_page(tmp_path: Path) -> None:
-    path = tmp_path / "o.db"
-    box = Outbox(path, sinks=["server"])
-    for seq in range(2000):
-        box.append(beat(seq, "x" * 200))
-    box.close()
+    path = filled(tmp_path / "o.db", 2000, "x" * 200)
     with path.open("r+b") as f:  # a page in the middle of the table's leaves
         f.seek(4096 * 60)
         f.write(b"\xa5" * 4096)
@@ -145,3 +143,16 @@ def test_an_outage_is_never_mistaken_for_a_poison_reading(tmp_path: Path) -> Non
     drain.join(5)
     assert box.dead_letters() == []
     assert box.depth("server") == 20
+
+
+def test_a_row_no_sink_can_read_leaves_the_queue_as_every_sinks_dead_letter(tmp_path: Path) -> None:
+    """A row written by an older bridge with looser bounds never stalls a cursor."""
+    box = Outbox(tmp_path / "o.db", sinks=["server", "influx"])
+    box.append(beat(1))
+    loose = beat(2).model_dump_json().replace('"site":"s"', '"site":"bad site"')
+    box._db.execute("INSERT INTO outbox (key, may_alert, body) VALUES ('old', 0, ?)", (loose,))
+    box.append(beat(3))
+    assert [e.reading.seq for e in box.batch("server", 10)] == [1, 3]
+    assert {(d.sink, d.key) for d in box.dead_letters()} == {("server", "old"), ("influx", "old")}
+    assert [e.reading.seq for e in box.batch("influx", 10)] == [1, 3]
+    assert len(box.dead_letters()) == 2
