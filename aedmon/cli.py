@@ -74,7 +74,7 @@ class ServerCommand(ServerSettings):
         logs.configure(self.log_level)
         try:
             app = create_app(self)
-        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        except (ArgumentError, NoSuchModuleError) as exc:
             raise ConfigurationError(
                 "--database-url is not a usable SQLAlchemy URL (sqlite:///file.db or "
                 f"postgresql+psycopg://user@host/db): {str(exc).splitlines()[0][:200]}"

@@ -147,6 +147,11 @@ class ServerSettings(BaseSettings):
             self.webhook_secret = read_secret(self.webhook_secret_file, "--webhook-secret-file")
         if self.smtp_password_file is not None:
             self.smtp_password = read_secret(self.smtp_password_file, "--smtp-password-file")
+        if self.webhook_secret:
+            from server.notify.webhook import signing_key  # noqa: PLC0415  (settings load first)
+
+            if not signing_key(self.webhook_secret):
+                raise ValueError("the webhook secret is empty after its whsec_ prefix")
         if self.demo:
             return self
         if not self.tokens:

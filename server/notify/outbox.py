@@ -39,7 +39,11 @@ log = logging.getLogger(__name__)
 
 SEVERITY_RANK = {Severity.INFO: 0, Severity.MINOR: 1, Severity.MAJOR: 2, Severity.CRITICAL: 3}
 MAX_ATTEMPTS = 10
+# A row claimed by a server that died mid-send is claimed again after its lease: a critical
+# alert within 10 s (a slow send may then be told twice, with the same webhook-id, which a
+# receiver drops), anything else after a minute.
 LEASE = timedelta(seconds=60)
+CRITICAL_LEASE = timedelta(seconds=8)
 
 
 def _serving() -> Select[Contact]:
@@ -216,9 +220,12 @@ class Notifier:
                 log.exception("notification round failed")
 
     def _is_due(self, row: Notification, now: datetime) -> bool:
+        critical = row.body.get("severity") == Severity.CRITICAL
+        if row.state == "sending":  # claimed by a server that never finished: its lease ran out
+            return row.due_at < now - (CRITICAL_LEASE if critical else LEASE)
         if row.attempts:
             return row.due_at <= now
-        urgent = row.body.get("severity") == Severity.CRITICAL or row.purpose != "alert"
+        urgent = critical or row.purpose != "alert"
         return row.due_at <= now if urgent else row.due_at + self.group_window <= now
 
     def deliver_due(self) -> int:
@@ -230,7 +237,7 @@ class Notifier:
                 .where(
                     or_(
                         Notification.state == "pending",
-                        (Notification.state == "sending") & (Notification.due_at < now - LEASE),
+                        (Notification.state == "sending") & (Notification.due_at < now - CRITICAL_LEASE),
                     )
                 )
                 .where(Notification.due_at <= now)

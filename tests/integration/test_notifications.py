@@ -16,14 +16,17 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+import standardwebhooks
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import select
 
 from aedmon.reading import Reading, ReadingType, TestResult, TestType
 from server.app import create_app
 from server.notify.webhook import signature
 from server.settings import ServerSettings
+from server.store.models import Notification
 
 from ..conftest import Mosquitto, Tokens, free_port, wait_until
 
@@ -164,7 +167,10 @@ def test_critical_alert_reaches_the_webhook_once_signed(
     assert deliver(api) == 1
     headers, body = webhook.received[0]
     assert headers["X-Aedmon-Signature"] == signature(SECRET, body)
-    payload = json.loads(body)
+    # a receiver verifies it with a Standard Webhooks library, as the README shows
+    payload = standardwebhooks.Webhook(SECRET.encode()).verify(body, headers)
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 5
+    assert headers["webhook-id"] == "msg_aedmon_" + headers["X-Aedmon-Delivery"]
     assert payload["site"] == "town-hall"
     assert [(a["device_id"], a["type"], a["purpose"]) for a in payload["alerts"]] == [
         ("SN1", "self_test_failed", "alert")
@@ -444,3 +450,52 @@ def test_the_sites_own_people_are_told_before_those_of_every_site(
         assert staff.times[0] < webhook.times[0]
     finally:
         staff.server.shutdown()
+
+
+def test_a_captured_webhook_cannot_be_replayed_or_altered(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url)
+    send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+    deliver(api)
+    headers, body = webhook.received[0]
+    receiver = standardwebhooks.Webhook(SECRET.encode())
+    with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
+        receiver.verify(body.replace(b"SN1", b"SN2"), headers)
+    replayed = {**headers, "webhook-timestamp": str(int(time.time()) - 3600)}
+    with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
+        receiver.verify(body, replayed)
+
+
+def claimed_and_abandoned(api: TestClient, clock: Clock) -> None:
+    """As a server does that claims the due rows and dies before it sends them."""
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        for row in session.scalars(select(Notification).where(Notification.state == "pending")):
+            row.state, row.due_at = "sending", clock.now
+        session.commit()
+
+
+def test_an_interrupted_critical_notification_is_sent_again_within_10_s(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url)
+    send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
+    claimed_and_abandoned(api, clock)
+    clock.now += timedelta(seconds=5)
+    assert deliver(api) == 0  # its sender may still be at it
+    clock.now += timedelta(seconds=4)
+    assert deliver(api) == 1
+    assert [p["alerts"][0]["type"] for p in webhook.payloads()] == ["self_test_failed"]
+
+
+def test_an_interrupted_minor_notification_waits_out_the_minute_lease(
+    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+) -> None:
+    add_contact(api, tokens, webhook_url=webhook.url, min_severity="minor")
+    send_selftest(api, tokens, clock, 1, TestResult.PASS, battery_pct=15)
+    clock.now += timedelta(seconds=6)
+    claimed_and_abandoned(api, clock)
+    clock.now += timedelta(seconds=30)
+    assert deliver(api) == 0
+    clock.now += timedelta(seconds=31)
+    assert deliver(api) == 1

@@ -75,3 +75,19 @@ def test_webhook_signature_is_hmac_sha256_of_the_body() -> None:
     assert signature("Jefe", b"what do ya want for nothing?") == (
         "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
     )
+
+
+def test_a_whsec_secret_signs_with_the_bytes_it_encodes_as_the_specification_says() -> None:
+    import base64
+
+    import standardwebhooks
+
+    from server.notify.webhook import signing_key, standard_signature
+
+    key = b"\x01\x02 not text \xff"
+    secret = "whsec_" + base64.b64encode(key).decode()
+    assert signing_key(secret) == key
+    assert signing_key("a-plain-secret-of-ours") == b"a-plain-secret-of-ours"
+    stamp = datetime.now(UTC)
+    expected = standardwebhooks.Webhook(secret).sign("msg_1", stamp, '{"a":1}')
+    assert standard_signature(key, "msg_1", int(stamp.timestamp()), b'{"a":1}') == expected
