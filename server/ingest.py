@@ -94,8 +94,14 @@ def ingest(session: Session, items: list[Any], now: datetime, policy: Policy) ->
             result.outcomes.append(ReadingOutcome(index, Outcome.DUPLICATE, reading.key))
     for device_id in sorted(touched):
         known = session.get(Device, device_id)
-        if known is not None:
-            evaluate_device(session, known, now, policy)
+        if known is None:
+            continue
+        try:
+            with session.begin_nested():
+                evaluate_device(session, known, now, policy)
+        except Exception:  # noqa: BLE001  one device's rules may fail only that device
+            # Its readings are stored all the same; the scheduler's next pass evaluates it again.
+            log.exception("rules failed for a device", extra={"device": device_id})
     session.commit()
     if result.rejected:
         log.warning("ingest rejected readings", extra={"rejected": len(result.rejected)})
