@@ -66,3 +66,42 @@ def test_demo_opens_an_alert_within_a_minute_and_stops_cleanly(tmp_path: Path) -
         demo.wait(timeout=30)
     assert "demo stopped" in out.read_text()
     assert demo.returncode == 0
+
+
+def children_of(pid: int) -> list[str]:
+    """The processes whose parent is `pid`, from /proc (field 4 of stat is the parent)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid):
+            found.append(stat.parent.name)
+    return found
+
+
+def test_sigterm_stops_the_demo_and_every_child_as_ctrl_c_does(tmp_path: Path) -> None:
+    port = free_port()
+    out = tmp_path / "demo.out"
+    with out.open("wb") as sink:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "aedmon", "demo", "--port", str(port), "--workdir", str(tmp_path / "run")],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: "viewer=" in out.read_text(), timeout=60, what="the demo banner")
+        children = children_of(demo.pid)
+        assert len(children) >= 8, children
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=30)
+    assert "demo stopped" in out.read_text()
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text(), pid
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    except httpx.ConnectError:
+        return
+    raise AssertionError("the demo's server still answers after SIGTERM")

@@ -14,7 +14,7 @@ from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.sources.mqtt import BrokerAddress, MqttSource
 
-from ..conftest import Mosquitto, Publisher, wait_until
+from ..conftest import Mosquitto, Publisher, free_port, wait_until
 
 
 def utc_now() -> datetime:
@@ -105,3 +105,18 @@ def test_a_message_is_acknowledged_only_after_the_outbox_write(
     finally:
         gate.set()
         source.stop()
+
+
+def test_an_unreachable_broker_is_said_at_once_with_its_backoff(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    address = BrokerAddress.parse(f"mqtt://127.0.0.1:{free_port()}")  # nothing listens there
+    source = MqttSource(address, outbox, utc_now, client_id="aedmon-bridge-unreachable")
+    with caplog.at_level("WARNING"):
+        source.start()
+        try:
+            wait_until(lambda: "broker unreachable" in caplog.text, timeout=5, what="the warning")
+        finally:
+            source.stop()
+    assert "backoff" in caplog.text

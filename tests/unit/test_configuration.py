@@ -89,3 +89,26 @@ def test_dead_letters_are_listed_and_requeued_from_the_command_line(tmp_path: Pa
     requeued = aedmon("bridge", "dead-letters", "--outbox", str(tmp_path / "o.db"), "--requeue", "all")
     assert "re-queued 1" in requeued.stdout
     assert Outbox(tmp_path / "o.db", sinks=["server"]).depth("server") == 1
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_worker_that_dies_ends_the_bridge_with_exit_code_70(tmp_path: Path) -> None:
+    import threading
+
+    from firmware_bridge.daemon import EXIT_WORKER_DIED, Bridge
+    from firmware_bridge.settings import BridgeSettings
+
+    bridge = Bridge(
+        BridgeSettings(site="s", server="http://127.0.0.1:1", token=SECRET, outbox=tmp_path / "o.db")
+    )
+
+    def broken() -> None:
+        raise RuntimeError("a bug no message handler caught")
+
+    worker = threading.Thread(target=broken, name="drain-test", daemon=True)
+    bridge._supervise(worker)
+    worker.start()
+    worker.join(5)
+    assert bridge.stop_event.is_set()
+    assert bridge.exit_code == EXIT_WORKER_DIED
+    bridge.outbox.close()
