@@ -100,7 +100,7 @@ class Bridge:
         self.mqtt: MqttSource | None = None
         if config.mqtt:
             self.mqtt = MqttSource(
-                BrokerAddress.parse(config.mqtt),
+                BrokerAddress.parse(config.mqtt, password=config.mqtt_password),
                 self.outbox,
                 utc_now,
                 client_id=config.mqtt_client_id or f"aedmon-bridge-{config.site}",

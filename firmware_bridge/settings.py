@@ -54,6 +54,9 @@ class BridgeSettings(BaseSettings):
         default=10.0, ge=0, description="at most one GNSS location per this many s"
     )
     mqtt: str | None = Field(default=None, description="broker as mqtt://[user:pass@]host:port or mqtts://…")
+    mqtt_password_file: Path | None = Field(
+        default=None, description="read the broker password from this file (the user stays in --mqtt)"
+    )
     mqtt_client_id: str | None = Field(
         default=None, description="fixed MQTT client id (default aedmon-bridge-<site>)"
     )
@@ -75,12 +78,21 @@ class BridgeSettings(BaseSettings):
     metrics_port: int | None = Field(default=None, description="serve Prometheus metrics on 127.0.0.1:PORT")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
 
+    mqtt_password: str | None = Field(
+        default=None,
+        description="broker password (AEDMON_MQTT_PASSWORD) for the user in --mqtt; "
+        "prefer --mqtt-password-file",
+        repr=False,
+    )
+
     @model_validator(mode="after")
     def _secrets_from_files(self) -> BridgeSettings:
         if self.token_file is not None:
             self.token = read_secret(self.token_file, "--token-file")
         if self.influx_token_file is not None:
             self.influx_token = read_secret(self.influx_token_file, "--influx-token-file")
+        if self.mqtt_password_file is not None:
+            self.mqtt_password = read_secret(self.mqtt_password_file, "--mqtt-password-file")
         if not self.token:
             raise ValueError(
                 "no bridge token: set --token-file (or AEDMON_TOKEN) to a bridge token of the server"

@@ -44,8 +44,9 @@ class BrokerAddress:
     password: str | None
 
     @classmethod
-    def parse(cls, url: str) -> BrokerAddress:
-        """`mqtt://[user:pass@]host[:port]` or `mqtts://…` (TLS, port 8883 by default)."""
+    def parse(cls, url: str, *, password: str | None = None) -> BrokerAddress:
+        """`mqtt://[user:pass@]host[:port]` or `mqtts://…` (TLS, port 8883 by default); a
+        `password` given apart (from a file) stands in for one in the URL."""
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
             raise ValueError("broker URL must look like mqtt://host:port or mqtts://host:port")
@@ -55,7 +56,7 @@ class BrokerAddress:
             port=parts.port or (8883 if tls else 1883),
             tls=tls,
             username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
+            password=password or (unquote(parts.password) if parts.password else None),
         )
 
     def __str__(self) -> str:  # never shows the password

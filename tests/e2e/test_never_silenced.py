@@ -199,3 +199,25 @@ def test_a_full_outbox_acknowledges_nothing_and_recovers_when_space_returns(
     wait_until(lambda: "aed_removed" in open_alerts(server, "CAB-FULL"), timeout=60, what="the held event")
     readings = server.get_as("viewer", "/api/v1/devices/CAB-FULL/readings", type="status", limit=1000)
     assert sorted(r["seq"] for r in readings) == list(range(sent))
+
+
+def test_a_refused_token_is_an_error_that_says_so_and_nothing_is_lost(
+    server: ServerProcess, mosquitto: Mosquitto, device: Device, processes: list[Process], tmp_path: Path
+) -> None:
+    outbox = tmp_path / "outbox.db"
+    args = ("--site", SITE, "--mqtt", mosquitto.url, "--server", server.url)
+    env = {**os.environ, "AEDMON_TOKEN": "not-a-token-of-this-server"}
+    wrong = Process(
+        aedmon_args("bridge", "--outbox", str(outbox), *args), tmp_path / "wrong.log", env
+    ).start()
+    processes.append(wrong)
+    wait_until(lambda: "subscribed" in wrong.output(), what="the bridge's subscription")
+    device.send_as("AED-TOKEN", "selftest", selftest(1, "FAIL", datetime.now(UTC), codes=["C02"]))
+    wait_until(lambda: "refused this bridge's credentials" in wrong.output(), what="the error")
+    wrong.stop()
+    right = bridge_process(server, outbox, tmp_path / "right.log", *args)
+    processes.append(right)
+    wait_until(
+        lambda: "self_test_failed" in open_alerts(server, "AED-TOKEN"),
+        what="the FAIL, once the token is right",
+    )

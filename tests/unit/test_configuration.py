@@ -112,3 +112,15 @@ def test_a_worker_that_dies_ends_the_bridge_with_exit_code_70(tmp_path: Path) ->
     assert bridge.stop_event.is_set()
     assert bridge.exit_code == EXIT_WORKER_DIED
     bridge.outbox.close()
+
+
+def test_the_broker_password_comes_from_a_file_and_stays_out_of_the_url(tmp_path: Path) -> None:
+    from firmware_bridge.settings import BridgeSettings
+    from firmware_bridge.sources.mqtt import BrokerAddress
+
+    (tmp_path / "mqtt").write_text(SECRET)
+    settings = BridgeSettings(site="s", server="http://x", token=SECRET, mqtt="mqtt://bridge@127.0.0.1:1883",
+                              mqtt_password_file=tmp_path / "mqtt")  # fmt: skip
+    address = BrokerAddress.parse(settings.mqtt or "", password=settings.mqtt_password)
+    assert (address.username, address.password) == ("bridge", SECRET)
+    assert SECRET not in str(address) + repr(settings)
