@@ -19,15 +19,16 @@ from functools import partial
 from prometheus_client import start_http_server
 
 from aedmon.errors import StorageUnavailable
+from aedmon.protocols import DEFAULT_LINE_PROTOCOL, LINE_PROTOCOLS, LineContext
+from aedmon.protocols.broker import BrokerAddress
 from aedmon.reading import DeviceKind, DeviceState, Reading, ReadingType
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
-from firmware_bridge.protocols import DEFAULT_LINE_PROTOCOL, LINE_PROTOCOLS, LineContext
 from firmware_bridge.settings import BridgeSettings
 from firmware_bridge.sinks.base import Drain, Sink
 from firmware_bridge.sinks.influx import InfluxSink
 from firmware_bridge.sinks.server import ServerSink
-from firmware_bridge.sources.mqtt import BrokerAddress, MqttSource
+from firmware_bridge.sources.mqtt import MqttSource
 from firmware_bridge.sources.serial import SerialSource
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from aedmon.errors import ProtocolError
+from aedmon.protocols import serial_aed
+from aedmon.protocols.framing import LineFramer
 from aedmon.reading import (
     CODES,
     DeviceKind,
@@ -28,8 +30,6 @@ from aedmon.reading import (
     TestResult,
     TestType,
 )
-from firmware_bridge.protocols import serial_aed
-from firmware_bridge.protocols.framing import LineFramer
 
 from .faults import Fault, Schedule
 from .pty import Pty, SerialLine

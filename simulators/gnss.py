@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from firmware_bridge.protocols.nmea import encode_gga, encode_rmc
+from aedmon.protocols.nmea import encode_gga, encode_rmc
 
 from .faults import Fault, Schedule
 from .mqtt_devices import Place

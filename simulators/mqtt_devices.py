@@ -16,9 +16,9 @@ from datetime import datetime
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from aedmon.protocols.broker import BrokerAddress
+from aedmon.protocols.mqtt_payloads import encode_message, topic_for
 from aedmon.reading import EventType, LocationSource, Reading, ReadingType
-from firmware_bridge.protocols.mqtt_payloads import encode_message, topic_for
-from firmware_bridge.sources.mqtt import BrokerAddress
 
 from .faults import Fault, Schedule
 

@@ -16,51 +16,22 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from aedmon.errors import ProtocolError, StorageUnavailable
+from aedmon.protocols.broker import BrokerAddress
+from aedmon.protocols.mqtt_payloads import SUBSCRIPTION, parse_message
 from aedmon.reading import DeviceKind, Reading
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
-from firmware_bridge.protocols.mqtt_payloads import SUBSCRIPTION, parse_message
 
 log = logging.getLogger(__name__)
 
 SOURCE = "mqtt"
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    host: str
-    port: int
-    tls: bool
-    username: str | None
-    password: str | None
-
-    @classmethod
-    def parse(cls, url: str, *, password: str | None = None) -> BrokerAddress:
-        """`mqtt://[user:pass@]host[:port]` or `mqtts://…` (TLS, port 8883 by default); a
-        `password` given apart (from a file) stands in for one in the URL."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError("broker URL must look like mqtt://host:port or mqtts://host:port")
-        tls = parts.scheme == "mqtts"
-        return cls(
-            host=parts.hostname,
-            port=parts.port or (8883 if tls else 1883),
-            tls=tls,
-            username=unquote(parts.username) if parts.username else None,
-            password=password or (unquote(parts.password) if parts.password else None),
-        )
-
-    def __str__(self) -> str:  # never shows the password
-        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
 
 class MqttSource:

@@ -22,10 +22,10 @@ import serial
 from pydantic import ValidationError
 
 from aedmon.errors import ProtocolError, StorageUnavailable
+from aedmon.protocols import LineDecoder
+from aedmon.protocols.framing import LineFramer
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
-from firmware_bridge.protocols import LineDecoder
-from firmware_bridge.protocols.framing import LineFramer
 
 log = logging.getLogger(__name__)
 

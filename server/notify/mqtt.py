@@ -9,7 +9,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firmware_bridge.sources.mqtt import BrokerAddress
+from aedmon.protocols.broker import BrokerAddress
 from server.store.models import Contact
 
 from .channels import ChannelError

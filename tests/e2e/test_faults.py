@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from aedmon.protocols.mqtt_payloads import encode_message
 from aedmon.reading import Reading, TestType
-from firmware_bridge.protocols.mqtt_payloads import encode_message
 from simulators.aed import AedModel, AedSimulator
 from simulators.mqtt_devices import Cabinet, Place
 

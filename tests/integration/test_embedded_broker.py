@@ -9,8 +9,9 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from aedmon.protocols.broker import BrokerAddress
 from firmware_bridge.outbox import Outbox
-from firmware_bridge.sources.mqtt import BrokerAddress, MqttSource
+from firmware_bridge.sources.mqtt import MqttSource
 
 from ..conftest import Process, free_port, port_open, wait_until
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from aedmon.protocols.broker import BrokerAddress
 from aedmon.reading import DeviceKind, ReadingType
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
-from firmware_bridge.sources.mqtt import BrokerAddress, MqttSource
+from firmware_bridge.sources.mqtt import MqttSource
 
 from ..conftest import Mosquitto, Publisher, free_port, wait_until
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from aedmon.protocols.nmea import GnssDecoder
+from aedmon.protocols.serial_aed import AedLineDecoder
 from aedmon.reading import ReadingType, TestResult
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
-from firmware_bridge.protocols.nmea import GnssDecoder
-from firmware_bridge.protocols.serial_aed import AedLineDecoder
 from firmware_bridge.sources.serial import SerialSource
 from simulators.aed import AedModel, AedSimulator
 from simulators.gnss import GnssSimulator

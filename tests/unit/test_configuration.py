@@ -115,8 +115,8 @@ def test_a_worker_that_dies_ends_the_bridge_with_exit_code_70(tmp_path: Path) ->
 
 
 def test_the_broker_password_comes_from_a_file_and_stays_out_of_the_url(tmp_path: Path) -> None:
+    from aedmon.protocols.broker import BrokerAddress
     from firmware_bridge.settings import BridgeSettings
-    from firmware_bridge.sources.mqtt import BrokerAddress
 
     (tmp_path / "mqtt").write_text(SECRET)
     settings = BridgeSettings(site="s", server="http://x", token=SECRET, mqtt="mqtt://bridge@127.0.0.1:1883",

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aedmon.errors import MalformedMessage
+from aedmon.protocols.mqtt_payloads import encode_message, parse_message
 from aedmon.reading import DeviceKind, EventType, Reading, ReadingType, TestResult, TestType
-from firmware_bridge.protocols.mqtt_payloads import encode_message, parse_message
 
 ARRIVAL = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aedmon.errors import ChecksumError, ProtocolError
+from aedmon.protocols.framing import LineFramer
+from aedmon.protocols.nmea import GnssDecoder, encode_gga, encode_rmc
 from aedmon.reading import LocationSource, Reading, ReadingType
-from firmware_bridge.protocols.framing import LineFramer
-from firmware_bridge.protocols.nmea import GnssDecoder, encode_gga, encode_rmc
 
 from .gnss_captures import CAPTURES, FIXES
 

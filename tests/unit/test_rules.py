@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from aedmon.protocols.nmea import GnssDecoder
 from aedmon.reading import (
     DeviceKind,
     DeviceState,
@@ -17,7 +18,6 @@ from aedmon.reading import (
     TestResult,
     TestType,
 )
-from firmware_bridge.protocols.nmea import GnssDecoder
 from server.rules.alerting import evaluate
 from server.rules.facts import DeviceFacts, DeviceInfo, Policy
 from server.rules.findings import AlertType, Severity

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aedmon.errors import ChecksumError, MalformedSentence, ProtocolError
+from aedmon.protocols import serial_aed
+from aedmon.protocols.framing import LineFramer
 from aedmon.reading import DeviceKind, DeviceState, EventType, Reading, ReadingType, TestResult, TestType
-from firmware_bridge.protocols import serial_aed
-from firmware_bridge.protocols.framing import LineFramer
 
 ARRIVAL = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 EXAMPLES = [

@@ -1,0 +1,34 @@
+"""The broker address of mqtt.md: `mqtt://[user:pass@]host[:port]` or `mqtts://…`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def parse(cls, url: str, *, password: str | None = None) -> BrokerAddress:
+        """`mqtt://[user:pass@]host[:port]` or `mqtts://…` (TLS, port 8883 by default); a
+        `password` given apart (from a file) stands in for one in the URL."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("broker URL must look like mqtt://host:port or mqtts://host:port")
+        tls = parts.scheme == "mqtts"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (8883 if tls else 1883),
+            tls=tls,
+            username=unquote(parts.username) if parts.username else None,
+            password=password or (unquote(parts.password) if parts.password else None),
+        )
+
+    def __str__(self) -> str:  # never shows the password
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
