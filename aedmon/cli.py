@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, CliApp, SettingsConfigDict, SettingsError
 
 from aedmon import logs
+from aedmon.clock import utc_now
 from aedmon.config import CommaList
 from aedmon.reading import ID_PATTERN
 from firmware_bridge.settings import BridgeSettings
@@ -36,10 +37,6 @@ commands:
 
 
 EXIT_CONFIG = 2  # a configuration mistake: one line says what and how to fix it
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class ConfigurationError(Exception):

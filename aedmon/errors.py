@@ -5,6 +5,7 @@
     │   ├── FramingError         overlong line, noise before `$`
     │   ├── ChecksumError        missing or wrong `*CS`
     │   ├── MalformedSentence    wrong field count, bad time, unknown value, bad id
+    │   ├── UnknownSentence      NMEA: a proprietary or unknown sentence type, counted by type
     │   └── MalformedMessage     MQTT: bad topic, not JSON, too large, bad field
     ├── SinkUnavailable          a sink could not take a batch now; retry later
     │   └── SinkUnauthorized     the sink refused the bridge's credentials; retry, loudly
@@ -43,6 +44,16 @@ class ChecksumError(ProtocolError):
 
 class MalformedSentence(ProtocolError):
     reason = "malformed"
+
+
+class UnknownSentence(ProtocolError):
+    """A well-formed sentence of a type the decoder does not know; `sentence` names the type."""
+
+    reason = "unknown_sentence"
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(f"unknown sentence type {sentence}")
+        self.sentence = sentence
 
 
 class MalformedMessage(ProtocolError):

@@ -13,11 +13,12 @@ import re
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from prometheus_client import start_http_server
 
+from aedmon.clock import Clock, utc_now
 from aedmon.errors import StorageUnavailable
 from aedmon.protocols import DEFAULT_LINE_PROTOCOL, LINE_PROTOCOLS, LineContext
 from aedmon.protocols.broker import BrokerAddress
@@ -34,10 +35,6 @@ from firmware_bridge.sources.serial import SerialSource
 log = logging.getLogger(__name__)
 
 EXIT_WORKER_DIED = 70  # EX_SOFTWARE
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def rejected_total() -> int:
@@ -58,8 +55,9 @@ def parse_serial_option(option: str) -> tuple[str, str]:
 
 
 class Bridge:
-    def __init__(self, config: BridgeSettings) -> None:
+    def __init__(self, config: BridgeSettings, clock: Clock = utc_now) -> None:
         self.config = config
+        self.clock = clock
         self.stop_event = threading.Event()
         self.exit_code = 0
         sinks: list[Sink] = [ServerSink(config.server, config.token)]
@@ -80,6 +78,7 @@ class Bridge:
             max_rows=config.outbox_max_rows,
             bridge=self.bridge_id,
             max_bytes=None if config.outbox_max_mb is None else int(config.outbox_max_mb * 1024 * 1024),
+            clock=clock,
         )
         self.heartbeat = threading.Thread(target=self._beat, name="bridge-heartbeat", daemon=True)
         self.drains = [Drain(self.outbox, sink, self.stop_event) for sink in sinks]
@@ -93,7 +92,7 @@ class Bridge:
                 LINE_PROTOCOLS[name](gnss if name == "nmea" else LineContext(config.site)),
                 self.outbox,
                 self.stop_event,
-                utc_now,
+                clock,
                 baudrate=config.baudrate,
             )
             for name, url in lines
@@ -103,7 +102,7 @@ class Bridge:
             self.mqtt = MqttSource(
                 BrokerAddress.parse(config.mqtt, password=config.mqtt_password),
                 self.outbox,
-                utc_now,
+                clock,
                 client_id=config.mqtt_client_id or f"aedmon-bridge-{config.site}",
                 shared_group=config.mqtt_shared_group,
             )
@@ -171,7 +170,7 @@ class Bridge:
         that went away (bridge_offline) from devices that went quiet, and dashboards its health."""
         seq = 0
         while not self.stop_event.is_set():
-            now = utc_now()
+            now = self.clock()
             try:
                 self.outbox.append(self._report(now, seq))
             except StorageUnavailable as exc:

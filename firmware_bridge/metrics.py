@@ -33,3 +33,8 @@ SINK_UNAUTHORIZED = Counter(
 STORAGE_ERRORS = Counter(
     "aedmon_bridge_storage_errors_total", "Readings that could not be committed to the outbox", ["source"]
 )
+UNKNOWN_SENTENCES = Counter(
+    "aedmon_bridge_unknown_sentences_total",
+    "Well-formed sentences of a type the line's protocol does not use (proprietary, unknown)",
+    ["source", "sentence"],
+)

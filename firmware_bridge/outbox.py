@@ -27,12 +27,12 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from aedmon.clock import Clock, utc_now
 from aedmon.errors import StorageUnavailable
 from aedmon.reading import Reading
 
@@ -100,7 +100,9 @@ class Outbox:
         max_rows: int = 500_000,
         bridge: str | None = None,
         max_bytes: int | None = None,
+        clock: Clock = utc_now,
     ) -> None:
+        self.clock = clock
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_rows = max_rows
@@ -156,7 +158,7 @@ class Outbox:
         return self._replace_damaged(problem)
 
     def _replace_damaged(self, problem: str) -> sqlite3.Connection:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = self.clock().strftime("%Y%m%dT%H%M%S%fZ")
         aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
         for suffix in ("", "-wal", "-shm"):
             part = Path(f"{self.path}{suffix}")
@@ -293,7 +295,7 @@ class Outbox:
 
     def _insert_dead(self, sink: str, rows: list[tuple[str, str, str]]) -> None:
         """Dead letters of `sink`: (key, body, reason) each."""
-        at = datetime.now(UTC).isoformat()
+        at = self.clock().isoformat()
         self._db.executemany(
             "INSERT INTO dead_letter (sink, key, reason, at, body) VALUES (?, ?, ?, ?, ?)",
             [(sink, key, reason[:500], at, body) for key, body, reason in rows],

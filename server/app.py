@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
+from aedmon.clock import Clock, utc_now
 from server.api import alerts, contacts, devices, ingest, inspections, public, reports, silences, whoami
 from server.api.edge import Edge
 from server.notify.channels import Channel
@@ -30,13 +31,7 @@ from server.web import routes as web_routes
 log = logging.getLogger(__name__)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def build_notifier(
-    settings: ServerSettings, sessions: sessionmaker[Session], clock: Callable[[], datetime]
-) -> Notifier:
+def build_notifier(settings: ServerSettings, sessions: sessionmaker[Session], clock: Clock) -> Notifier:
     """The notifier with its channels in fallback order: webhook, e-mail, MQTT."""
     channels: list[Channel] = [
         WebhookChannel(settings.webhook_secret),
@@ -59,9 +54,7 @@ def build_notifier(
     )
 
 
-def create_app(
-    settings: ServerSettings, clock: Callable[[], datetime] = utc_now, *, background: bool = True
-) -> FastAPI:
+def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: bool = True) -> FastAPI:
     """The app; `background=False` leaves the scheduler and notifier threads to the caller."""
     engine = make_engine(settings.database_url)
     create_schema(engine)

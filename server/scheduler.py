@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from aedmon.clock import Clock
 from server.ingest import evaluate_all
 from server.notify import outbox
 from server.notify.outbox import Notifier
@@ -27,7 +27,7 @@ class Schedule:
 
 def build_scheduler(
     sessions: sessionmaker[Session],
-    clock: Callable[[], datetime],
+    clock: Clock,
     policy: Policy,
     schedule: Schedule,
     notifier: Notifier,

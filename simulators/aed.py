@@ -12,11 +12,11 @@ import logging
 import random
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from aedmon.clock import Clock
 from aedmon.errors import ProtocolError
 from aedmon.protocols import serial_aed
 from aedmon.protocols.framing import LineFramer
@@ -215,7 +215,7 @@ class AedSimulator:
     def __init__(
         self,
         model: AedModel,
-        clock: Callable[[], datetime],
+        clock: Clock,
         *,
         selftest_interval_s: float = 86400,
         heartbeat_interval_s: float = 60,

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
+from aedmon.clock import Clock
 from aedmon.protocols.nmea import encode_gga, encode_rmc
 
 from .faults import Fault, Schedule
@@ -21,7 +20,7 @@ FAULTS = frozenset({"nofix", "move", "noise"})
 class GnssSimulator:
     def __init__(
         self,
-        clock: Callable[[], datetime],
+        clock: Clock,
         *,
         place: Place,
         interval_s: float = 1.0,

@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from aedmon.clock import Clock
 from aedmon.protocols.broker import BrokerAddress
 from aedmon.protocols.mqtt_payloads import encode_message, topic_for
 from aedmon.reading import EventType, LocationSource, Reading, ReadingType
@@ -52,7 +51,7 @@ class MqttDevice:
         broker: str,
         site: str,
         device: str,
-        clock: Callable[[], datetime],
+        clock: Clock,
         *,
         place: Place,
         interval_s: float | None = None,

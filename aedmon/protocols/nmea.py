@@ -1,10 +1,17 @@
 """NMEA 0183 from a GNSS receiver → location Readings, through pynmea2.
 
-RMC is the location sentence (it alone carries the date); GGA adds the fix quality and
-HDOP, which become `accuracy_m`. A receiver that sends GGA and never RMC still gives
-locations, dated from the arrival clock, once three GGA fixes have come with no RMC.
-Sentences without a fix are not a location.
-Any talker (GP, GN, GL, GB…) is accepted; other sentence types are ignored.
+RMC is the location sentence (it alone carries the date); GGA and GNS add the fix
+quality, the satellites in use and HDOP, which becomes `accuracy_m`. A receiver that
+never sends RMC (GGA, GNS or GLL only) still gives locations, dated from the arrival
+clock, once three fixes have come with no RMC; one location per moment, whichever of
+them tells it first.
+
+What is a fix follows gpsd: a GGA or GNS needs a fix quality (or mode) and at least three
+satellites in use (an empty count is none); an RMC or GLL needs status A and a mode that
+is not N, E, M or S. A GLL or RMC at the moment a GGA or GNS already said "no fix" is not
+one either. Any talker (GP, GN, GL, GB…) is accepted. Other standard sentences (GSV, GSA,
+VTG, ZDA…) are ignored; proprietary ones (`$P…`) and types pynmea2 does not know raise
+`UnknownSentence`, whose `sentence` names the type, for the source to count.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pynmea2
 
-from aedmon.errors import ChecksumError, MalformedSentence
+from aedmon.errors import ChecksumError, MalformedSentence, UnknownSentence
 from aedmon.reading import DeviceKind, LocationSource, Reading, ReadingType
 
 from . import LineContext
@@ -25,15 +32,18 @@ KNOTS_TO_KMH = 1.852
 UERE_M = 5.0
 # GGA quality: 1 GPS, 2 DGPS, 3 PPS, 4 RTK, 5 float RTK. 6 estimated, 7 manual, 8 simulator.
 FIX_QUALITIES = frozenset({1, 2, 3, 4, 5})
-# RMC mode (NMEA 2.3+): N no fix, E estimated, M manual, S simulator are not real fixes.
+# RMC, GLL and GNS modes (NMEA 2.3+): N no fix, E estimated, M manual, S simulator are not real fixes.
 NO_FIX_MODES = frozenset({"N", "E", "M", "S"})
-# GGA fixes without any RMC before the stream is taken for a GGA-only receiver.
-GGA_ONLY_AFTER = 3
+# gpsd: fewer satellites in use than this is no fix, whatever the quality field says.
+MIN_SATELLITES = 3
+# Fixes without any RMC before the stream is taken for a receiver that sends no RMC.
+DATELESS_AFTER = 3
 _CHECKSUM_RE = re.compile(r"\*[0-9A-Fa-f]{2}$")
+_ADDRESS_RE = re.compile(r"^\$(?:(P[A-Z0-9]{1,7})|[A-Z0-9]{2}([A-Z0-9]{1,6}))(?:,|\*)")
 
 
 def parse_nmea(line: bytes) -> pynmea2.NMEASentence:
-    """One framed NMEA line, checksum required."""
+    """One framed NMEA line, checksum required; UnknownSentence for a proprietary or unknown type."""
     try:
         text = line.decode("ascii")
     except UnicodeDecodeError as exc:
@@ -41,11 +51,26 @@ def parse_nmea(line: bytes) -> pynmea2.NMEASentence:
     if _CHECKSUM_RE.search(text) is None:
         raise ChecksumError("checksum missing")
     try:
-        return pynmea2.parse(text, check=True)
+        msg = pynmea2.parse(text, check=True)
     except pynmea2.ChecksumError as exc:
         raise ChecksumError(str(exc.args[0] if exc.args else exc)) from exc
+    except pynmea2.SentenceTypeError as exc:
+        raise UnknownSentence(sentence_name(text)) from exc
     except (pynmea2.ParseError, ValueError, AttributeError, TypeError) as exc:
+        if text.startswith("$P"):  # a proprietary sentence pynmea2 knows the maker of but not the type
+            raise UnknownSentence(sentence_name(text)) from exc
         raise MalformedSentence(f"unparseable NMEA: {exc}") from exc
+    if isinstance(msg, pynmea2.ProprietarySentence):
+        raise UnknownSentence(sentence_name(text))
+    return msg
+
+
+def sentence_name(text: str) -> str:
+    """The type a sentence's address names: `GSV` for `$GPGSV`, `PGRME` for a Garmin one."""
+    match = _ADDRESS_RE.match(text)
+    if match is None:
+        return "other"
+    return match[1] or match[2]
 
 
 @dataclass
@@ -61,7 +86,8 @@ class GnssDecoder:
     min_interval: timedelta = timedelta(0)
     kind: DeviceKind = DeviceKind.MOBILE_UNIT
     _seen_rmc: bool = False
-    _gga_fixes: int = 0
+    _dateless_fixes: int = 0
+    _no_fix_at: time | None = None
     _hdop: float | None = None
     _hdop_time: time | None = None
     _last_emit: datetime | None = None
@@ -75,23 +101,48 @@ class GnssDecoder:
     def decode(self, line: bytes, *, arrival: datetime, source: str = "") -> Reading | None:
         msg = parse_nmea(line)
         kind = getattr(msg, "sentence_type", "")
+        handler = {"RMC": self._rmc, "GGA": self._gga, "GNS": self._gns, "GLL": self._gll}.get(kind)
+        if handler is None:
+            return None
         try:
-            if kind == "GGA":
-                return self._gga(msg, arrival, source)
-            if kind == "RMC":
-                return self._rmc(msg, arrival, source)
+            return handler(msg, arrival, source)
         except (ValueError, TypeError, AttributeError) as exc:
             raise MalformedSentence(f"bad {kind} fields: {exc}") from exc
-        return None
 
     def _gga(self, msg: pynmea2.NMEASentence, arrival: datetime, source: str) -> Reading | None:
-        quality = int(msg.gps_qual or 0)
-        if quality not in FIX_QUALITIES or not msg.lat or not msg.lon:
+        fixed = int(msg.gps_qual or 0) in FIX_QUALITIES
+        return self._counted_fix(msg, fixed, arrival, source)
+
+    def _gns(self, msg: pynmea2.NMEASentence, arrival: datetime, source: str) -> Reading | None:
+        # one mode letter per constellation: a fix when any of them has a real one
+        modes = set(str(msg.mode_indicator or "")) - NO_FIX_MODES
+        return self._counted_fix(msg, bool(modes), arrival, source)
+
+    def _counted_fix(
+        self, msg: pynmea2.NMEASentence, fixed: bool, arrival: datetime, source: str
+    ) -> Reading | None:
+        """A GGA or GNS: a fix only with its satellites; its HDOP dates the accuracy."""
+        satellites = int(msg.num_sats) if str(msg.num_sats or "").strip() else 0
+        if not fixed or satellites < MIN_SATELLITES or not msg.lat or not msg.lon:
+            self._no_fix_at = msg.timestamp
             return None
-        self._hdop = float(msg.horizontal_dil) if msg.horizontal_dil else None
+        hdop = msg.hdop if msg.sentence_type == "GNS" else msg.horizontal_dil
+        self._hdop = float(hdop) if hdop else None
         self._hdop_time = msg.timestamp
-        self._gga_fixes += 1
-        if self._seen_rmc or self._gga_fixes < GGA_ONLY_AFTER or msg.timestamp is None:
+        return self._dateless(msg, arrival, source)
+
+    def _gll(self, msg: pynmea2.NMEASentence, arrival: datetime, source: str) -> Reading | None:
+        mode = getattr(msg, "faa_mode", None) or ""
+        if msg.status != "A" or mode in NO_FIX_MODES or not msg.lat or not msg.lon:
+            return None
+        if msg.timestamp is not None and msg.timestamp == self._no_fix_at:
+            return None
+        return self._dateless(msg, arrival, source)
+
+    def _dateless(self, msg: pynmea2.NMEASentence, arrival: datetime, source: str) -> Reading | None:
+        """A fix with a time of day but no date: a location only from a receiver without RMC."""
+        self._dateless_fixes += 1
+        if self._seen_rmc or self._dateless_fixes < DATELESS_AFTER or msg.timestamp is None:
             return None
         moment = _combine(arrival.date(), msg.timestamp)
         if moment - arrival > timedelta(hours=12):  # just after midnight at the receiver
@@ -103,7 +154,7 @@ class GnssDecoder:
         mode = getattr(msg, "mode_indicator", None) or ""
         if msg.status != "A" or mode in NO_FIX_MODES or not msg.lat or not msg.lon:
             return None
-        if msg.datestamp is None or msg.timestamp is None:
+        if msg.datestamp is None or msg.timestamp is None or msg.timestamp == self._no_fix_at:
             return None
         moment = _combine(msg.datestamp, msg.timestamp)
         speed = float(msg.spd_over_grnd) * KNOTS_TO_KMH if msg.spd_over_grnd else None
@@ -118,8 +169,10 @@ class GnssDecoder:
         arrival: datetime,
         source: str,
     ) -> Reading | None:
-        if self._last_emit is not None and abs(moment - self._last_emit) < self.min_interval:
-            return None
+        if self._last_emit is not None and (
+            moment == self._last_emit or abs(moment - self._last_emit) < self.min_interval
+        ):
+            return None  # one location per moment, and no closer together than min_interval
         self._last_emit = moment
         accuracy = None
         if self._hdop is not None and self._hdop_time == moment.timetz():
@@ -165,14 +218,14 @@ def encode_rmc(moment: datetime, lat: float, lon: float, speed_kmh: float = 0.0)
     return (str(pynmea2.RMC("GN", "RMC", fields).render()) + "\r\n").encode("ascii")
 
 
-def encode_gga(moment: datetime, lat: float, lon: float, hdop: float = 0.9) -> bytes:
+def encode_gga(moment: datetime, lat: float, lon: float, hdop: float = 0.9, satellites: int = 9) -> bytes:
     """A GGA sentence with a GPS fix, for the GNSS simulator."""
     fields = (
         moment.strftime("%H%M%S.00"),
         *_lat_fields(lat),
         *_lon_fields(lon),
         "1",
-        "09",
+        f"{satellites:02d}",
         f"{hdop:.1f}",
         "550.0",
         "M",
@@ -182,6 +235,29 @@ def encode_gga(moment: datetime, lat: float, lon: float, hdop: float = 0.9) -> b
         "",
     )
     return (str(pynmea2.GGA("GN", "GGA", fields).render()) + "\r\n").encode("ascii")
+
+
+def encode_gns(moment: datetime, lat: float, lon: float, hdop: float = 0.9, satellites: int = 9) -> bytes:
+    """A GNS sentence with a GPS and GLONASS fix, for receivers that send no GGA or RMC."""
+    fields = (
+        moment.strftime("%H%M%S.00"),
+        *_lat_fields(lat),
+        *_lon_fields(lon),
+        "AANN",
+        f"{satellites:02d}",
+        f"{hdop:.1f}",
+        "550.0",
+        "36.0",
+        "",
+        "",
+    )
+    return (str(pynmea2.GNS("GN", "GNS", fields).render()) + "\r\n").encode("ascii")
+
+
+def encode_gll(moment: datetime, lat: float, lon: float) -> bytes:
+    """A GLL sentence with a valid autonomous fix."""
+    fields = (*_lat_fields(lat), *_lon_fields(lon), moment.strftime("%H%M%S.00"), "A", "A")
+    return (str(pynmea2.GLL("GP", "GLL", fields).render()) + "\r\n").encode("ascii")
 
 
 def _lat_fields(lat: float) -> tuple[str, str]:

@@ -14,15 +14,14 @@ import logging
 import queue
 import ssl
 import threading
-import time
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from aedmon.clock import Clock
 from aedmon.errors import ProtocolError, StorageUnavailable
+from aedmon.logs import Throttle
 from aedmon.protocols.broker import BrokerAddress
 from aedmon.protocols.mqtt_payloads import SUBSCRIPTION, parse_message
 from aedmon.reading import DeviceKind, Reading
@@ -39,7 +38,7 @@ class MqttSource:
         self,
         broker: BrokerAddress,
         outbox: Outbox,
-        clock: Callable[[], datetime],
+        clock: Clock,
         *,
         client_id: str,
         shared_group: str | None = None,
@@ -162,14 +161,13 @@ class MqttSource:
 
     def _store(self, reading: Reading) -> bool | None:
         """Commit the reading, waiting out a full disk; None if the bridge stops first."""
-        backoff, told = 0.5, 0.0
+        backoff, told = 0.5, Throttle()
         while not self._stopping.is_set():
             try:
                 return self.outbox.append(reading)
             except StorageUnavailable as exc:
                 metrics.STORAGE_ERRORS.labels(SOURCE).inc()
-                if time.monotonic() - told >= 60:
-                    told = time.monotonic()
+                if told.due():
                     log.error(
                         "outbox cannot store; nothing is acknowledged until it can (the broker keeps "
                         "the messages)",

@@ -5,6 +5,8 @@ writes each reading to the outbox and only then acknowledges it on the line (ACK
 when the port vanishes (USB unplugged, pty closed) it reopens it with backoff.
 
 One sentence can fail only itself: whatever the decoder raises is a counted rejection. A
+sentence of a type the protocol does not use (a receiver's proprietary chatter) is counted
+by type and summed up in the log once a minute. A
 reading the outbox cannot commit (disk full) is not acknowledged, so the device keeps it in
 its resend buffer; the first commit that succeeds again sends the greeting once more, which
 makes the device resend what it holds.
@@ -14,14 +16,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
-from datetime import datetime
+from collections import Counter
 
 import serial
 from pydantic import ValidationError
 
-from aedmon.errors import ProtocolError, StorageUnavailable
+from aedmon.clock import Clock
+from aedmon.errors import ProtocolError, StorageUnavailable, UnknownSentence
+from aedmon.logs import Throttle
 from aedmon.protocols import LineDecoder
 from aedmon.protocols.framing import LineFramer
 from firmware_bridge import metrics
@@ -29,7 +31,8 @@ from firmware_bridge.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
+# Distinct sentence types one port counts by name; a device inventing more is counted as "other".
+SENTENCE_TYPES_MAX = 32
 
 
 class SerialSource(threading.Thread):
@@ -50,7 +53,10 @@ class SerialSource(threading.Thread):
         self.source = f"serial:{url}"
         self.connected = threading.Event()
         self._unstored = False  # a reading could not be committed; the device still holds it
-        self._told = 0.0
+        self._storage_told = Throttle()
+        self._unknown_told = Throttle()
+        self._unknown: Counter[str] = Counter()  # unknown sentence types since the last summary
+        self._counted_types: set[str] = set()
 
     def run(self) -> None:
         backoff, announced = 0.25, False
@@ -99,6 +105,9 @@ class SerialSource(threading.Thread):
     def _handle(self, port: serial.SerialBase, line: bytes) -> None:
         try:
             reading = self.decoder.decode(line, arrival=self.clock(), source=self.source)
+        except UnknownSentence as exc:
+            self._count_unknown(exc.sentence)
+            return
         except ProtocolError as exc:
             self._reject(line, exc.reason, str(exc))
             return
@@ -115,8 +124,7 @@ class SerialSource(threading.Thread):
         except StorageUnavailable as exc:
             metrics.STORAGE_ERRORS.labels(self.source).inc()
             self._unstored = True
-            if time.monotonic() - self._told >= 60:
-                self._told = time.monotonic()
+            if self._storage_told.due():
                 log.error(
                     "outbox cannot store; not acknowledged, the device keeps it to resend",
                     extra={"port": self.url, "error": str(exc)},
@@ -137,6 +145,19 @@ class SerialSource(threading.Thread):
             self._unstored = False
             log.info("outbox stores again; asking the device to resend", extra={"port": self.url})
             port.write(self.decoder.greeting())
+
+    def _count_unknown(self, sentence: str) -> None:
+        counted = self._counted_types
+        name = sentence if sentence in counted or len(counted) < SENTENCE_TYPES_MAX else "other"
+        self._counted_types.add(name)
+        metrics.UNKNOWN_SENTENCES.labels(self.source, name).inc()
+        self._unknown[name] += 1
+        if self._unknown_told.due():
+            log.info(
+                "sentences of types this line's protocol does not use, ignored",
+                extra={"port": self.url, "since_last": dict(self._unknown.most_common(8))},
+            )
+            self._unknown.clear()
 
     def _reject(self, line: bytes, reason: str, error: str) -> None:
         metrics.REJECTED.labels(self.source, reason).inc()

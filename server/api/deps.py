@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from aedmon.clock import Clock
 from server.rules.facts import Policy
 from server.settings import Role
 from server.store.models import INT32_MAX
@@ -31,12 +32,12 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_clock(request: Request) -> Callable[[], datetime]:
-    clock: Callable[[], datetime] = request.app.state.clock
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
     return clock
 
 
-def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) -> datetime:
+def get_now(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
     return clock()
 
 

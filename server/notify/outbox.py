@@ -21,13 +21,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from aedmon.clock import Clock
 from server.rules.findings import AlertType, Severity
 from server.store import queries
 from server.store.models import Alert, Contact, Device, Notification, Silence
@@ -188,7 +189,7 @@ class Notifier:
         self,
         sessions: sessionmaker[Session],
         channels: Sequence[Channel],
-        clock: Callable[[], datetime],
+        clock: Clock,
         *,
         group_window: timedelta = timedelta(seconds=5),
         interval_s: float = 1.0,

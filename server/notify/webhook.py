@@ -16,12 +16,11 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from aedmon.clock import Clock, utc_now
 from server.store.models import Contact
 
 from .channels import ChannelError
@@ -52,16 +51,10 @@ def standard_signature(key: bytes, message_id: str, timestamp: int, body: bytes)
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 class WebhookChannel:
     name = "webhook"
 
-    def __init__(
-        self, secret: str, *, timeout: float = 5.0, clock: Callable[[], datetime] = wall_clock
-    ) -> None:
+    def __init__(self, secret: str, *, timeout: float = 5.0, clock: Clock = utc_now) -> None:
         # The timestamp says when the message really left, for the receiver's replay window:
         # the wall clock, whatever clock the rules run on.
         self._secret, self._key, self._clock = secret, signing_key(secret) if secret else b"", clock

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from aedmon.clock import utc_now
 from simulators.aed import AedModel, AedSimulator
 from simulators.mqtt_devices import Cabinet, Place
 
 from ..conftest import BridgeStarter, Mosquitto, ServerProcess, wait_until
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def open_alert_types(server: ServerProcess, device: str) -> set[str]:

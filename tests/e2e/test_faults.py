@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
+from aedmon.clock import utc_now
 from aedmon.protocols.mqtt_payloads import encode_message
 from aedmon.reading import Reading, TestType
 from simulators.aed import AedModel, AedSimulator
@@ -24,10 +25,6 @@ from ..conftest import (
     free_port,
     wait_until,
 )
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class RecordingAed(AedModel):

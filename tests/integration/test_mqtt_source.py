@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from aedmon.clock import utc_now
 from aedmon.protocols.broker import BrokerAddress
 from aedmon.reading import DeviceKind, ReadingType
 from firmware_bridge import metrics
@@ -16,10 +16,6 @@ from firmware_bridge.outbox import Outbox
 from firmware_bridge.sources.mqtt import MqttSource
 
 from ..conftest import Mosquitto, Publisher, free_port, wait_until
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @pytest.fixture

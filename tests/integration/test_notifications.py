@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
+from aedmon.clock import MovableClock
 from aedmon.reading import Reading, ReadingType, TestResult, TestType
 from server.app import create_app
 from server.notify.webhook import signature
@@ -32,14 +33,6 @@ from ..conftest import Mosquitto, Tokens, free_port, wait_until
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 SECRET = "a-webhook-secret-of-some-length"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Webhook:
@@ -100,8 +93,8 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> MovableClock:
+    return MovableClock(T0)
 
 
 @pytest.fixture
@@ -117,7 +110,7 @@ def settings(tmp_path: Path, tokens: Tokens, mailbox: tuple[Mailbox, int]) -> Se
 
 
 @pytest.fixture
-def api(settings: ServerSettings, clock: Clock) -> Iterator[TestClient]:
+def api(settings: ServerSettings, clock: MovableClock) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock, background=False)) as client:
         yield client
 
@@ -134,7 +127,7 @@ def add_contact(api: TestClient, tokens: Tokens, **fields: Any) -> int:
 
 
 def send_selftest(
-    api: TestClient, tokens: Tokens, clock: Clock, seq: int, result: TestResult, **more: Any
+    api: TestClient, tokens: Tokens, clock: MovableClock, seq: int, result: TestResult, **more: Any
 ) -> None:
     reading = Reading(
         device_id=more.pop("device", "SN1"),
@@ -160,7 +153,7 @@ def deliver(api: TestClient) -> int:
 
 
 def test_critical_alert_reaches_the_webhook_once_signed(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook, settings: ServerSettings
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook, settings: ServerSettings
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url)
     send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
@@ -186,7 +179,7 @@ def test_critical_alert_reaches_the_webhook_once_signed(
 
 
 def test_minor_alerts_of_a_site_within_the_window_go_out_as_one_message(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url, min_severity="minor")
     send_selftest(api, tokens, clock, 1, TestResult.PASS, battery_pct=15, device="SN1")
@@ -202,7 +195,7 @@ def test_minor_alerts_of_a_site_within_the_window_go_out_as_one_message(
 
 
 def test_routing_by_site_and_least_severity(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     other = Webhook()
     try:
@@ -219,7 +212,7 @@ def test_routing_by_site_and_least_severity(
 
 
 def test_a_removed_contact_is_told_nothing_more_and_what_it_was_told_stays_on_record(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     gone = add_contact(api, tokens, name="Left the job", webhook_url=webhook.url, min_severity="minor")
     send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))  # critical: told at once
@@ -249,7 +242,7 @@ def test_a_removed_contact_is_told_nothing_more_and_what_it_was_told_stays_on_re
 
 
 def test_inside_a_silence_an_alert_is_recorded_but_not_notified(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url)
     silence = {"site": "town-hall", "reason": "AED sent for repair", "ends_at": "2026-11-24T00:00:00Z"}
@@ -264,7 +257,7 @@ def test_inside_a_silence_an_alert_is_recorded_but_not_notified(
 
 
 def test_a_failing_webhook_falls_back_to_email_in_the_contacts_language(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook, mailbox: tuple[Mailbox, int]
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook, mailbox: tuple[Mailbox, int]
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url, email="tech@example.org", language="bg")
     webhook.failing = True
@@ -283,7 +276,7 @@ def test_a_failing_webhook_falls_back_to_email_in_the_contacts_language(
 
 
 def test_when_every_channel_fails_it_is_retried_with_backoff_until_one_works(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url)
     webhook.failing = True
@@ -300,7 +293,7 @@ def test_when_every_channel_fails_it_is_retried_with_backoff_until_one_works(
 
 
 def test_resolving_an_alert_is_told_too(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url)
     send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
@@ -312,7 +305,7 @@ def test_resolving_an_alert_is_told_too(
 
 
 def test_alerts_are_published_on_mqtt(
-    tmp_path: Path, tokens: Tokens, clock: Clock, mosquitto: Mosquitto
+    tmp_path: Path, tokens: Tokens, clock: MovableClock, mosquitto: Mosquitto
 ) -> None:
     received: list[mqtt.MQTTMessage] = []
     listener = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="listener")
@@ -367,7 +360,7 @@ def run_job(api: TestClient, job: str, **kwargs: Any) -> int:
 
 
 def test_unacknowledged_critical_is_sent_again_then_escalated_once(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     boss = Webhook()
     try:
@@ -403,7 +396,7 @@ def test_unacknowledged_critical_is_sent_again_then_escalated_once(
 
 
 def test_an_acknowledged_alert_is_not_escalated(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url, escalation=True)
     send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
@@ -416,7 +409,7 @@ def test_an_acknowledged_alert_is_not_escalated(
 
 
 def test_daily_digest_once_per_site_and_day(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook, settings: ServerSettings
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook, settings: ServerSettings
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url, language="uk")
     send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
@@ -437,7 +430,7 @@ def test_daily_digest_once_per_site_and_day(
 
 
 def test_the_sites_own_people_are_told_before_those_of_every_site(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     staff = Webhook()
     try:
@@ -453,7 +446,7 @@ def test_the_sites_own_people_are_told_before_those_of_every_site(
 
 
 def test_a_captured_webhook_cannot_be_replayed_or_altered(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url)
     send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
@@ -467,7 +460,7 @@ def test_a_captured_webhook_cannot_be_replayed_or_altered(
         receiver.verify(body, replayed)
 
 
-def claimed_and_abandoned(api: TestClient, clock: Clock) -> None:
+def claimed_and_abandoned(api: TestClient, clock: MovableClock) -> None:
     """As a server does that claims the due rows and dies before it sends them."""
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
         for row in session.scalars(select(Notification).where(Notification.state == "pending")):
@@ -476,7 +469,7 @@ def claimed_and_abandoned(api: TestClient, clock: Clock) -> None:
 
 
 def test_an_interrupted_critical_notification_is_sent_again_within_10_s(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url)
     send_selftest(api, tokens, clock, 1, TestResult.FAIL, codes=("C02",))
@@ -489,7 +482,7 @@ def test_an_interrupted_critical_notification_is_sent_again_within_10_s(
 
 
 def test_an_interrupted_minor_notification_waits_out_the_minute_lease(
-    api: TestClient, tokens: Tokens, clock: Clock, webhook: Webhook
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
 ) -> None:
     add_contact(api, tokens, webhook_url=webhook.url, min_severity="minor")
     send_selftest(api, tokens, clock, 1, TestResult.PASS, battery_pct=15)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from aedmon.clock import utc_now
 from aedmon.protocols.nmea import GnssDecoder
 from aedmon.protocols.serial_aed import AedLineDecoder
 from aedmon.reading import ReadingType, TestResult
@@ -22,10 +22,6 @@ from simulators.mqtt_devices import Place
 
 from ..conftest import wait_until
 from ..unit.gnss_captures import CAPTURES, FIXES
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @pytest.fixture
@@ -131,3 +127,59 @@ def test_real_gnss_capture_written_to_a_pty_becomes_locations(
         assert outbox.rows == FIXES[name]
     finally:
         sim.close()
+
+
+def nmea(body: str) -> bytes:
+    checksum = 0
+    for char in body.encode("ascii"):
+        checksum ^= char
+    return f"${body}*{checksum:02X}\r\n".encode("ascii")
+
+
+def test_a_receivers_proprietary_flood_is_counted_by_type_and_logged_once(
+    tmp_path: Path, stop: threading.Event, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A receiver sending 100 proprietary sentences per fix: fixes still arrive, the log stays quiet."""
+    from datetime import timedelta
+
+    from aedmon.protocols.nmea import encode_gga, encode_rmc
+    from simulators.pty import Pty
+
+    link = tmp_path / "ttyGNSS"
+    pty = Pty.open(link)
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    reader = SerialSource(str(link), GnssDecoder("MU-09", "unit"), outbox, stop, utc_now)
+    source = f"serial:{link}"
+    before = {
+        name: metrics.UNKNOWN_SENTENCES.labels(source, name)._value.get() for name in ("PUBX", "PGRME", "XYZ")
+    }
+    caplog.set_level("INFO", logger="firmware_bridge.sources.serial")
+    reader.start()
+    wait_until(reader.connected.is_set, what="port open")
+    try:
+        start = utc_now().replace(microsecond=0)
+        for second in range(5):
+            moment = start + timedelta(seconds=second)
+            chatter = nmea("PGRME,15.0,M,45.0,M,25.0,M") * 60 + nmea("GPXYZ,1,2") * 20
+            chatter += nmea(
+                "PUBX,00,081350.00,4717.113210,N,00833.915187,E,546.589,G3,2.1,2.0,0.007,77.52,0.007,,"
+            )
+            pty.write(chatter + encode_gga(moment, 42.1, 23.2) + encode_rmc(moment, 42.1, 23.2))
+        wait_until(lambda: outbox.rows == 5, timeout=15, what="five locations through the chatter")
+        wait_until(
+            lambda: metrics.UNKNOWN_SENTENCES.labels(source, "PUBX")._value.get() - before["PUBX"] == 5,
+            what="every proprietary sentence counted",
+        )
+    finally:
+        pty.close()
+    counted = {
+        name: metrics.UNKNOWN_SENTENCES.labels(source, name)._value.get() - before[name] for name in before
+    }
+    assert counted == {"PUBX": 5, "PGRME": 300, "XYZ": 100}
+    said = [
+        r
+        for r in caplog.records
+        if r.name == "firmware_bridge.sources.serial" and "does not use" in r.message
+    ]
+    assert len(said) == 1  # once a minute, not 405 lines
+    assert not [r for r in caplog.records if r.levelname == "WARNING" and "rejected" in r.message]

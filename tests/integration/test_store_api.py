@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from aedmon.clock import MovableClock
 from aedmon.reading import EventType, Reading, ReadingType, TestResult, TestType
 from server.app import create_app
 from server.settings import ServerSettings
@@ -21,21 +22,13 @@ from ..conftest import Tokens
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0 + timedelta(minutes=1)
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(T0 + timedelta(minutes=1))
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def api(database_url: str, tokens: Tokens, clock: Clock) -> Iterator[TestClient]:
+def api(database_url: str, tokens: Tokens, clock: MovableClock) -> Iterator[TestClient]:
     settings = ServerSettings(database_url=database_url, tokens=tokens.setting)
     app = create_app(settings, clock, background=False)
     with TestClient(app) as client:
@@ -143,7 +136,7 @@ def test_an_old_resent_failure_does_not_reopen_after_a_newer_pass(api: TestClien
     assert len(api.get("/api/v1/devices/SN1/readings", headers=auth(tokens.viewer)).json()) == 2
 
 
-def test_pads_expiring_opens_as_the_clock_moves(api: TestClient, tokens: Tokens, clock: Clock) -> None:
+def test_pads_expiring_opens_as_the_clock_moves(api: TestClient, tokens: Tokens, clock: MovableClock) -> None:
     ingest(api, tokens, selftest(1, TestResult.PASS, pads_expiry=date(2027, 1, 15)))
     assert open_alerts(api, tokens) == {}
     clock.now = datetime(2026, 12, 20, tzinfo=UTC)
@@ -302,7 +295,7 @@ def cabinet_reading(seconds: int, seq: int, kind: ReadingType, **fields: Any) ->
 
 
 def test_cabinet_rescue_ends_with_a_technician_confirming_service(
-    api: TestClient, tokens: Tokens, clock: Clock
+    api: TestClient, tokens: Tokens, clock: MovableClock
 ) -> None:
     ingest(api, tokens, cabinet_reading(0, 1, ReadingType.STATUS, aed_present=True, door_open=False))
     assert open_alerts(api, tokens) == {}
@@ -331,7 +324,7 @@ def test_cabinet_rescue_ends_with_a_technician_confirming_service(
 
 
 def test_a_condition_back_within_a_day_reopens_the_same_alert_as_a_new_occurrence(
-    api: TestClient, tokens: Tokens, clock: Clock
+    api: TestClient, tokens: Tokens, clock: MovableClock
 ) -> None:
     ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)))
     first = open_alerts(api, tokens)[("SN1", "self_test_failed")]
@@ -355,7 +348,9 @@ def test_a_condition_back_within_a_day_reopens_the_same_alert_as_a_new_occurrenc
     assert history[1]["note"] == "checking"
 
 
-def test_a_condition_back_after_a_day_is_a_new_alert(api: TestClient, tokens: Tokens, clock: Clock) -> None:
+def test_a_condition_back_after_a_day_is_a_new_alert(
+    api: TestClient, tokens: Tokens, clock: MovableClock
+) -> None:
     ingest(api, tokens, selftest(1, TestResult.FAIL, codes=("C02",)))
     first = open_alerts(api, tokens)[("SN1", "self_test_failed")]["id"]
     ingest(api, tokens, selftest(2, TestResult.PASS))
@@ -367,7 +362,7 @@ def test_a_condition_back_after_a_day_is_a_new_alert(api: TestClient, tokens: To
 
 
 def test_silences_are_set_listed_and_ended_by_technicians(
-    api: TestClient, tokens: Tokens, clock: Clock
+    api: TestClient, tokens: Tokens, clock: MovableClock
 ) -> None:
     body = {
         "site": "town-hall",
@@ -404,7 +399,7 @@ def test_bad_silences_are_refused(api: TestClient, tokens: Tokens, body: dict[st
 
 
 def test_a_quiet_bridge_is_one_bridge_offline_alert_not_one_per_device(
-    api: TestClient, tokens: Tokens, clock: Clock
+    api: TestClient, tokens: Tokens, clock: MovableClock
 ) -> None:
     beat = Reading(
         device_id="bridge-town-hall", site="town-hall", kind="bridge", type=ReadingType.HEARTBEAT,
@@ -538,7 +533,7 @@ def test_inspections_and_the_hash_chained_compliance_record(api: TestClient, tok
 
 
 def test_a_reported_problem_is_resolved_by_a_technician_and_rule_alerts_are_not(
-    api: TestClient, tokens: Tokens, clock: Clock
+    api: TestClient, tokens: Tokens, clock: MovableClock
 ) -> None:
     from server import alerts
 

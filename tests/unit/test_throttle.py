@@ -1,0 +1,16 @@
+"""The log throttle: a repeated condition is said at most once per period."""
+
+from __future__ import annotations
+
+from aedmon.logs import Throttle
+
+
+def test_a_throttle_says_once_per_period_and_again_after_it() -> None:
+    now = [100.0]
+    throttle = Throttle(60, monotonic=lambda: now[0])
+    said = []
+    for _ in range(1000):
+        said.append(throttle.due())
+        now[0] += 0.1  # a hundred seconds in all
+    assert said.count(True) == 2
+    assert said[0] and said[600]
