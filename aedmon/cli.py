@@ -7,6 +7,7 @@ definition of each setting.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 from collections.abc import Callable
@@ -328,9 +329,33 @@ def main(argv: list[str] | None = None) -> None:
     _run(command, COMMANDS[command], rest)
 
 
+# The optional dependency group each command needs (pyproject.toml) and a module that group
+# installs: a bridge-only machine is told what to install before any setting is looked at.
+_EXTRA = {
+    "server": ("server", "fastapi"),
+    "bridge": ("bridge", "paho"),
+    "bridge dead-letters": ("bridge", "paho"),
+}
+_DEMO_EXTRA = ("demo", "amqtt")
+_OWN_PACKAGES = ("aedmon", "firmware_bridge", "server", "simulators")
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
 def _run(command: str, settings: type[BaseSettings], args: list[str]) -> None:
+    extra, marker = _EXTRA.get(command, _DEMO_EXTRA)
+    if not _installed(marker):
+        refuse(
+            command, f"needs aedmon's {extra} dependencies, not installed here: pip install 'aedmon[{extra}]'"
+        )
     try:
         CliApp.run(settings, cli_args=args)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] in _OWN_PACKAGES:
+            raise
+        refuse(command, f"needs {exc.name}, which is not installed here: pip install 'aedmon[{extra}]'")
     except ValidationError as exc:
         refuse(command, describe(exc))
     except (SettingsError, ConfigurationError) as exc:

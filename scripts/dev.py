@@ -2,7 +2,7 @@
 """Set everything up and run the demo or the whole test suite. Needs only Python 3.11+.
 
     python3 scripts/dev.py demo    venv + install + `aedmon demo`
-    python3 scripts/dev.py test    venv + install + Debian services (as root) + lint + types + tests
+    python3 scripts/dev.py test    venv + install + Debian services (as root) + lint + types + layers + tests
 
 This is the single source of set-up: the README's two commands and .ci/run call it.
 """
@@ -109,6 +109,8 @@ def test(extra: list[str]) -> None:
     run(PY, "-m", "ruff", "format", "--check", ".")
     say("mypy (strict)")
     run(PY, "-m", "mypy")
+    say("import-linter (the layers in pyproject.toml)")
+    run(VENV / "bin" / "lint-imports")
     say("pytest")
     sys.exit(run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra, check=False))
 

@@ -13,4 +13,5 @@ def test_a_throttle_says_once_per_period_and_again_after_it() -> None:
         said.append(throttle.due())
         tenths[0] += 1  # a hundred seconds in all
     assert said.count(True) == 2
-    assert said[0] and said[600]
+    assert said[0]
+    assert said[600]
