@@ -6,81 +6,71 @@ States: open → acknowledged → resolved. A condition that comes back within
 flapping device makes one row with a count, not a row per flap. One open alert per
 (device, type) is enforced by a partial unique index, so two server processes evaluating
 the same device at once cannot both open it.
+
+An alert keeps what its rule found as a phrase (`params`: message id and parameters), said
+in each reader's language; `message` holds it in English for the API's machine readers.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server import store
+from server.i18n import english
 from server.metrics import ALERTS_OPENED, ALERTS_RESOLVED
-from server.notify import outbox as notify
+from server.notify import planning
 from server.rules.alerting import RULES, Evaluation
-from server.rules.findings import AlertType, Finding, Severity
-from server.store import queries
-from server.store.models import Alert, AlertEvent
+from server.rules.findings import AlertType, Finding, Phrase, Severity
+from server.store.models import Action, Alert, AlertState, Purpose
 
 log = logging.getLogger(__name__)
 
 REOPEN_WINDOW = timedelta(hours=24)
 SYSTEM = "system"
+REPORTS_MAX = 20  # a reported problem keeps its newest reports, each at most 500 characters
 
-
-class AlertState(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-
-class Action(StrEnum):
-    OPENED = "opened"
-    REOPENED = "reopened"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-    REPORTED = "reported"
-
+__all__ = ["AlertState", "acknowledge", "reconcile", "report_problem", "resolve"]
 
 # which changes people are told of, and as what
-NOTIFIED = {Action.OPENED: "alert", Action.REOPENED: "alert", Action.RESOLVED: "resolved"}
+NOTIFIED = {Action.OPENED: Purpose.ALERT, Action.REOPENED: Purpose.ALERT, Action.RESOLVED: Purpose.RESOLVED}
+
+
+def detail_of(alert: Alert) -> Phrase:
+    """What the alert's rule found, as a phrase of the catalogues."""
+    return Phrase.from_json(alert.params or {"id": f"detail.{alert.type}"})
+
+
+def _say(alert: Alert, detail: Phrase) -> None:
+    alert.params = detail.to_json()
+    alert.message = english(detail)
 
 
 def record(
     session: Session, alert: Alert, action: Action, actor: str, now: datetime, note: str | None = None
 ) -> None:
     """Write the change to the audit trail and plan its notifications, in the same transaction."""
-    session.add(
-        AlertEvent(
-            alert_id=alert.id,
-            at=now,
-            action=action.value,
-            actor=actor,
-            occurrence=alert.occurrences,
-            note=note,
-        )
-    )
+    store.alerts.add_event(session, alert, action, actor, now, note)
     if action in NOTIFIED:
-        notify.plan(session, alert, NOTIFIED[action], now)
+        planning.plan(session, alert, NOTIFIED[action], now)
 
 
 def reconcile(session: Session, device_id: str, evaluation: Evaluation, now: datetime) -> None:
     """Make the device's open alerts match the rules' findings; held types stay as they are."""
     findings = evaluation.findings
-    current = {alert.type: alert for alert in queries.open_alerts(session, device_id)}
-    managed = {alert_type.value for alert_type in RULES} - {t.value for t in evaluation.held}
-    found = {alert_type.value: finding for alert_type, finding in findings.items()}
+    current = {AlertType(alert.type): alert for alert in store.alerts.open_of(session, device_id)}
+    managed = set(RULES) - set(evaluation.held)
     for alert_type, alert in current.items():
-        if alert_type in managed and alert_type not in found:
+        if alert_type in managed and alert_type not in findings:
             resolve(session, alert, now)
-        elif alert_type in found and alert.message != found[alert_type].message:
-            alert.message = found[alert_type].message
+        elif alert_type in findings and alert.params != findings[alert_type].detail.to_json():
+            _say(alert, findings[alert_type].detail)
     for alert_type, finding in findings.items():
         if alert_type not in current:
-            _open(session, device_id, alert_type, finding, now)
+            _open(session, device_id, finding, now)
 
 
 def resolve(session: Session, alert: Alert, now: datetime, actor: str = SYSTEM) -> None:
@@ -91,45 +81,27 @@ def resolve(session: Session, alert: Alert, now: datetime, actor: str = SYSTEM) 
     log.info("alert resolved", extra={"alert": alert.id, "device": alert.device_id, "type": alert.type})
 
 
-def _open(
-    session: Session, device_id: str, alert_type: AlertType, finding: Finding, now: datetime
-) -> Alert | None:
+def _open(session: Session, device_id: str, finding: Finding, now: datetime) -> Alert | None:
     """Open or reopen the alert; None when another server process opened it a moment ago."""
-    recent = session.scalars(
-        select(Alert)
-        .where(
-            Alert.device_id == device_id,
-            Alert.type == alert_type.value,
-            Alert.state == AlertState.RESOLVED.value,
-            Alert.resolved_at >= now - REOPEN_WINDOW,
-        )
-        .order_by(Alert.resolved_at.desc())
-        .limit(1)
-    ).first()
+    recent = store.alerts.resolved_since(session, device_id, finding.type, now - REOPEN_WINDOW)
     if recent is not None and _reopen(session, recent, finding, now):
         return recent
-    opened = queries.insert_alert_if_none_open(
+    alert = store.alerts.insert_if_none_open(
         session,
-        {
-            "device_id": device_id,
-            "type": alert_type.value,
-            "severity": finding.severity.value,
-            "state": AlertState.OPEN.value,
-            "message": finding.message,
-            "opened_at": now,
-            "last_opened_at": now,
-            "occurrences": 1,
-        },
+        device_id=device_id,
+        alert_type=finding.type,
+        severity=finding.severity,
+        detail=finding.detail.to_json(),
+        message=english(finding.detail),
+        now=now,
     )
-    if opened is None:
+    if alert is None:
         return None
-    alert = session.get(Alert, opened)
-    assert alert is not None
     record(session, alert, Action.OPENED, SYSTEM, now)
-    ALERTS_OPENED.labels(alert_type.value, finding.severity.value).inc()
+    ALERTS_OPENED.labels(finding.type.value, finding.severity.value).inc()
     log.info(
         "alert opened",
-        extra={"device": device_id, "type": alert_type.value, "severity": finding.severity.value},
+        extra={"device": device_id, "type": finding.type.value, "severity": finding.severity.value},
     )
     return alert
 
@@ -139,7 +111,7 @@ def _reopen(session: Session, alert: Alert, finding: Finding, now: datetime) -> 
         with session.begin_nested():
             alert.state = AlertState.OPEN
             alert.severity = finding.severity.value
-            alert.message = finding.message
+            _say(alert, finding.detail)
             alert.last_opened_at = now
             alert.occurrences += 1
             alert.resolved_at = None
@@ -154,21 +126,24 @@ def _reopen(session: Session, alert: Alert, finding: Finding, now: datetime) -> 
     return True
 
 
-def report_problem(session: Session, device_id: str, text: str, now: datetime) -> Alert:
+def report_problem(session: Session, device_id: str, text: str, contact: str, now: datetime) -> Alert:
     """A problem reported from the device's public page: opens `reported_problem`, or adds
     the report to the one already open. No rule clears it; a technician resolves it."""
-    current = {a.type: a for a in queries.open_alerts(session, device_id)}
+    report = {"text": text[:500], "contact": contact[:120]}
+    current = {a.type: a for a in store.alerts.open_of(session, device_id)}
     alert = current.get(AlertType.REPORTED_PROBLEM.value)
     if alert is not None:
-        alert.message = (alert.message + "\n" + text)[-4000:]
+        earlier = detail_of(alert).params.get("reports")
+        reports = tuple(r for r in earlier if isinstance(r, dict)) if isinstance(earlier, tuple) else ()
+        _say(alert, Phrase("detail.reported_problem", {"reports": (*reports, report)[-REPORTS_MAX:]}))
         record(session, alert, Action.REPORTED, "public", now, text)
         return alert
-    finding = Finding(AlertType.REPORTED_PROBLEM, Severity.MAJOR, text)
-    opened = _open(session, device_id, AlertType.REPORTED_PROBLEM, finding, now)
+    detail = Phrase("detail.reported_problem", {"reports": (report,)})
+    opened = _open(session, device_id, Finding(AlertType.REPORTED_PROBLEM, Severity.MAJOR, detail), now)
     if opened is not None:
         return opened
     # opened by another server process a moment ago: add this report to that one
-    return report_problem(session, device_id, text, now)
+    return report_problem(session, device_id, text, contact, now)
 
 
 def acknowledge(session: Session, alert: Alert, who: str, note: str | None, now: datetime) -> bool:
@@ -182,9 +157,3 @@ def acknowledge(session: Session, alert: Alert, who: str, note: str | None, now:
     record(session, alert, Action.ACKNOWLEDGED, who, now, note)
     log.info("alert acknowledged", extra={"alert": alert.id, "by": who})
     return True
-
-
-def history(session: Session, alert_id: int) -> list[AlertEvent]:
-    return list(
-        session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id))
-    )

@@ -20,7 +20,7 @@ from server.api import alerts, contacts, devices, ingest, inspections, public, r
 from server.api.edge import Edge
 from server.notify.channels import Channel
 from server.notify.mqtt import MqttChannel
-from server.notify.outbox import Notifier
+from server.notify.notifier import Notifier
 from server.notify.smtp import EmailChannel
 from server.notify.webhook import WebhookChannel
 from server.scheduler import Schedule, build_scheduler
@@ -51,6 +51,7 @@ def build_notifier(settings: ServerSettings, sessions: sessionmaker[Session], cl
         clock,
         group_window=timedelta(seconds=settings.notify_group_window_s),
         interval_s=settings.notify_interval_s,
+        default_time_zone=settings.time_zone,
     )
 
 
@@ -88,6 +89,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     app.state.tokens = settings.token_roles
     app.state.engine = engine
     app.state.map_tiles = (settings.map_tiles_url, settings.map_attribution)
+    app.state.time_zone = settings.time_zone
     for router in (
         devices.router,
         ingest.router,

@@ -1,5 +1,5 @@
 """Ingest: validate each reading, place it in its device's history, store it once, register
-unknown devices, run the rules.
+unknown devices; then have each touched device evaluated (server.evaluation).
 
 Every reading has its own outcome: stored, duplicate (its key is stored already), or
 rejected with a reason. Each is validated on its own and stored inside a savepoint of its
@@ -11,25 +11,21 @@ readings is decided by server.rules.clock, never by a device clock alone.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from aedmon.reading import DeviceKind, Reading, infer_kind
-from server import alerts
+from server import evaluation, store
 from server.metrics import DEVICES_REGISTERED, READINGS_DUPLICATE, READINGS_INGESTED, READINGS_REJECTED
-from server.rules.alerting import evaluate
 from server.rules.clock import ClockHead, place
-from server.rules.facts import DeviceFacts, Policy
-from server.rules.readiness import Verdict, assess
-from server.store import queries
+from server.rules.facts import Policy
+from server.store.devices import NewDevice
 from server.store.models import Device
 
 log = logging.getLogger(__name__)
@@ -93,12 +89,12 @@ def ingest(session: Session, items: list[Any], now: datetime, policy: Policy) ->
             READINGS_DUPLICATE.inc()
             result.outcomes.append(ReadingOutcome(index, Outcome.DUPLICATE, reading.key))
     for device_id in sorted(touched):
-        known = session.get(Device, device_id)
+        known = store.devices.get(session, device_id)
         if known is None:
             continue
         try:
             with session.begin_nested():
-                evaluate_device(session, known, now, policy)
+                evaluation.evaluate(session, known, now, policy)
         except Exception:  # noqa: BLE001  one device's rules may fail only that device
             # Its readings are stored all the same; the scheduler's next pass evaluates it again.
             log.exception("rules failed for a device", extra={"device": device_id})
@@ -115,11 +111,11 @@ def _rejected(index: int, key: str | None, label: str, reason: str) -> ReadingOu
 
 def _store(session: Session, reading: Reading, now: datetime, tolerance: timedelta) -> bool:
     """Place the reading in its device's history and store it; False for a repeat."""
-    device = session.get(Device, reading.device_id, with_for_update=True) or _register(session, reading, now)
+    device = store.devices.get(session, reading.device_id, lock=True) or _register(session, reading, now)
     _keep_current(device, reading)
     head = ClockHead(device.clock_seq, device.clock_at, device.clock_trusted)
     placement = place(reading, head, tolerance)
-    if not queries.insert_reading_if_new(session, reading, now, placement.at, placement.trusted):
+    if not store.readings.insert_if_new(session, reading, now, placement.at, placement.trusted):
         return False
     if placement.newer:
         device.clock_seq, device.clock_at = placement.head.seq, placement.head.at
@@ -137,27 +133,18 @@ def _store(session: Session, reading: Reading, now: datetime, tolerance: timedel
 
 def _register(session: Session, reading: Reading, now: datetime) -> Device:
     """Register an unknown device as unconfirmed (another server may do so at the same moment)."""
-    kind = infer_kind(reading)
-    created = queries.insert_device_if_new(
+    kind = infer_kind(reading) or DeviceKind.OTHER
+    store.sites.ensure(session, reading.site, now)
+    created = store.devices.insert_if_new(
         session,
-        {
-            "id": reading.device_id,
-            "site": reading.site,
-            "kind": (kind or DeviceKind.OTHER).value,
-            "name": "",
-            "place": "",
-            "report_interval_s": queries.default_interval(kind or DeviceKind.OTHER),
-            "confirmed": False,
-            "created_at": now,
-            "public_key": secrets.token_urlsafe(16),
-        },
+        NewDevice(id=reading.device_id, site=reading.site, kind=kind, created_at=now, confirmed=False),
     )
     if created:
         DEVICES_REGISTERED.inc()
         log.info(
             "unknown device registered unconfirmed", extra={"device": reading.device_id, "site": reading.site}
         )
-    device = session.get(Device, reading.device_id)
+    device = store.devices.get(session, reading.device_id)
     assert device is not None  # inserted just now, or by another server a moment ago
     return device
 
@@ -167,36 +154,10 @@ def _keep_current(device: Device, reading: Reading) -> None:
     kind = infer_kind(reading)
     if not device.confirmed and device.kind == DeviceKind.OTHER and kind is not None:
         device.kind = kind.value
-        device.report_interval_s = queries.default_interval(kind)
+        device.report_interval_s = store.devices.default_interval(kind)
     if reading.bridge and reading.bridge != reading.device_id:
         device.bridge_id = reading.bridge
     for name in ("manufacturer", "model", "firmware"):
         value = getattr(reading, name)
         if value:
             setattr(device, name, value)
-
-
-def device_verdict(
-    session: Session,
-    device: Device,
-    now: datetime,
-    policy: Policy,
-    bridges_seen: dict[str, datetime | None] | None = None,
-) -> tuple[DeviceFacts, Verdict]:
-    """What the store knows of the device, and whether it is ready now."""
-    facts = queries.device_facts(session, device, bridges_seen)
-    return facts, assess(facts, evaluate(facts, now, policy).findings, now, policy)
-
-
-def evaluate_device(session: Session, device: Device, now: datetime, policy: Policy) -> None:
-    facts = queries.device_facts(session, device)
-    alerts.reconcile(session, device.id, evaluate(facts, now, policy), now)
-
-
-def evaluate_all(session: Session, now: datetime, policy: Policy) -> int:
-    """Run the rules over every device: what time alone changes (pads expiring)."""
-    devices = list(session.scalars(select(Device)))
-    for device in devices:
-        evaluate_device(session, device, now, policy)
-    session.commit()
-    return len(devices)

@@ -10,9 +10,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from aedmon.clock import Clock
-from server.ingest import evaluate_all
-from server.notify import outbox
-from server.notify.outbox import Notifier
+from server.evaluation import evaluate_all
+from server.notify import planning
+from server.notify.notifier import Notifier
 from server.rules.facts import Policy
 
 log = logging.getLogger(__name__)
@@ -44,13 +44,13 @@ def build_scheduler(
 
     def run_escalation() -> None:
         with sessions() as session:
-            stale = outbox.plan_escalations(session, clock(), schedule.escalate_after)
+            stale = planning.plan_escalations(session, clock(), schedule.escalate_after)
         if stale:
             notifier.wake()
 
     def run_digest() -> None:
         with sessions() as session:
-            planned = outbox.plan_digests(session, clock(), schedule.digest_hour_utc)
+            planned = planning.plan_digests(session, clock(), schedule.digest_hour_utc)
         if planned:
             log.info("daily digests planned", extra={"count": planned})
             notifier.wake()

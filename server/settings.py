@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -115,6 +116,11 @@ class ServerSettings(BaseSettings):
         "and to the escalation contacts after twice this",
     )
     digest_hour_utc: int = Field(default=7, ge=0, le=23, description="hour (UTC) of each site's daily digest")
+    time_zone: str = Field(
+        default="UTC",
+        max_length=64,
+        description="IANA time zone for sites that name none (Europe/Sofia, Europe/Kyiv, Europe/Prague…)",
+    )
     notify_interval_s: float = Field(
         default=1.0, gt=0, description="how often due notifications are looked for"
     )
@@ -136,6 +142,17 @@ class ServerSettings(BaseSettings):
     @classmethod
     def _tokens_parse(cls, value: str) -> str:
         parse_tokens(value)
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a time zone this machine knows (an IANA name such as Europe/Sofia)"
+            ) from None
         return value
 
     @model_validator(mode="after")

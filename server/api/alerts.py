@@ -1,41 +1,50 @@
-"""Alerts: list by state, acknowledge."""
+"""Alerts: list by state, history, acknowledge, resolve."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from server import alerts
-from server.alerts import AlertState
+from server import alerts, store
 from server.rules.alerting import RULES
-from server.store.models import Alert
+from server.store.models import Alert, AlertState
 
-from .deps import AlertId, NowDep, SessionDep, TechnicianRole, ViewerRole
+from .deps import AlertId, NowDep, SessionDep, Speaker, SpeakerDep, TechnicianRole, ViewerRole
 from .schemas import AckIn, AlertEventOut, AlertOut
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
+def alerts_out(session: Session, found: Sequence[Alert], speaker: Speaker) -> list[AlertOut]:
+    """Alerts with what their rules found said in the language asked for, in each site's zone."""
+    site_of = {d.id: d.site for d in store.devices.by_ids(session, sorted({a.device_id for a in found}))}
+    zones = store.sites.time_zones(session, sorted(set(site_of.values())))
+    out = []
+    for alert in found:
+        words = speaker.at(zones, site_of.get(alert.device_id, ""))
+        fields = {name: getattr(alert, name) for name in AlertOut.model_fields if name != "detail"}
+        out.append(AlertOut.model_validate({**fields, "detail": words.phrase(alerts.detail_of(alert))}))
+    return out
+
+
 @router.get("")
 def list_alerts(
     session: SessionDep,
+    speaker: SpeakerDep,
     _: ViewerRole,
     state: AlertState | None = None,
     device_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlertOut]:
-    query = select(Alert).order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)
-    if state is not None:
-        query = query.where(Alert.state == state.value)
-    if device_id is not None:
-        query = query.where(Alert.device_id == device_id)
-    return [AlertOut.model_validate(alert) for alert in session.scalars(query)]
+    found = store.alerts.listed(session, state=state, device_id=device_id, limit=limit)
+    return alerts_out(session, found, speaker)
 
 
 def _get(session: SessionDep, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)
+    alert = store.alerts.get(session, alert_id)
     if alert is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
     return alert
@@ -45,11 +54,13 @@ def _get(session: SessionDep, alert_id: int) -> Alert:
 def alert_history(alert_id: AlertId, session: SessionDep, _: ViewerRole) -> list[AlertEventOut]:
     """Every change of the alert, oldest first: opened, acknowledged, resolved, reopened."""
     _get(session, alert_id)
-    return [AlertEventOut.model_validate(event) for event in alerts.history(session, alert_id)]
+    return [AlertEventOut.model_validate(event) for event in store.alerts.history(session, alert_id)]
 
 
 @router.post("/{alert_id}/resolve")
-def resolve(alert_id: AlertId, session: SessionDep, now: NowDep, role: TechnicianRole) -> AlertOut:
+def resolve(
+    alert_id: AlertId, session: SessionDep, now: NowDep, speaker: SpeakerDep, role: TechnicianRole
+) -> AlertOut:
     """Close an alert no rule clears (a reported problem); the others resolve by themselves."""
     alert = _get(session, alert_id)
     if alert.state == AlertState.RESOLVED:
@@ -60,15 +71,20 @@ def resolve(alert_id: AlertId, session: SessionDep, now: NowDep, role: Technicia
         )
     alerts.resolve(session, alert, now, role.value)
     session.commit()
-    return AlertOut.model_validate(alert)
+    return alerts_out(session, [alert], speaker)[0]
 
 
 @router.post("/{alert_id}/ack")
 def acknowledge(
-    alert_id: AlertId, session: SessionDep, now: NowDep, role: TechnicianRole, body: AckIn | None = None
+    alert_id: AlertId,
+    session: SessionDep,
+    now: NowDep,
+    speaker: SpeakerDep,
+    role: TechnicianRole,
+    body: AckIn | None = None,
 ) -> AlertOut:
     alert = _get(session, alert_id)
     if not alerts.acknowledge(session, alert, role.value, body.note if body else None, now):
         raise HTTPException(status.HTTP_409_CONFLICT, f"alert {alert_id} is {alert.state}, not open")
     session.commit()
-    return AlertOut.model_validate(alert)
+    return alerts_out(session, [alert], speaker)[0]

@@ -6,9 +6,9 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import select
 
-from server.store.models import Contact, Notification
+from server import store
+from server.store.models import Contact
 
 from .deps import AdminRole, AlertIdFilter, ContactId, NowDep, SessionDep, TechnicianRole
 from .schemas import ContactIn, ContactOut, NotificationOut
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["contacts"])
 
 
 def _get(session: SessionDep, contact_id: int) -> Contact:
-    contact = session.get(Contact, contact_id)
+    contact = store.contacts.get(session, contact_id)
     if contact is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {contact_id}")
     return contact
@@ -26,8 +26,7 @@ def _get(session: SessionDep, contact_id: int) -> Contact:
 
 @router.post("/contacts", status_code=status.HTTP_201_CREATED)
 def create_contact(body: ContactIn, session: SessionDep, now: NowDep, _: AdminRole) -> ContactOut:
-    contact = Contact(**body.model_dump(mode="json"), created_at=now)
-    session.add(contact)
+    contact = store.contacts.add(session, Contact(**body.model_dump(mode="json"), created_at=now))
     session.commit()
     return ContactOut.model_validate(contact)
 
@@ -35,10 +34,7 @@ def create_contact(body: ContactIn, session: SessionDep, now: NowDep, _: AdminRo
 @router.get("/contacts")
 def list_contacts(session: SessionDep, _: TechnicianRole, removed: bool = False) -> list[ContactOut]:
     """The contacts who are told; with `removed=true` also those removed."""
-    query = select(Contact).order_by(Contact.id)
-    if not removed:
-        query = query.where(Contact.retired_at.is_(None))
-    return [ContactOut.model_validate(c) for c in session.scalars(query)]
+    return [ContactOut.model_validate(c) for c in store.contacts.listed(session, removed=removed)]
 
 
 @router.put("/contacts/{contact_id}")
@@ -72,7 +68,5 @@ def list_notifications(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[NotificationOut]:
     """What was told to whom, on which channel, and what failed."""
-    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
-    if alert_id is not None:
-        query = query.where(Notification.alert_id == alert_id)
-    return [NotificationOut.model_validate(n) for n in session.scalars(query)]
+    found = store.notifications.listed(session, alert_id=alert_id, limit=limit)
+    return [NotificationOut.model_validate(n) for n in found]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from aedmon.clock import Clock
+from server.i18n import DEFAULT_LANGUAGE, Words
 from server.rules.facts import Policy
 from server.settings import Role
 from server.store.models import INT32_MAX
@@ -44,6 +45,26 @@ def get_now(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
 def get_policy(request: Request) -> Policy:
     policy: Policy = request.app.state.policy
     return policy
+
+
+class Speaker:
+    """Says things in the language a request asked for (`?lang=`, English by default), in each
+    site's time zone, or the installation's for a site that names none."""
+
+    def __init__(self, language: str, default_zone: str) -> None:
+        self.language, self.default_zone = language, default_zone
+
+    def at(self, zones: dict[str, str | None], site: str) -> Words:
+        return Words(self.language, zones.get(site) or self.default_zone)
+
+
+def get_speaker(
+    request: Request,
+    lang: Annotated[
+        Literal["en", "bg", "uk", "cs"] | None, Query(description="the language of texts: en, bg, uk, cs")
+    ] = None,
+) -> Speaker:
+    return Speaker(lang or DEFAULT_LANGUAGE, request.app.state.time_zone)
 
 
 def role_for(tokens: dict[str, Role], given: bytes) -> Role | None:
@@ -82,6 +103,7 @@ def require(roles: frozenset[Role]) -> Callable[..., Role]:
 SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
+SpeakerDep = Annotated[Speaker, Depends(get_speaker)]
 AnyRole = Annotated[Role, Depends(require(frozenset(Role)))]
 ViewerRole = Annotated[Role, Depends(require(READERS))]
 InspectorRole = Annotated[Role, Depends(require(INSPECTORS))]

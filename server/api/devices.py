@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import asdict
-from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aedmon.reading import Reading, ReadingType
-from server.ingest import device_verdict, evaluate_device
-from server.store import queries
+from server import evaluation, store
+from server.evaluation import Assessment, BridgesSeen
+from server.i18n import Words
+from server.store.devices import NewDevice
 from server.store.models import Device
 
-from .deps import AdminRole, NowDep, PolicyDep, SessionDep, TechnicianRole, ViewerRole
+from .deps import AdminRole, NowDep, PolicyDep, SessionDep, SpeakerDep, TechnicianRole, ViewerRole
 from .schemas import DeviceIn, DeviceOut, DevicePatch
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 
-def _out(
-    session: SessionDep,
-    device: Device,
-    now: NowDep,
-    policy: PolicyDep,
-    bridges_seen: dict[str, datetime | None] | None = None,
-) -> DeviceOut:
-    facts, verdict = device_verdict(session, device, now, policy, bridges_seen)
+def device_out(device: Device, found: Assessment, words: Words) -> DeviceOut:
+    """The device as the API shows it: its settings, what was last heard, and its verdict."""
+    facts, verdict = found.facts, found.verdict
     test = facts.latest_selftest
     fix = facts.latest_location
     return DeviceOut(
@@ -52,14 +47,30 @@ def _out(
         indoor=device.indoor,
         opening_hours=device.opening_hours,
         public_key=device.public_key,
+        time_zone=words.zone.key,
         readiness=verdict.readiness,
-        reasons=list(verdict.texts),
+        reasons=[words.phrase(reason.detail) for reason in verdict.reasons],
         reason_keys=[reason.key.value for reason in verdict.reasons],
     )
 
 
+def _answer(
+    session: Session,
+    devices: list[Device],
+    now: NowDep,
+    policy: PolicyDep,
+    speaker: SpeakerDep,
+) -> list[DeviceOut]:
+    zones = store.sites.time_zones(session, sorted({d.site for d in devices}))
+    seen: BridgesSeen = {}  # one look at each bridge for the whole list
+    return [
+        device_out(d, evaluation.assess(session, d, now, policy, seen), speaker.at(zones, d.site))
+        for d in devices
+    ]
+
+
 def _get(session: SessionDep, device_id: str) -> Device:
-    device = session.get(Device, device_id)
+    device = store.devices.get(session, device_id)
     if device is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id}")
     return device
@@ -67,79 +78,90 @@ def _get(session: SessionDep, device_id: str) -> Device:
 
 @router.get("")
 def list_devices(
-    session: SessionDep, now: NowDep, policy: PolicyDep, _: ViewerRole, site: str | None = None
+    session: SessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    speaker: SpeakerDep,
+    _: ViewerRole,
+    site: str | None = None,
 ) -> list[DeviceOut]:
-    query = select(Device).order_by(Device.site, Device.id)
-    if site is not None:
-        query = query.where(Device.site == site)
-    bridges_seen: dict[str, datetime | None] = {}  # one look at each bridge for the whole list
-    return [_out(session, device, now, policy, bridges_seen) for device in session.scalars(query)]
+    return _answer(session, list(store.devices.listed(session, site=site)), now, policy, speaker)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_device(
-    body: DeviceIn, session: SessionDep, now: NowDep, policy: PolicyDep, _: AdminRole
+    body: DeviceIn, session: SessionDep, now: NowDep, policy: PolicyDep, speaker: SpeakerDep, _: AdminRole
 ) -> DeviceOut:
-    values: dict[str, Any] = body.model_dump()
-    values["kind"] = body.kind.value
-    values["access"] = body.access.value if body.access else None
-    values["report_interval_s"] = body.report_interval_s or queries.default_interval(body.kind)
-    fresh = {**values, "confirmed": True, "created_at": now, "public_key": secrets.token_urlsafe(16)}
-    if not queries.insert_device_if_new(session, fresh):
+    fields = body.model_dump(exclude={"id", "site", "kind", "access"})
+    access = body.access.value if body.access else None
+    store.sites.ensure(session, body.site, now)
+    new = NewDevice(
+        id=body.id, site=body.site, kind=body.kind, access=access, created_at=now, confirmed=True, **fields
+    )
+    if not store.devices.insert_if_new(session, new):
         existing = _get(session, body.id)
         if existing.confirmed:
             raise HTTPException(status.HTTP_409_CONFLICT, f"device {body.id} exists")
         # An auto-registered device is confirmed by registering it properly.
-        for name, value in values.items():
+        for name, value in {**fields, "site": body.site, "kind": body.kind.value, "access": access}.items():
             setattr(existing, name, value)
+        existing.report_interval_s = body.report_interval_s or store.devices.default_interval(body.kind)
         existing.confirmed = True
     session.flush()
     device = _get(session, body.id)
-    evaluate_device(session, device, now, policy)
+    evaluation.evaluate(session, device, now, policy)
     session.commit()
-    return _out(session, device, now, policy)
+    return _answer(session, [device], now, policy, speaker)[0]
 
 
 @router.get("/{device_id}")
 def get_device(
-    device_id: str, session: SessionDep, now: NowDep, policy: PolicyDep, _: ViewerRole
+    device_id: str, session: SessionDep, now: NowDep, policy: PolicyDep, speaker: SpeakerDep, _: ViewerRole
 ) -> DeviceOut:
-    return _out(session, _get(session, device_id), now, policy)
+    return _answer(session, [_get(session, device_id)], now, policy, speaker)[0]
 
 
 @router.patch("/{device_id}")
 def patch_device(
-    device_id: str, body: DevicePatch, session: SessionDep, now: NowDep, policy: PolicyDep, _: AdminRole
+    device_id: str,
+    body: DevicePatch,
+    session: SessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    speaker: SpeakerDep,
+    _: AdminRole,
 ) -> DeviceOut:
     device = _get(session, device_id)
-    for name, value in body.model_dump(exclude_unset=True).items():
-        if value is None and name in (
-            "site",
-            "kind",
-            "name",
-            "place",
-            "report_interval_s",
-            "confirmed",
-            "public",
-        ):
+    changes = body.model_dump(exclude_unset=True)
+    required = ("site", "kind", "name", "place", "report_interval_s", "confirmed", "public")
+    for name in required:
+        if name in changes and changes[name] is None:
             raise HTTPException(422, f"{name} cannot be null")
+    if changes.get("site"):
+        store.sites.ensure(session, changes["site"], now)
+    for name, value in changes.items():
         setattr(device, name, value.value if isinstance(value, StrEnum) else value)
-    evaluate_device(session, device, now, policy)
+    evaluation.evaluate(session, device, now, policy)
     session.commit()
-    return _out(session, device, now, policy)
+    return _answer(session, [device], now, policy, speaker)[0]
 
 
 @router.post("/{device_id}/service")
 def confirm_service(
-    device_id: str, session: SessionDep, now: NowDep, policy: PolicyDep, role: TechnicianRole
+    device_id: str,
+    session: SessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    speaker: SpeakerDep,
+    role: TechnicianRole,
 ) -> DeviceOut:
     """A technician confirms the device is back in service (pads replaced, record downloaded)."""
     device = _get(session, device_id)
     device.serviced_at = now
-    evaluate_device(session, device, now, policy)
+    evaluation.evaluate(session, device, now, policy)
     session.commit()
     log.info("device back in service", extra={"device": device_id, "by": role.value})
-    return _out(session, device, now, policy)
+    return _answer(session, [device], now, policy, speaker)[0]
 
 
 @router.get("/{device_id}/readings")
@@ -151,4 +173,4 @@ def device_readings(
     type: ReadingType | None = None,  # noqa: A002  (the API's own word)
 ) -> list[Reading]:
     _get(session, device_id)
-    return queries.recent_readings(session, device_id, limit, type)
+    return store.readings.recent(session, device_id, limit, type)

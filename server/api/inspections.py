@@ -9,16 +9,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from aedmon.reading import ReadingType
+from server import store
 from server.reports.compliance import ChainedEntry, Entry, chain
-from server.store.models import Device, Inspection, StoredReading
+from server.store.models import Device, Inspection
 
-from .deps import InspectorRole, NowDep, SessionDep, ViewerRole
+from .deps import InspectorRole, NowDep, SessionDep, SpeakerDep, ViewerRole
 from .schemas import InspectionIn, InspectionOut
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
+COMPLIANCE_COLUMNS = (
+    *("csv.number", "csv.time", "csv.device_id", "csv.site", "csv.kind", "csv.result", "csv.details"),
+    *("csv.by", "csv.previous", "csv.hash"),
+)
 CHECKS = {
     "status_light_ok": "status light",
     "pads_sealed_in_date": "pads sealed and in date",
@@ -30,58 +33,46 @@ CHECKS = {
 def record_inspection(
     device_id: str, body: InspectionIn, session: SessionDep, now: NowDep, role: InspectorRole
 ) -> InspectionOut:
-    if session.get(Device, device_id) is None:
+    if store.devices.get(session, device_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id}")
     at = body.at or now
     if at > now + timedelta(minutes=5):
         raise HTTPException(422, "an inspection cannot be in the future")
-    inspection = Inspection(
-        device_id=device_id,
-        at=at,
-        inspector=body.inspector,
-        recorded_by=role.value,
-        status_light_ok=body.status_light_ok,
-        pads_sealed_in_date=body.pads_sealed_in_date,
-        cabinet_intact=body.cabinet_intact,
-        notes=body.notes,
-        created_at=now,
+    inspection = store.inspections.add(
+        session,
+        Inspection(
+            device_id=device_id,
+            at=at,
+            inspector=body.inspector,
+            recorded_by=role.value,
+            status_light_ok=body.status_light_ok,
+            pads_sealed_in_date=body.pads_sealed_in_date,
+            cabinet_intact=body.cabinet_intact,
+            notes=body.notes,
+            created_at=now,
+        ),
     )
-    session.add(inspection)
     session.commit()
     return InspectionOut.model_validate(inspection)
 
 
 @router.get("/devices/{device_id}/inspections")
 def list_inspections(device_id: str, session: SessionDep, _: ViewerRole) -> list[InspectionOut]:
-    rows = session.scalars(
-        select(Inspection).where(Inspection.device_id == device_id).order_by(Inspection.at.desc())
-    )
-    return [InspectionOut.model_validate(row) for row in rows]
+    return [InspectionOut.model_validate(row) for row in store.inspections.of_device(session, device_id)]
 
 
 def _entries(session: SessionDep, devices: list[Device], start: datetime, end: datetime) -> list[Entry]:
     ids = [d.id for d in devices]
     site_of = {d.id: d.site for d in devices}
     entries = []
-    tests = session.scalars(
-        select(StoredReading).where(
-            StoredReading.device_id.in_(ids),
-            StoredReading.type == ReadingType.SELFTEST.value,
-            StoredReading.device_time >= start,
-            StoredReading.device_time < end,
-        )
-    )
-    for row in tests:
+    for row in store.readings.selftests_between(session, ids, start, end):
         body = row.body
         details = f"test={body.get('test')} codes={'|'.join(body.get('codes') or []) or '-'} seq={row.seq}"
         entries.append(
             Entry(row.device_time.isoformat(), row.device_id, site_of[row.device_id], "selftest",
                   str(body.get("result")), details, "device")
         )  # fmt: skip
-    inspections = session.scalars(
-        select(Inspection).where(Inspection.device_id.in_(ids), Inspection.at >= start, Inspection.at < end)
-    )
-    for item in inspections:
+    for item in store.inspections.between(session, ids, start, end):
         failed = [label for name, label in CHECKS.items() if not getattr(item, name)]
         result = "ok" if not failed else "not ok: " + ", ".join(failed)
         entries.append(
@@ -94,6 +85,7 @@ def _entries(session: SessionDep, devices: list[Device], start: datetime, end: d
 @router.get("/reports/compliance", response_model=None)
 def compliance(
     session: SessionDep,
+    speaker: SpeakerDep,
     _: ViewerRole,
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
@@ -101,24 +93,21 @@ def compliance(
     device_id: str | None = None,
     format: Literal["json", "csv"] = "json",  # noqa: A002  (the API's own word)
 ) -> list[ChainedEntry] | Response:
-    """Every self-test and inspection from `from` to `to` (inclusive days, UTC), hash-chained."""
+    """Every self-test and inspection from `from` to `to` (inclusive days, UTC), hash-chained.
+    The CSV's headings are in the language asked for (`?lang=`); its rows are the record itself,
+    as hashed, in no language."""
     if end < start:
         raise HTTPException(422, "to is before from")
-    query = select(Device).order_by(Device.id)
-    if site is not None:
-        query = query.where(Device.site == site)
-    if device_id is not None:
-        query = query.where(Device.id == device_id)
+    devices = list(store.devices.listed(session, site=site, device_id=device_id))
     begin = datetime.combine(start, time(), tzinfo=UTC)
     stop = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
-    rows = chain(_entries(session, list(session.scalars(query)), begin, stop))
+    rows = chain(_entries(session, devices, begin, stop))
     if format == "json":
         return rows
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        ["number", "time", "device_id", "site", "kind", "result", "details", "by", "previous", "hash"]
-    )
+    words = speaker.at({}, "")
+    writer.writerow([words(column) for column in COMPLIANCE_COLUMNS])
     for row in rows:
         e = row.entry
         writer.writerow([row.number, e.time, e.device_id, e.site, e.kind, e.result, e.details, e.by,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
-from server.ingest import device_verdict
+from server import evaluation, store
+from server.evaluation import BridgesSeen
 from server.rules.readiness import Readiness
-from server.store.models import Device
 
 from .deps import NowDep, PolicyDep, SessionDep
 
@@ -29,12 +27,10 @@ AVAILABLE = {
 def aeds_geojson(session: SessionDep, now: NowDep, policy: PolicyDep) -> JSONResponse:
     """Each AED whose owner opted in (`public`), where it is and whether it is ready now."""
     features: list[dict[str, Any]] = []
-    listed = session.scalars(
-        select(Device).where(Device.public.is_(True), Device.lat.is_not(None), Device.lon.is_not(None))
-    )
-    bridges_seen: dict[str, datetime | None] = {}
-    for device in listed:
-        facts, verdict = device_verdict(session, device, now, policy, bridges_seen)
+    bridges_seen: BridgesSeen = {}
+    for device in store.devices.public_located(session):
+        found = evaluation.assess(session, device, now, policy, bridges_seen)
+        facts, verdict = found.facts, found.verdict
         tags: dict[str, Any] = {"emergency": "defibrillator"}
         if device.place:
             tags["defibrillator:location"] = device.place

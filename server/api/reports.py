@@ -8,14 +8,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from aedmon.reading import ReadingType
+from server import store
 from server.reports.forecast import Expiry, Row, forecast
-from server.store import queries
-from server.store.models import Device
 
-from .deps import NowDep, SessionDep, ViewerRole
+from .deps import NowDep, SessionDep, SpeakerDep, ViewerRole
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -24,6 +22,7 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 def consumables(
     session: SessionDep,
     now: NowDep,
+    speaker: SpeakerDep,
     _: ViewerRole,
     site: str | None = None,
     months: Annotated[int, Query(ge=1, le=36)] = 12,
@@ -31,12 +30,9 @@ def consumables(
 ) -> list[Row] | Response:
     """Pads and batteries expiring in each of the next `months` months, per site, from each
     device's latest self-test."""
-    query = select(Device).order_by(Device.id)
-    if site is not None:
-        query = query.where(Device.site == site)
     expiries = []
-    for device in session.scalars(query):
-        test = queries.latest_reading(session, device.id, ReadingType.SELFTEST)
+    for device in store.devices.listed(session, site=site):
+        test = store.facts.latest_reading(session, device.id, ReadingType.SELFTEST)
         if test is None:
             continue
         if test.pads_expiry is not None:
@@ -48,7 +44,10 @@ def consumables(
         return rows
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["site", "month", "pads", "batteries", "devices"])
+    words = speaker.at({}, "")
+    writer.writerow(
+        [words(column) for column in ("csv.site", "csv.month", "csv.pads", "csv.batteries", "csv.devices")]
+    )
     for row in rows:
         writer.writerow([row.site, row.month, row.pads, row.batteries, " ".join(row.devices)])
     return Response(

@@ -96,8 +96,9 @@ class DeviceOut(BaseModel):
     indoor: bool | None
     opening_hours: str | None
     public_key: str | None  # the key in the link of the cabinet's QR code (/d/<id>?k=<key>)
+    time_zone: str = Field(description="the site's time zone, in which its pages show times")
     readiness: Readiness
-    reasons: list[str] = Field(description="why, in plain English words")
+    reasons: list[str] = Field(description="why, in the language asked for (?lang=, English by default)")
     reason_keys: list[str] = Field(
         description="each reason's key in the same order, for a page to say it in its own language: "
         "an alert type, or ready, nothing_heard, offline, reports_not_ready, service_mode, unconfirmed"
@@ -131,7 +132,9 @@ class AlertOut(BaseModel):
     type: str
     severity: str
     state: str
-    message: str
+    message: str = Field(description="what the rule found, in English and UTC, for machines")
+    detail: str = Field(description="the same in the language asked for (?lang=) and the site's time zone")
+    params: dict[str, Any] | None = Field(description="what the rule found: a message id and its parameters")
     opened_at: datetime
     last_opened_at: datetime
     occurrences: int

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, HTTPException, status
-from sqlalchemy import select
 
+from server import store
 from server.store.models import Silence
 
 from .deps import NowDep, SessionDep, SilenceId, TechnicianRole, ViewerRole
@@ -21,16 +21,18 @@ def create_silence(body: SilenceIn, session: SessionDep, now: NowDep, role: Tech
     starts_at = body.starts_at or now
     if body.ends_at <= max(starts_at, now):
         raise HTTPException(422, "ends_at must be in the future")
-    silence = Silence(
-        device_id=body.device_id,
-        site=body.site,
-        reason=body.reason,
-        starts_at=starts_at,
-        ends_at=body.ends_at,
-        created_by=role.value,
-        created_at=now,
+    silence = store.silences.add(
+        session,
+        Silence(
+            device_id=body.device_id,
+            site=body.site,
+            reason=body.reason,
+            starts_at=starts_at,
+            ends_at=body.ends_at,
+            created_by=role.value,
+            created_at=now,
+        ),
     )
-    session.add(silence)
     session.commit()
     log.info("silence set", extra={"silence": silence.id, "device": body.device_id, "site": body.site})
     return SilenceOut.model_validate(silence)
@@ -38,16 +40,14 @@ def create_silence(body: SilenceIn, session: SessionDep, now: NowDep, role: Tech
 
 @router.get("")
 def list_silences(session: SessionDep, now: NowDep, _: ViewerRole, active: bool = False) -> list[SilenceOut]:
-    query = select(Silence).order_by(Silence.starts_at.desc())
-    if active:
-        query = query.where(Silence.starts_at <= now, Silence.ends_at > now)
-    return [SilenceOut.model_validate(s) for s in session.scalars(query)]
+    found = store.silences.listed(session, active_at=now if active else None)
+    return [SilenceOut.model_validate(s) for s in found]
 
 
 @router.delete("/{silence_id}")
 def end_silence(silence_id: SilenceId, session: SessionDep, now: NowDep, role: TechnicianRole) -> SilenceOut:
     """End a silence now; it stays on record."""
-    silence = session.get(Silence, silence_id)
+    silence = store.silences.get(session, silence_id)
     if silence is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no silence {silence_id}")
     if silence.ends_at > now:

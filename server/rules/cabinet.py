@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from aedmon.reading import DeviceKind, EventType, Reading, is_after
 
 from .facts import DeviceFacts, Policy
-from .findings import AlertType, Finding, Severity
+from .findings import AlertType, Finding, Param, Phrase, Severity
 
 Signal = Callable[[Reading], bool | None]
 
@@ -48,11 +48,6 @@ def _signals(facts: DeviceFacts) -> tuple[Reading, ...]:
     return facts.recent_states + facts.recent_events
 
 
-def _ago(since: datetime, now: datetime) -> str:
-    minutes = int((now - since).total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
-
-
 def aed_removed(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
     since = run_since(_signals(facts), aed_absent)
     if since is None:
@@ -60,17 +55,16 @@ def aed_removed(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | 
     return Finding(
         AlertType.AED_REMOVED,
         Severity.CRITICAL,
-        f"The AED was taken out of its cabinet at {since:%H:%M} UTC: it may be in use in a rescue. "
-        "Check on site and call the emergency number if no one has.",
+        Phrase("detail.aed_removed", {"since_at": since}),
     )
 
 
-def _lasting(facts: DeviceFacts, now: datetime, signal: Signal, limit: timedelta) -> str | None:
-    """How long the signal has said True, in words, once that is longer than `limit`."""
+def _lasting(facts: DeviceFacts, now: datetime, signal: Signal, limit: timedelta) -> float | None:
+    """How long the signal has said True, in whole minutes' seconds, once that is longer than `limit`."""
     since = run_since(_signals(facts), signal)
     if since is None or now - since <= limit:
         return None
-    return _ago(since, now)
+    return float((now - since).total_seconds() // 60 * 60)
 
 
 def aed_not_returned(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
@@ -80,8 +74,7 @@ def aed_not_returned(facts: DeviceFacts, now: datetime, policy: Policy) -> Findi
     return Finding(
         AlertType.AED_NOT_RETURNED,
         Severity.MAJOR,
-        f"The AED has been out of its cabinet for {out_for}. Bring it back with new pads; "
-        "used pads must be replaced.",
+        Phrase("detail.aed_not_returned", {"out_s": out_for}),
     )
 
 
@@ -92,26 +85,30 @@ def door_open_too_long(facts: DeviceFacts, now: datetime, policy: Policy) -> Fin
     return Finding(
         AlertType.DOOR_OPEN,
         Severity.MAJOR,
-        f"The cabinet door has been open for {open_for}; close it so the AED stays dry and warm.",
+        Phrase("detail.door_open", {"open_s": open_for}),
     )
 
 
 def temperature_out_of_range(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
-    problems = []
+    problems: dict[str, Param] = {}
     fridge_low, fridge_high = policy.fridge_temp_c
     state, test = facts.latest_state, facts.latest_selftest
     fridge = None if state is None else state.fridge_temp_c
     if fridge is not None and not fridge_low <= fridge <= fridge_high:
-        problems.append(f"medicine fridge at {fridge:.1f} °C (allowed {fridge_low:g}–{fridge_high:g} °C)")
+        problems.update(fridge_c=fridge, fridge_low_c=fridge_low, fridge_high_c=fridge_high)
     newest = state if state is not None and state.temp_c is not None else None
     if test is not None and test.temp_c is not None and (newest is None or is_after(test, newest)):
         newest = test
     if newest is not None and newest.temp_c is not None:
         low, high = policy.fridge_temp_c if facts.device.kind is DeviceKind.FRIDGE else policy.storage_temp_c
         if not low <= newest.temp_c <= high:
-            problems.append(f"temperature {newest.temp_c:.1f} °C (allowed {low:g}–{high:g} °C)")
+            problems.update(temp_c=newest.temp_c, low_c=low, high_c=high)
     if not problems:
         return None
+    places = [name for name, key in (("fridge", "fridge_c"), ("storage", "temp_c")) if key in problems]
+    which = "both" if len(places) == 2 else places[0]
     return Finding(
-        AlertType.TEMPERATURE_OUT_OF_RANGE, Severity.MAJOR, "Out of range: " + "; ".join(problems) + "."
+        AlertType.TEMPERATURE_OUT_OF_RANGE,
+        Severity.MAJOR,
+        Phrase(f"detail.temperature_out_of_range.{which}", problems),
     )

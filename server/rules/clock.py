@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from aedmon.reading import SEQ_MAX, Reading, ReadingType
 
 from .facts import DeviceFacts, Policy
-from .findings import AlertType, Finding, Severity
+from .findings import AlertType, Finding, Phrase, Severity
 
 RESEND_HORIZON = timedelta(days=7)  # older than this before the newest: a reset, not a resend
 _TICK = timedelta(microseconds=1)
@@ -103,13 +103,5 @@ def clock_fault(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | 
     return Finding(
         AlertType.CLOCK_FAULT,
         Severity.MINOR,
-        f"The device's clock is about {_span(abs(offset))} {direction}; its readings are placed by "
-        "their sequence and arrival instead. Set its clock (or its time server) at the next visit.",
+        Phrase(f"detail.clock_fault.{direction}", {"offset_s": abs(offset)}),
     )
-
-
-def _span(seconds: float) -> str:
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= 2 * size:
-            return f"{seconds / size:.0f} {unit}"
-    return f"{seconds:.0f} seconds"

@@ -38,7 +38,7 @@ class DeviceFacts:
     bridge_id: str | None = None
     bridge_last_seen: datetime | None = None
     bridge_report_interval_s: int = 30
-    # newest last, each within the store's look-back (see server.store.queries)
+    # newest last, each within the store's look-back (see server.store.facts)
     recent_locations: tuple[Reading, ...] = ()
     recent_states: tuple[Reading, ...] = ()
     recent_events: tuple[Reading, ...] = ()

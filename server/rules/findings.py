@@ -1,11 +1,19 @@
-"""Alert types, severities and findings: what a rule says when its condition holds."""
+"""Alert types, severities and findings: what a rule says when its condition holds.
+
+A finding says nothing in words: it names a message (`Phrase.id`, looked up in the
+catalogues of server.i18n) and its parameters. Parameter names carry their kind, so a
+catalogue can format them for the reader: `at` and `*_at` a moment, `*_on` a day, `*_s` a duration
+in seconds, `*_m` metres, `*_km` kilometres, `*_c` degrees Celsius, `n` the count that picks a
+plural form, `codes` self-test codes; anything else is said as it is.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
-
-from aedmon.reading import CODES
+from typing import Any
 
 
 class AlertType(StrEnum):
@@ -38,13 +46,45 @@ class Severity(StrEnum):
     INFO = "info"
 
 
+Param = str | int | float | date | datetime | tuple[str, ...] | tuple[dict[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A message of the catalogues by id, with its parameters."""
+
+    id: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """As stored beside an alert: moments and days in ISO 8601, lists as lists."""
+        values: dict[str, Any] = {}
+        for key, value in self.params.items():
+            if isinstance(value, date):  # a datetime is a date too
+                values[key] = value.isoformat()
+            elif isinstance(value, tuple):
+                values[key] = list(value)
+            else:
+                values[key] = value
+        return {"id": self.id, "params": values}
+
+    @classmethod
+    def from_json(cls, stored: Mapping[str, Any]) -> Phrase:
+        params: dict[str, Param] = {}
+        for key, value in dict(stored.get("params") or {}).items():
+            if (key == "at" or key.endswith("_at")) and isinstance(value, str):
+                params[key] = datetime.fromisoformat(value)
+            elif key.endswith("_on") and isinstance(value, str):
+                params[key] = date.fromisoformat(value)
+            elif isinstance(value, list):
+                params[key] = tuple(value)
+            else:
+                params[key] = value
+        return cls(str(stored.get("id", "")), params)
+
+
 @dataclass(frozen=True)
 class Finding:
     type: AlertType
     severity: Severity
-    message: str
-
-
-def describe_codes(codes: tuple[str, ...]) -> str:
-    """Codes in words, unknown ones as they came: 'pads expired (P02), X99'."""
-    return ", ".join(f"{CODES[c].meaning} ({c})" if c in CODES else c for c in codes)
+    detail: Phrase

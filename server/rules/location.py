@@ -13,7 +13,7 @@ from datetime import datetime
 from aedmon.reading import DeviceKind, Reading
 
 from .facts import DeviceFacts, Policy
-from .findings import AlertType, Finding, Severity
+from .findings import AlertType, Finding, Phrase, Severity
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -49,7 +49,7 @@ def relocated(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | No
         return Finding(
             AlertType.RELOCATED,
             Severity.MAJOR,
-            f"Seen through site {facts.last_site}, but it belongs to site {device.site}.",
+            Phrase("detail.relocated.site", {"seen_site": facts.last_site, "site": device.site}),
         )
     if device.kind is DeviceKind.MOBILE_UNIT:
         return None  # it is meant to move: outside_service_area speaks for it
@@ -60,8 +60,7 @@ def relocated(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | No
     return Finding(
         AlertType.RELOCATED,
         Severity.MAJOR,
-        f"Located {away:.0f} m from its place (allowed {fence:.0f} m) "
-        f"at {fix.device_time:%Y-%m-%d %H:%M} UTC.",
+        Phrase("detail.relocated.distance", {"away_m": away, "fence_m": fence, "at": fix.device_time}),
     )
 
 
@@ -75,6 +74,8 @@ def outside_service_area(facts: DeviceFacts, now: datetime, policy: Policy) -> F
     return Finding(
         AlertType.OUTSIDE_SERVICE_AREA,
         Severity.MAJOR,
-        f"{away / 1000:.1f} km from the centre of its service area (radius {radius / 1000:.1f} km) "
-        f"at {fix.device_time:%Y-%m-%d %H:%M} UTC.",
+        Phrase(
+            "detail.outside_service_area",
+            {"away_km": away / 1000, "radius_km": radius / 1000, "at": fix.device_time},
+        ),
     )

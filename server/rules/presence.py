@@ -8,7 +8,7 @@ from datetime import datetime
 from aedmon.reading import DeviceKind
 
 from .facts import DeviceFacts, Policy, bridge_silent, silent_after
-from .findings import AlertType, Finding, Severity
+from .findings import AlertType, Finding, Phrase, Severity
 
 
 def _silent(facts: DeviceFacts, now: datetime, policy: Policy) -> bool:
@@ -20,20 +20,23 @@ def device_silent(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding 
         return None
     if bridge_silent(facts, now, policy):
         return None  # put down to its bridge: one bridge_offline alert, not one per device
+    assert facts.last_seen is not None  # silent means heard once, and not since
     return Finding(
         AlertType.DEVICE_SILENT,
         Severity.MAJOR,
-        f"Nothing heard from the device since {facts.last_seen:%Y-%m-%d %H:%M} UTC "
-        f"(it reports every {facts.device.report_interval_s} s).",
+        Phrase("detail.device_silent", {"since_at": facts.last_seen, "n": facts.device.report_interval_s}),
     )
 
 
 def bridge_offline(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
     if facts.device.kind is not DeviceKind.BRIDGE or not _silent(facts, now, policy):
         return None
+    assert facts.last_seen is not None
     return Finding(
         AlertType.BRIDGE_OFFLINE,
         Severity.MAJOR,
-        f"Bridge {facts.device.id} at site {facts.device.site} has not reported since "
-        f"{facts.last_seen:%Y-%m-%d %H:%M} UTC; its devices cannot be heard. Check its power and network.",
+        Phrase(
+            "detail.bridge_offline",
+            {"bridge": facts.device.id, "site": facts.device.site, "since_at": facts.last_seen},
+        ),
     )

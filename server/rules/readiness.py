@@ -1,4 +1,5 @@
-"""Readiness: is this device ready for a rescue? A pure verdict with reasons in plain words."""
+"""Readiness: is this device ready for a rescue? A pure verdict with its reasons, each a key
+(an alert type or a cause) and a phrase of the catalogues with its parameters."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from enum import StrEnum
 from aedmon.reading import DeviceState, is_after
 
 from .facts import DeviceFacts, Policy, bridge_silent
-from .findings import AlertType, Finding, Severity
+from .findings import AlertType, Finding, Phrase, Severity
 
 
 class Cause(StrEnum):
@@ -43,20 +44,16 @@ _LEVEL_OF = {AlertType.DEVICE_SILENT: Readiness.UNKNOWN}
 
 @dataclass(frozen=True)
 class Reason:
-    """One reason in plain English words, and its key (an alert type or a cause) for translation."""
+    """One reason: its key (an alert type or a cause) and what exactly, as a phrase."""
 
     key: AlertType | Cause
-    text: str
+    detail: Phrase
 
 
 @dataclass(frozen=True)
 class Verdict:
     readiness: Readiness
     reasons: tuple[Reason, ...]
-
-    @property
-    def texts(self) -> tuple[str, ...]:
-        return tuple(reason.text for reason in self.reasons)
 
 
 def assess(
@@ -66,28 +63,25 @@ def assess(
     level = Readiness.READY
     reasons: list[Reason] = []
 
-    def raise_to(new: Readiness, key: AlertType | Cause, text: str) -> None:
+    def raise_to(new: Readiness, key: AlertType | Cause, detail: Phrase) -> None:
         nonlocal level
         if _ORDER.index(new) > _ORDER.index(level):
             level = new
-        reasons.append(Reason(key, text))
+        reasons.append(Reason(key, detail))
 
     if facts.last_seen is None:
-        return Verdict(
-            Readiness.UNKNOWN, (Reason(Cause.NOTHING_HEARD, "Nothing has been heard from this device yet."),)
-        )
+        return Verdict(Readiness.UNKNOWN, (Reason(Cause.NOTHING_HEARD, Phrase("cause.nothing_heard")),))
 
     online = facts.latest_availability
     if online is not None and online.online is False and online.device_time >= facts.last_seen:
-        text = f"The device went offline at {online.device_time:%Y-%m-%d %H:%M} UTC."
-        raise_to(Readiness.UNKNOWN, Cause.OFFLINE, text)
+        raise_to(Readiness.UNKNOWN, Cause.OFFLINE, Phrase("cause.offline", {"at": online.device_time}))
 
     if facts.bridge_id and bridge_silent(facts, now, policy or Policy()):
-        text = f"Its bridge {facts.bridge_id} is offline: nothing can be heard from it."
-        raise_to(Readiness.UNKNOWN, AlertType.BRIDGE_OFFLINE, text)
+        detail = Phrase("cause.bridge_offline", {"bridge": facts.bridge_id})
+        raise_to(Readiness.UNKNOWN, AlertType.BRIDGE_OFFLINE, detail)
 
     for finding in findings.values():
-        raise_to(_LEVEL_OF.get(finding.type, _BY_SEVERITY[finding.severity]), finding.type, finding.message)
+        raise_to(_LEVEL_OF.get(finding.type, _BY_SEVERITY[finding.severity]), finding.type, finding.detail)
 
     state = facts.latest_state
     test = facts.latest_selftest
@@ -95,17 +89,16 @@ def assess(
         state = None  # a self-test made since the heartbeat is the newer word on the device's state
     if state is not None:
         if state.state is DeviceState.NOT_READY:
-            raise_to(Readiness.NOT_READY, Cause.REPORTS_NOT_READY, "The device reports it is not ready.")
+            raise_to(Readiness.NOT_READY, Cause.REPORTS_NOT_READY, Phrase("cause.reports_not_ready"))
         elif state.state is DeviceState.SERVICE:
-            raise_to(Readiness.ATTENTION, Cause.SERVICE_MODE, "The device is in service mode.")
+            raise_to(Readiness.ATTENTION, Cause.SERVICE_MODE, Phrase("cause.service_mode"))
         if state.aed_present is False and AlertType.AED_REMOVED not in findings:
-            raise_to(Readiness.NOT_READY, AlertType.AED_REMOVED, "The AED is not in its cabinet.")
+            raise_to(Readiness.NOT_READY, AlertType.AED_REMOVED, Phrase("cause.aed_removed"))
         if state.door_open is True and AlertType.DOOR_OPEN not in findings:
-            raise_to(Readiness.ATTENTION, AlertType.DOOR_OPEN, "The cabinet door is open.")
+            raise_to(Readiness.ATTENTION, AlertType.DOOR_OPEN, Phrase("cause.door_open"))
 
     if level is Readiness.READY:
-        reasons.insert(0, Reason(Cause.READY, "Ready: nothing wrong reported."))
+        reasons.insert(0, Reason(Cause.READY, Phrase("cause.ready")))
     if not facts.device.confirmed:
-        text = "Registered automatically; an administrator has not confirmed it yet."
-        reasons.append(Reason(Cause.UNCONFIRMED, text))
+        reasons.append(Reason(Cause.UNCONFIRMED, Phrase("cause.unconfirmed")))
     return Verdict(level, tuple(reasons))

@@ -9,7 +9,7 @@ from aedmon.reading import DeviceState, EventType, Reading
 
 from .cabinet import aed_absent, run_since
 from .facts import DeviceFacts, Policy
-from .findings import AlertType, Finding, Severity
+from .findings import AlertType, Finding, Phrase, Severity
 
 RESCUE_EVENTS = frozenset({EventType.RESCUE_START, EventType.SHOCK_DELIVERED, EventType.AED_REMOVED})
 
@@ -31,7 +31,7 @@ def in_use(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
     return Finding(
         AlertType.IN_USE,
         Severity.INFO,
-        f"In use in a rescue since {since:%H:%M} UTC. Other alerts of this device wait until it ends.",
+        Phrase("detail.in_use", {"since_at": since}),
     )
 
 
@@ -54,6 +54,5 @@ def needs_service(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding 
     return Finding(
         AlertType.NEEDS_SERVICE,
         Severity.MAJOR,
-        f"Used at {used:%Y-%m-%d %H:%M} UTC: replace the pads, download the rescue record, then confirm "
-        "the device is back in service.",
+        Phrase("detail.needs_service", {"used_at": used}),
     )

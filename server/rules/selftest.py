@@ -7,22 +7,23 @@ from datetime import date, datetime, timedelta
 from aedmon.reading import TestResult
 
 from .facts import DeviceFacts, Policy
-from .findings import AlertType, Finding, Severity, describe_codes
+from .findings import AlertType, Finding, Phrase, Severity
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _about_codes(message_id: str, at: datetime, codes: tuple[str, ...]) -> Phrase:
+    if not codes:
+        return Phrase(f"{message_id}.no_code", {"at": at})
+    return Phrase(message_id, {"at": at, "codes": codes})
 
 
 def self_test_failed(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
     test = facts.latest_selftest
     if test is None or test.result is not TestResult.FAIL:
         return None
-    why = describe_codes(test.codes) or "no code given"
     return Finding(
         AlertType.SELF_TEST_FAILED,
         Severity.CRITICAL,
-        f"Self-test failed at {_when(test.device_time)}: {why}.",
+        _about_codes("detail.self_test_failed", test.device_time, test.codes),
     )
 
 
@@ -30,11 +31,10 @@ def self_test_warning(facts: DeviceFacts, now: datetime, policy: Policy) -> Find
     test = facts.latest_selftest
     if test is None or test.result is not TestResult.WARN:
         return None
-    why = describe_codes(test.codes) or "no code given"
     return Finding(
         AlertType.SELF_TEST_WARNING,
         Severity.MINOR,
-        f"Self-test at {_when(test.device_time)} needs attention: {why}.",
+        _about_codes("detail.self_test_warning", test.device_time, test.codes),
     )
 
 
@@ -48,10 +48,10 @@ def self_test_overdue(facts: DeviceFacts, now: datetime, policy: Policy) -> Find
     if since is None or now - since <= allowed:
         return None
     if test is None:
-        message = f"No self-test received since the device was registered at {_when(since)}."
+        detail = Phrase("detail.self_test_overdue.never", {"since_at": since})
     else:
-        message = f"Last self-test was at {_when(since)}; one is expected every {interval_h:g} h."
-    return Finding(AlertType.SELF_TEST_OVERDUE, Severity.MAJOR, message)
+        detail = Phrase("detail.self_test_overdue", {"at": since, "n": interval_h})
+    return Finding(AlertType.SELF_TEST_OVERDUE, Severity.MAJOR, detail)
 
 
 def _days(expiry: date, now: datetime) -> int:
@@ -64,27 +64,23 @@ def _expired(
     now: datetime,
     alert: AlertType,
     severity: Severity,
-    by_date: str,
-    by_code: str,
 ) -> Finding | None:
-    """Past its date (`by_date` takes the date), or the device's own code says so."""
+    """Past its date, or the device's own code says so."""
     if expiry is not None and _days(expiry, now) < 0:
-        return Finding(alert, severity, by_date.format(expiry.isoformat()))
+        return Finding(alert, severity, Phrase(f"detail.{alert}.by_date", {"expiry_on": expiry}))
     if code_given:
-        return Finding(alert, severity, by_code)
+        return Finding(alert, severity, Phrase(f"detail.{alert}.by_code"))
     return None
 
 
-def _expiring(
-    expiry: date | None, now: datetime, lead_days: int, alert: AlertType, text: str
-) -> Finding | None:
-    """Due within `lead_days` (`text` takes the date and the days left)."""
+def _expiring(expiry: date | None, now: datetime, lead_days: int, alert: AlertType) -> Finding | None:
+    """Due within `lead_days`."""
     if expiry is None:
         return None
     days = _days(expiry, now)
     if not 0 <= days <= lead_days:
         return None
-    return Finding(alert, Severity.MINOR, text.format(expiry.isoformat(), days))
+    return Finding(alert, Severity.MINOR, Phrase(f"detail.{alert}.by_date", {"expiry_on": expiry, "n": days}))
 
 
 def pads_expired(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | None:
@@ -97,8 +93,6 @@ def pads_expired(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding |
         now,
         AlertType.PADS_EXPIRED,
         Severity.CRITICAL,
-        "Pads expired on {}; replace them.",
-        "The device reports its pads expired (P02); replace them.",
     )
 
 
@@ -106,13 +100,11 @@ def pads_expiring(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding 
     test = facts.latest_selftest
     if test is None:
         return None
-    text = "Pads expire on {} (in {} days); order replacements."
-    found = _expiring(test.pads_expiry, now, policy.pads_expiring_days, AlertType.PADS_EXPIRING, text)
+    found = _expiring(test.pads_expiry, now, policy.pads_expiring_days, AlertType.PADS_EXPIRING)
     if found is not None or (test.pads_expiry is not None and _days(test.pads_expiry, now) < 0):
         return found  # an expired date is pads_expired's to speak of
     if "P01" in test.codes:
-        message = "The device reports pads expiring within 30 days (P01)."
-        return Finding(AlertType.PADS_EXPIRING, Severity.MINOR, message)
+        return Finding(AlertType.PADS_EXPIRING, Severity.MINOR, Phrase("detail.pads_expiring.by_code"))
     return None
 
 
@@ -121,16 +113,14 @@ def battery_low(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding | 
     if test is None:
         return None
     if "B02" in test.codes:
-        return Finding(
-            AlertType.BATTERY_LOW, Severity.CRITICAL, "The battery is depleted (B02); replace it now."
-        )
+        return Finding(AlertType.BATTERY_LOW, Severity.CRITICAL, Phrase("detail.battery_low.depleted"))
     pct = test.battery_pct
     if pct is not None and pct < policy.battery_low_pct:
-        message = f"The battery is low at {pct} %; replace it soon."
-        return Finding(AlertType.BATTERY_LOW, Severity.MAJOR, message)
+        return Finding(
+            AlertType.BATTERY_LOW, Severity.MAJOR, Phrase("detail.battery_low.percent", {"pct": pct})
+        )
     if "B01" in test.codes:
-        message = "The device reports its battery low (B01); replace it soon."
-        return Finding(AlertType.BATTERY_LOW, Severity.MAJOR, message)
+        return Finding(AlertType.BATTERY_LOW, Severity.MAJOR, Phrase("detail.battery_low.by_code"))
     return None
 
 
@@ -144,8 +134,6 @@ def battery_expired(facts: DeviceFacts, now: datetime, policy: Policy) -> Findin
         now,
         AlertType.BATTERY_EXPIRED,
         Severity.MAJOR,
-        "The battery passed its install-by date on {}; replace it.",
-        "The device reports its battery past its install-by date (B03); replace it.",
     )
 
 
@@ -153,5 +141,4 @@ def battery_expiring(facts: DeviceFacts, now: datetime, policy: Policy) -> Findi
     test = facts.latest_selftest
     if test is None:
         return None
-    text = "The battery is to be replaced by {} (in {} days); order one."
-    return _expiring(test.battery_expiry, now, policy.battery_expiring_days, AlertType.BATTERY_EXPIRING, text)
+    return _expiring(test.battery_expiry, now, policy.battery_expiring_days, AlertType.BATTERY_EXPIRING)

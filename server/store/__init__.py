@@ -1,0 +1,30 @@
+"""Every SQL statement of the server, one module per aggregate, and the migrations.
+
+    devices        register (ON CONFLICT), get, list, sites
+    sites          a site's row and time zone
+    readings       store once by key, recent, self-tests of a period
+    facts          the rules' read model of one device (DeviceFacts)
+    alerts         open once per (device, type), the audit trail
+    notifications  the outbox: plan once, claim, list
+    contacts       who is told
+    silences       maintenance windows
+    inspections    the monthly checks
+
+Callers pass typed arguments and get models back; no module outside this package writes SQL.
+"""
+
+from __future__ import annotations
+
+from . import alerts, contacts, devices, facts, inspections, notifications, readings, silences, sites
+
+__all__ = [
+    "alerts",
+    "contacts",
+    "devices",
+    "facts",
+    "inspections",
+    "notifications",
+    "readings",
+    "silences",
+    "sites",
+]

@@ -1,8 +1,10 @@
-"""SQLAlchemy models: devices, readings (idempotent on their key), alerts."""
+"""SQLAlchemy models: devices, readings (idempotent on their key), alerts and their trail,
+silences, contacts, notifications, inspections; and the closed sets their columns hold."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +23,42 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Action(StrEnum):
+    """What happened to an alert, in its audit trail."""
+
+    OPENED = "opened"
+    REOPENED = "reopened"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    REPORTED = "reported"
+
+
+class Purpose(StrEnum):
+    """Why a contact is told something."""
+
+    ALERT = "alert"
+    RESOLVED = "resolved"
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    DIGEST = "digest"
+
+
+class NotificationState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SILENCED = "silenced"  # planned inside a maintenance window: recorded, never sent
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # its contact was removed before it went out
+
 
 INT32_MAX = 2**31 - 1  # the largest value of an INTEGER column on PostgreSQL: ids, intervals
 
@@ -84,6 +122,17 @@ class Device(Base):
     clock_offset_s: Mapped[float | None] = mapped_column(Float)
 
 
+class Site(Base):
+    """A place devices belong to (a building, a street, a mobile unit's base): its time zone."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the installation's default
+    created_at: Mapped[datetime]
+
+
 class StoredReading(Base):
     __tablename__ = "readings"
     __table_args__ = (
@@ -127,7 +176,8 @@ class Alert(Base):
     type: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), index=True)
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # in English, for the API; pages and notices use params
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)  # what the rule found, by name
     opened_at: Mapped[datetime]  # first opened
     last_opened_at: Mapped[datetime]  # opened or reopened, newest
     occurrences: Mapped[int] = mapped_column(default=1)

@@ -16,35 +16,58 @@ from urllib.parse import urlencode
 import qrcode
 import qrcode.image.svg
 from fastapi import APIRouter, Form, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from jinja2 import Environment, FileSystemLoader
 
 from aedmon.reading import ID_RE
-from server import alerts
+from server import alerts, evaluation, store
 from server.api.deps import NowDep, PolicyDep, SessionDep
-from server.ingest import device_verdict
+from server.i18n import LANGUAGES, Words, pick_language, script_words
 from server.rules.findings import AlertType
 from server.rules.readiness import Readiness
-from server.store.models import Alert, AlertEvent, Device
-
-from .i18n import LANGUAGES, UI, pick_language
+from server.store.models import Device
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 REPORT_INTERVAL = timedelta(minutes=1)
-templates = Jinja2Templates(directory=HERE / "templates")
+# jinja2.ext.i18n: `_()` in a template says a message id in the reader's language (the page's
+# context carries that language's `gettext`).
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"]
+    )
+)
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, template: str, **context: object) -> HTMLResponse:
-    """A page in the language asked for (`?lang=`), else the browser's, with the words."""
+def _language(request: Request) -> str:
+    """The language asked for (`?lang=`), else the browser's."""
     language = request.query_params.get("lang", "")
+    return language if language in LANGUAGES else pick_language(request.headers.get("accept-language"))
+
+
+def _page(request: Request, template: str, words: Words | None = None, **context: object) -> HTMLResponse:
+    """A page in the reader's language, with the catalogue's words for it and its scripts."""
+    words = words or Words(_language(request), request.app.state.time_zone)
+    said = {
+        "language": words.language,
+        "languages": LANGUAGES,
+        "words": words,
+        "gettext": words.gettext,
+        "ngettext": words.ngettext,
+        "script_words": {words.language: script_words(words.language)},
+    }
+    page: HTMLResponse = templates.TemplateResponse(request, template, {**context, **said})
+    return page
+
+
+@router.get("/i18n/{language}.json")
+def catalogue_for_scripts(language: str) -> JSONResponse:
+    """The words the pages' scripts say, in one language (from the same catalogues as the pages)."""
     if language not in LANGUAGES:
-        language = pick_language(request.headers.get("accept-language"))
-    return templates.TemplateResponse(
-        request, template, {**context, "language": language, "languages": LANGUAGES, "ui": UI}
-    )
+        return JSONResponse({"detail": "no such language"}, status_code=404)
+    return JSONResponse(script_words(language), headers={"Cache-Control": "public, max-age=300"})
 
 
 def _board(request: Request, site: str | None) -> HTMLResponse:
@@ -89,7 +112,7 @@ def site_board(request: Request, site: str) -> HTMLResponse:
 
 def _device_by_key(session: SessionDep, device_id: str, key: str) -> Device:
     """The device if the key matches its QR code's; else 404, saying nothing of whether it exists."""
-    device = session.get(Device, device_id) if ID_RE.match(device_id) else None
+    device = store.devices.get(session, device_id) if ID_RE.match(device_id) else None
     if device is None or not device.public_key or not hmac.compare_digest(device.public_key, key):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such page")
     return device
@@ -114,11 +137,15 @@ def public_device(
 ) -> HTMLResponse:
     """The page the QR code on the cabinet opens: is this AED ready, and a form to report a problem."""
     device = _device_by_key(session, device_id, k)
-    facts, verdict = device_verdict(session, device, now, policy)
+    found = evaluation.assess(session, device, now, policy)
+    facts, verdict = found.facts, found.verdict
     url = f"{str(request.base_url).rstrip('/')}/d/{device.id}?{urlencode({'k': k})}"
+    site = store.sites.get(session, device.site)
+    words = Words(_language(request), (site.time_zone if site else None) or request.app.state.time_zone)
     return _page(
         request,
         "device_public.html",
+        words,
         device=device,
         readiness=verdict.readiness.value,
         reasons=[] if verdict.readiness is Readiness.READY else verdict.reasons,
@@ -142,20 +169,11 @@ def report_problem(
     """A passer-by's report raises `reported_problem`; the key from the QR code is its token,
     and one report a minute per device is taken."""
     device = _device_by_key(session, device_id, k)
-    latest = session.scalars(
-        select(AlertEvent.at)
-        .join(Alert, Alert.id == AlertEvent.alert_id)
-        .where(Alert.device_id == device.id, Alert.type == AlertType.REPORTED_PROBLEM.value)
-        .order_by(AlertEvent.at.desc())
-        .limit(1)
-    ).first()
+    latest = store.alerts.last_event_at(session, device.id, AlertType.REPORTED_PROBLEM)
     back = f"/d/{device.id}?{urlencode({'k': k, 'lang': lang if lang in LANGUAGES else ''})}"
     if latest is not None and now - latest < REPORT_INTERVAL:
         return RedirectResponse(f"{back}&sent=wait", status_code=status.HTTP_303_SEE_OTHER)
-    message = f"Reported on the public page: {' '.join(text.split())}"
-    if contact.strip():
-        message += f" (contact: {' '.join(contact.split())})"
-    alerts.report_problem(session, device.id, message, now)
+    alerts.report_problem(session, device.id, " ".join(text.split()), " ".join(contact.split()), now)
     session.commit()
     log.info("problem reported on the public page", extra={"device": device.id})
     return RedirectResponse(f"{back}&sent=yes", status_code=status.HTTP_303_SEE_OTHER)

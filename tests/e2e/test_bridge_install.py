@@ -30,6 +30,7 @@ SERVER_ONLY = (
     "jinja2",
     "apscheduler",
     "amqtt",
+    "babel",
 )
 BRIDGE_TOOLS = ("paho", "serial", "influxdb_client", "httpx", "prometheus_client")
 PACKAGE = ("pyproject.toml", "README.md", "aedmon", "firmware_bridge", "server", "simulators")

@@ -352,10 +352,10 @@ def test_bad_contacts_are_refused(api: TestClient, tokens: Tokens, body: dict[st
 
 
 def run_job(api: TestClient, job: str, **kwargs: Any) -> int:
-    from server.notify import outbox
+    from server.notify import planning
 
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
-        count: int = getattr(outbox, job)(session, api.app.state.clock(), **kwargs)  # type: ignore[attr-defined]
+        count: int = getattr(planning, job)(session, api.app.state.clock(), **kwargs)  # type: ignore[attr-defined]
     return count
 
 
@@ -424,7 +424,7 @@ def test_daily_digest_once_per_site_and_day(
     digests = [p for p in webhook.payloads() if p["purpose"] == "digest"]
     assert len(digests) == 2
     by_site = {p["site"]: p for p in digests}
-    assert "Щоденний звіт 2026-11-23" in by_site["town-hall"]["subject"]
+    assert "Щоденний звіт 23 лист. 2026\u202fр." in by_site["town-hall"]["subject"]
     assert [a["type"] for a in by_site["town-hall"]["alerts"]] == ["self_test_failed"]
     assert "Немає відкритих сповіщень" in by_site["school"]["text"]
 

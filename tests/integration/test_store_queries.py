@@ -14,7 +14,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from aedmon.reading import DeviceState, EventType, Reading, ReadingType
-from server.store import queries
+from server.store import facts as queries
+from server.store import readings as stored_readings
 from server.store.database import create_schema, make_engine, session_factory
 from server.store.models import Device
 
@@ -31,7 +32,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 def store(session: Session, *readings: Reading) -> None:
     for reading in readings:
-        assert queries.insert_reading_if_new(
+        assert stored_readings.insert_if_new(
             session, reading, reading.arrival_time, reading.device_time, trusted=True
         )
     session.commit()

@@ -18,14 +18,21 @@ from aedmon.reading import (
     TestResult,
     TestType,
 )
+from server.i18n import english
 from server.rules.alerting import evaluate
 from server.rules.facts import DeviceFacts, DeviceInfo, Policy
-from server.rules.findings import AlertType, Severity
+from server.rules.findings import AlertType, Finding, Phrase, Severity
 from server.rules.location import distance_m
 from server.rules.readiness import Readiness, Reason, assess
 
 from .gnss_captures import FIXES
 from .test_nmea import decode_file
+
+
+def said(finding: Finding) -> str:
+    """What the finding says in English (the catalogue's words, UTC)."""
+    return english(finding.detail)
+
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 POLICY = Policy()
@@ -119,10 +126,10 @@ def test_failed_selftest_with_expired_pads_opens_both_alerts_and_is_not_ready() 
     findings = evaluate(facts, NOW, POLICY).findings
     assert set(findings) == {AlertType.SELF_TEST_FAILED, AlertType.PADS_EXPIRED, AlertType.BATTERY_LOW}
     assert findings[AlertType.SELF_TEST_FAILED].severity is Severity.CRITICAL
-    assert "pads expired (P02), battery low (B01)" in findings[AlertType.SELF_TEST_FAILED].message
+    assert "pads expired (P02) and battery low (B01)" in said(findings[AlertType.SELF_TEST_FAILED])
     verdict = assess(facts, findings, NOW)
     assert verdict.readiness is Readiness.NOT_READY
-    assert any("Pads expired on 2026-11-01" in text for text in verdict.texts)
+    assert any("Pads expired on Nov 1, 2026" in english(reason.detail) for reason in verdict.reasons)
     assert [reason.key for reason in verdict.reasons] == list(findings)  # each keyed by its alert type
 
 
@@ -131,9 +138,8 @@ def test_warn_selftest_is_a_minor_warning_with_its_codes_in_words() -> None:
     findings = evaluate(facts, NOW, POLICY).findings
     assert set(findings) == {AlertType.SELF_TEST_WARNING}
     assert findings[AlertType.SELF_TEST_WARNING].severity is Severity.MINOR
-    assert (
-        "internal memory fault (C03), temperature outside 0-50 °C (T01)"
-        in findings[AlertType.SELF_TEST_WARNING].message
+    assert "internal memory fault (C03) and temperature outside 0-50 °C (T01)" in said(
+        findings[AlertType.SELF_TEST_WARNING]
     )
     assert assess(facts, findings, NOW).readiness is Readiness.ATTENTION
 
@@ -251,7 +257,7 @@ def test_cabinet_outside_its_geofence_is_relocated_after_consecutive_fixes() -> 
     findings = evaluate(facts_for(device=CABINET, recent_locations=tuple(far)), NOW, POLICY).findings
     assert set(findings) == {AlertType.RELOCATED}
     away = distance_m(42.6062, 23.0379, far[-1].lat, far[-1].lon)  # type: ignore[arg-type]
-    assert f"Located {away:.0f} m from its place (allowed 50 m)" in findings[AlertType.RELOCATED].message
+    assert f"Located {away:,.0f} m from its place (allowed 50 m)" in said(findings[AlertType.RELOCATED])
 
 
 def test_one_fix_back_inside_breaks_the_run() -> None:
@@ -270,7 +276,7 @@ def test_aed_heard_through_another_site_is_relocated_at_once() -> None:
     facts = facts_for(selftest(), last_site="school")
     findings = evaluate(facts, NOW, POLICY).findings
     assert set(findings) == {AlertType.RELOCATED}
-    assert "site school" in findings[AlertType.RELOCATED].message
+    assert "site school" in said(findings[AlertType.RELOCATED])
 
 
 def test_mobile_unit_moves_freely_inside_its_service_area_and_is_flagged_outside_it() -> None:
@@ -348,7 +354,7 @@ def test_aed_returned_clears_removed_and_asks_for_service_until_confirmed() -> N
     facts = cabinet_facts([status(60, 1, aed_present=True), status(2, 5, aed_present=True)], events)
     findings = evaluate(facts, NOW, POLICY).findings
     assert set(findings) == {AlertType.NEEDS_SERVICE}
-    assert "replace the pads" in findings[AlertType.NEEDS_SERVICE].message
+    assert "replace the pads" in said(findings[AlertType.NEEDS_SERVICE])
     assert found(replace(facts, serviced_at=NOW - timedelta(minutes=1))) == set()
 
 
@@ -360,7 +366,7 @@ def test_status_reports_alone_tell_the_aed_is_out() -> None:
     ]
     findings = evaluate(cabinet_facts(states), NOW, POLICY).findings
     assert set(findings) == {AlertType.AED_REMOVED}
-    assert "at 11:40 UTC" in findings[AlertType.AED_REMOVED].message
+    assert "at Nov 23, 2026, 11:40:" in said(findings[AlertType.AED_REMOVED])
 
 
 def test_door_open_too_long() -> None:
@@ -427,7 +433,7 @@ def test_cabinet_without_its_aed_is_not_ready_and_open_door_needs_attention() ->
     facts = facts_for(device=CABINET, latest_state=state, recent_states=(state,))
     verdict = assess(facts, evaluate(facts, NOW, POLICY).findings, NOW)
     assert verdict.readiness is Readiness.NOT_READY
-    assert Reason(AlertType.DOOR_OPEN, "The cabinet door is open.") in verdict.reasons
+    assert Reason(AlertType.DOOR_OPEN, Phrase("cause.door_open")) in verdict.reasons
 
 
 def test_device_reporting_not_ready_is_not_ready() -> None:
@@ -471,12 +477,12 @@ def test_a_bridge_that_stops_reporting_is_one_alert_and_its_devices_silence_is_p
     bridge = facts_for(device=BRIDGE, last_seen=quiet_since)
     findings = evaluate(bridge, NOW, POLICY).findings
     assert set(findings) == {AlertType.BRIDGE_OFFLINE}
-    assert "Bridge bridge-town-hall at site town-hall" in findings[AlertType.BRIDGE_OFFLINE].message
+    assert "Bridge bridge-town-hall at site town-hall" in said(findings[AlertType.BRIDGE_OFFLINE])
     aed = facts_for(selftest(), last_seen=quiet_since, bridge_id=BRIDGE.id, bridge_last_seen=quiet_since)
     assert found(aed) == set()  # no device_silent: the bridge speaks for it
     verdict = assess(aed, {}, NOW, POLICY)
     assert verdict.readiness is Readiness.UNKNOWN
-    assert "Its bridge bridge-town-hall is offline" in verdict.reasons[0].text
+    assert "Its bridge bridge-town-hall is offline" in english(verdict.reasons[0].detail)
     assert verdict.reasons[0].key is AlertType.BRIDGE_OFFLINE
 
 

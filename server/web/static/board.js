@@ -15,7 +15,7 @@ function tile(device) {
   el.append(title, text("div", t(device.readiness), "state"));
   const facts = document.createElement("dl");
   const rows = [["where", [device.place, device.site].filter(Boolean).join(", ")],
-                ["last_check", when(device.last_selftest_at || device.last_seen)]];
+                ["last_check", when(device.last_selftest_at || device.last_seen, device.time_zone)]];
   if (device.pads_expiry) rows.push(["pads", device.pads_expiry]);
   if (device.battery_expiry) rows.push(["battery", device.battery_expiry]);
   const position = positionOf(device);

@@ -4,9 +4,21 @@ const UI = JSON.parse(document.getElementById("ui").textContent);
 const hashKey = new URLSearchParams(location.hash.slice(1)).get("token");
 if (hashKey) sessionStorage.setItem("aedmon-token", hashKey);
 const token = sessionStorage.getItem("aedmon-token");
-let lang = localStorage.getItem("aedmon-lang") || document.body.dataset.lang;
+const PAGE_LANG = document.body.dataset.lang;
+const PAGE_ZONE = document.body.dataset.zone || "UTC";  // the installation's, for what has no site
+let lang = localStorage.getItem("aedmon-lang") || PAGE_LANG;
 
-function t(key) { return (UI[lang] || UI.en)[key] || key; }
+// The words of one language, from the server's catalogues; the page's own came with it.
+async function wordsOf(language) {
+  if (!UI[language]) {
+    const answer = await fetch(`/i18n/${encodeURIComponent(language)}.json`);
+    if (answer.ok) UI[language] = await answer.json();
+  }
+  if (!UI[language]) lang = PAGE_LANG;  // a language the server no longer speaks
+}
+const wordsReady = wordsOf(lang);
+
+function t(key) { return (UI[lang] || UI[PAGE_LANG])[key] || key; }
 
 function text(tag, value, cls) {
   const el = document.createElement(tag);
@@ -15,8 +27,8 @@ function text(tag, value, cls) {
   return el;
 }
 
-// A reason in the page's language: what is wrong and what to do; the rule's own English
-// detail (dates, codes, distances) is its tooltip.
+// A reason in the page's language: what is wrong and what to do; what exactly the rule found
+// (dates, codes, distances, said by the server in the same language) is its tooltip.
 function reasonItem(key, detail) {
   const item = document.createElement("li");
   item.dataset.reason = key;
@@ -42,15 +54,18 @@ async function lookedAfter(query = "") {
 }
 function sitesOf(list) { return [...new Set(list.map((d) => d.site))].sort(); }
 
-function when(iso) {
+// A moment in the reader's language and a site's time zone (the installation's by default).
+function when(iso, zone = PAGE_ZONE) {
   if (!iso) return t("never");
-  return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC";
+  return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short", timeZone: zone });
 }
 
 // The API with this tab's key; a refusal is thrown with the server's own words.
 async function api(path, options = {}) {
   const headers = { Authorization: "Bearer " + token, "Content-Type": "application/json" };
-  const answer = await fetch(path, { ...options, headers });
+  const url = new URL(path, location.origin);
+  if (!url.searchParams.has("lang")) url.searchParams.set("lang", lang);  // texts in the reader's language
+  const answer = await fetch(url, { ...options, headers });
   if (!answer.ok) {
     let detail = "";
     try {
@@ -100,6 +115,7 @@ function poll(load, seconds) {
   let timer = null;
   async function once() {
     clearTimeout(timer);
+    await wordsReady;
     if (!token) { notice.textContent = t("no_token"); notice.hidden = false; return; }
     try {
       await load();
@@ -120,9 +136,10 @@ function poll(load, seconds) {
 function bindLanguage(draw) {
   const select = document.getElementById("lang");
   select.value = lang;
-  select.addEventListener("change", (event) => {
+  select.addEventListener("change", async (event) => {
     lang = event.target.value;
     localStorage.setItem("aedmon-lang", lang);
+    await wordsOf(lang);
     draw();
   });
 }

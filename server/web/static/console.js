@@ -43,7 +43,7 @@ function card(alert) {
   el.append(text("p", `${t(alert.severity)} · ${[device.place, device.site].filter(Boolean).join(", ")}`));
   const todo = t("todo." + alert.type);
   if (todo !== "todo." + alert.type && todo) el.append(text("p", `${t("todo_label")}: ${todo}`, "todo"));
-  el.append(text("p", alert.message, "detail"));
+  el.append(text("p", alert.detail, "detail"));
   el.append(text("p", `${t("opened")}: ${when(alert.last_opened_at)}`));
   if (alert.state === "acknowledged") {
     const note = alert.ack_note ? ` — ${alert.ack_note}` : "";

@@ -24,7 +24,7 @@ function chart(title, points) {
   const dot = document.createElementNS("http://www.w3.org/2000/svg", "line");
   dot.setAttribute("x1", lastX); dot.setAttribute("x2", lastX); dot.setAttribute("y1", lastY); dot.setAttribute("y2", lastY);
   svg.append(dot);
-  const day = (ms) => new Date(ms).toLocaleDateString(lang, { day: "numeric", month: "short", timeZone: "UTC" });
+  const day = (ms) => new Date(ms).toLocaleDateString(lang, { day: "numeric", month: "short", timeZone: zone });
   const range = low === high ? String(low) : `${low} – ${high}`;
   box.append(svg, text("p", `${range} · ${x0 === x1 ? day(x0) : day(x0) + " – " + day(x1)}`));
   return box;
@@ -35,9 +35,12 @@ function series(readings, field) {
     .map((r) => [Date.parse(r.device_time), r[field]]).sort((a, b) => a[0] - b[0]);
 }
 
+let zone = PAGE_ZONE;  // the device's site's, once it is known
+
 function draw() {
   if (!data) return;
   const { device, tests, states, alerts, inspections } = data;
+  zone = device.time_zone || PAGE_ZONE;
   drawFrame(device.name || device.id);
   const tile = text("article", "", "tile " + device.readiness);
   tile.dataset.readiness = device.readiness;
@@ -58,9 +61,9 @@ function draw() {
     chart(t("temperature"), series([...tests, ...states], "temp_c")));
   const alertList = document.getElementById("alerts");
   alertList.replaceChildren(...(alerts.length ? alerts.map((a) => {
-    const item = text("li", `${when(a.last_opened_at)} · ${t("state_" + a.state)} · `);
+    const item = text("li", `${when(a.last_opened_at, zone)} · ${t("state_" + a.state)} · `);
     item.dataset.alert = a.id;
-    item.append(text("strong", t("reason." + a.type)), ` — ${a.message}`);
+    item.append(text("strong", t("reason." + a.type)), ` — ${a.detail}`);
     return item;
   }) : [text("li", t("none"))]));
   const inspectionList = document.getElementById("inspections");
@@ -79,7 +82,7 @@ function inspectionItem(inspection) {
   const item = document.createElement("li");
   item.dataset.inspection = inspection.id;
   const checks = Object.entries(CHECKS).map(([field, label]) => `${inspection[field] ? "✓" : "✗"} ${t(label)}`);
-  item.textContent = `${when(inspection.at)} · ${inspection.inspector} (${inspection.recorded_by}) · ${checks.join(", ")}`
+  item.textContent = `${when(inspection.at, zone)} · ${inspection.inspector} (${inspection.recorded_by}) · ${checks.join(", ")}`
     + (inspection.notes ? ` · ${inspection.notes}` : "");
   item.className = Object.keys(CHECKS).every((field) => inspection[field]) ? "ok" : "not-ok";
   return item;

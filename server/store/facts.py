@@ -1,68 +1,18 @@
-"""Queries over the store. Inserts that may race across server processes use
-INSERT … ON CONFLICT DO NOTHING, so the database, not the process, decides."""
+"""The rules' read model: what the store knows of one device (its newest readings of each
+type, as the server placed them, and its bridge's last word) as `DeviceFacts`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Text, cast, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from aedmon.reading import DeviceKind, Reading, ReadingType
-from server.rules.facts import DEFAULT_REPORT_INTERVAL_S, DeviceFacts, DeviceInfo
+from server.rules.facts import DeviceFacts, DeviceInfo
 
-from .models import Alert, Device, Notification, StoredReading
-
-
-def _insert(session: Session, model: type[Any]) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
-def _inserted(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING; the new row's id, or None if it did not go in.
-    RETURNING tells, where rowcount does not on every driver (psycopg 3 reports -1)."""
-    statement = _insert(session, model).values(**values).on_conflict_do_nothing().returning(model.id)
-    return session.execute(statement).scalar_one_or_none()
-
-
-def insert_device_if_new(session: Session, values: dict[str, Any]) -> bool:
-    return _inserted(session, Device, values) is not None
-
-
-def insert_reading_if_new(
-    session: Session, reading: Reading, received_at: datetime, at: datetime, trusted: bool
-) -> bool:
-    """Store the reading, placed at `at` in its device's history (see server.rules.clock), unless
-    its idempotency key is already stored; True if stored."""
-    values = {
-        "at": at,
-        "clock_trusted": trusted,
-        "key": reading.key,
-        "device_id": reading.device_id,
-        "site": reading.site,
-        "type": reading.type.value,
-        "seq": reading.seq,
-        "device_time": reading.device_time,
-        "arrival_time": reading.arrival_time,
-        "received_at": received_at,
-        "body": reading.model_dump(mode="json"),
-    }
-    return _inserted(session, StoredReading, values) is not None
-
-
-def insert_alert_if_none_open(session: Session, values: dict[str, Any]) -> int | None:
-    """The new alert's id, or None when one of its (device, type) is open already."""
-    alert_id: int | None = _inserted(session, Alert, values)
-    return alert_id
-
-
-def insert_notification_once(session: Session, values: dict[str, Any]) -> bool:
-    """Plan a notification unless the same one for the same contact is already planned."""
-    return _inserted(session, Notification, values) is not None
+from .models import Device, StoredReading
 
 
 def device_info(device: Device) -> DeviceInfo:
@@ -78,10 +28,6 @@ def device_info(device: Device) -> DeviceInfo:
         report_interval_s=device.report_interval_s,
         confirmed=device.confirmed,
     )
-
-
-def default_interval(kind: DeviceKind) -> int:
-    return DEFAULT_REPORT_INTERVAL_S[kind]
 
 
 # How far back the rules look for "since when" and for consecutive fixes, in readings of each
@@ -185,21 +131,3 @@ def device_facts(
         last_site=None if latest is None else latest[2].site,
         clock_offset_s=device.clock_offset_s,
     )
-
-
-def recent_readings(
-    session: Session, device_id: str, limit: int, reading_type: ReadingType | None
-) -> list[Reading]:
-    query = select(StoredReading).where(StoredReading.device_id == device_id)
-    if reading_type is not None:
-        query = query.where(StoredReading.type == reading_type.value)
-    rows = session.scalars(query.order_by(StoredReading.at.desc(), StoredReading.id.desc()).limit(limit))
-    return [Reading.model_validate(row.body) for row in rows]
-
-
-def open_alerts(session: Session, device_id: str) -> list[Alert]:
-    return list(session.scalars(select(Alert).where(Alert.device_id == device_id, Alert.state != "resolved")))
-
-
-def count_readings(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(StoredReading)) or 0)

@@ -1,0 +1,106 @@
+"""What is written to the notification outbox, in the transaction of the alert event itself.
+
+`plan` runs inside the transaction that opens, reopens or resolves an alert, and writes one
+row per routed contact, keyed by (alert, occurrence, purpose, contact): planned once, however
+often the server restarts or several servers evaluate the same device. Inside a maintenance
+window the row is written as `silenced`: recorded, never sent. Reminders, escalations and
+the daily digest are planned the same way by the scheduler.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server import store
+from server.i18n import english
+from server.rules.findings import Phrase, Severity
+from server.store.models import Alert, Device, NotificationState, Purpose
+
+from .routing import recipients, serves_site
+
+
+def item_body(alert: Alert, device: Device, purpose: Purpose, now: datetime) -> dict[str, Any]:
+    """One alert event as a notification row carries it (and a webhook receives it)."""
+    detail = Phrase.from_json(alert.params or {"id": f"detail.{alert.type}"})
+    return {
+        "alert_id": alert.id,
+        "purpose": purpose.value,
+        "type": alert.type,
+        "severity": alert.severity,
+        "device_id": device.id,
+        "device_name": device.name,
+        "place": device.place,
+        "detail": english(detail),
+        "phrase": detail.to_json(),
+        "at": now.isoformat(),
+    }
+
+
+def plan(session: Session, alert: Alert, purpose: Purpose, now: datetime) -> int:
+    """Write the notifications of one alert event; returns how many contacts it routes to."""
+    device = store.devices.get(session, alert.device_id)
+    if device is None:
+        return 0
+    contacts = recipients(store.contacts.serving(session), device.site, Severity(alert.severity), purpose)
+    body = item_body(alert, device, purpose, now)
+    silenced = store.silences.covers(session, device.id, device.site, now)
+    for contact in contacts:
+        store.notifications.insert_once(
+            session,
+            dedupe_key=f"alert:{alert.id}:{alert.occurrences}:{purpose.value}",
+            contact_id=contact.id,
+            alert_id=alert.id,
+            site=device.site,
+            purpose=purpose,
+            state=NotificationState.SILENCED if silenced else NotificationState.PENDING,
+            body=body,
+            now=now,
+        )
+    return len(contacts)
+
+
+def plan_escalations(session: Session, now: datetime, after: timedelta) -> int:
+    """An open critical alert nobody acknowledged: sent again after `after` to the same
+    contacts, and after twice that to the escalation contacts. Each step once per occurrence."""
+    stale = store.alerts.critical_open_since(session, now - after)
+    for alert in stale:
+        plan(session, alert, Purpose.REMINDER, now)
+        if alert.last_opened_at <= now - 2 * after:
+            plan(session, alert, Purpose.ESCALATION, now)
+    session.commit()
+    return len(stale)
+
+
+def plan_digests(session: Session, now: datetime, hour: int) -> int:
+    """Once a day from `hour` UTC: each site's summary to the contacts of that site. Keyed by
+    site and date, so a restart or a second server never sends a second one that day."""
+    if now.hour < hour:
+        return 0
+    day = now.date().isoformat()
+    planned = 0
+    contacts = store.contacts.serving(session)
+    for site in store.devices.sites(session):
+        devices = store.devices.listed(session, site=site)
+        by_id = {d.id: d for d in devices}
+        open_alerts = store.alerts.open_of_devices(session, list(by_id))
+        items = [item_body(alert, by_id[alert.device_id], Purpose.ALERT, now) for alert in open_alerts]
+        body = {"purpose": Purpose.DIGEST.value, "severity": Severity.INFO.value, "day": day,
+                "devices": len(devices), "items": items}  # fmt: skip
+        for contact in contacts:
+            if serves_site(contact, site):
+                planned += store.notifications.insert_once(
+                    session,
+                    dedupe_key=f"digest:{site}:{day}",
+                    contact_id=contact.id,
+                    alert_id=None,
+                    site=site,
+                    purpose=Purpose.DIGEST,
+                    state=NotificationState.PENDING,
+                    body=body,
+                    now=now,
+                )
+    session.commit()
+    return planned

@@ -1,0 +1,18 @@
+"""Inserts that may race across server processes: INSERT … ON CONFLICT DO NOTHING, so the
+database, not the process, decides which one goes in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def insert_or_skip(session: Session, model: type[Any], **values: Any) -> Any:
+    """The new row's id, or None if a row with the same unique key is there already.
+    RETURNING tells, where rowcount does not on every driver (psycopg 3 reports -1)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+    return session.execute(statement).scalar_one_or_none()

@@ -1,0 +1,86 @@
+"""Devices: one row each, registered by an admin or, unconfirmed, by their first reading."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aedmon.reading import DeviceKind
+from server.rules.facts import DEFAULT_REPORT_INTERVAL_S
+
+from .conflicts import insert_or_skip
+from .models import Device
+
+
+@dataclass(frozen=True)
+class NewDevice:
+    """What a new device row holds; the rest (clock head, bridge, identity) it learns later."""
+
+    id: str
+    site: str
+    kind: DeviceKind
+    created_at: datetime
+    confirmed: bool
+    name: str = ""
+    place: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    geofence_m: float | None = None
+    report_interval_s: int | None = None  # None: the kind's default
+    public: bool = False
+    access: str | None = None
+    indoor: bool | None = None
+    opening_hours: str | None = None
+
+
+def default_interval(kind: DeviceKind) -> int:
+    return DEFAULT_REPORT_INTERVAL_S[kind]
+
+
+def insert_if_new(session: Session, device: NewDevice) -> bool:
+    """Insert the device unless its id is taken (another server may register it at once)."""
+    values = asdict(device)
+    values["kind"] = device.kind.value
+    values["report_interval_s"] = device.report_interval_s or default_interval(device.kind)
+    return insert_or_skip(session, Device, **values, public_key=secrets.token_urlsafe(16)) is not None
+
+
+def get(session: Session, device_id: str, *, lock: bool = False) -> Device | None:
+    """The device; with `lock`, held for this transaction (FOR UPDATE where the engine has it)."""
+    return session.get(Device, device_id, with_for_update=lock or None)
+
+
+def listed(session: Session, *, site: str | None = None, device_id: str | None = None) -> Sequence[Device]:
+    """Devices by site and id, optionally of one site or one id."""
+    query = select(Device).order_by(Device.site, Device.id)
+    if site is not None:
+        query = query.where(Device.site == site)
+    if device_id is not None:
+        query = query.where(Device.id == device_id)
+    return session.scalars(query).all()
+
+
+def all_ids(session: Session) -> Sequence[str]:
+    return session.scalars(select(Device.id).order_by(Device.id)).all()
+
+
+def sites(session: Session) -> list[str]:
+    return sorted(set(session.scalars(select(Device.site))))
+
+
+def public_located(session: Session) -> Sequence[Device]:
+    """The devices whose owner opted in to the open-data feed and that have a place on the map."""
+    return session.scalars(
+        select(Device)
+        .where(Device.public.is_(True), Device.lat.is_not(None), Device.lon.is_not(None))
+        .order_by(Device.id)
+    ).all()
+
+
+def by_ids(session: Session, device_ids: Sequence[str]) -> Sequence[Device]:
+    return session.scalars(select(Device).where(Device.id.in_(device_ids))).all()
