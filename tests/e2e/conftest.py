@@ -58,6 +58,13 @@ def fleet(server: ServerProcess) -> ServerProcess:
     return server
 
 
+def switch_language(page: Any, language: str) -> None:
+    """Pick a language in the page's switch and wait until the page has redrawn in it (its
+    words come from the server's catalogue for that language, fetched on the switch)."""
+    page.select_option("#lang", language)
+    page.wait_for_function("code => document.documentElement.lang === code", arg=language, timeout=10_000)
+
+
 def screenshot(page: Any, name: str, selector: str | None = None) -> None:
     """Keep the page (or one part of it) as docs/NAME when AEDMON_SCREENSHOTS is set."""
     if os.environ.get("AEDMON_SCREENSHOTS"):

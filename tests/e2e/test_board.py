@@ -13,7 +13,7 @@ import pytest
 from aedmon.reading import Reading, ReadingType, TestResult
 
 from ..conftest import ServerProcess, TileServer
-from .conftest import screenshot, send
+from .conftest import screenshot, send, switch_language
 
 
 def test_a_failed_selftest_turns_the_tile_red_within_seconds(fleet: ServerProcess, browser: Any) -> None:
@@ -46,13 +46,13 @@ def test_the_language_switch_changes_the_words(fleet: ServerProcess, browser: An
     page.locator('[data-device="SN1"]').wait_for()
     assert page.locator("#title").inner_text().startswith("AED readiness")
     assert "Battery low — Replace the battery." in page.locator('[data-device="SN2"]').inner_text()
-    page.select_option("#lang", "bg")
+    switch_language(page, "bg")
     assert page.locator("#title").inner_text().startswith("Готовност на дефибрилаторите")
     assert "Готов" in page.locator('[data-device="SN1"]').inner_text()
     warned = page.locator('[data-device="SN2"]').inner_text()
     assert "Слаба батерия — Сменете батерията." in warned  # the reasons too, not only the frame
     assert "Battery" not in warned
-    page.select_option("#lang", "cs")
+    switch_language(page, "cs")
     assert "Připraven" in page.locator('[data-device="SN1"]').inner_text()
     page.reload()  # the choice is remembered
     page.locator('[data-device="SN1"]').wait_for()

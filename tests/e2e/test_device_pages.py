@@ -10,7 +10,7 @@ from typing import Any
 from aedmon.reading import TestResult
 
 from ..conftest import ServerProcess
-from .conftest import screenshot, send
+from .conftest import screenshot, send, switch_language
 
 
 def test_the_qr_page_shows_readiness_and_takes_a_problem_report(fleet: ServerProcess, browser: Any) -> None:
@@ -136,7 +136,7 @@ def test_a_report_page_chooses_its_site_and_period_and_defaults_to_this_month(
     assert page.locator("#rows tbody tr").count() == 1
     assert "SCH1" in page.locator("#rows").inner_text()
     assert "school-3" in page.locator("#scope").inner_text()
-    page.select_option("#lang", "uk")
+    switch_language(page, "uk")
     assert "Результат" in page.locator("#rows thead").inner_text()
 
 

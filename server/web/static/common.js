@@ -110,6 +110,7 @@ async function submit(status, path, method, body) {
 
 // Run `load` now and again `seconds` after each answer (a slow answer never stacks requests
 // up), showing why in the notice when it fails. The function returned loads at once.
+let reloadNow = null;
 function poll(load, seconds) {
   const notice = document.getElementById("notice");
   let timer = null;
@@ -129,6 +130,7 @@ function poll(load, seconds) {
     }
   }
   once();
+  reloadNow = once;
   return once;
 }
 
@@ -141,6 +143,7 @@ function bindLanguage(draw) {
     localStorage.setItem("aedmon-lang", lang);
     await wordsOf(lang);
     draw();
+    if (reloadNow) reloadNow();  // what the server says in words (reasons, details) comes again
   });
 }
 
