@@ -2,12 +2,12 @@
 
 A Reading is a single message from a device, normalized: who sent it, through which
 site, when the device says it happened, when it arrived, and the optional fields of the
-serial and MQTT protocols. `METRICS` is the table of numeric fields: the InfluxDB schema,
-range checks and the board all loop over it, so a new metric is one new row.
+serial and MQTT protocols. Its numeric and boolean fields are rows of the fields table
+(aedmon.fields): their ranges, InfluxDB values and charts all come from there.
 
 The model is also the one boundary: it carries the bounds every store accepts (string
 lengths equal to the columns, no control characters or lone surrogates, finite numbers
-within the METRICS ranges, times and dates within `EARLIEST`..`LATEST`, unknown fields of a
+within the fields table's ranges, times and dates within `EARLIEST`..`LATEST`, unknown fields of a
 bounded size and depth), so a reading a bridge accepts is one the server can store.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -29,6 +28,8 @@ from pydantic import (
     Field,
     model_validator,
 )
+
+from aedmon.fields import FIELD_BY_KEY, FIELDS, Derived, ReadingField
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ID_RE = re.compile(ID_PATTERN)
@@ -255,7 +256,7 @@ class Reading(BaseModel):
     test: TestType | None = None
     result: TestResult | None = None
     codes: tuple[CodeText, ...] = Field(default=(), max_length=CODES_MAX)
-    battery_pct: int | None = Field(default=None, ge=0, le=100)
+    battery_pct: int | None = None
     battery_expiry: Day | None = None
     pads_expiry: Day | None = None
     pads_connected: bool | None = None
@@ -274,10 +275,10 @@ class Reading(BaseModel):
     event: EventType | None = None
     detail: Detail | None = None
     # location
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    accuracy_m: float | None = Field(default=None, ge=0)
-    speed_kmh: float | None = Field(default=None, ge=0)
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+    speed_kmh: float | None = None
     location_source: LocationSource | None = None
     # availability
     online: bool | None = None
@@ -286,11 +287,11 @@ class Reading(BaseModel):
 
     @model_validator(mode="after")
     def _within_ranges(self) -> Reading:
-        """Every numeric field within its METRICS range: a value no sensor can give is refused."""
+        """Every field of the fields table within its range: a value no sensor can give is refused."""
         for key in out_of_range(self):
-            metric = METRIC_BY_KEY[key]
-            if key in Reading.model_fields:  # figures a bridge reports in `extra` are its own
-                raise ValueError(f"{key} outside {metric.low}..{metric.high} {metric.unit}".rstrip())
+            row = FIELD_BY_KEY[key]
+            if row.derived is not Derived.EXTRA:  # figures a bridge reports in `extra` are its own
+                raise ValueError(f"{key} outside {row.low}..{row.high} {row.unit}".rstrip())
         return self
 
     @property
@@ -330,148 +331,44 @@ def _comfortably_within(value: float | None, bounds: tuple[float, float]) -> boo
     return value is None or bounds[0] <= value <= bounds[1]
 
 
-@dataclass(frozen=True)
-class Metric:
-    """One numeric field of a Reading: its unit, plausible range and how to read it."""
-
-    key: str
-    unit: str
-    label: str
-    types: frozenset[ReadingType]
-    low: float | None = None
-    high: float | None = None
-    extract: Callable[[Reading], float | None] | None = None
-
-    def value(self, reading: Reading) -> float | None:
-        if self.extract is not None:
-            return self.extract(reading)
-        raw = getattr(reading, self.key)
-        if raw is None:
-            return None
-        return float(raw)
-
-
-_RESULT_LEVEL = {TestResult.PASS: 0.0, TestResult.WARN: 1.0, TestResult.FAIL: 2.0}
-_STATE_LEVEL = {
-    DeviceState.READY: 0.0,
-    DeviceState.SERVICE: 1.0,
-    DeviceState.IN_USE: 1.0,
-    DeviceState.NOT_READY: 2.0,
-}
-_ST = frozenset({ReadingType.SELFTEST})
-_STATUS = frozenset({ReadingType.STATUS, ReadingType.HEARTBEAT})
-_TEMP = frozenset({ReadingType.SELFTEST, ReadingType.STATUS})
-_LOC = frozenset({ReadingType.LOCATION})
-
-
-def _extra(reading: Reading, key: str) -> float | None:
-    value = reading.extra.get(key)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _bridge_metric(key: str, unit: str, label: str) -> Metric:
-    """A figure a bridge reports on itself, carried in its heartbeat's extra fields."""
-    return Metric(key, unit, label, _STATUS, 0, None, lambda r: _extra(r, key))
-
-
-def _days_until(day: date | None, reading: Reading) -> float | None:
-    return None if day is None else float((day - reading.device_time.date()).days)
-
-
-METRICS: tuple[Metric, ...] = (
-    Metric(
-        "result_level",
-        "",
-        "self-test result (0 pass, 1 warn, 2 fail)",
-        _ST,
-        0,
-        2,
-        lambda r: None if r.result is None else _RESULT_LEVEL[r.result],
-    ),
-    Metric("battery_pct", "%", "battery", _ST, 0, 100),
-    Metric(
-        "battery_days_left",
-        "d",
-        "days to battery expiry",
-        _ST,
-        extract=lambda r: _days_until(r.battery_expiry, r),
-    ),
-    Metric(
-        "pads_days_left",
-        "d",
-        "days to pads expiry",
-        _ST,
-        extract=lambda r: _days_until(r.pads_expiry, r),
-    ),
-    Metric("pads_connected", "", "pads connected", _ST, 0, 1),
-    Metric("temp_c", "°C", "temperature", _TEMP, -40, 85),
-    Metric(
-        "state_level",
-        "",
-        "state (0 ready, 1 service/in use, 2 not ready)",
-        _STATUS,
-        0,
-        2,
-        lambda r: None if r.state is None else _STATE_LEVEL[r.state],
-    ),
-    Metric("door_open", "", "door open", _STATUS, 0, 1),
-    Metric("aed_present", "", "AED in cabinet", _STATUS, 0, 1),
-    Metric("humidity_pct", "%", "humidity", _STATUS, 0, 100),
-    Metric("heater_on", "", "heater on", _STATUS, 0, 1),
-    Metric("supply_voltage", "V", "supply voltage", _STATUS, 0, 60),
-    Metric("rssi_dbm", "dBm", "signal", _STATUS, -150, 0),
-    Metric("fridge_temp_c", "°C", "medicine fridge", _STATUS, -40, 60),
-    Metric("o2_pressure_bar", "bar", "oxygen pressure", _STATUS, 0, 300),
-    Metric("lat", "°", "latitude", _LOC, -90, 90),
-    Metric("lon", "°", "longitude", _LOC, -180, 180),
-    Metric("accuracy_m", "m", "accuracy", _LOC, 0, 100_000),
-    Metric("speed_kmh", "km/h", "speed", _LOC, 0, 2_000),
-    *(
-        _bridge_metric(key, unit, label)
-        for key, unit, label in (
-            ("outbox_rows", "", "bridge outbox depth"),
-            ("sink_lag_server", "", "readings not yet at the server"),
-            ("sink_lag_influx", "", "readings not yet in InfluxDB"),
-            ("rejected", "", "input rejected by the bridge since start"),
-            ("write_ms_server", "ms", "last batch write to the server"),
-            ("write_ms_influx", "ms", "last batch write to InfluxDB"),
-        )
-    ),
-    Metric(
-        "online",
-        "",
-        "online",
-        frozenset({ReadingType.AVAILABILITY}),
-        0,
-        1,
-    ),
-)
+def field_value(row: ReadingField, reading: Reading) -> float | None:
+    """The value of one row of the fields table in this reading, as a number."""
+    if row.derived is Derived.EXTRA:
+        extra = reading.extra.get(row.attribute)
+        return float(extra) if isinstance(extra, int | float) and not isinstance(extra, bool) else None
+    raw = getattr(reading, row.attribute)
+    if raw is None:
+        return None
+    if row.derived is Derived.LEVEL:
+        return dict(row.levels)[raw.value]
+    if row.derived is Derived.DAYS_LEFT:
+        return float((raw - reading.device_time.date()).days)
+    return float(raw)
 
 
 def metric_values(reading: Reading) -> dict[str, float]:
-    """The numeric fields of a reading, by metric key."""
+    """The numeric fields of a reading of its type, by key: what InfluxDB and the charts get."""
     values: dict[str, float] = {}
-    for metric in METRICS:
-        if reading.type in metric.types:
-            value = metric.value(reading)
+    for row in FIELDS:
+        if reading.type.value in row.types:
+            value = field_value(row, reading)
             if value is not None:
-                values[metric.key] = value
+                values[row.key] = value
     return values
 
 
 def out_of_range(reading: Reading) -> list[str]:
-    """Metric keys whose value lies outside the metric's plausible range."""
+    """Keys of the fields whose value lies outside the range any real sensor stays inside:
+    every attribute the reading has, of whatever type, and the derived values of its type."""
     bad = []
-    for key, value in metric_values(reading).items():
-        metric = METRIC_BY_KEY[key]
-        if (metric.low is not None and value < metric.low) or (
-            metric.high is not None and value > metric.high
-        ):
-            bad.append(key)
+    for row in FIELDS:
+        carried = row.derived is Derived.ATTRIBUTE or reading.type.value in row.types
+        value = field_value(row, reading) if carried else None
+        if value is None:
+            continue
+        if (row.low is not None and value < row.low) or (row.high is not None and value > row.high):
+            bad.append(row.key)
     return bad
-
-
-METRIC_BY_KEY = {m.key: m for m in METRICS}
 
 
 def is_after(a: Reading, b: Reading) -> bool:

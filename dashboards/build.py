@@ -1,6 +1,9 @@
 """Writes the Grafana dashboards (InfluxQL, so InfluxDB 1.x, 2.x with DBRP, 3.x) from one
 table of panels. Run it after changing a panel; a test fails while the JSON is stale.
 
+The device and bridge dashboards chart every row of the fields table (aedmon.fields) that
+says it is charted, with its English label and unit: a new sensor field is a new panel.
+
     .venv/bin/python dashboards/build.py
 """
 
@@ -10,6 +13,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from aedmon.fields import FIELDS, Derived, ReadingField
+from server.i18n import Words
 
 HERE = Path(__file__).resolve().parent
 DATASOURCE = {"type": "influxdb", "uid": "aedmon-influxdb"}
@@ -41,6 +47,23 @@ def last_by_device(field: str, measurement: str, where: str = SITE) -> str:
 
 DEVICE = '("device" =~ /^$device$/)'
 BRIDGE = "(\"kind\" = 'bridge')"
+ENGLISH = Words("en")
+
+
+def field_panels(rows: tuple[ReadingField, ...], where: str) -> tuple[Panel, ...]:
+    """One panel per charted reading type of each row: its label, its InfluxDB field, its unit."""
+    panels = []
+    for row in rows:
+        for reading_type in sorted(row.charts):
+            label = ENGLISH(row.label)
+            title = label if len(row.charts) == 1 else f"{label} ({reading_type})"
+            query = last_by_device(row.key, f"aedmon_{reading_type}", where)
+            panels.append(Panel(title, query, row.grafana_unit))
+    return tuple(panels)
+
+
+SENSORS = tuple(row for row in FIELDS if row.derived is not Derived.EXTRA)
+BRIDGE_FIGURES = tuple(row for row in FIELDS if row.derived is Derived.EXTRA)
 
 DASHBOARDS = (
     Dashboard(
@@ -79,19 +102,7 @@ DASHBOARDS = (
             ("device", 'SHOW TAG VALUES WITH KEY = "device" WHERE "site" =~ /^$site$/'),
         ),
         (
-            Panel(
-                "Self-test result (0 pass, 1 warn, 2 fail)",
-                last_by_device("result_level", "aedmon_selftest", DEVICE),
-            ),
-            Panel("Battery", last_by_device("battery_pct", "aedmon_selftest", DEVICE), "percent"),
-            Panel("Temperature at self-test", last_by_device("temp_c", "aedmon_selftest", DEVICE), "celsius"),
-            Panel("Cabinet temperature", last_by_device("temp_c", "aedmon_status", DEVICE), "celsius"),
-            Panel("Medicine fridge", last_by_device("fridge_temp_c", "aedmon_status", DEVICE), "celsius"),
-            Panel(
-                "State (0 ready, 1 service or in use, 2 not ready)",
-                last_by_device("state_level", "aedmon_heartbeat", DEVICE),
-            ),
-            Panel("Speed", last_by_device("speed_kmh", "aedmon_location", DEVICE), "velocitykmh"),
+            *field_panels(SENSORS, DEVICE),
             Panel(
                 "Events",
                 f'SELECT count("count") FROM "aedmon_event" WHERE {DEVICE} AND $timeFilter '
@@ -104,25 +115,7 @@ DASHBOARDS = (
         "aedmon · bridge health",
         (),
         (
-            Panel("Outbox depth (spool)", last_by_device("outbox_rows", "aedmon_heartbeat", BRIDGE)),
-            Panel(
-                "Readings not yet at the server",
-                last_by_device("sink_lag_server", "aedmon_heartbeat", BRIDGE),
-            ),
-            Panel(
-                "Readings not yet in InfluxDB", last_by_device("sink_lag_influx", "aedmon_heartbeat", BRIDGE)
-            ),
-            Panel("Rejected input since start", last_by_device("rejected", "aedmon_heartbeat", BRIDGE)),
-            Panel(
-                "Write latency to the server",
-                last_by_device("write_ms_server", "aedmon_heartbeat", BRIDGE),
-                "ms",
-            ),
-            Panel(
-                "Write latency to InfluxDB",
-                last_by_device("write_ms_influx", "aedmon_heartbeat", BRIDGE),
-                "ms",
-            ),
+            *field_panels(BRIDGE_FIGURES, BRIDGE),
             Panel(
                 "Delay from device to bridge",
                 'SELECT mean("lag_s") FROM /^aedmon_/ WHERE $timeFilter '

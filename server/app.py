@@ -16,7 +16,18 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aedmon.clock import Clock, utc_now
-from server.api import alerts, contacts, devices, ingest, inspections, public, reports, silences, whoami
+from server.api import (
+    alerts,
+    contacts,
+    devices,
+    fields,
+    ingest,
+    inspections,
+    public,
+    reports,
+    silences,
+    whoami,
+)
 from server.api.edge import Edge
 from server.notify.channels import Channel
 from server.notify.mqtt import MqttChannel
@@ -100,6 +111,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         reports.router,
         inspections.router,
         whoami.router,
+        fields.router,
     ):
         app.include_router(router)
     app.include_router(web_routes.router)

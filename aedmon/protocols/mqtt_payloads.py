@@ -2,7 +2,9 @@
 
 Pure. Payloads are validated strictly (a string where a number belongs is an error, as
 a firmware engineer would expect), unknown keys are kept in `Reading.extra`, and every
-refusal is a MalformedMessage whose `reason` labels the rejection counter.
+refusal is a MalformedMessage whose `reason` labels the rejection counter. The numeric and
+boolean keys of each payload, with their ranges, are the rows of the fields table
+(aedmon.fields) that name the channel; the rest of each payload is written out below.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from aedmon.errors import MalformedMessage
+from aedmon.fields import mqtt_fields
 from aedmon.reading import (
     DeviceState,
     EventType,
@@ -39,31 +42,31 @@ class _Payload(BaseModel):
     seq: int = Field(ge=0, le=65535)
 
 
-class SelftestPayload(_Payload):
+def _with_fields(name: str, base: type[_Payload], channel: str) -> type[_Payload]:
+    """The payload model: `base` and the fields table's rows for this channel."""
+    fields: dict[str, Any] = {}
+    for row in mqtt_fields(channel):
+        low, high = (None, None) if row.type is bool else (row.low, row.high)
+        if row.mqtt_required:
+            fields[row.attribute] = (row.type, Field(ge=low, le=high))
+        else:
+            fields[row.attribute] = (row.type | None, Field(default=None, ge=low, le=high))
+    return create_model(name, __base__=base, **fields)
+
+
+class _Selftest(_Payload):
     test: TestType
     result: TestResult
     codes: list[str] = Field(default_factory=list)
-    battery_pct: int | None = Field(default=None, ge=0, le=100)
     battery_expiry: date | None = None
     pads_expiry: date | None = None
-    pads_connected: bool | None = None
-    temp_c: float | None = None
     serial: str | None = None
     model: str | None = None
     firmware: str | None = None
 
 
-class StatusPayload(_Payload):
+class _Status(_Payload):
     state: DeviceState | None = None
-    door_open: bool | None = None
-    aed_present: bool | None = None
-    temp_c: float | None = None
-    humidity_pct: float | None = None
-    heater_on: bool | None = None
-    supply_voltage: float | None = None
-    rssi_dbm: float | None = None
-    fridge_temp_c: float | None = None
-    o2_pressure_bar: float | None = None
 
 
 class EventPayload(_Payload):
@@ -71,12 +74,13 @@ class EventPayload(_Payload):
     detail: str | None = None
 
 
-class LocationPayload(_Payload):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    accuracy_m: float | None = Field(default=None, ge=0)
-    speed_kmh: float | None = Field(default=None, ge=0)
+class _Location(_Payload):
     source: LocationSource | None = None
+
+
+SelftestPayload = _with_fields("SelftestPayload", _Selftest, "selftest")
+StatusPayload = _with_fields("StatusPayload", _Status, "status")
+LocationPayload = _with_fields("LocationPayload", _Location, "location")
 
 
 PAYLOADS: dict[str, tuple[ReadingType, type[_Payload]]] = {
@@ -151,6 +155,7 @@ def _first_error(exc: ValidationError) -> str:
 _CHANNEL_OF = {reading_type: channel for channel, (reading_type, _) in PAYLOADS.items()}
 _SELFTEST_KEYS = tuple(SelftestPayload.model_fields)
 _STATUS_KEYS = tuple(StatusPayload.model_fields)
+_LOCATION_KEYS = tuple(row.attribute for row in mqtt_fields("location"))
 
 
 def encode_message(reading: Reading) -> tuple[str, bytes]:
@@ -166,7 +171,7 @@ def encode_message(reading: Reading) -> tuple[str, bytes]:
         "selftest": _SELFTEST_KEYS,
         "status": _STATUS_KEYS,
         "event": ("event", "detail"),
-        "location": ("lat", "lon", "accuracy_m", "speed_kmh"),
+        "location": _LOCATION_KEYS,
     }[channel]
     for key in keys:
         if key in ("ts", "seq"):

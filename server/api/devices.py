@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy.orm import Session
 
-from aedmon.reading import Reading, ReadingType
+from aedmon.fields import FIELD_BY_KEY, FIELDS
+from aedmon.reading import Reading, ReadingType, metric_values
 from server import evaluation, store
 from server.evaluation import Assessment, BridgesSeen
 from server.i18n import Words
@@ -18,7 +20,7 @@ from server.store.devices import NewDevice
 from server.store.models import Device
 
 from .deps import AdminRole, NowDep, PolicyDep, SessionDep, SpeakerDep, TechnicianRole, ViewerRole
-from .schemas import DeviceIn, DeviceOut, DevicePatch
+from .schemas import DeviceIn, DeviceOut, DevicePatch, SeriesOut
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
@@ -162,6 +164,31 @@ def confirm_service(
     session.commit()
     log.info("device back in service", extra={"device": device_id, "by": role.value})
     return _answer(session, [device], now, policy, speaker)[0]
+
+
+@router.get("/{device_id}/series")
+def device_series(
+    device_id: str,
+    session: SessionDep,
+    speaker: SpeakerDep,
+    _: ViewerRole,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[SeriesOut]:
+    """The device's recent history of every charted field of the fields table that it has."""
+    device = _get(session, device_id)
+    words = speaker.at(store.sites.time_zones(session, [device.site]), device.site)
+    charted = {reading_type for row in FIELDS for reading_type in row.charts}
+    points: dict[str, list[tuple[datetime, float]]] = {}
+    for reading_type in sorted(charted):
+        for reading in store.readings.recent(session, device_id, limit, ReadingType(reading_type)):
+            for key, value in metric_values(reading).items():
+                if reading_type in FIELD_BY_KEY[key].charts:
+                    points.setdefault(key, []).append((reading.device_time, value))
+    return [
+        SeriesOut(key=row.key, label=words(row.label), unit=row.unit, points=sorted(points[row.key]))
+        for row in FIELDS
+        if row.key in points
+    ]
 
 
 @router.get("/{device_id}/readings")

@@ -248,3 +248,25 @@ class InspectionOut(BaseModel):
     pads_sealed_in_date: bool
     cabinet_intact: bool
     notes: str
+
+
+class FieldOut(BaseModel):
+    """One row of the fields table (aedmon.fields), with its label in the language asked for."""
+
+    key: str
+    label: str
+    unit: str
+    low: float | None
+    high: float | None
+    types: list[str] = Field(description="the reading types that carry it")
+    mqtt: list[str] = Field(description="the MQTT channels whose payload carries it")
+    serial: str | None = Field(description="its serial-aed field, SENTENCE.index")
+
+
+class SeriesOut(BaseModel):
+    """One charted field of a device's recent readings: (device time, value) points, oldest first."""
+
+    key: str
+    label: str
+    unit: str
+    points: list[tuple[datetime, float]]

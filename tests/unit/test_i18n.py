@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from aedmon.fields import FIELDS
 from aedmon.reading import CODES
 from server.i18n import LANGUAGES, Words, catalogue, pick_language, script_words
 from server.rules.findings import AlertType, Phrase, Severity
@@ -58,6 +59,7 @@ def ids_the_code_asks_for() -> set[str]:
         f"todo.{key}" for key in reasons if key is not Cause.READY
     }
     asked |= {f"code.{code}" for code in CODES}
+    asked |= {row.label for row in FIELDS}  # the fields table's labels (API, charts, dashboards)
     asked |= {f"ui.{word}" for word in [*Severity, *Readiness]} | {
         f"ui.state_{state}" for state in AlertState
     }

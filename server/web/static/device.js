@@ -30,16 +30,11 @@ function chart(title, points) {
   return box;
 }
 
-function series(readings, field) {
-  return readings.filter((r) => r[field] !== null && r[field] !== undefined)
-    .map((r) => [Date.parse(r.device_time), r[field]]).sort((a, b) => a[0] - b[0]);
-}
-
 let zone = PAGE_ZONE;  // the device's site's, once it is known
 
 function draw() {
   if (!data) return;
-  const { device, tests, states, alerts, inspections } = data;
+  const { device, series, alerts, inspections } = data;
   zone = device.time_zone || PAGE_ZONE;
   drawFrame(device.name || device.id);
   const tile = text("article", "", "tile " + device.readiness);
@@ -53,12 +48,9 @@ function draw() {
     tile.append(details);
   }
   document.getElementById("summary").replaceChildren(tile);
-  const level = { PASS: 0, WARN: 1, FAIL: 2 };
-  const results = tests.map((r) => [Date.parse(r.device_time), level[r.result]]).sort((a, b) => a[0] - b[0]);
-  document.getElementById("charts").replaceChildren(
-    chart(t("selftests"), results),
-    chart(t("battery_chart"), series(tests, "battery_pct")),
-    chart(t("temperature"), series([...tests, ...states], "temp_c")));
+  // one chart per charted field of the fields table the device has, labelled by the server
+  document.getElementById("charts").replaceChildren(...series.map((s) =>
+    chart(s.unit ? `${s.label} (${s.unit})` : s.label, s.points.map(([at, value]) => [Date.parse(at), value]))));
   const alertList = document.getElementById("alerts");
   alertList.replaceChildren(...(alerts.length ? alerts.map((a) => {
     const item = text("li", `${when(a.last_opened_at, zone)} · ${t("state_" + a.state)} · `);
@@ -114,9 +106,9 @@ bindLanguage(draw);
 bindInspection();
 const refresh = poll(async () => {
   const base = "/api/v1/devices/" + encodeURIComponent(id);
-  const [device, tests, states, alerts, inspections] = await Promise.all([
-    api(base), api(base + "/readings?type=selftest&limit=500"), api(base + "/readings?type=status&limit=500"),
+  const [device, series, alerts, inspections] = await Promise.all([
+    api(base), api(base + "/series?limit=500"),
     api("/api/v1/alerts?device_id=" + encodeURIComponent(id)), api(base + "/inspections")]);
-  data = { device, tests, states, alerts, inspections };
+  data = { device, series, alerts, inspections };
   draw();
 }, 5);
