@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from aedmon.reading import Reading, ReadingType, TestResult, TestType
+from aedmon.reading import TestResult
 
+from .. import factories
 from ..conftest import ServerProcess
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -19,12 +20,14 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 def send(server: ServerProcess, seq: int, result: TestResult, device: str = "SN1", **more: Any) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    reading = Reading(
-        device_id=device, site=more.pop("site", "town-hall"), type=ReadingType.SELFTEST,
-        device_time=now, arrival_time=now,
-        seq=seq, test=TestType.DAILY, result=result, battery_pct=88, battery_expiry=date(2029, 5, 31),
-        pads_expiry=more.pop("pads_expiry", date(2027, 3, 31)), pads_connected=True, temp_c=21.0, **more,
-    )  # fmt: skip
+    fields = {
+        "battery_pct": 88,
+        "pads_expiry": date(2027, 3, 31),
+        "pads_connected": True,
+        "temp_c": 21.0,
+        **more,
+    }
+    reading = factories.selftest(result, device=device, seq=seq, at=now, **fields)
     with server.client("bridge") as client:
         client.post("/api/v1/ingest", json={"readings": [reading.model_dump(mode="json")]}).raise_for_status()
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from aedmon.reading import Reading, ReadingType, TestResult
+from aedmon.reading import TestResult
 
+from .. import factories
 from ..conftest import ServerProcess, TileServer
 from .conftest import screenshot, send, switch_language
 
@@ -117,10 +118,7 @@ def test_without_reachable_tiles_the_board_lists_positions_and_follows_the_newes
     assert "Reception AED · Ready" in item.inner_text()
     assert item.locator("a").get_attribute("href") == "geo:42.6062,23.0379"  # a phone's own map opens it
     now = datetime.now(UTC).replace(microsecond=0)
-    fix = Reading(
-        device_id="SN3", site="town-hall", type=ReadingType.LOCATION, device_time=now, arrival_time=now,
-        lat=42.6105, lon=23.0411, accuracy_m=8.0,
-    )  # fmt: skip
+    fix = factories.location(42.6105, 23.0411, device="SN3", at=now, seq=None, accuracy_m=8.0)
     with fleet.client("bridge") as bridge:
         bridge.post("/api/v1/ingest", json={"readings": [fix.model_dump(mode="json")]}).raise_for_status()
     page.wait_for_selector('#positions [data-position="SN3"]')

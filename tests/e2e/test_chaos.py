@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from .. import factories
 from ..conftest import (
     BridgeStarter,
     Mosquitto,
@@ -37,8 +38,7 @@ CLOCKS = {
 }
 
 
-def stamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+stamp = factories.stamp
 
 
 class Fleet:

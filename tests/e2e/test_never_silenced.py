@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from .. import factories
 from ..conftest import (
     BridgeStarter,
     Mosquitto,
@@ -42,12 +43,11 @@ def device(mosquitto: Mosquitto) -> Iterator[Device]:
     sender.close()
 
 
-def stamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+stamp = factories.stamp
 
 
 def selftest(seq: int, result: str, moment: datetime, **more: Any) -> dict[str, Any]:
-    return {"ts": stamp(moment), "seq": seq, "test": "daily", "result": result, **more}
+    return factories.mqtt_payload("selftest", seq, moment, result=result, **more)
 
 
 NOW_ISH = stamp(datetime.now(UTC))

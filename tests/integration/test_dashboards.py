@@ -17,14 +17,12 @@ from aedmon.reading import (
     DeviceKind,
     DeviceState,
     EventType,
-    LocationSource,
     Reading,
-    ReadingType,
     TestResult,
-    TestType,
 )
 from firmware_bridge.sinks.influx import to_point
 
+from .. import factories
 from ..conftest import Influx1
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
@@ -46,103 +44,35 @@ def readings() -> list[Reading]:
     out: list[Reading] = []
     for hour in range(24):
         moment = NOW - timedelta(hours=24 - hour)
-        common = {"site": "town-hall", "arrival_time": moment + timedelta(seconds=2), "seq": hour}
+        common: dict[str, Any] = {"arrived": moment + timedelta(seconds=2), "seq": hour}
         for device, result in (
             ("SN1", TestResult.PASS),
             ("SN2", TestResult.FAIL if hour > 12 else TestResult.PASS),
         ):
             out.append(
-                Reading(
-                    device_id=device,
-                    kind=DeviceKind.AED,
-                    type=ReadingType.SELFTEST,
-                    device_time=moment,
-                    test=TestType.DAILY,
-                    result=result,
-                    codes=("C02",) if result is TestResult.FAIL else (),
-                    battery_pct=90 - hour,
-                    battery_expiry=date(2029, 5, 31),
-                    pads_expiry=date(2027, 3, 31),
-                    pads_connected=True,
-                    temp_c=21.5,
-                    **common,
+                factories.selftest(
+                    result, device=device, kind=DeviceKind.AED, at=moment,
+                    codes=("C02",) if result is TestResult.FAIL else (), battery_pct=90 - hour,
+                    pads_expiry=date(2027, 3, 31), pads_connected=True, temp_c=21.5, **common,
                 )
-            )
+            )  # fmt: skip
             state = DeviceState.NOT_READY if result is TestResult.FAIL else DeviceState.READY
-            out.append(
-                Reading(
-                    device_id=device,
-                    kind=DeviceKind.AED,
-                    type=ReadingType.HEARTBEAT,
-                    device_time=moment + timedelta(minutes=1),
-                    state=state,
-                    **common,
-                )
-            )
-        out.append(
-            Reading(
-                device_id="CAB-1",
-                kind=DeviceKind.CABINET,
-                type=ReadingType.STATUS,
-                device_time=moment,
-                door_open=False,
-                aed_present=True,
-                temp_c=4.0 + hour / 10,
-                **common,
-            )
-        )
-        out.append(
-            Reading(
-                device_id="MU-1",
-                kind=DeviceKind.MOBILE_UNIT,
-                type=ReadingType.STATUS,
-                device_time=moment,
-                fridge_temp_c=5.0,
-                o2_pressure_bar=180.0,
-                **common,
-            )
-        )
-        out.append(
-            Reading(
-                device_id="MU-1",
-                kind=DeviceKind.MOBILE_UNIT,
-                type=ReadingType.LOCATION,
-                device_time=moment + timedelta(seconds=5),
-                lat=42.6,
-                lon=23.0,
-                speed_kmh=40.0,
-                location_source=LocationSource.GNSS,
-                **common,
-            )
-        )
-        out.append(
-            Reading(
-                device_id="CAB-1",
-                kind=DeviceKind.CABINET,
-                type=ReadingType.EVENT,
-                device_time=moment + timedelta(seconds=30),
-                event=EventType.DOOR_OPEN,
-                **common,
-            )
-        )
-        out.append(
-            Reading(
-                device_id="bridge-town-hall",
-                kind=DeviceKind.BRIDGE,
-                type=ReadingType.HEARTBEAT,
-                device_time=moment + timedelta(seconds=10),
-                state=DeviceState.READY,
-                extra={
-                    "outbox_rows": hour,
-                    "sink_lag_server": 0,
-                    "sink_lag_influx": hour % 3,
-                    "rejected": hour,
-                    "write_ms_server": 12.5,
-                    "write_ms_influx": 30.0,
-                },
-                **common,
-            )
-        )
+            beat_at = moment + timedelta(minutes=1)
+            out.append(factories.heartbeat(state, device=device, kind=DeviceKind.AED, at=beat_at, **common))
+        cabinet = {"device": "CAB-1", "kind": DeviceKind.CABINET}
+        unit = {"device": "MU-1", "kind": DeviceKind.MOBILE_UNIT}
+        out.append(factories.status(at=moment, door_open=False, aed_present=True, temp_c=4.0 + hour / 10,
+                                    **cabinet, **common))  # fmt: skip
+        out.append(factories.status(at=moment, fridge_temp_c=5.0, o2_pressure_bar=180.0, **unit, **common))
+        fix_at = moment + timedelta(seconds=5)
+        out.append(factories.location(42.6, 23.0, at=fix_at, speed_kmh=40.0, **unit, **common))
+        opened_at = moment + timedelta(seconds=30)
+        out.append(factories.event(EventType.DOOR_OPEN, at=opened_at, **cabinet, **common))
+        figures = {"outbox_rows": hour, "sink_lag_server": 0, "sink_lag_influx": hour % 3, "rejected": hour,
+                   "write_ms_server": 12.5, "write_ms_influx": 30.0}  # fmt: skip
+        beat_at = moment + timedelta(seconds=10)
+        out.append(factories.heartbeat(device="bridge-town-hall", kind=DeviceKind.BRIDGE, at=beat_at,
+                                       extra=figures, **common))  # fmt: skip
     return out
 
 

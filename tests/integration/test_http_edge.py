@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from aedmon.reading import Reading, ReadingType, TestResult, TestType
+from aedmon.reading import TestResult
 from server.app import create_app
 from server.settings import ServerSettings
 
+from .. import factories
 from ..conftest import Tokens
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
@@ -33,10 +34,9 @@ def auth(token: str) -> dict[str, str]:
 
 
 def fail(device: str, seq: int = 1) -> dict[str, Any]:
-    reading = Reading(device_id=device, site="s", type=ReadingType.SELFTEST, device_time=NOW,
-                      arrival_time=NOW, seq=seq, test=TestType.DAILY, result=TestResult.FAIL,
-                      codes=("C02",))  # fmt: skip
-    return reading.model_dump(mode="json")
+    return factories.as_json(
+        factories.selftest(TestResult.FAIL, device=device, site="s", at=NOW, seq=seq, codes=("C02",))
+    )
 
 
 JSON = {"Content-Type": "application/json"}

@@ -7,25 +7,22 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from aedmon.errors import SinkUnavailable
-from aedmon.reading import DeviceKind, Reading, ReadingType, TestResult, TestType
+from aedmon.reading import DeviceKind, Reading, TestResult
 from firmware_bridge.sinks.influx import InfluxSink, to_point
 
+from .. import factories
 from ..conftest import VictoriaMetrics, free_port
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
 def selftest(seq: int) -> Reading:
-    return Reading(
-        device_id="SN1",
-        site="town-hall",
+    return factories.selftest(
+        TestResult.FAIL if seq % 2 else TestResult.PASS,
         kind=DeviceKind.AED,
-        type=ReadingType.SELFTEST,
-        device_time=T0 + timedelta(minutes=seq),
-        arrival_time=T0 + timedelta(minutes=seq, seconds=3),
+        at=T0 + timedelta(minutes=seq),
+        arrived=T0 + timedelta(minutes=seq, seconds=3),
         seq=seq,
-        test=TestType.DAILY,
-        result=TestResult.FAIL if seq % 2 else TestResult.PASS,
         codes=("C02",) if seq % 2 else (),
         battery_pct=90 - seq,
         pads_expiry=date(2027, 3, 31),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.sources.mqtt import MqttSource
 
+from .. import factories
 from ..conftest import Mosquitto, Publisher, free_port, wait_until
 
 
@@ -26,7 +28,7 @@ def publisher(mosquitto: Mosquitto) -> Iterator[Publisher]:
 
 
 def status(seq: int, **fields: object) -> dict[str, object]:
-    return {"ts": f"2026-11-23T06:{seq // 60:02d}:{seq % 60:02d}Z", "seq": seq, **fields}
+    return factories.mqtt_payload("status", seq, factories.T0 + timedelta(seconds=seq), **fields)
 
 
 def start_source(broker: Mosquitto, outbox: Outbox) -> MqttSource:

@@ -23,12 +23,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from aedmon.clock import MovableClock
-from aedmon.reading import Reading, ReadingType, TestResult, TestType
+from aedmon.reading import TestResult
 from server.app import create_app
 from server.notify.webhook import signature
 from server.settings import ServerSettings
 from server.store.models import Notification
 
+from .. import factories
 from ..conftest import Mosquitto, Tokens, free_port, wait_until
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -129,18 +130,7 @@ def add_contact(api: TestClient, tokens: Tokens, **fields: Any) -> int:
 def send_selftest(
     api: TestClient, tokens: Tokens, clock: MovableClock, seq: int, result: TestResult, **more: Any
 ) -> None:
-    reading = Reading(
-        device_id=more.pop("device", "SN1"),
-        site=more.pop("site", "town-hall"),
-        type=ReadingType.SELFTEST,
-        device_time=clock.now,
-        arrival_time=clock.now,
-        seq=seq,
-        test=TestType.DAILY,
-        result=result,
-        battery_pct=more.pop("battery_pct", 90),
-        **more,
-    )
+    reading = factories.selftest(result, seq=seq, at=clock.now, **more)
     response = api.post(
         "/api/v1/ingest", json={"readings": [reading.model_dump(mode="json")]}, headers=auth(tokens.bridge)
     )

@@ -12,11 +12,12 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from aedmon.clock import MovableClock
-from aedmon.reading import EventType, Reading, ReadingType, TestResult, TestType
+from aedmon.reading import EventType, ReadingType, TestResult
 from server.app import create_app
 from server.settings import ServerSettings
 from server.store.models import Alert
 
+from .. import factories
 from ..conftest import Tokens
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -42,19 +43,11 @@ def auth(token: str) -> dict[str, str]:
 def selftest(
     seq: int, result: TestResult, *, device: str = "SN1", site: str = "town-hall", **more: Any
 ) -> dict[str, Any]:
-    reading = Reading(
-        device_id=device,
-        site=site,
-        type=ReadingType.SELFTEST,
-        device_time=T0 + timedelta(hours=seq),
-        arrival_time=T0 + timedelta(hours=seq, seconds=2),
-        seq=seq,
-        test=TestType.DAILY,
-        result=result,
-        pads_expiry=more.pop("pads_expiry", date(2028, 1, 1)),
-        **more,
+    moment = T0 + timedelta(hours=seq)
+    reading = factories.selftest(
+        result, device=device, site=site, seq=seq, at=moment, arrived=moment + timedelta(seconds=2), **more
     )
-    return reading.model_dump(mode="json")
+    return factories.as_json(reading)
 
 
 def ingest(api: TestClient, tokens: Tokens, *readings: dict[str, Any]) -> dict[str, Any]:
@@ -282,16 +275,9 @@ def test_healthz_answers_without_a_token(api: TestClient) -> None:
 
 def cabinet_reading(seconds: int, seq: int, kind: ReadingType, **fields: Any) -> dict[str, Any]:
     moment = T0 + timedelta(seconds=seconds)
-    reading = Reading(
-        device_id="CAB-1",
-        site="street",
-        type=kind,
-        device_time=moment,
-        arrival_time=moment,
-        seq=seq,
-        **fields,
+    return factories.as_json(
+        factories.reading(kind, device="CAB-1", site="street", at=moment, seq=seq, **fields)
     )
-    return reading.model_dump(mode="json")
 
 
 def test_cabinet_rescue_ends_with_a_technician_confirming_service(
@@ -401,11 +387,15 @@ def test_bad_silences_are_refused(api: TestClient, tokens: Tokens, body: dict[st
 def test_a_quiet_bridge_is_one_bridge_offline_alert_not_one_per_device(
     api: TestClient, tokens: Tokens, clock: MovableClock
 ) -> None:
-    beat = Reading(
-        device_id="bridge-town-hall", site="town-hall", kind="bridge", type=ReadingType.HEARTBEAT,
-        device_time=T0, arrival_time=T0, seq=1, state="READY", bridge="bridge-town-hall",
-        extra={"outbox_rows": 0},
-    ).model_dump(mode="json")  # fmt: skip
+    beat = factories.as_json(
+        factories.heartbeat(
+            device="bridge-town-hall",
+            kind="bridge",
+            at=T0,
+            bridge="bridge-town-hall",
+            extra={"outbox_rows": 0},
+        )
+    )
     devices = [
         selftest(0, TestResult.PASS, device=f"SN{i}") | {"bridge": "bridge-town-hall"} for i in range(3)
     ]

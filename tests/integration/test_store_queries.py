@@ -19,6 +19,8 @@ from server.store import readings as stored_readings
 from server.store.database import create_schema, make_engine, session_factory
 from server.store.models import Device
 
+from .. import factories
+
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
@@ -40,8 +42,7 @@ def store(session: Session, *readings: Reading) -> None:
 
 def at(minutes: int, seq: int, type: ReadingType, **fields: Any) -> Reading:  # noqa: A002
     moment = T0 + timedelta(minutes=minutes)
-    return Reading(device_id="CAB1", site="street", type=type, device_time=moment, arrival_time=moment,
-                   seq=seq, **fields)  # fmt: skip
+    return factories.reading(type, device="CAB1", site="street", at=moment, seq=seq, **fields)
 
 
 def cabinet(session: Session) -> Device:

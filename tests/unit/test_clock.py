@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aedmon.reading import Reading, ReadingType, TestResult, TestType
+from aedmon.reading import Reading, ReadingType
 from server.rules.clock import ClockHead, place
+
+from .. import factories
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 TOLERANCE = timedelta(minutes=5)
@@ -18,9 +20,7 @@ TOLERANCE = timedelta(minutes=5)
 def selftest(
     seq: int | None, said: datetime, arrived: datetime = NOW, kind: ReadingType = ReadingType.SELFTEST
 ) -> Reading:
-    fields = {"test": TestType.DAILY, "result": TestResult.PASS} if kind is ReadingType.SELFTEST else {}
-    return Reading(device_id="SN1", site="s", type=kind, device_time=said, arrival_time=arrived, seq=seq,
-                   **fields)  # fmt: skip
+    return factories.reading(kind, site="s", at=said, arrived=arrived, seq=seq)
 
 
 def run(*readings: Reading) -> list[tuple[datetime, bool]]:
@@ -60,8 +60,7 @@ def test_a_resent_older_reading_does_not_override_a_newer_one() -> None:
 
 def test_a_device_that_powered_up_starts_a_new_epoch_in_arrival_order() -> None:
     later = NOW + timedelta(seconds=30)
-    identity = Reading(device_id="SN1", site="s", type=ReadingType.IDENTITY, device_time=later,
-                       arrival_time=later)  # fmt: skip
+    identity = factories.reading(ReadingType.IDENTITY, site="s", at=later, seq=None)
     # after its AEDID the device counts from 0 again, its clock at 2000: still the newest
     assert newest(selftest(500, NOW), identity, selftest(0, datetime(2000, 1, 1, tzinfo=UTC), later)) == 2
 

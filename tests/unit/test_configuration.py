@@ -12,6 +12,8 @@ import pytest
 
 from aedmon.demo import free_port
 
+from .. import factories
+
 SECRET = "s3cr3t-token-never-printed"
 
 
@@ -72,13 +74,12 @@ def test_the_bridge_takes_its_token_from_a_file(tmp_path: Path) -> None:
 def test_dead_letters_are_listed_and_requeued_from_the_command_line(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from aedmon.reading import Reading, ReadingType
+    from aedmon.reading import ReadingType
     from firmware_bridge.outbox import Entry, Outbox
 
     now = datetime.now(UTC)
     box = Outbox(tmp_path / "o.db", sinks=["server"])
-    box.append(Reading(device_id="A", site="s", type=ReadingType.HEARTBEAT, device_time=now,
-                       arrival_time=now, seq=1))  # fmt: skip
+    box.append(factories.reading(ReadingType.HEARTBEAT, device="A", site="s", at=now))
     entry = box.batch("server", 1)[0]
     box.advance("server", entry.id, [(Entry(entry.id, entry.reading), "rejected: bad field")])
     box.close()

@@ -5,35 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aedmon.reading import DeviceState, Reading, ReadingType, TestResult, TestType
+from aedmon.reading import DeviceState, Reading, ReadingType, TestResult
 from firmware_bridge.outbox import Outbox
+
+from .. import factories
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
 def beat(seq: int, state: DeviceState = DeviceState.READY) -> Reading:
-    return Reading(
-        device_id="SN1",
-        site="s",
-        type=ReadingType.HEARTBEAT,
-        device_time=T0 + timedelta(seconds=seq),
-        arrival_time=T0,
-        seq=seq,
-        state=state,
-    )
+    return factories.heartbeat(state, site="s", at=T0 + timedelta(seconds=seq), arrived=T0, seq=seq)
 
 
 def failed_test(seq: int) -> Reading:
-    return Reading(
-        device_id="SN1",
-        site="s",
-        type=ReadingType.SELFTEST,
-        device_time=T0 + timedelta(seconds=seq),
-        arrival_time=T0,
-        seq=seq,
-        test=TestType.DAILY,
-        result=TestResult.FAIL,
-        codes=("C02",),
+    return factories.selftest(
+        TestResult.FAIL, site="s", at=T0 + timedelta(seconds=seq), arrived=T0, seq=seq, codes=("C02",)
     )
 
 

@@ -13,6 +13,8 @@ from server.rules.alerting import evaluate
 from server.rules.facts import DeviceFacts, DeviceInfo, Policy
 from server.rules.findings import AlertType
 
+from .. import factories
+
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 # What time alone or other readings raise, whatever this one says.
 NOT_FROM_THIS_READING = {AlertType.SELF_TEST_OVERDUE, AlertType.DEVICE_SILENT, AlertType.BRIDGE_OFFLINE}
@@ -52,13 +54,10 @@ def test_nothing_the_rules_would_flag_is_droppable(reading: Reading, kind: Devic
 
 
 def test_every_self_test_is_kept_even_a_pass() -> None:
-    low_battery_pass = Reading(device_id="A", site="s", type=ReadingType.SELFTEST, device_time=NOW,
-                               arrival_time=NOW, seq=1, result="PASS", test="daily",
-                               battery_pct=15)  # fmt: skip
+    low_battery_pass = factories.selftest(device="A", site="s", at=NOW, battery_pct=15)
     assert low_battery_pass.may_alert
 
 
 def test_a_warm_fridge_is_kept() -> None:
-    warm = Reading(device_id="MU", site="s", type=ReadingType.STATUS, device_time=NOW, arrival_time=NOW,
-                   seq=1, fridge_temp_c=12.0)  # fmt: skip
+    warm = factories.status(device="MU", site="s", at=NOW, fridge_temp_c=12.0)
     assert warm.may_alert

@@ -9,18 +9,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aedmon.errors import BatchRefused, SinkUnavailable, StorageUnavailable
-from aedmon.reading import DeviceState, Reading, ReadingType
+from aedmon.reading import Reading
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.sinks.base import Drain
+
+from .. import factories
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
 def beat(seq: int, note: str = "") -> Reading:
     moment = T0 + timedelta(seconds=seq)
-    return Reading(device_id="SN1", site="s", type=ReadingType.HEARTBEAT, device_time=moment,
-                   arrival_time=moment, seq=seq, state=DeviceState.READY,
-                   extra={"note": note} if note else {})  # fmt: skip
+    return factories.heartbeat(site="s", at=moment, seq=seq, extra={"note": note} if note else {})
 
 
 def filled(path: Path, count: int, note: str) -> Path:

@@ -16,7 +16,6 @@ from aedmon.reading import (
     Reading,
     ReadingType,
     TestResult,
-    TestType,
 )
 from server.i18n import english
 from server.rules.alerting import evaluate
@@ -25,6 +24,7 @@ from server.rules.findings import AlertType, Finding, Phrase, Severity
 from server.rules.location import distance_m
 from server.rules.readiness import Readiness, Reason, assess
 
+from .. import factories
 from .gnss_captures import FIXES
 from .test_nmea import decode_file
 
@@ -54,34 +54,16 @@ M_PER_DEG = 111_320
 
 
 def selftest(**fields: Any) -> Reading:
-    base: dict[str, Any] = {
-        "device_id": "SN1",
-        "site": "town-hall",
-        "type": ReadingType.SELFTEST,
-        "device_time": NOW - timedelta(minutes=1),
-        "arrival_time": NOW,
-        "seq": 1,
-        "test": TestType.DAILY,
-        "result": TestResult.PASS,
-        "battery_pct": 90,
-        "battery_expiry": date(2029, 5, 31),
-        "pads_expiry": date(2028, 1, 1),
-    }
-    return Reading(**{**base, **fields})
+    """A self-test a minute ago (the factory's defaults), `device_time` as the rules see it."""
+    moment = fields.pop("device_time", NOW - timedelta(minutes=1))
+    return factories.selftest(at=moment, arrived=NOW, **fields)
 
 
 def reading(
     kind: ReadingType, minutes_ago: float, seq: int = 0, device: str = "CAB-1", **fields: Any
 ) -> Reading:
-    return Reading(
-        device_id=device,
-        site="street",
-        type=kind,
-        device_time=NOW - timedelta(minutes=minutes_ago),
-        arrival_time=NOW,
-        seq=seq,
-        **fields,
-    )
+    moment = NOW - timedelta(minutes=minutes_ago)
+    return factories.reading(kind, device=device, site="street", at=moment, arrived=NOW, seq=seq, **fields)
 
 
 def fix(north_m: float, minutes_ago: float = 1, accuracy: float | None = 5.0, seq: int = 0) -> Reading:
@@ -442,10 +424,7 @@ def test_device_reporting_not_ready_is_not_ready() -> None:
 
 
 def test_offline_will_after_last_report_makes_it_unknown() -> None:
-    offline = Reading(
-        device_id="SN1", site="town-hall", type=ReadingType.AVAILABILITY, device_time=NOW, arrival_time=NOW,
-        online=False,
-    )  # fmt: skip
+    offline = factories.reading(ReadingType.AVAILABILITY, at=NOW, seq=None, online=False)
     verdict = assess(facts_for(selftest(), latest_availability=offline), {}, NOW)
     assert verdict.readiness is Readiness.UNKNOWN
 
@@ -457,10 +436,7 @@ def test_a_passing_selftest_newer_than_a_not_ready_heartbeat_wins() -> None:
 
 def test_within_one_second_the_later_sequence_number_is_the_newer_word() -> None:
     same_second = NOW - timedelta(minutes=5)
-    beat = Reading(
-        device_id="SN1", site="town-hall", type=ReadingType.HEARTBEAT, device_time=same_second,
-        arrival_time=NOW, seq=65535, state=DeviceState.NOT_READY,
-    )  # fmt: skip
+    beat = factories.heartbeat(DeviceState.NOT_READY, at=same_second, arrived=NOW, seq=65535)
     after_wrap = selftest(device_time=same_second, seq=0)
     assert assess(facts_for(after_wrap, latest_state=beat), {}, NOW).readiness is Readiness.READY
     before = selftest(device_time=same_second, seq=65534)
