@@ -33,6 +33,10 @@ AEDS = [
 ]
 
 
+# The demo's sites are in Pernik, Bulgaria: pages and notices say times as people there read them.
+DEMO_TIME_ZONE = "Europe/Sofia"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -128,6 +132,8 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
                 f"sqlite:///{workdir / 'aedmon.db'}",
                 "--evaluate-interval-s",
                 "30",
+                "--time-zone",
+                DEMO_TIME_ZONE,
                 "--notify-mqtt",
                 mqtt,
             ],

@@ -11,7 +11,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import make_asgi_app
-from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +25,7 @@ from server.api import (
     public,
     reports,
     silences,
+    sites,
     whoami,
 )
 from server.api.edge import Edge
@@ -36,7 +36,7 @@ from server.notify.smtp import EmailChannel
 from server.notify.webhook import WebhookChannel
 from server.scheduler import Schedule, build_scheduler
 from server.settings import ServerSettings
-from server.store.database import create_schema, make_engine, session_factory
+from server.store.database import create_schema, make_engine, ping, session_factory
 from server.web import routes as web_routes
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         inspections.router,
         whoami.router,
         fields.router,
+        sites.router,
     ):
         app.include_router(router)
     app.include_router(web_routes.router)
@@ -129,8 +130,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
         try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            ping(engine)
         except Exception as exc:  # any database failure means unhealthy, whatever its class
             log.error("health check failed", extra={"error": exc.__class__.__name__})
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)

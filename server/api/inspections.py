@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 
 from server import store
-from server.reports.compliance import ChainedEntry, Entry, chain
+from server.reports.compliance import ChainedEntry, Entry, EntryKind, chain
 from server.store.models import Device, Inspection
 
 from .deps import InspectorRole, NowDep, SessionDep, SpeakerDep, ViewerRole
@@ -69,14 +69,14 @@ def _entries(session: SessionDep, devices: list[Device], start: datetime, end: d
         body = row.body
         details = f"test={body.get('test')} codes={'|'.join(body.get('codes') or []) or '-'} seq={row.seq}"
         entries.append(
-            Entry(row.device_time.isoformat(), row.device_id, site_of[row.device_id], "selftest",
+            Entry(row.device_time.isoformat(), row.device_id, site_of[row.device_id], EntryKind.SELFTEST,
                   str(body.get("result")), details, "device")
         )  # fmt: skip
     for item in store.inspections.between(session, ids, start, end):
         failed = [label for name, label in CHECKS.items() if not getattr(item, name)]
         result = "ok" if not failed else "not ok: " + ", ".join(failed)
         entries.append(
-            Entry(item.at.isoformat(), item.device_id, site_of[item.device_id], "inspection", result,
+            Entry(item.at.isoformat(), item.device_id, site_of[item.device_id], EntryKind.INSPECTION, result,
                   item.notes, f"{item.inspector} ({item.recorded_by})")
         )  # fmt: skip
     return entries

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from aedmon.reading import ReadingType
 from server import store
-from server.reports.forecast import Expiry, Row, forecast
+from server.reports.forecast import Consumable, Expiry, Row, forecast
 
 from .deps import NowDep, SessionDep, SpeakerDep, ViewerRole
 
@@ -36,9 +36,9 @@ def consumables(
         if test is None:
             continue
         if test.pads_expiry is not None:
-            expiries.append(Expiry(device.id, device.site, "pads", test.pads_expiry))
+            expiries.append(Expiry(device.id, device.site, Consumable.PADS, test.pads_expiry))
         if test.battery_expiry is not None:
-            expiries.append(Expiry(device.id, device.site, "battery", test.battery_expiry))
+            expiries.append(Expiry(device.id, device.site, Consumable.BATTERY, test.battery_expiry))
     rows = forecast(expiries, now.date(), months)
     if format == "json":
         return rows

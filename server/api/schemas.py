@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from aedmon.reading import ID_PATTERN, DeviceKind, Moment, check_note, check_text
+from server.i18n import is_zone
 from server.rules.findings import Severity
 from server.rules.readiness import Readiness
 from server.store.models import INT32_MAX
@@ -270,3 +271,26 @@ class SeriesOut(BaseModel):
     label: str
     unit: str
     points: list[tuple[datetime, float]]
+
+
+def _known_zone(value: str | None) -> str | None:
+    if value is not None and not is_zone(value):
+        raise ValueError(
+            "not an IANA time zone this server knows (Europe/Sofia, Europe/Kyiv, Europe/Prague…)"
+        )
+    return value
+
+
+class SiteOut(BaseModel):
+    id: str
+    name: str
+    time_zone: str = Field(description="the zone its pages and notices use: its own, else the installation's")
+    own_time_zone: str | None = Field(description="the zone set for this site; null keeps the installation's")
+
+
+class SitePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Line | None = Field(default=None, max_length=200)
+    time_zone: Annotated[str | None, Field(max_length=64), AfterValidator(_known_zone)] = Field(
+        default=None, description="an IANA time zone such as Europe/Sofia; null for the installation's"
+    )

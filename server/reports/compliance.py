@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from enum import StrEnum
 
 GENESIS = "0" * 64
 FIELDS = ("time", "device_id", "site", "kind", "result", "details", "by")
+
+
+class EntryKind(StrEnum):
+    SELFTEST = "selftest"
+    INSPECTION = "inspection"
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,7 @@ class Entry:
     time: str  # ISO 8601 UTC
     device_id: str
     site: str
-    kind: str  # selftest or inspection
+    kind: str  # an EntryKind; kept a str so that a record read back hashes as it was written
     result: str  # PASS/WARN/FAIL, or ok/not ok for an inspection
     details: str
     by: str

@@ -6,13 +6,19 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+
+
+class Consumable(StrEnum):
+    PADS = "pads"
+    BATTERY = "battery"
 
 
 @dataclass(frozen=True)
 class Expiry:
     device_id: str
     site: str
-    item: str  # "pads" or "battery"
+    item: Consumable
     expires: date
 
 
@@ -37,7 +43,7 @@ def _month_name(start: date, offset: int) -> str:
 def forecast(expiries: list[Expiry], today: date, months: int = 12) -> list[Row]:
     """One row per site and month from this month on. What has already expired is counted in
     this month's row: it has to be ordered now."""
-    counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: {"pads": 0, "battery": 0})
+    counts: dict[tuple[str, int], dict[Consumable, int]] = defaultdict(lambda: dict.fromkeys(Consumable, 0))
     devices: dict[tuple[str, int], set[str]] = defaultdict(set)
     for expiry in expiries:
         index = max(0, _month_index(expiry.expires, today))
@@ -50,8 +56,8 @@ def forecast(expiries: list[Expiry], today: date, months: int = 12) -> list[Row]
         Row(
             site,
             _month_name(today, index),
-            counts[(site, index)]["pads"],
-            counts[(site, index)]["battery"],
+            counts[(site, index)][Consumable.PADS],
+            counts[(site, index)][Consumable.BATTERY],
             tuple(sorted(devices[(site, index)])),
         )
         for site in sites

@@ -28,3 +28,7 @@ def time_zones(session: Session, site_ids: Sequence[str]) -> dict[str, str | Non
     for site_id, time_zone in session.execute(select(Site.id, Site.time_zone).where(Site.id.in_(site_ids))):
         zones[site_id] = time_zone
     return zones
+
+
+def listed(session: Session) -> Sequence[Site]:
+    return session.scalars(select(Site).order_by(Site.id)).all()

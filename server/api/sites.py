@@ -1,0 +1,56 @@
+"""Sites: their name and time zone (in which their pages and notices say times)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+from sqlalchemy.orm import Session
+
+from aedmon.reading import ID_RE
+from server import store
+from server.store.models import Site
+
+from .deps import AdminRole, SessionDep, ViewerRole
+from .schemas import SiteOut, SitePatch
+
+router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
+
+
+def _out(request: Request, site: Site) -> SiteOut:
+    default: str = request.app.state.time_zone
+    return SiteOut(
+        id=site.id, name=site.name, time_zone=site.time_zone or default, own_time_zone=site.time_zone
+    )
+
+
+def _get(session: Session, site_id: str) -> Site:
+    site = store.sites.get(session, site_id) if ID_RE.match(site_id) else None
+    if site is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such site")
+    return site
+
+
+@router.get("")
+def list_sites(request: Request, session: SessionDep, _: ViewerRole) -> list[SiteOut]:
+    return [_out(request, site) for site in store.sites.listed(session)]
+
+
+@router.get("/{site_id}")
+def get_site(site_id: str, request: Request, session: SessionDep, _: ViewerRole) -> SiteOut:
+    return _out(request, _get(session, site_id))
+
+
+@router.patch("/{site_id}")
+def change_site(
+    site_id: str, body: SitePatch, request: Request, session: SessionDep, _: AdminRole
+) -> SiteOut:
+    """Name the site, or set its time zone (null: the installation's)."""
+    site = _get(session, site_id)
+    changes = body.model_dump(exclude_unset=True)
+    if "name" in changes:
+        if changes["name"] is None:
+            raise HTTPException(422, "name cannot be null")
+        site.name = changes["name"]
+    if "time_zone" in changes:
+        site.time_zone = changes["time_zone"]
+    session.commit()
+    return _out(request, site)
