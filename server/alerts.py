@@ -39,11 +39,6 @@ __all__ = ["AlertState", "acknowledge", "reconcile", "report_problem", "resolve"
 NOTIFIED = {Action.OPENED: Purpose.ALERT, Action.REOPENED: Purpose.ALERT, Action.RESOLVED: Purpose.RESOLVED}
 
 
-def detail_of(alert: Alert) -> Phrase:
-    """What the alert's rule found, as a phrase of the catalogues."""
-    return Phrase.from_json(alert.params or {"id": f"detail.{alert.type}"})
-
-
 def _say(alert: Alert, detail: Phrase) -> None:
     alert.params = detail.to_json()
     alert.message = english(detail)
@@ -133,7 +128,7 @@ def report_problem(session: Session, device_id: str, text: str, contact: str, no
     current = {a.type: a for a in store.alerts.open_of(session, device_id)}
     alert = current.get(AlertType.REPORTED_PROBLEM.value)
     if alert is not None:
-        earlier = detail_of(alert).params.get("reports")
+        earlier = alert.detail.params.get("reports")
         reports = tuple(r for r in earlier if isinstance(r, dict)) if isinstance(earlier, tuple) else ()
         _say(alert, Phrase("detail.reported_problem", {"reports": (*reports, report)[-REPORTS_MAX:]}))
         record(session, alert, Action.REPORTED, "public", now, text)

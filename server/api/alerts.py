@@ -26,7 +26,7 @@ def alerts_out(session: Session, found: Sequence[Alert], speaker: Speaker) -> li
     for alert in found:
         words = speaker.at(zones, site_of.get(alert.device_id, ""))
         fields = {name: getattr(alert, name) for name in AlertOut.model_fields if name != "detail"}
-        out.append(AlertOut.model_validate({**fields, "detail": words.phrase(alerts.detail_of(alert))}))
+        out.append(AlertOut.model_validate({**fields, "detail": words.phrase(alert.detail)}))
     return out
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server import store
 from server.i18n import english
-from server.rules.findings import Phrase, Severity
+from server.rules.findings import Severity
 from server.store.models import Alert, Device, NotificationState, Purpose
 
 from .routing import recipients, serves_site
@@ -24,7 +24,7 @@ from .routing import recipients, serves_site
 
 def item_body(alert: Alert, device: Device, purpose: Purpose, now: datetime) -> dict[str, Any]:
     """One alert event as a notification row carries it (and a webhook receives it)."""
-    detail = Phrase.from_json(alert.params or {"id": f"detail.{alert.type}"})
+    detail = alert.detail
     return {
         "alert_id": alert.id,
         "purpose": purpose.value,

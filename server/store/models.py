@@ -24,6 +24,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from server.rules.findings import Phrase
+
 
 class AlertState(StrEnum):
     OPEN = "open"
@@ -185,6 +187,14 @@ class Alert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     ack_note: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None]
+
+    @property
+    def detail(self) -> Phrase:
+        """What its rule found, as a phrase of the catalogues; for an alert opened before alerts
+        kept their parameters (migration 0007), its message as it was recorded."""
+        if not self.params:
+            return Phrase("detail.as_recorded", {"text": self.message})
+        return Phrase.from_json(self.params)
 
 
 class AlertEvent(Base):

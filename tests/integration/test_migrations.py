@@ -10,7 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
+from server import store
+from server.i18n import Words
 from server.store.database import create_schema, make_engine
 from server.store.migrate import alembic_config
 from server.store.models import Base
@@ -47,4 +50,37 @@ def test_a_database_of_the_first_release_keeps_its_devices_through_the_upgrade(d
     with engine.connect() as connection:
         row = connection.execute(text("SELECT name, place, public FROM devices WHERE id = 'SN1'")).one()
     assert (row.name, row.place, bool(row.public)) == ("Reception", "Ground floor", False)
+    engine.dispose()
+
+
+def test_an_upgrade_gives_each_site_a_row_and_old_alerts_keep_their_words(database_url: str) -> None:
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    opened = datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+        connection.execute(
+            text(
+                "INSERT INTO devices (id, site, kind, name, place, report_interval_s, confirmed, created_at, "
+                "public) "
+                "VALUES ('SN1', 'town-hall', 'aed', '', '', 60, true, :now, false), "
+                "('SN2', 'school-3', 'aed', '', '', 60, true, :now, false)"
+            ),
+            {"now": opened},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO alerts (device_id, type, severity, state, message, opened_at, last_opened_at, "
+                "occurrences) VALUES ('SN1', 'pads_expired', 'critical', 'open', "
+                "'Pads expired on 2026-11-01; replace them.', :now, :now, 1)"
+            ),
+            {"now": opened},
+        )
+    create_schema(engine)
+    with Session(engine) as session:
+        assert [site.id for site in store.sites.listed(session)] == ["school-3", "town-hall"]
+        alert = store.alerts.open_of(session, "SN1")[0]
+        assert alert.params is None
+        assert Words("bg").phrase(alert.detail) == "Pads expired on 2026-11-01; replace them."
     engine.dispose()
