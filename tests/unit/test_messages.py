@@ -112,7 +112,7 @@ def english_sentences() -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("language", ["bg", "uk", "cs"])
+@pytest.mark.parametrize("language", sorted(set(LANGUAGES) - {"en"}))
 @pytest.mark.parametrize("purpose", [Purpose.ALERT, Purpose.RESOLVED, Purpose.REMINDER, Purpose.ESCALATION])
 def test_no_notification_in_another_language_holds_an_english_sentence(
     language: str, purpose: Purpose
@@ -121,7 +121,8 @@ def test_no_notification_in_another_language_holds_an_english_sentence(
     params = {"at": datetime(2026, 11, 23, 7, 0, tzinfo=UTC), "n": 3, "codes": ("P02", "B01")}
     items = []
     for number, detail in enumerate(details):
-        alert_type = next(t for t in AlertType if detail.startswith(f"detail.{t}"))
+        # detail.as_recorded (an alert from before words by key) belongs to no one type
+        alert_type = next((t for t in AlertType if detail.startswith(f"detail.{t}")), AlertType.PADS_EXPIRED)
         phrase = Phrase(detail, {**params, "reports": ({"text": "x", "contact": "y"},)})
         items.append(item(alert_type, purpose, f"SN{number}", phrase))
     said = (
