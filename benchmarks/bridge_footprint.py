@@ -119,10 +119,9 @@ def main() -> None:
                 run = work / f"run-{abs(hash(label))}"
                 run.mkdir()
                 rss, peak = measure(venv / "bin" / "aedmon", port, options.messages, run)
-                packages = subprocess.run(
-                    [str(venv / "bin" / "pip"), "list", "-q"], capture_output=True, text=True
-                )
-                count = len(packages.stdout.splitlines()) - 2
+                listed = [str(venv / "bin" / "pip"), "list", "--format=freeze", "--disable-pip-version-check"]
+                frozen = subprocess.run(listed, capture_output=True, text=True, check=True).stdout
+                count = len([line for line in frozen.splitlines() if "==" in line])
                 print(f"{label:48} {rss:8.1f} {peak:9.1f} {size_mib(venv):9.1f} {count:9d}")
         finally:
             broker.terminate()

@@ -35,23 +35,11 @@ def send(server: ServerProcess, seq: int, result: TestResult, device: str = "SN1
 @pytest.fixture
 def fleet(server: ServerProcess) -> ServerProcess:
     devices = [
-        {
-            "id": "SN1",
-            "site": "town-hall",
-            "kind": "aed",
-            "name": "Reception AED",
-            "place": "Ground floor, reception",
-            "lat": 42.6062,
-            "lon": 23.0379,
-        },
-        {
-            "id": "SN2",
-            "site": "town-hall",
-            "kind": "aed",
-            "name": "Council chamber AED",
-            "place": "First floor",
-        },
-        {"id": "SN3", "site": "town-hall", "kind": "aed", "name": "Sports hall AED", "place": "Basement"},
+        factories.device(
+            "SN1", name="Reception AED", place="Ground floor, reception", lat=42.6062, lon=23.0379
+        ),
+        factories.device("SN2", name="Council chamber AED", place="First floor"),
+        factories.device("SN3", name="Sports hall AED", place="Basement"),
     ]
     with server.client("admin") as admin:
         for device in devices:
