@@ -98,14 +98,19 @@ class Words:
 
     def __call__(self, message_id: str, **params: Param) -> str:
         """The message with its parameters formatted; a count `n` picks the plural form."""
-        if "n" in params and isinstance(params["n"], int | float):
-            text = self._translations.ngettext(message_id, message_id, int(params["n"]))
+        count = params.get("n")
+        if isinstance(count, int | float) and self._is_plural(message_id):
+            text = self._translations.ngettext(message_id, message_id, int(count))
         else:
             text = self._translations.gettext(message_id)
         if not params:
             return text
         formatted = {key: self.value(key, value) for key, value in params.items()}
         return _PLACEHOLDER.sub(lambda m: formatted.get(m[1], m[0]), text).replace("%%", "%")
+
+    def _is_plural(self, message_id: str) -> bool:
+        message = catalogue(self.language).get(message_id)
+        return message is not None and isinstance(message.id, tuple)
 
     def gettext(self, message_id: str) -> str:
         return self._translations.gettext(message_id)
