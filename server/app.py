@@ -22,12 +22,14 @@ from server.api import (
     fields,
     ingest,
     inspections,
+    keys,
     public,
     reports,
     silences,
     sites,
     whoami,
 )
+from server.api.deps import token_checker
 from server.api.edge import Edge
 from server.notify.channels import Channel
 from server.notify.mqtt import MqttChannel
@@ -113,12 +115,14 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         whoami.router,
         fields.router,
         sites.router,
+        keys.router,
     ):
         app.include_router(router)
     app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=web_routes.HERE / "static"), name="static")
     app.mount("/metrics", make_asgi_app())
-    app.add_middleware(Edge, max_body_bytes=settings.max_body_bytes, tokens=app.state.tokens)
+    known = token_checker(sessions, app.state.tokens)
+    app.add_middleware(Edge, max_body_bytes=settings.max_body_bytes, known=known)
 
     @app.exception_handler(DataError)
     def value_the_store_refuses(request: Request, exc: DataError) -> JSONResponse:

@@ -57,7 +57,10 @@ class IngestResult:
         return [outcome for outcome in self.outcomes if outcome.status is Outcome.REJECTED]
 
 
-def ingest(session: Session, items: list[Any], now: datetime, policy: Policy) -> IngestResult:
+def ingest(
+    session: Session, items: list[Any], now: datetime, policy: Policy, *, sites: frozenset[str] | None = None
+) -> IngestResult:
+    """Store each reading of the batch on its own; with `sites`, only readings of those sites."""
     result = IngestResult()
     touched: set[str] = set()
     tolerance = timedelta(seconds=policy.clock_tolerance_s)
@@ -68,6 +71,10 @@ def ingest(session: Session, items: list[Any], now: datetime, policy: Policy) ->
             err = exc.errors(include_input=False)[0]
             where = ".".join(str(p) for p in err["loc"]) or "reading"
             result.outcomes.append(_rejected(index, None, "invalid", f"{where}: {err['msg']}"))
+            continue
+        if sites is not None and reading.site not in sites:
+            reason = f"site {reading.site} is outside the sites of this key"
+            result.outcomes.append(_rejected(index, reading.key, "scope", reason))
             continue
         try:
             with session.begin_nested():

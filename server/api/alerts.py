@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy.orm import Session
 
 from server import alerts, store
+from server.access import Access
 from server.rules.alerting import RULES
 from server.store.models import Alert, AlertState
 
@@ -34,26 +35,28 @@ def alerts_out(session: Session, found: Sequence[Alert], speaker: Speaker) -> li
 def list_alerts(
     session: SessionDep,
     speaker: SpeakerDep,
-    _: ViewerRole,
+    access: ViewerRole,
     state: AlertState | None = None,
     device_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlertOut]:
-    found = store.alerts.listed(session, state=state, device_id=device_id, limit=limit)
+    found = store.alerts.listed(session, state=state, device_id=device_id, limit=limit, sites=access.visible)
     return alerts_out(session, found, speaker)
 
 
-def _get(session: SessionDep, alert_id: int) -> Alert:
+def _get(session: SessionDep, access: Access, alert_id: int) -> Alert:
+    """The alert, if the caller sees its device's site; else 404, as if it did not exist."""
     alert = store.alerts.get(session, alert_id)
-    if alert is None:
+    device = store.devices.get(session, alert.device_id) if alert is not None else None
+    if alert is None or device is None or not access.sees(device.site):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
     return alert
 
 
 @router.get("/{alert_id}/history")
-def alert_history(alert_id: AlertId, session: SessionDep, _: ViewerRole) -> list[AlertEventOut]:
+def alert_history(alert_id: AlertId, session: SessionDep, access: ViewerRole) -> list[AlertEventOut]:
     """Every change of the alert, oldest first: opened, acknowledged, resolved, reopened."""
-    _get(session, alert_id)
+    _get(session, access, alert_id)
     return [AlertEventOut.model_validate(event) for event in store.alerts.history(session, alert_id)]
 
 
@@ -62,14 +65,14 @@ def resolve(
     alert_id: AlertId, session: SessionDep, now: NowDep, speaker: SpeakerDep, role: TechnicianRole
 ) -> AlertOut:
     """Close an alert no rule clears (a reported problem); the others resolve by themselves."""
-    alert = _get(session, alert_id)
+    alert = _get(session, role, alert_id)
     if alert.state == AlertState.RESOLVED:
         raise HTTPException(status.HTTP_409_CONFLICT, f"alert {alert_id} is resolved already")
     if alert.type in {t.value for t in RULES}:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"{alert.type} resolves by itself when its condition clears"
         )
-    alerts.resolve(session, alert, now, role.value)
+    alerts.resolve(session, alert, now, role.name)
     session.commit()
     return alerts_out(session, [alert], speaker)[0]
 
@@ -83,8 +86,8 @@ def acknowledge(
     role: TechnicianRole,
     body: AckIn | None = None,
 ) -> AlertOut:
-    alert = _get(session, alert_id)
-    if not alerts.acknowledge(session, alert, role.value, body.note if body else None, now):
+    alert = _get(session, role, alert_id)
+    if not alerts.acknowledge(session, alert, role.name, body.note if body else None, now):
         raise HTTPException(status.HTTP_409_CONFLICT, f"alert {alert_id} is {alert.state}, not open")
     session.commit()
     return alerts_out(session, [alert], speaker)[0]

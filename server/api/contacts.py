@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 
 from server import store
+from server.access import Access
 from server.store.models import Contact
 
 from .deps import AdminRole, AlertIdFilter, ContactId, NowDep, SessionDep, TechnicianRole
@@ -17,29 +18,41 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
 
 
-def _get(session: SessionDep, contact_id: int) -> Contact:
+def _get(session: SessionDep, access: Access, contact_id: int) -> Contact:
+    """The contact, if all the sites it hears of are the caller's (one that hears of every site
+    is an installation-wide admin's); else 404, as if it did not exist."""
     contact = store.contacts.get(session, contact_id)
-    if contact is None:
+    if contact is None or not access.sees_all(contact.sites):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {contact_id}")
     return contact
 
 
+def _may_tell(access: Access, body: ContactIn) -> None:
+    if not access.sees_all(body.sites):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such site")
+
+
 @router.post("/contacts", status_code=status.HTTP_201_CREATED)
-def create_contact(body: ContactIn, session: SessionDep, now: NowDep, _: AdminRole) -> ContactOut:
+def create_contact(body: ContactIn, session: SessionDep, now: NowDep, access: AdminRole) -> ContactOut:
+    _may_tell(access, body)
     contact = store.contacts.add(session, Contact(**body.model_dump(mode="json"), created_at=now))
     session.commit()
     return ContactOut.model_validate(contact)
 
 
 @router.get("/contacts")
-def list_contacts(session: SessionDep, _: TechnicianRole, removed: bool = False) -> list[ContactOut]:
+def list_contacts(session: SessionDep, access: TechnicianRole, removed: bool = False) -> list[ContactOut]:
     """The contacts who are told; with `removed=true` also those removed."""
-    return [ContactOut.model_validate(c) for c in store.contacts.listed(session, removed=removed)]
+    listed = store.contacts.listed(session, removed=removed)
+    return [ContactOut.model_validate(c) for c in listed if access.sees_all(c.sites)]
 
 
 @router.put("/contacts/{contact_id}")
-def replace_contact(contact_id: ContactId, body: ContactIn, session: SessionDep, _: AdminRole) -> ContactOut:
-    contact = _get(session, contact_id)
+def replace_contact(
+    contact_id: ContactId, body: ContactIn, session: SessionDep, access: AdminRole
+) -> ContactOut:
+    contact = _get(session, access, contact_id)
+    _may_tell(access, body)
     if contact.retired_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"contact {contact_id} was removed; add a new one")
     for name, value in body.model_dump(mode="json").items():
@@ -52,21 +65,21 @@ def replace_contact(contact_id: ContactId, body: ContactIn, session: SessionDep,
 def remove_contact(contact_id: ContactId, session: SessionDep, now: NowDep, role: AdminRole) -> ContactOut:
     """Tell this contact nothing more, from now on and of what is still waiting to be sent;
     what it was told stays on record at /notifications."""
-    contact = _get(session, contact_id)
+    contact = _get(session, role, contact_id)
     if contact.retired_at is None:
         contact.retired_at = now
         session.commit()
-        log.info("contact removed", extra={"contact": contact_id, "by": role.value})
+        log.info("contact removed", extra={"contact": contact_id, "by": role.name})
     return ContactOut.model_validate(contact)
 
 
 @router.get("/notifications")
 def list_notifications(
     session: SessionDep,
-    _: TechnicianRole,
+    access: TechnicianRole,
     alert_id: AlertIdFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[NotificationOut]:
     """What was told to whom, on which channel, and what failed."""
-    found = store.notifications.listed(session, alert_id=alert_id, limit=limit)
+    found = store.notifications.listed(session, alert_id=alert_id, limit=limit, sites=access.visible)
     return [NotificationOut.model_validate(n) for n in found]

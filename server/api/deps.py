@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -9,9 +10,11 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from aedmon.clock import Clock
+from server import store
+from server.access import Access, Principal
 from server.i18n import DEFAULT_LANGUAGE, Words
 from server.rules.facts import Policy
 from server.settings import Role
@@ -68,34 +71,80 @@ def get_speaker(
 
 
 def role_for(tokens: dict[str, Role], given: bytes) -> Role | None:
-    """The role of a presented token, compared in constant time; None for an unknown one."""
+    """The role of a presented bootstrap token, compared in constant time; None for another."""
     for token, role in tokens.items():
         if hmac.compare_digest(token.encode(), given):
             return role
     return None
 
 
-def _role_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Role:
+def key_hash(key: str | bytes) -> str:
+    """What is kept of an API key: keys are 32 random bytes, so SHA-256 is enough (a slow
+    password hash would only slow every request)."""
+    return hashlib.sha256(key.encode() if isinstance(key, str) else key).hexdigest()
+
+
+def principal_for(session: Session, tokens: dict[str, Role], given: bytes) -> Principal | None:
+    """Who a bearer token is: a bootstrap token's role over everything, or a named key's."""
+    role = role_for(tokens, given)
+    if role is not None:
+        return Principal(role.value, role)
+    key = store.keys.by_hash(session, key_hash(given))
+    if key is None:
+        return None
+    return Principal(key.name, Role(key.role), frozenset(key.sites), frozenset(key.areas), key.id)
+
+
+def token_checker(sessions: sessionmaker[Session], tokens: dict[str, Role]) -> Callable[[bytes], bool]:
+    """Whether a bearer token is a bootstrap token or a key not revoked: the HTTP edge's question
+    before it reads a body."""
+
+    def known(token: bytes) -> bool:
+        if role_for(tokens, token) is not None:
+            return True
+        with sessions() as session:
+            return store.keys.by_hash(session, key_hash(token)) is not None
+
+    return known
+
+
+def _principal(
+    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
     if credentials is None or not credentials.credentials:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
-    role = role_for(request.app.state.tokens, credentials.credentials.encode())
-    if role is None:
+    principal = principal_for(session, request.app.state.tokens, credentials.credentials.encode())
+    if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "unknown token", headers={"WWW-Authenticate": "Bearer"}
         )
-    return role
+    if principal.key_id is not None:
+        with request.app.state.sessions() as own:  # its own transaction: a GET commits nothing
+            store.keys.touch(own, principal.key_id, request.app.state.clock())
+            own.commit()
+    return principal
 
 
-def require(roles: frozenset[Role]) -> Callable[..., Role]:
+def access_of(session: Session, principal: Principal) -> Access:
+    """The sites a principal sees: its own, and those of its areas."""
+    if principal.everything:
+        return Access(principal)
+    visible = set(principal.sites) | store.sites.of_areas(session, sorted(principal.areas))
+    return Access(principal, frozenset(visible))
+
+
+def require(roles: frozenset[Role]) -> Callable[..., Access]:
     def check(
-        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-    ) -> Role:
-        role = _role_of(request, credentials)
-        if role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {role} role may not do this")
-        return role
+        request: Request,
+        session: Annotated[Session, Depends(get_session)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Access:
+        principal = _principal(request, session, credentials)
+        if principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {principal.role} role may not do this")
+        return access_of(session, principal)
 
     return check
 
@@ -104,12 +153,13 @@ SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 SpeakerDep = Annotated[Speaker, Depends(get_speaker)]
-AnyRole = Annotated[Role, Depends(require(frozenset(Role)))]
-ViewerRole = Annotated[Role, Depends(require(READERS))]
-InspectorRole = Annotated[Role, Depends(require(INSPECTORS))]
-TechnicianRole = Annotated[Role, Depends(require(ACKNOWLEDGERS))]
-AdminRole = Annotated[Role, Depends(require(ADMINS))]
-BridgeRole = Annotated[Role, Depends(require(INGESTERS))]
+# Each is the caller's Access: its principal (name, role) and the sites it sees.
+AnyRole = Annotated[Access, Depends(require(frozenset(Role)))]
+ViewerRole = Annotated[Access, Depends(require(READERS))]
+InspectorRole = Annotated[Access, Depends(require(INSPECTORS))]
+TechnicianRole = Annotated[Access, Depends(require(ACKNOWLEDGERS))]
+AdminRole = Annotated[Access, Depends(require(ADMINS))]
+BridgeRole = Annotated[Access, Depends(require(INGESTERS))]
 
 AlertId = Annotated[int, Path(ge=1, le=INT32_MAX, description="an alert's id")]
 ContactId = Annotated[int, Path(ge=1, le=INT32_MAX, description="a contact's id")]

@@ -14,25 +14,27 @@ from sqlalchemy.orm import Session
 from aedmon.fields import FIELD_BY_KEY, FIELDS
 from aedmon.reading import Reading, ReadingType, metric_values
 from server import evaluation, store
+from server.access import Access
 from server.evaluation import Assessment, BridgesSeen
 from server.i18n import Words
 from server.store.devices import NewDevice
 from server.store.models import Device
 
-from .deps import AdminRole, NowDep, PolicyDep, SessionDep, SpeakerDep, TechnicianRole, ViewerRole
+from .deps import AdminRole, NowDep, PolicyDep, SessionDep, SpeakerDep, TechnicianRole, ViewerRole, access_of
 from .schemas import DeviceIn, DeviceOut, DevicePatch, SeriesOut
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 
-def device_out(device: Device, found: Assessment, words: Words) -> DeviceOut:
+def device_out(device: Device, found: Assessment, words: Words, area: str | None) -> DeviceOut:
     """The device as the API shows it: its settings, what was last heard, and its verdict."""
     facts, verdict = found.facts, found.verdict
     test = facts.latest_selftest
     fix = facts.latest_location
     return DeviceOut(
         **asdict(facts.device),
+        area=area,
         manufacturer=device.manufacturer,
         model=device.model,
         firmware=device.firmware,
@@ -63,19 +65,41 @@ def _answer(
     policy: PolicyDep,
     speaker: SpeakerDep,
 ) -> list[DeviceOut]:
-    zones = store.sites.time_zones(session, sorted({d.site for d in devices}))
+    sites = store.sites.by_ids(session, sorted({d.site for d in devices}))
+    zones = {site_id: site.time_zone for site_id, site in sites.items()}
     seen: BridgesSeen = {}  # one look at each bridge for the whole list
-    return [
-        device_out(d, evaluation.assess(session, d, now, policy, seen), speaker.at(zones, d.site))
-        for d in devices
-    ]
+    out = []
+    for device in devices:
+        found = evaluation.assess(session, device, now, policy, seen)
+        area = sites[device.site].area_id if device.site in sites else None
+        out.append(device_out(device, found, speaker.at(zones, device.site), area))
+    return out
 
 
-def _get(session: SessionDep, device_id: str) -> Device:
+def visible_device(session: Session, access: Access, device_id: str) -> Device:
+    """The device, if the caller sees its site; else 404, as if it did not exist."""
     device = store.devices.get(session, device_id)
-    if device is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id}")
+    if device is None or not access.sees(device.site):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id[:64]}")
     return device
+
+
+def _place(session: Session, access: Access, site_id: str, area: str | None, now: datetime) -> None:
+    """Let the caller put a device at this site (and the site in this area) only within its
+    scope: an existing site it sees, a new one it was given, or a new one in an area it holds."""
+    principal = access.principal
+    holds_area = area is None or principal.everything or area in principal.areas
+    if store.sites.get(session, site_id) is not None:
+        allowed = access.sees(site_id)
+    else:
+        allowed = principal.everything or site_id in principal.sites or (area is not None and holds_area)
+    if not allowed or not holds_area:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such site or area")
+    if area is not None:
+        store.areas.ensure(session, area, now)
+    store.sites.ensure(session, site_id, now)
+    if area is not None:
+        store.sites.set_area(session, site_id, area)
 
 
 @router.get("")
@@ -84,33 +108,47 @@ def list_devices(
     now: NowDep,
     policy: PolicyDep,
     speaker: SpeakerDep,
-    _: ViewerRole,
+    access: ViewerRole,
     site: str | None = None,
 ) -> list[DeviceOut]:
-    return _answer(session, list(store.devices.listed(session, site=site)), now, policy, speaker)
+    found = store.devices.listed(session, site=site, sites=access.visible)
+    return _answer(session, list(found), now, policy, speaker)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_device(
-    body: DeviceIn, session: SessionDep, now: NowDep, policy: PolicyDep, speaker: SpeakerDep, _: AdminRole
+    body: DeviceIn,
+    session: SessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    speaker: SpeakerDep,
+    access: AdminRole,
 ) -> DeviceOut:
-    fields = body.model_dump(exclude={"id", "site", "kind", "access"})
-    access = body.access.value if body.access else None
-    store.sites.ensure(session, body.site, now)
+    fields = body.model_dump(exclude={"id", "site", "kind", "access", "area"})
+    osm_access = body.access.value if body.access else None
+    _place(session, access, body.site, body.area, now)
+    access = access_of(session, access.principal)  # a new site of its area is now its own
     new = NewDevice(
-        id=body.id, site=body.site, kind=body.kind, access=access, created_at=now, confirmed=True, **fields
+        id=body.id,
+        site=body.site,
+        kind=body.kind,
+        access=osm_access,
+        created_at=now,
+        confirmed=True,
+        **fields,
     )
     if not store.devices.insert_if_new(session, new):
-        existing = _get(session, body.id)
+        existing = visible_device(session, access, body.id)
         if existing.confirmed:
             raise HTTPException(status.HTTP_409_CONFLICT, f"device {body.id} exists")
         # An auto-registered device is confirmed by registering it properly.
-        for name, value in {**fields, "site": body.site, "kind": body.kind.value, "access": access}.items():
+        changes = {**fields, "site": body.site, "kind": body.kind.value, "access": osm_access}
+        for name, value in changes.items():
             setattr(existing, name, value)
         existing.report_interval_s = body.report_interval_s or store.devices.default_interval(body.kind)
         existing.confirmed = True
     session.flush()
-    device = _get(session, body.id)
+    device = visible_device(session, access, body.id)
     evaluation.evaluate(session, device, now, policy)
     session.commit()
     return _answer(session, [device], now, policy, speaker)[0]
@@ -118,9 +156,14 @@ def create_device(
 
 @router.get("/{device_id}")
 def get_device(
-    device_id: str, session: SessionDep, now: NowDep, policy: PolicyDep, speaker: SpeakerDep, _: ViewerRole
+    device_id: str,
+    session: SessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    speaker: SpeakerDep,
+    access: ViewerRole,
 ) -> DeviceOut:
-    return _answer(session, [_get(session, device_id)], now, policy, speaker)[0]
+    return _answer(session, [visible_device(session, access, device_id)], now, policy, speaker)[0]
 
 
 @router.patch("/{device_id}")
@@ -131,16 +174,18 @@ def patch_device(
     now: NowDep,
     policy: PolicyDep,
     speaker: SpeakerDep,
-    _: AdminRole,
+    access: AdminRole,
 ) -> DeviceOut:
-    device = _get(session, device_id)
+    device = visible_device(session, access, device_id)
     changes = body.model_dump(exclude_unset=True)
     required = ("site", "kind", "name", "place", "report_interval_s", "confirmed", "public")
     for name in required:
         if name in changes and changes[name] is None:
             raise HTTPException(422, f"{name} cannot be null")
-    if changes.get("site"):
-        store.sites.ensure(session, changes["site"], now)
+    area = changes.pop("area", None)
+    if changes.get("site") or area is not None:
+        _place(session, access, changes.get("site") or device.site, area, now)
+        access = access_of(session, access.principal)
     for name, value in changes.items():
         setattr(device, name, value.value if isinstance(value, StrEnum) else value)
     evaluation.evaluate(session, device, now, policy)
@@ -158,11 +203,11 @@ def confirm_service(
     role: TechnicianRole,
 ) -> DeviceOut:
     """A technician confirms the device is back in service (pads replaced, record downloaded)."""
-    device = _get(session, device_id)
+    device = visible_device(session, role, device_id)
     device.serviced_at = now
     evaluation.evaluate(session, device, now, policy)
     session.commit()
-    log.info("device back in service", extra={"device": device_id, "by": role.value})
+    log.info("device back in service", extra={"device": device_id, "by": role.name})
     return _answer(session, [device], now, policy, speaker)[0]
 
 
@@ -171,11 +216,11 @@ def device_series(
     device_id: str,
     session: SessionDep,
     speaker: SpeakerDep,
-    _: ViewerRole,
+    access: ViewerRole,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[SeriesOut]:
     """The device's recent history of every charted field of the fields table that it has."""
-    device = _get(session, device_id)
+    device = visible_device(session, access, device_id)
     words = speaker.at(store.sites.time_zones(session, [device.site]), device.site)
     charted = {reading_type for row in FIELDS for reading_type in row.charts}
     points: dict[str, list[tuple[datetime, float]]] = {}
@@ -195,9 +240,9 @@ def device_series(
 def device_readings(
     device_id: str,
     session: SessionDep,
-    _: ViewerRole,
+    access: ViewerRole,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     type: ReadingType | None = None,  # noqa: A002  (the API's own word)
 ) -> list[Reading]:
-    _get(session, device_id)
+    visible_device(session, access, device_id)
     return store.readings.recent(session, device_id, limit, type)

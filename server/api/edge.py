@@ -15,11 +15,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import anyio
 from fastapi import HTTPException
 
 from aedmon.reading import check_text
-from server.api.deps import role_for
-from server.settings import Role
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,16 +33,21 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class Edge:
-    """ASGI middleware; `tokens` is the app's token → role table."""
+    """ASGI middleware; `known` says whether a bearer token is a bootstrap token or a live key
+    (it may ask the database, so it runs in a worker thread)."""
 
-    def __init__(self, app: App, *, max_body_bytes: int, tokens: dict[str, Role]) -> None:
-        self.app, self.max_body_bytes, self.tokens = app, max_body_bytes, tokens
+    def __init__(self, app: App, *, max_body_bytes: int, known: Callable[[bytes], bool]) -> None:
+        self.app, self.max_body_bytes, self.known = app, max_body_bytes, known
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         refusal = self._refusal(scope)
+        if refusal is None and self._needs_token(scope):
+            token = self._token(dict(scope.get("headers", [])).get(b"authorization", b""))
+            if token is None or not await anyio.to_thread.run_sync(self.known, token):
+                refusal = 401, "a known bearer token is required", [(b"www-authenticate", b"Bearer")]
         if refusal is not None:
             code, detail, headers = refusal
             await _answer(send, code, detail, headers)
@@ -79,22 +83,26 @@ class Edge:
                 return 400, "Content-Length is not a number", []
             if int(length) > self.max_body_bytes:
                 return 413, self._too_large(), []
-        carries_body = length not in (None, b"0") or b"transfer-encoding" in headers
-        if (
+        return None
+
+    @staticmethod
+    def _needs_token(scope: Scope) -> bool:
+        """A request with a body to the API (but the open paths) must carry a known token."""
+        path: str = scope.get("path", "")
+        headers = dict(scope.get("headers", []))
+        carries_body = headers.get(b"content-length") not in (None, b"0") or b"transfer-encoding" in headers
+        return (
             scope.get("method") in _BODY_METHODS
             and carries_body
             and path.startswith("/api/")
             and not path.startswith(_OPEN_API_PREFIXES)
-            and not self._known(headers.get(b"authorization", b""))
-        ):
-            return 401, "a known bearer token is required", [(b"www-authenticate", b"Bearer")]
-        return None
-
-    def _known(self, authorization: bytes) -> bool:
-        scheme, _, token = authorization.partition(b" ")
-        return (
-            scheme.lower() == b"bearer" and bool(token) and role_for(self.tokens, token.strip()) is not None
         )
+
+    @staticmethod
+    def _token(authorization: bytes) -> bytes | None:
+        scheme, _, token = authorization.partition(b" ")
+        token = token.strip()
+        return token if scheme.lower() == b"bearer" and token else None
 
 
 async def _answer(send: Send, code: int, detail: str, headers: list[tuple[bytes, bytes]]) -> None:

@@ -14,9 +14,11 @@ router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
 @router.post("/ingest")
 def post_ingest(
-    body: IngestIn, request: Request, session: SessionDep, now: NowDep, policy: PolicyDep, _: BridgeRole
+    body: IngestIn, request: Request, session: SessionDep, now: NowDep, policy: PolicyDep, access: BridgeRole
 ) -> IngestOut:
-    result = ingest(session, body.readings, now, policy)
+    """A key given sites or areas ingests only for those: a reading of another site is rejected
+    and counted, never applied."""
+    result = ingest(session, body.readings, now, policy, sites=access.visible)
     request.app.state.notifier.wake()  # what opened is told now, not at the next tick
     return IngestOut(
         accepted=result.count(Outcome.STORED),

@@ -15,6 +15,7 @@ from server.reports.compliance import ChainedEntry, Entry, EntryKind, chain
 from server.store.models import Device, Inspection
 
 from .deps import InspectorRole, NowDep, SessionDep, SpeakerDep, ViewerRole
+from .devices import visible_device
 from .schemas import InspectionIn, InspectionOut
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
@@ -33,8 +34,7 @@ CHECKS = {
 def record_inspection(
     device_id: str, body: InspectionIn, session: SessionDep, now: NowDep, role: InspectorRole
 ) -> InspectionOut:
-    if store.devices.get(session, device_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id}")
+    visible_device(session, role, device_id)
     at = body.at or now
     if at > now + timedelta(minutes=5):
         raise HTTPException(422, "an inspection cannot be in the future")
@@ -44,7 +44,7 @@ def record_inspection(
             device_id=device_id,
             at=at,
             inspector=body.inspector,
-            recorded_by=role.value,
+            recorded_by=role.name,
             status_light_ok=body.status_light_ok,
             pads_sealed_in_date=body.pads_sealed_in_date,
             cabinet_intact=body.cabinet_intact,
@@ -57,7 +57,8 @@ def record_inspection(
 
 
 @router.get("/devices/{device_id}/inspections")
-def list_inspections(device_id: str, session: SessionDep, _: ViewerRole) -> list[InspectionOut]:
+def list_inspections(device_id: str, session: SessionDep, access: ViewerRole) -> list[InspectionOut]:
+    visible_device(session, access, device_id)
     return [InspectionOut.model_validate(row) for row in store.inspections.of_device(session, device_id)]
 
 
@@ -86,7 +87,7 @@ def _entries(session: SessionDep, devices: list[Device], start: datetime, end: d
 def compliance(
     session: SessionDep,
     speaker: SpeakerDep,
-    _: ViewerRole,
+    access: ViewerRole,
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
     site: str | None = None,
@@ -98,7 +99,7 @@ def compliance(
     as hashed, in no language."""
     if end < start:
         raise HTTPException(422, "to is before from")
-    devices = list(store.devices.listed(session, site=site, device_id=device_id))
+    devices = list(store.devices.listed(session, site=site, device_id=device_id, sites=access.visible))
     begin = datetime.combine(start, time(), tzinfo=UTC)
     stop = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
     rows = chain(_entries(session, devices, begin, stop))

@@ -23,7 +23,7 @@ def consumables(
     session: SessionDep,
     now: NowDep,
     speaker: SpeakerDep,
-    _: ViewerRole,
+    access: ViewerRole,
     site: str | None = None,
     months: Annotated[int, Query(ge=1, le=36)] = 12,
     format: Literal["json", "csv"] = "json",  # noqa: A002  (the API's own word)
@@ -31,7 +31,7 @@ def consumables(
     """Pads and batteries expiring in each of the next `months` months, per site, from each
     device's latest self-test."""
     expiries = []
-    for device in store.devices.listed(session, site=site):
+    for device in store.devices.listed(session, site=site, sites=access.visible):
         test = store.facts.latest_reading(session, device.id, ReadingType.SELFTEST)
         if test is None:
             continue

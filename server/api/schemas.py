@@ -12,6 +12,7 @@ from aedmon.reading import ID_PATTERN, DeviceKind, Moment, check_note, check_tex
 from server.i18n import is_zone
 from server.rules.findings import Severity
 from server.rules.readiness import Readiness
+from server.settings import Role
 from server.store.models import INT32_MAX
 
 # What a person types, bounded as the store is: one line, or a note with line breaks.
@@ -51,6 +52,7 @@ class DeviceIn(BaseModel):
     access: Access | None = None
     indoor: bool | None = None
     opening_hours: Line | None = Field(default=None, max_length=200)
+    area: str | None = Field(default=None, pattern=ID_PATTERN, description="the area its site belongs to")
 
 
 class DevicePatch(BaseModel):
@@ -68,11 +70,13 @@ class DevicePatch(BaseModel):
     access: Access | None = None
     indoor: bool | None = None
     opening_hours: Line | None = Field(default=None, max_length=200)
+    area: str | None = Field(default=None, pattern=ID_PATTERN, description="the area its site belongs to")
 
 
 class DeviceOut(BaseModel):
     id: str
     site: str
+    area: str | None = Field(description="the area its site belongs to")
     kind: DeviceKind
     name: str
     place: str
@@ -284,6 +288,7 @@ def _known_zone(value: str | None) -> str | None:
 class SiteOut(BaseModel):
     id: str
     name: str
+    area: str | None
     time_zone: str = Field(description="the zone its pages and notices use: its own, else the installation's")
     own_time_zone: str | None = Field(description="the zone set for this site; null keeps the installation's")
 
@@ -294,3 +299,37 @@ class SitePatch(BaseModel):
     time_zone: Annotated[str | None, Field(max_length=64), AfterValidator(_known_zone)] = Field(
         default=None, description="an IANA time zone such as Europe/Sofia; null for the installation's"
     )
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Line = Field(min_length=1, max_length=200)
+    role: Role
+    sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=500)
+    areas: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=100)
+
+
+class KeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    role: str
+    prefix: str = Field(description="the key's first characters, to tell keys apart")
+    sites: list[str]
+    areas: list[str]
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class KeyCreated(BaseModel):
+    id: int
+    key: str = Field(description="the key itself: shown this once, kept only as a hash")
+
+
+class WhoAmI(BaseModel):
+    name: str
+    role: Role
+    sites: list[str] = Field(description="the sites given; with areas both empty: every site")
+    areas: list[str]

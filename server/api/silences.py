@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, HTTPException, status
+from sqlalchemy.orm import Session
 
 from server import store
+from server.access import Access
 from server.store.models import Silence
 
 from .deps import NowDep, SessionDep, SilenceId, TechnicianRole, ViewerRole
@@ -16,8 +18,23 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/silences", tags=["silences"])
 
 
+def _covers(session: Session, access: Access, device_id: str | None, site: str | None) -> bool:
+    """Whether the window's device or site is the caller's (a device it does not see, or one not
+    registered, is no one's but an installation-wide key's)."""
+    if access.visible is None:
+        return True
+    if site is not None and not access.sees(site):
+        return False
+    if device_id is not None:
+        device = store.devices.get(session, device_id)
+        return device is not None and access.sees(device.site)
+    return site is not None
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_silence(body: SilenceIn, session: SessionDep, now: NowDep, role: TechnicianRole) -> SilenceOut:
+    if not _covers(session, role, body.device_id, body.site):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such device or site")
     starts_at = body.starts_at or now
     if body.ends_at <= max(starts_at, now):
         raise HTTPException(422, "ends_at must be in the future")
@@ -29,7 +46,7 @@ def create_silence(body: SilenceIn, session: SessionDep, now: NowDep, role: Tech
             reason=body.reason,
             starts_at=starts_at,
             ends_at=body.ends_at,
-            created_by=role.value,
+            created_by=role.name,
             created_at=now,
         ),
     )
@@ -39,8 +56,10 @@ def create_silence(body: SilenceIn, session: SessionDep, now: NowDep, role: Tech
 
 
 @router.get("")
-def list_silences(session: SessionDep, now: NowDep, _: ViewerRole, active: bool = False) -> list[SilenceOut]:
-    found = store.silences.listed(session, active_at=now if active else None)
+def list_silences(
+    session: SessionDep, now: NowDep, access: ViewerRole, active: bool = False
+) -> list[SilenceOut]:
+    found = store.silences.listed(session, active_at=now if active else None, sites=access.visible)
     return [SilenceOut.model_validate(s) for s in found]
 
 
@@ -48,10 +67,10 @@ def list_silences(session: SessionDep, now: NowDep, _: ViewerRole, active: bool 
 def end_silence(silence_id: SilenceId, session: SessionDep, now: NowDep, role: TechnicianRole) -> SilenceOut:
     """End a silence now; it stays on record."""
     silence = store.silences.get(session, silence_id)
-    if silence is None:
+    if silence is None or not _covers(session, role, silence.device_id, silence.site):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no silence {silence_id}")
     if silence.ends_at > now:
         silence.ends_at = max(now, silence.starts_at)
         session.commit()
-        log.info("silence ended", extra={"silence": silence_id, "by": role.value})
+        log.info("silence ended", extra={"silence": silence_id, "by": role.name})
     return SilenceOut.model_validate(silence)

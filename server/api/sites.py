@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from aedmon.reading import ID_RE
 from server import store
+from server.access import Access
 from server.store.models import Site
 
 from .deps import AdminRole, SessionDep, ViewerRole
@@ -18,33 +19,37 @@ router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
 def _out(request: Request, site: Site) -> SiteOut:
     default: str = request.app.state.time_zone
     return SiteOut(
-        id=site.id, name=site.name, time_zone=site.time_zone or default, own_time_zone=site.time_zone
+        id=site.id,
+        name=site.name,
+        area=site.area_id,
+        time_zone=site.time_zone or default,
+        own_time_zone=site.time_zone,
     )
 
 
-def _get(session: Session, site_id: str) -> Site:
+def _get(session: Session, access: Access, site_id: str) -> Site:
     site = store.sites.get(session, site_id) if ID_RE.match(site_id) else None
-    if site is None:
+    if site is None or not access.sees(site.id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such site")
     return site
 
 
 @router.get("")
-def list_sites(request: Request, session: SessionDep, _: ViewerRole) -> list[SiteOut]:
-    return [_out(request, site) for site in store.sites.listed(session)]
+def list_sites(request: Request, session: SessionDep, access: ViewerRole) -> list[SiteOut]:
+    return [_out(request, site) for site in store.sites.listed(session, access.visible)]
 
 
 @router.get("/{site_id}")
-def get_site(site_id: str, request: Request, session: SessionDep, _: ViewerRole) -> SiteOut:
-    return _out(request, _get(session, site_id))
+def get_site(site_id: str, request: Request, session: SessionDep, access: ViewerRole) -> SiteOut:
+    return _out(request, _get(session, access, site_id))
 
 
 @router.patch("/{site_id}")
 def change_site(
-    site_id: str, body: SitePatch, request: Request, session: SessionDep, _: AdminRole
+    site_id: str, body: SitePatch, request: Request, session: SessionDep, access: AdminRole
 ) -> SiteOut:
     """Name the site, or set its time zone (null: the installation's)."""
-    site = _get(session, site_id)
+    site = _get(session, access, site_id)
     changes = body.model_dump(exclude_unset=True)
     if "name" in changes:
         if changes["name"] is None:

@@ -1,21 +1,19 @@
-"""Who am I: the role of the key a page was opened with, so it shows only what that role may do."""
+"""Who am I: the name, role and scope of the key a page was opened with, so it shows only
+what that key may do."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
-
-from server.settings import Role
 
 from .deps import AnyRole
+from .schemas import WhoAmI
 
 router = APIRouter(prefix="/api/v1", tags=["session"])
 
 
-class WhoAmI(BaseModel):
-    role: Role
-
-
 @router.get("/whoami")
-def whoami(role: AnyRole) -> WhoAmI:
-    return WhoAmI(role=role)
+def whoami(access: AnyRole) -> WhoAmI:
+    principal = access.principal
+    return WhoAmI(
+        name=principal.name, role=principal.role, sites=sorted(principal.sites), areas=sorted(principal.areas)
+    )

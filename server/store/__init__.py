@@ -1,7 +1,9 @@
 """Every SQL statement of the server, one module per aggregate, and the migrations.
 
     devices        register (ON CONFLICT), get, list, sites
-    sites          a site's row and time zone
+    sites          a site's row, area and time zone
+    areas          the areas sites belong to
+    keys           API keys by their hash
     readings       store once by key, recent, self-tests of a period
     facts          the rules' read model of one device (DeviceFacts)
     alerts         open once per (device, type), the audit trail
@@ -15,9 +17,23 @@ Callers pass typed arguments and get models back; no module outside this package
 
 from __future__ import annotations
 
-from . import alerts, contacts, devices, facts, inspections, notifications, readings, silences, sites
+from . import (
+    alerts,
+    areas,
+    contacts,
+    devices,
+    facts,
+    inspections,
+    keys,
+    notifications,
+    readings,
+    silences,
+    sites,
+)
 
 __all__ = [
+    "areas",
+    "keys",
     "alerts",
     "contacts",
     "devices",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from server.rules.findings import AlertType, Severity
 
 from .conflicts import insert_or_skip
-from .models import Action, Alert, AlertEvent, AlertState
+from .models import Action, Alert, AlertEvent, AlertState, Device
 
 
 def insert_if_none_open(
@@ -89,10 +89,17 @@ def critical_open_since(session: Session, before: datetime) -> Sequence[Alert]:
 
 
 def listed(
-    session: Session, *, state: AlertState | None, device_id: str | None, limit: int
+    session: Session,
+    *,
+    state: AlertState | None,
+    device_id: str | None,
+    limit: int,
+    sites: frozenset[str] | None = None,
 ) -> Sequence[Alert]:
-    """Alerts, newest opened first."""
+    """Alerts, newest opened first; only of devices at `sites` if given."""
     query = select(Alert).order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)
+    if sites is not None:
+        query = query.join(Device, Device.id == Alert.device_id).where(Device.site.in_(sorted(sites)))
     if state is not None:
         query = query.where(Alert.state == state.value)
     if device_id is not None:

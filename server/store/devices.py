@@ -55,9 +55,17 @@ def get(session: Session, device_id: str, *, lock: bool = False) -> Device | Non
     return session.get(Device, device_id, with_for_update=lock or None)
 
 
-def listed(session: Session, *, site: str | None = None, device_id: str | None = None) -> Sequence[Device]:
-    """Devices by site and id, optionally of one site or one id."""
+def listed(
+    session: Session,
+    *,
+    site: str | None = None,
+    device_id: str | None = None,
+    sites: frozenset[str] | None = None,
+) -> Sequence[Device]:
+    """Devices by site and id, optionally of one site or one id, and only of `sites` if given."""
     query = select(Device).order_by(Device.site, Device.id)
+    if sites is not None:
+        query = query.where(Device.site.in_(sorted(sites)))
     if site is not None:
         query = query.where(Device.site == site)
     if device_id is not None:

@@ -124,15 +124,45 @@ class Device(Base):
     clock_offset_s: Mapped[float | None] = mapped_column(Float)
 
 
+class Area(Base):
+    """A municipality or a programme: the sites it runs, and whoever is given it."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+
+
 class Site(Base):
-    """A place devices belong to (a building, a street, a mobile unit's base): its time zone."""
+    """A place devices belong to (a building, a street, a mobile unit's base): its area and time zone."""
 
     __tablename__ = "sites"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the installation's default
+    area_id: Mapped[str | None] = mapped_column(ForeignKey("areas.id", name="fk_sites_area"), index=True)
     created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """A named key (a bridge's, an integration's): its role over listed sites, listed areas, or
+    everything (both lists empty). Only the SHA-256 of the key is kept; it is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # its first characters, to tell keys apart
+    sites: Mapped[list[str]] = mapped_column(JSON)
+    areas: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class StoredReading(Base):

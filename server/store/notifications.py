@@ -79,9 +79,13 @@ def by_ids(session: Session, ids: Sequence[int]) -> Sequence[Notification]:
     ).all()
 
 
-def listed(session: Session, *, alert_id: int | None, limit: int) -> Sequence[Notification]:
-    """What was told to whom, newest first."""
+def listed(
+    session: Session, *, alert_id: int | None, limit: int, sites: frozenset[str] | None = None
+) -> Sequence[Notification]:
+    """What was told to whom, newest first; only of `sites` if given."""
     query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if sites is not None:
+        query = query.where(Notification.site.in_(sorted(sites)))
     if alert_id is not None:
         query = query.where(Notification.alert_id == alert_id)
     return session.scalars(query).all()

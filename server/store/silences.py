@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .models import Silence
+from .models import Device, Silence
 
 
 def add(session: Session, silence: Silence) -> Silence:
@@ -21,9 +21,15 @@ def get(session: Session, silence_id: int) -> Silence | None:
     return session.get(Silence, silence_id)
 
 
-def listed(session: Session, *, active_at: datetime | None) -> Sequence[Silence]:
-    """Every window, newest first; with `active_at`, only those in force then."""
+def listed(
+    session: Session, *, active_at: datetime | None, sites: frozenset[str] | None = None
+) -> Sequence[Silence]:
+    """Every window, newest first; with `active_at`, only those in force then; with `sites`,
+    only those of these sites or of their devices."""
     query = select(Silence).order_by(Silence.starts_at.desc())
+    if sites is not None:
+        devices = select(Device.id).where(Device.site.in_(sorted(sites)))
+        query = query.where(or_(Silence.site.in_(sorted(sites)), Silence.device_id.in_(devices)))
     if active_at is not None:
         query = query.where(Silence.starts_at <= active_at, Silence.ends_at > active_at)
     return session.scalars(query).all()

@@ -30,5 +30,23 @@ def time_zones(session: Session, site_ids: Sequence[str]) -> dict[str, str | Non
     return zones
 
 
-def listed(session: Session) -> Sequence[Site]:
-    return session.scalars(select(Site).order_by(Site.id)).all()
+def listed(session: Session, sites: frozenset[str] | None = None) -> Sequence[Site]:
+    query = select(Site).order_by(Site.id)
+    if sites is not None:
+        query = query.where(Site.id.in_(sorted(sites)))
+    return session.scalars(query).all()
+
+
+def of_areas(session: Session, area_ids: Sequence[str]) -> set[str]:
+    """The sites of these areas."""
+    return set(session.scalars(select(Site.id).where(Site.area_id.in_(area_ids))))
+
+
+def by_ids(session: Session, site_ids: Sequence[str]) -> dict[str, Site]:
+    return {site.id: site for site in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+
+
+def set_area(session: Session, site_id: str, area_id: str | None) -> None:
+    site = session.get(Site, site_id)
+    if site is not None:
+        site.area_id = area_id

@@ -50,7 +50,13 @@ def test_a_site_is_made_with_its_first_device_and_keeps_the_installations_zone(
     api: TestClient, tokens: Tokens
 ) -> None:
     site = api.get("/api/v1/sites/school-3", headers=as_role(tokens, "viewer")).json()
-    assert site == {"id": "school-3", "name": "", "time_zone": "Europe/Sofia", "own_time_zone": None}
+    assert site == {
+        "id": "school-3",
+        "name": "",
+        "area": None,
+        "time_zone": "Europe/Sofia",
+        "own_time_zone": None,
+    }
     assert "11:40" in detail(api, tokens, "bg")  # 09:40 UTC is 11:40 in Sofia
     device = api.get("/api/v1/devices/SN1", params={"lang": "bg"}, headers=as_role(tokens, "viewer")).json()
     assert device["time_zone"] == "Europe/Sofia"
