@@ -1,4 +1,5 @@
-"""Who is asking, and what they may see: a principal (a bootstrap token's role, or a named key)
+"""Who is asking, and what they may see: a principal (a signed-in person, a named key, or a
+bootstrap token's role)
 with a role over listed sites, listed areas, or everything; and the sites that makes visible.
 
 Everything outside a principal's sites is as if it did not exist: lookups answer 404, lists
@@ -15,11 +16,13 @@ from server.settings import Role
 
 @dataclass(frozen=True)
 class Principal:
-    name: str  # the key's name, or the role of a bootstrap token; the audit says it
+    name: str  # a person's e-mail, a key's name, or a bootstrap token's role; the audit says it
     role: Role
     sites: frozenset[str] = frozenset()
     areas: frozenset[str] = frozenset()
     key_id: int | None = None
+    user_id: int | None = None
+    csrf: str | None = None  # a signed-in person's: state-changing requests must carry it
 
     @property
     def everything(self) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aedmon.clock import Clock, utc_now
 from server.api import (
     alerts,
+    auth,
     contacts,
     devices,
     fields,
@@ -27,6 +28,7 @@ from server.api import (
     reports,
     silences,
     sites,
+    users,
     whoami,
 )
 from server.api.deps import token_checker
@@ -116,12 +118,14 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         fields.router,
         sites.router,
         keys.router,
+        users.router,
+        auth.router,
     ):
         app.include_router(router)
     app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=web_routes.HERE / "static"), name="static")
     app.mount("/metrics", make_asgi_app())
-    known = token_checker(sessions, app.state.tokens)
+    known = token_checker(sessions, app.state.tokens, clock)
     app.add_middleware(Edge, max_body_bytes=settings.max_body_bytes, known=known)
 
     @app.exception_handler(DataError)

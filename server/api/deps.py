@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from aedmon.clock import Clock
 from server import store
 from server.access import Access, Principal
+from server.accounts import digest
+from server.api.edge import SESSION_COOKIE
 from server.i18n import DEFAULT_LANGUAGE, Words
 from server.rules.facts import Policy
 from server.settings import Role
@@ -95,23 +97,59 @@ def principal_for(session: Session, tokens: dict[str, Role], given: bytes) -> Pr
     return Principal(key.name, Role(key.role), frozenset(key.sites), frozenset(key.areas), key.id)
 
 
-def token_checker(sessions: sessionmaker[Session], tokens: dict[str, Role]) -> Callable[[bytes], bool]:
-    """Whether a bearer token is a bootstrap token or a key not revoked: the HTTP edge's question
-    before it reads a body."""
+def token_checker(
+    sessions: sessionmaker[Session], tokens: dict[str, Role], clock: Clock
+) -> Callable[[bytes | None, str | None], bool]:
+    """Whether a bearer token is a bootstrap token or a key not revoked, or a session cookie a
+    live session: the HTTP edge's question before it reads a body."""
 
-    def known(token: bytes) -> bool:
-        if role_for(tokens, token) is not None:
+    def known(token: bytes | None, cookie: str | None) -> bool:
+        if token is not None and role_for(tokens, token) is not None:
             return True
         with sessions() as session:
-            return store.keys.by_hash(session, key_hash(token)) is not None
+            if token is not None:
+                return store.keys.by_hash(session, key_hash(token)) is not None
+            return cookie is not None and store.users.session_of(session, digest(cookie), clock()) is not None
 
     return known
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _person(request: Request, session: Session) -> Principal | None:
+    """The signed-in person of the session cookie; a state-changing request made with it must
+    carry its CSRF token in X-CSRF-Token."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    found = store.users.session_of(session, digest(cookie), request.app.state.clock())
+    if found is None:
+        return None
+    row, user = found
+    if request.method not in SAFE_METHODS:
+        given = request.headers.get("x-csrf-token", "")
+        if not hmac.compare_digest(given.encode(), row.csrf.encode()):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "X-CSRF-Token is missing or wrong for this session"
+            )
+    return Principal(
+        user.email,
+        Role(user.role),
+        frozenset(user.sites),
+        frozenset(user.areas),
+        user_id=user.id,
+        csrf=row.csrf,
+    )
 
 
 def _principal(
     request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     if credentials is None or not credentials.credentials:
+        person = _person(request, session)
+        if person is not None:
+            return person
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )

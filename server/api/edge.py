@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -28,7 +29,8 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # API paths anyone may send a body to without a token: none yet besides the public pages,
 # which live outside /api/.
-_OPEN_API_PREFIXES = ("/api/v1/public/",)
+_OPEN_API_PREFIXES = ("/api/v1/public/", "/api/v1/auth/login", "/api/v1/auth/invite")
+SESSION_COOKIE = "aedmon_session"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -36,7 +38,9 @@ class Edge:
     """ASGI middleware; `known` says whether a bearer token is a bootstrap token or a live key
     (it may ask the database, so it runs in a worker thread)."""
 
-    def __init__(self, app: App, *, max_body_bytes: int, known: Callable[[bytes], bool]) -> None:
+    def __init__(
+        self, app: App, *, max_body_bytes: int, known: Callable[[bytes | None, str | None], bool]
+    ) -> None:
         self.app, self.max_body_bytes, self.known = app, max_body_bytes, known
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -45,9 +49,15 @@ class Edge:
             return
         refusal = self._refusal(scope)
         if refusal is None and self._needs_token(scope):
-            token = self._token(dict(scope.get("headers", [])).get(b"authorization", b""))
-            if token is None or not await anyio.to_thread.run_sync(self.known, token):
-                refusal = 401, "a known bearer token is required", [(b"www-authenticate", b"Bearer")]
+            given = dict(scope.get("headers", []))
+            token = self._token(given.get(b"authorization", b""))
+            cookie = _session_cookie(given.get(b"cookie", b""))
+            known = (token is not None or cookie is not None) and await anyio.to_thread.run_sync(
+                self.known, token, cookie
+            )
+            if not known:
+                challenge = [(b"www-authenticate", b"Bearer")]
+                refusal = 401, "a known bearer token or a session is required", challenge
         if refusal is not None:
             code, detail, headers = refusal
             await _answer(send, code, detail, headers)
@@ -103,6 +113,17 @@ class Edge:
         scheme, _, token = authorization.partition(b" ")
         token = token.strip()
         return token if scheme.lower() == b"bearer" and token else None
+
+
+def _session_cookie(header: bytes) -> str | None:
+    """The session cookie's value from a Cookie header, if it carries one."""
+    jar = SimpleCookie()
+    try:
+        jar.load(header.decode("latin-1"))
+    except CookieError:
+        return None
+    morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel is not None and morsel.value else None
 
 
 async def _answer(send: Send, code: int, detail: str, headers: list[tuple[bytes, bytes]]) -> None:

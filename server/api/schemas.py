@@ -333,3 +333,68 @@ class WhoAmI(BaseModel):
     role: Role
     sites: list[str] = Field(description="the sites given; with areas both empty: every site")
     areas: list[str]
+    csrf_token: str | None = Field(
+        default=None, description="a signed-in person's: send it as X-CSRF-Token on every change"
+    )
+
+
+Email = Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Password = Annotated[str, Field(max_length=1024)]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: Email
+    name: Line = Field(min_length=1, max_length=200)
+    role: Role
+    sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=500)
+    areas: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=100)
+    language: Language = Language.EN
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Line | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = Field(default=None, max_length=500)
+    areas: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = Field(default=None, max_length=100)
+    language: Language | None = None
+    disabled: bool | None = None
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    email: str
+    name: str
+    role: str
+    sites: list[str]
+    areas: list[str]
+    language: str
+    created_at: datetime
+    created_by: str
+    disabled_at: datetime | None
+
+
+class Invited(BaseModel):
+    id: int
+    invite_token: str = Field(description="shown this once; sets the password once, within a week")
+    invite_url: str
+
+
+class InviteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+    password: Password
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: Annotated[str, Field(min_length=1, max_length=320)]
+    password: Password
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current: Password
+    new: Password

@@ -15,5 +15,9 @@ router = APIRouter(prefix="/api/v1", tags=["session"])
 def whoami(access: AnyRole) -> WhoAmI:
     principal = access.principal
     return WhoAmI(
-        name=principal.name, role=principal.role, sites=sorted(principal.sites), areas=sorted(principal.areas)
+        name=principal.name,
+        role=principal.role,
+        sites=sorted(principal.sites),
+        areas=sorted(principal.areas),
+        csrf_token=principal.csrf,
     )

@@ -4,6 +4,7 @@
     sites          a site's row, area and time zone
     areas          the areas sites belong to
     keys           API keys by their hash
+    users          people, their sessions, failed logins
     readings       store once by key, recent, self-tests of a period
     facts          the rules' read model of one device (DeviceFacts)
     alerts         open once per (device, type), the audit trail
@@ -29,6 +30,7 @@ from . import (
     readings,
     silences,
     sites,
+    users,
 )
 
 __all__ = [
@@ -43,4 +45,5 @@ __all__ = [
     "readings",
     "silences",
     "sites",
+    "users",
 ]

@@ -314,3 +314,46 @@ class Inspection(Base):
     cabinet_intact: Mapped[bool]
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+
+
+class User(Base):
+    """A named person: a role over listed sites, listed areas, or everything; a password set
+    once through an invite (Argon2, never stored itself); disabled, never deleted."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # lower-cased
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    sites: Mapped[list[str]] = mapped_column(JSON)
+    areas: Mapped[list[str]] = mapped_column(JSON)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    invite_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invite_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(320))
+    disabled_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """A signed-in browser: the cookie's value is kept only as its hash."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class LoginFailure(Base):
+    """A failed login, for slowing the next ones of the same account or address."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(400), index=True)
+    at: Mapped[datetime]

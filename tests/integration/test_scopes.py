@@ -33,6 +33,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {"note": "not mine"},
     ("PUT", "/api/v1/contacts/{contact_id}"): {"name": "x", "sites": ["pernik-school"], "mqtt": True},
     ("PATCH", "/api/v1/sites/{site_id}"): {"time_zone": "UTC"},
+    ("PATCH", "/api/v1/users/{user_id}"): {"name": "taken over"},
 }  # fmt: skip
 
 
@@ -84,8 +85,11 @@ def places(api: TestClient, tokens: Tokens) -> Places:
             assert key.status_code == 201, key.text
             keys[area][role] = key.json()["key"]
         key_id = api.get("/api/v1/keys", headers=bearer(keys[area]["admin"])).json()[0]["id"]
+        caretaker = {"email": f"caretaker@{site}.bg", "name": "Caretaker", "role": "staff", "sites": [site]}
+        user_id = api.post("/api/v1/users", json=caretaker, headers=admin).json()["id"]
         ids[area] = {"device_id": device, "alert_id": str(alert["id"]), "contact_id": str(contact["id"]),
-                     "silence_id": str(silence["id"]), "site_id": site, "key_id": str(key_id)}  # fmt: skip
+                     "silence_id": str(silence["id"]), "site_id": site, "key_id": str(key_id),
+                     "user_id": str(user_id)}  # fmt: skip
     return Places(ids, keys)
 
 
@@ -102,6 +106,7 @@ def state_of(api: TestClient, tokens: Tokens, area_ids: dict[str, str]) -> Any:
         api.get(f"/api/v1/devices/{device}/inspections", headers=admin).json(),
         api.get(f"/api/v1/sites/{area_ids['site_id']}", headers=admin).json(),
         [k for k in api.get("/api/v1/keys", headers=admin).json() if k["id"] == int(area_ids["key_id"])],
+        [u for u in api.get("/api/v1/users", headers=admin).json() if u["id"] == int(area_ids["user_id"])],
     )
 
 
@@ -130,7 +135,7 @@ def test_no_route_lets_one_areas_key_read_or_change_anothers(
 
 
 LISTS = [
-    "/api/v1/devices", "/api/v1/alerts", "/api/v1/silences", "/api/v1/contacts?removed=true",
+    "/api/v1/users", "/api/v1/devices", "/api/v1/alerts", "/api/v1/silences", "/api/v1/contacts?removed=true",
     "/api/v1/notifications", "/api/v1/sites", "/api/v1/keys", "/api/v1/reports/consumables",
     f"/api/v1/reports/compliance?from={NOW.date()}&to={NOW.date()}",
 ]  # fmt: skip
@@ -220,7 +225,13 @@ def test_a_keys_name_is_the_actor_and_a_revoked_key_opens_nothing(
     refused = api.post(f"/api/v1/alerts/{alert_id}/ack", content=b"{}" * 1000, headers=technician)
     assert refused.status_code == 401
     me = api.get("/api/v1/whoami", headers=bearer(places.keys["pernik"]["viewer"])).json()
-    assert me == {"name": "pernik viewer", "role": "viewer", "sites": [], "areas": ["pernik"]}
+    assert me == {
+        "name": "pernik viewer",
+        "role": "viewer",
+        "sites": [],
+        "areas": ["pernik"],
+        "csrf_token": None,
+    }
 
 
 @pytest.mark.parametrize(

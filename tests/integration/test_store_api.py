@@ -229,6 +229,7 @@ def test_whoami_tells_a_page_the_role_of_its_key(api: TestClient, tokens: Tokens
         "role": role,
         "sites": [],
         "areas": [],
+        "csrf_token": None,
     }  # a bootstrap token: everything
 
 

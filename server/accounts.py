@@ -1,0 +1,127 @@
+"""Accounts: invites, passwords (Argon2 through argon2-cffi), sessions and their CSRF tokens,
+and slowing failed logins.
+
+A person is invited by an admin: a one-time token, valid for a week, sets their password once.
+Signing in makes a server-side session: the cookie holds a random value the store keeps only
+as its SHA-256, with a CSRF token every state-changing request made with the cookie must carry.
+Failed logins are counted per account and per address; past `ACCOUNT_FAILURES` (account) or
+`ADDRESS_FAILURES` (address) within `FAILURE_WINDOW`, logins from there wait until the window
+has passed. A login for an unknown e-mail costs the same hash as a known one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from server import store
+from server.store.models import User, UserSession
+
+INVITE_VALID = timedelta(days=7)
+SESSION_VALID = timedelta(hours=12)
+FAILURE_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURES = 5
+ADDRESS_FAILURES = 20
+PASSWORD_MIN = 12
+_HASHER = PasswordHasher()
+_DUMMY = _HASHER.hash("a password no account has")
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_invite(user: User, now: datetime) -> str:
+    """A fresh one-time invite for the person; any earlier one stops working."""
+    token = secrets.token_urlsafe(32)
+    user.invite_hash = digest(token)
+    user.invite_expires_at = now + INVITE_VALID
+    return token
+
+
+class AccountError(Exception):
+    """Said to the person as it is; never says whether an account exists."""
+
+
+class Throttled(AccountError):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__("too many failed logins; try again later")
+        self.retry_after_s = retry_after_s
+
+
+def accept_invite(session: Session, token: str, password: str, now: datetime) -> User:
+    """Set the password of the invited person, once."""
+    if len(password) < PASSWORD_MIN:
+        raise AccountError(f"a password needs at least {PASSWORD_MIN} characters")
+    user = store.users.by_invite(session, digest(token))
+    if (
+        user is None
+        or user.disabled_at is not None
+        or user.invite_expires_at is None
+        or user.invite_expires_at < now
+    ):
+        raise AccountError("this invitation is not valid (used, expired, or never made)")
+    user.password_hash = _HASHER.hash(password)
+    user.invite_hash = user.invite_expires_at = None
+    store.users.end_sessions_of(session, user.id)
+    return user
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    cookie: str  # the session cookie's value
+    csrf: str
+
+
+def _subjects(email: str, address: str) -> tuple[str, str]:
+    return f"account:{email.lower()}", f"address:{address}"
+
+
+def login(session: Session, email: str, password: str, address: str, now: datetime) -> SignedIn:
+    """A new session for the person, or AccountError (Throttled when they must wait)."""
+    account, place = _subjects(email, address)
+    since = now - FAILURE_WINDOW
+    if (
+        store.users.failures_since(session, account, since) >= ACCOUNT_FAILURES
+        or store.users.failures_since(session, place, since) >= ADDRESS_FAILURES
+    ):
+        raise Throttled(int(FAILURE_WINDOW.total_seconds()))
+    user = store.users.by_email(session, email)
+    if not _verified(user, password):
+        store.users.note_failure(session, account, now)
+        store.users.note_failure(session, place, now)
+        raise AccountError("the e-mail or the password is wrong")
+    assert user is not None
+    store.users.forget_failures(session, account)
+    if user.password_hash is not None and _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = _HASHER.hash(password)
+    cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    store.users.add_session(
+        session, UserSession(id=digest(cookie), user_id=user.id, csrf=csrf, created_at=now,
+                             expires_at=now + SESSION_VALID)
+    )  # fmt: skip
+    return SignedIn(user, cookie, csrf)
+
+
+def _verified(user: User | None, password: str) -> bool:
+    hashed = user.password_hash if user is not None and user.disabled_at is None else None
+    try:
+        return _HASHER.verify(hashed or _DUMMY, password) and hashed is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    if not _verified(user, current):
+        raise AccountError("the current password is wrong")
+    if len(new) < PASSWORD_MIN:
+        raise AccountError(f"a password needs at least {PASSWORD_MIN} characters")
+    user.password_hash = _HASHER.hash(new)
+    store.users.end_sessions_of(session, user.id)

@@ -1,0 +1,97 @@
+"""Signing in: accept an invitation (set the password once), log in and out, change one's own
+password. The session cookie is HttpOnly, SameSite=Lax and Secure behind https; a change made
+with it must carry the session's CSRF token."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from server import accounts, store
+from server.accounts import AccountError, Throttled
+
+from .deps import AnyRole, NowDep, SessionDep
+from .edge import SESSION_COOKIE
+from .schemas import InviteIn, LoginIn, PasswordIn, WhoAmI
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1/auth", tags=["session"])
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _secure(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"
+
+
+@router.post("/invite")
+def accept_invite(body: InviteIn, session: SessionDep, now: NowDep) -> dict[str, str]:
+    """Set one's password with the invitation's token; the token works once."""
+    try:
+        user = accounts.accept_invite(session, body.token, body.password, now)
+    except AccountError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.commit()
+    log.info("invitation accepted", extra={"user": user.id})
+    return {"email": user.email}
+
+
+@router.post("/login")
+def login(body: LoginIn, request: Request, session: SessionDep, now: NowDep) -> JSONResponse:
+    """Sign in: sets the session cookie and answers who one is, with the CSRF token."""
+    try:
+        signed = accounts.login(session, body.email, body.password, _address(request), now)
+    except Throttled as exc:
+        session.commit()
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from None
+    except AccountError as exc:
+        session.commit()  # the failure is counted
+        log.warning("login failed", extra={"address": _address(request)})
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
+    session.commit()
+    user = signed.user
+    me = WhoAmI(name=user.email, role=user.role, sites=user.sites, areas=user.areas, csrf_token=signed.csrf)
+    answer = JSONResponse(me.model_dump(mode="json"))
+    answer.set_cookie(
+        SESSION_COOKIE,
+        signed.cookie,
+        max_age=int(accounts.SESSION_VALID.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+    log.info("signed in", extra={"user": user.id})
+    return answer
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, _: AnyRole) -> Response:
+    """End this session (with the CSRF token, as any change)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        store.users.end_session(session, accounts.digest(cookie))
+        session.commit()
+    answer = Response(status_code=status.HTTP_204_NO_CONTENT)
+    answer.delete_cookie(SESSION_COOKIE, path="/")
+    return answer
+
+
+@router.post("/password")
+def change_password(body: PasswordIn, session: SessionDep, access: AnyRole) -> Response:
+    """Change one's own password; every session of one's ends, this one too."""
+    if access.principal.user_id is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only a signed-in person has a password")
+    user = store.users.get(session, access.principal.user_id)
+    assert user is not None
+    try:
+        accounts.change_password(session, user, body.current, body.new)
+    except AccountError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,73 @@
+"""People, their sessions, and failed logins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from .models import LoginFailure, User, UserSession
+
+
+def add(session: Session, user: User) -> User:
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email.lower())).first()
+
+
+def by_invite(session: Session, invite_hash: str) -> User | None:
+    return session.scalars(select(User).where(User.invite_hash == invite_hash)).first()
+
+
+def listed(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.id)).all()
+
+
+def add_session(session: Session, row: UserSession) -> None:
+    session.add(row)
+    session.flush()
+
+
+def session_of(session: Session, session_hash: str, now: datetime) -> tuple[UserSession, User] | None:
+    """The live session with this hash and its person, unless it expired or they are disabled."""
+    found = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == session_hash, UserSession.expires_at > now, User.disabled_at.is_(None))
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def end_session(session: Session, session_hash: str) -> None:
+    session.execute(delete(UserSession).where(UserSession.id == session_hash))
+
+
+def end_sessions_of(session: Session, user_id: int) -> None:
+    session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+
+
+def note_failure(session: Session, subject: str, now: datetime) -> None:
+    session.add(LoginFailure(subject=subject[:400], at=now))
+
+
+def failures_since(session: Session, subject: str, since: datetime) -> int:
+    found = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.subject == subject[:400], LoginFailure.at >= since)
+    )
+    return int(found or 0)
+
+
+def forget_failures(session: Session, subject: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.subject == subject[:400]))

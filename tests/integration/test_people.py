@@ -1,0 +1,247 @@
+"""Named people, on SQLite and PostgreSQL: invited with a one-time link, signed in with an
+Argon2 password, a session cookie (HttpOnly, SameSite, Secure behind https) whose changes
+carry a CSRF token, failed logins slowed per account and address, disabled at once, scoped
+to their sites, and named in the audit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from aedmon.clock import MovableClock
+from aedmon.reading import TestResult
+from server.app import create_app
+from server.settings import ServerSettings
+from server.store.models import User
+
+from .. import factories
+from ..conftest import Tokens
+
+NOW = factories.T0 + timedelta(minutes=5)
+PASSWORD = "correct horse battery staple"
+CHECKS = {"inspector": "Ivana", "status_light_ok": True, "pads_sealed_in_date": True, "cabinet_intact": True}
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(NOW)
+
+
+@pytest.fixture
+def api(database_url: str, tokens: Tokens, clock: MovableClock) -> Iterator[TestClient]:
+    settings = ServerSettings(database_url=database_url, tokens=tokens.setting)
+    with TestClient(create_app(settings, clock, background=False)) as client:
+        admin = {"Authorization": f"Bearer {tokens.admin}"}
+        for device, site, area in (("SN-A", "pernik-school", "pernik"), ("SN-B", "sofia-school", "sofia")):
+            client.post("/api/v1/devices", json=factories.device(device, site=site, area=area), headers=admin)
+            failed = factories.as_json(factories.selftest(TestResult.FAIL, device=device, site=site, at=NOW))
+            bridge = {"Authorization": f"Bearer {tokens.bridge}"}
+            client.post("/api/v1/ingest", json={"readings": [failed]}, headers=bridge).raise_for_status()
+        yield client
+
+
+def invite(api: TestClient, tokens: Tokens, email: str, role: str = "staff", **scope: Any) -> dict[str, Any]:
+    body = {"email": email, "name": email.split("@")[0].title(), "role": role, "language": "bg", **scope}
+    answer = api.post("/api/v1/users", json=body, headers={"Authorization": f"Bearer {tokens.admin}"})
+    assert answer.status_code == 201, answer.text
+    invited: dict[str, Any] = answer.json()
+    return invited
+
+
+def sign_in(api: TestClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
+    answer = api.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert answer.status_code == 200, answer.text
+    me: dict[str, Any] = answer.json()
+    return me
+
+
+def person(api: TestClient, tokens: Tokens, email: str, role: str = "staff", **scope: Any) -> dict[str, Any]:
+    """Invited, password set, signed in: who they are, with the CSRF token."""
+    invited = invite(api, tokens, email, role, **scope)
+    assert api.post(
+        "/api/v1/auth/invite", json={"token": invited["invite_token"], "password": PASSWORD}
+    ).is_success
+    return sign_in(api, email)
+
+
+def test_an_invited_caretaker_signs_in_and_sees_and_inspects_only_their_school(
+    api: TestClient, tokens: Tokens
+) -> None:
+    invited = invite(api, tokens, "Ivana@school.bg", sites=["pernik-school"])
+    assert invited["invite_url"].endswith(f"/invite#token={invited['invite_token']}")
+    accepted = api.post("/api/v1/auth/invite", json={"token": invited["invite_token"], "password": PASSWORD})
+    assert accepted.json() == {"email": "ivana@school.bg"}
+    again = api.post(
+        "/api/v1/auth/invite", json={"token": invited["invite_token"], "password": "another password"}
+    )
+    assert again.status_code == 422  # once
+    me = sign_in(api, "IVANA@school.bg")
+    assert me["name"] == "ivana@school.bg"
+    assert me["role"] == "staff"
+    assert me["sites"] == ["pernik-school"]
+    assert me["csrf_token"]
+    assert api.get("/api/v1/whoami").json() == me  # by the cookie alone
+    assert {d["id"] for d in api.get("/api/v1/devices").json()} == {"SN-A"}
+    assert api.get("/api/v1/devices/SN-B").status_code == 404
+    csrf = {"X-CSRF-Token": me["csrf_token"]}
+    recorded = api.post("/api/v1/devices/SN-A/inspections", json=CHECKS, headers=csrf)
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["recorded_by"] == "ivana@school.bg"
+    assert api.post("/api/v1/devices/SN-B/inspections", json=CHECKS, headers=csrf).status_code == 404
+
+
+def test_a_change_made_with_the_cookie_needs_the_sessions_csrf_token(api: TestClient, tokens: Tokens) -> None:
+    me = person(api, tokens, "tech@pernik.bg", "technician", areas=["pernik"])
+    alert = api.get("/api/v1/alerts", params={"state": "open"}).json()[0]
+    for headers in ({}, {"X-CSRF-Token": "guess"}, {"X-CSRF-Token": me["csrf_token"] + "x"}):
+        refused = api.post(f"/api/v1/alerts/{alert['id']}/ack", json={"note": "x"}, headers=headers)
+        assert refused.status_code == 403, headers
+    acked = api.post(f"/api/v1/alerts/{alert['id']}/ack", json={"note": "on my way"},
+                     headers={"X-CSRF-Token": me["csrf_token"]})  # fmt: skip
+    assert acked.json()["acknowledged_by"] == "tech@pernik.bg"
+    history = api.get(f"/api/v1/alerts/{alert['id']}/history").json()
+    assert history[-1]["actor"] == "tech@pernik.bg"
+    api.cookies.clear()
+    forged = {"Cookie": "aedmon_session=forged", "X-CSRF-Token": me["csrf_token"]}
+    bogus = api.post(f"/api/v1/alerts/{alert['id']}/ack", json={"note": "x"}, headers=forged)
+    assert bogus.status_code == 401
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_behind_https(
+    api: TestClient, tokens: Tokens
+) -> None:
+    person(api, tokens, "a@pernik.bg", areas=["pernik"])
+    answer = api.post("/api/v1/auth/login", json={"email": "a@pernik.bg", "password": PASSWORD},
+                      headers={"X-Forwarded-Proto": "https"})  # fmt: skip
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    assert "secure" in cookie
+    plain = api.post("/api/v1/auth/login", json={"email": "a@pernik.bg", "password": PASSWORD})
+    assert "secure" not in plain.headers["set-cookie"].lower()
+
+
+def test_failed_logins_are_slowed_per_account_and_say_nothing_of_who_exists(
+    api: TestClient, tokens: Tokens, clock: MovableClock
+) -> None:
+    person(api, tokens, "b@pernik.bg", areas=["pernik"])
+    api.cookies.clear()
+    unknown = api.post("/api/v1/auth/login", json={"email": "nobody@x.bg", "password": PASSWORD})
+    wrong = api.post("/api/v1/auth/login", json={"email": "b@pernik.bg", "password": "not the password"})
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json() == wrong.json()
+    for _ in range(4):
+        api.post("/api/v1/auth/login", json={"email": "b@pernik.bg", "password": "not the password"})
+    slowed = api.post("/api/v1/auth/login", json={"email": "b@pernik.bg", "password": PASSWORD})
+    assert slowed.status_code == 429
+    assert int(slowed.headers["retry-after"]) > 0
+    clock.advance(timedelta(minutes=16))
+    assert sign_in(api, "b@pernik.bg")["name"] == "b@pernik.bg"
+
+
+def test_failed_logins_from_one_address_are_slowed_across_accounts(
+    api: TestClient, tokens: Tokens, clock: MovableClock
+) -> None:
+    person(api, tokens, "c@pernik.bg", areas=["pernik"])
+    for number in range(20):
+        api.post("/api/v1/auth/login", json={"email": f"guess{number}@x.bg", "password": "password123456"})
+    assert (
+        api.post("/api/v1/auth/login", json={"email": "c@pernik.bg", "password": PASSWORD}).status_code == 429
+    )
+
+
+def test_logout_disable_and_a_new_password_end_sessions(api: TestClient, tokens: Tokens) -> None:
+    me = person(api, tokens, "d@pernik.bg", areas=["pernik"])
+    csrf = {"X-CSRF-Token": me["csrf_token"]}
+    wrong = api.post(
+        "/api/v1/auth/password", json={"current": "nope", "new": "a new long password"}, headers=csrf
+    )
+    assert wrong.status_code == 422
+    short = api.post("/api/v1/auth/password", json={"current": PASSWORD, "new": "short"}, headers=csrf)
+    assert short.status_code == 422
+    changed = api.post("/api/v1/auth/password", json={"current": PASSWORD, "new": "a new long password"},
+                       headers=csrf)  # fmt: skip
+    assert changed.status_code == 204
+    assert api.get("/api/v1/whoami").status_code == 401  # its sessions ended
+    me = sign_in(api, "d@pernik.bg", "a new long password")
+    assert api.post("/api/v1/auth/logout", headers={"X-CSRF-Token": me["csrf_token"]}).status_code == 204
+    assert api.get("/api/v1/whoami").status_code == 401
+    sign_in(api, "d@pernik.bg", "a new long password")
+    admin = {"Authorization": f"Bearer {tokens.admin}"}
+    user_id = next(
+        u["id"] for u in api.get("/api/v1/users", headers=admin).json() if u["email"] == "d@pernik.bg"
+    )
+    assert api.delete(f"/api/v1/users/{user_id}", headers=admin).json()["disabled_at"] is not None
+    assert api.get("/api/v1/whoami").status_code == 401
+    gone = api.post("/api/v1/auth/login", json={"email": "d@pernik.bg", "password": "a new long password"})
+    assert gone.status_code == 401
+
+
+def test_passwords_are_argon2_and_invitations_kept_only_as_hashes(api: TestClient, tokens: Tokens) -> None:
+    invited = invite(api, tokens, "e@pernik.bg", areas=["pernik"])
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        user = session.scalars(select(User).where(User.email == "e@pernik.bg")).one()
+        assert user.invite_hash != invited["invite_token"]
+        assert invited["invite_token"] not in str(vars(user))
+    api.post("/api/v1/auth/invite", json={"token": invited["invite_token"], "password": PASSWORD})
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        user = session.scalars(select(User).where(User.email == "e@pernik.bg")).one()
+        assert user.password_hash is not None
+        assert user.password_hash.startswith("$argon2id$")
+        assert PASSWORD not in user.password_hash
+        assert user.invite_hash is None
+
+
+def test_an_invitation_expires_after_a_week(api: TestClient, tokens: Tokens, clock: MovableClock) -> None:
+    invited = invite(api, tokens, "f@pernik.bg", areas=["pernik"])
+    clock.advance(timedelta(days=8))
+    late = api.post("/api/v1/auth/invite", json={"token": invited["invite_token"], "password": PASSWORD})
+    assert late.status_code == 422
+
+
+def test_an_area_admin_invites_and_manages_only_its_own_people(api: TestClient, tokens: Tokens) -> None:
+    other = invite(api, tokens, "g@sofia.bg", areas=["sofia"])
+    me = person(api, tokens, "admin@pernik.bg", "admin", areas=["pernik"])
+    csrf = {"X-CSRF-Token": me["csrf_token"]}
+    for scope in ({}, {"areas": ["sofia"]}, {"sites": ["sofia-school"]}):
+        body = {"email": "h@x.bg", "name": "H", "role": "staff", **scope}
+        assert api.post("/api/v1/users", json=body, headers=csrf).status_code == 403, scope
+    made = api.post("/api/v1/users", json={"email": "h@x.bg", "name": "H", "role": "staff",
+                                           "sites": ["pernik-school"]}, headers=csrf)  # fmt: skip
+    assert made.status_code == 201
+    listed = {u["email"] for u in api.get("/api/v1/users").json()}
+    assert "g@sofia.bg" not in listed
+    assert "h@x.bg" in listed
+    assert api.patch(f"/api/v1/users/{other['id']}", json={"name": "x"}, headers=csrf).status_code == 404
+    assert api.delete(f"/api/v1/users/{other['id']}", headers=csrf).status_code == 404
+    widen = api.patch(f"/api/v1/users/{made.json()['id']}", json={"areas": ["sofia"]}, headers=csrf)
+    assert widen.status_code == 403
+    dup = api.post("/api/v1/users", json={"email": "H@X.bg", "name": "H", "role": "staff",
+                                          "sites": ["pernik-school"]}, headers=csrf)  # fmt: skip
+    assert dup.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/users", {"email": "not-an-email", "name": "x", "role": "staff"}),
+        ("/api/v1/users", {"email": "a@" + "b" * 320 + ".bg", "name": "x", "role": "staff"}),
+        ("/api/v1/users", {"email": "a@b.bg", "name": "x\u0000", "role": "staff"}),
+        ("/api/v1/users", {"email": "a@b.bg", "name": "x", "role": "god"}),
+        ("/api/v1/users", {"email": "a@b.bg", "name": "x", "role": "staff", "password": "x"}),
+        ("/api/v1/auth/login", {"email": "a@b.bg", "password": "x" * 1025}),
+        ("/api/v1/auth/login", {"email": "", "password": "x"}),
+        ("/api/v1/auth/invite", {"token": "x" * 201, "password": PASSWORD}),
+        ("/api/v1/auth/invite", {"token": "", "password": PASSWORD}),
+    ],
+)
+def test_hostile_people_requests_are_refused(
+    api: TestClient, tokens: Tokens, path: str, body: dict[str, Any]
+) -> None:
+    answer = api.post(path, json=body, headers={"Authorization": f"Bearer {tokens.admin}"})
+    assert answer.status_code == 422, answer.text
