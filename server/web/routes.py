@@ -75,6 +75,18 @@ def _board(request: Request, site: str | None) -> HTMLResponse:
     return _page(request, "board.html", site=site, tiles=tiles, attribution=attribution)
 
 
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    """Sign in with one's e-mail and password; the session then speaks for every page."""
+    return _page(request, "login.html")
+
+
+@router.get("/invite", response_class=HTMLResponse)
+def invite_page(request: Request) -> HTMLResponse:
+    """Set one's password from an invitation; its token is in the link's fragment."""
+    return _page(request, "invite.html")
+
+
 @router.get("/board", response_class=HTMLResponse)
 def fleet_board(request: Request) -> HTMLResponse:
     return _board(request, None)

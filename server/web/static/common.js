@@ -8,15 +8,16 @@ const PAGE_LANG = document.body.dataset.lang;
 const PAGE_ZONE = document.body.dataset.zone || "UTC";  // the installation's, for what has no site
 let lang = localStorage.getItem("aedmon-lang") || PAGE_LANG;
 
-// The words of one language, from the server's catalogues; the page's own came with it.
+// The words of one language, from the server's catalogues (the page's own came with it);
+// whether they are here.
 async function wordsOf(language) {
   if (!UI[language]) {
-    const answer = await fetch(`/i18n/${encodeURIComponent(language)}.json`);
-    if (answer.ok) UI[language] = await answer.json();
+    const answer = await fetch(`/i18n/${encodeURIComponent(language)}.json`).catch(() => null);
+    if (answer && answer.ok) UI[language] = await answer.json();
   }
-  if (!UI[language]) lang = PAGE_LANG;  // a language the server no longer speaks
+  return Boolean(UI[language]);
 }
-const wordsReady = wordsOf(lang);
+const wordsReady = wordsOf(lang).then((here) => { if (!here) lang = PAGE_LANG; });
 
 function t(key) { return (UI[lang] || UI[PAGE_LANG])[key] || key; }
 
@@ -60,12 +61,17 @@ function when(iso, zone = PAGE_ZONE) {
   return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short", timeZone: zone });
 }
 
-// The API with this tab's key; a refusal is thrown with the server's own words.
+// The API with this tab's key, or else the signed-in person's session cookie (whose changes carry
+// the session's CSRF token); a refusal is thrown with the server's own words.
+let csrf = null;
 async function api(path, options = {}) {
-  const headers = { Authorization: "Bearer " + token, "Content-Type": "application/json" };
+  const headers = { "Content-Type": "application/json" };
+  const method = (options.method || "GET").toUpperCase();
+  if (token) headers.Authorization = "Bearer " + token;
+  else if (method !== "GET") headers["X-CSRF-Token"] = csrf || (csrf = (await whoami()).csrf_token);
   const url = new URL(path, location.origin);
   if (!url.searchParams.has("lang")) url.searchParams.set("lang", lang);  // texts in the reader's language
-  const answer = await fetch(url, { ...options, headers });
+  const answer = await fetch(url, { ...options, headers, credentials: "same-origin" });
   if (!answer.ok) {
     let detail = "";
     try {
@@ -75,15 +81,25 @@ async function api(path, options = {}) {
     } catch (_) { /* not JSON: the status says enough */ }
     throw new Error(`${answer.status} ${detail}`.trim());
   }
-  return answer.json();
+  return answer.status === 204 ? null : answer.json();
+}
+
+// Who this tab speaks for (a key's, or the signed-in person's), asked once; null when neither.
+let mePromise = null;
+function whoami() {
+  if (!mePromise) {
+    mePromise = fetch("/api/v1/whoami", {
+      headers: token ? { Authorization: "Bearer " + token } : {}, credentials: "same-origin",
+    }).then((answer) => (answer.ok ? answer.json() : null), () => null);
+  }
+  return mePromise;
 }
 
 // This tab's key's role: admin, technician, staff, viewer (null without a key); asked once, when
 // a page first wants to know.
-let rolePromise = null;
-function roleOf() {
-  if (!rolePromise) rolePromise = token ? api("/api/v1/whoami").then((me) => me.role, () => null) : Promise.resolve(null);
-  return rolePromise;
+async function roleOf() {
+  const me = await whoami();
+  return me ? me.role : null;
 }
 const MAY = {
   acknowledge: ["technician", "admin"],
@@ -117,7 +133,15 @@ function poll(load, seconds) {
   async function once() {
     clearTimeout(timer);
     await wordsReady;
-    if (!token) { notice.textContent = t("no_token"); notice.hidden = false; return; }
+    const me = await whoami();
+    if (!me) {  // neither a key in the link nor a session: say how to get in
+      const signIn = text("a", t("sign_in"));
+      signIn.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+      notice.replaceChildren(t("no_token") + " ", signIn);
+      notice.hidden = false;
+      return;
+    }
+    showSignOut(me);
     try {
       await load();
       notice.hidden = true;
@@ -139,12 +163,24 @@ function bindLanguage(draw) {
   const select = document.getElementById("lang");
   select.value = lang;
   select.addEventListener("change", async (event) => {
-    lang = event.target.value;
+    const wanted = event.target.value;
+    if (!(await wordsOf(wanted))) { select.value = lang; return; }
+    lang = wanted;  // only once its words are here: a draw in between stays in the old language
     localStorage.setItem("aedmon-lang", lang);
-    await wordsOf(lang);
     draw();
     if (reloadNow) reloadNow();  // what the server says in words (reasons, details) comes again
   });
+}
+
+// A signed-in person can sign out here; a key in the link has nothing to sign out of.
+function showSignOut(me) {
+  const button = document.getElementById("sign-out");
+  if (!button || !me || !me.csrf_token) return;
+  button.hidden = false;
+  button.onclick = async () => {
+    await api("/api/v1/auth/logout", { method: "POST" }).catch(() => null);
+    location.assign("/login");
+  };
 }
 
 function drawFrame(title) {

@@ -1,0 +1,43 @@
+"""A person, as a new user would be, in Chromium: opens the invitation, sets a password, signs
+in, sees only their own site on the board, and signs out; no key in any link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..conftest import ServerProcess
+
+
+def test_an_invited_caretaker_sets_a_password_signs_in_sees_their_site_and_signs_out(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    with fleet.client("admin") as admin:
+        admin.post(
+            "/api/v1/devices", json={"id": "SCH9", "site": "school-9", "kind": "aed"}
+        ).raise_for_status()
+        invited = admin.post(
+            "/api/v1/users",
+            json={"email": "maria@town-hall.bg", "name": "Maria", "role": "staff", "sites": ["town-hall"]},
+        )
+        invited.raise_for_status()
+    page = browser.new_page()
+    page.goto(invited.json()["invite_url"])
+    page.fill("input[name=password]", "a caretaker's long password")
+    page.fill("input[name=again]", "a caretaker's long password")
+    page.click("#invite-form button[type=submit]")
+    page.wait_for_url("**/login")
+    page.fill("input[name=email]", "maria@town-hall.bg")
+    page.fill("input[name=password]", "wrong password here")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#login-form output.bad")
+    page.fill("input[name=password]", "a caretaker's long password")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/board")
+    page.wait_for_selector('[data-device="SN1"]')
+    shown = page.locator("main").inner_text()
+    assert "SCH9" not in shown  # another site's AED does not exist for her
+    assert page.locator("#sign-out").is_visible()
+    page.click("#sign-out")
+    page.wait_for_url("**/login")
+    page.goto(f"{fleet.url}/board")
+    page.wait_for_selector("#notice a[href^='/login']")
