@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import make_asgi_app
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
+from swagger_ui_bundle import swagger_ui_path
 
 from aedmon.clock import Clock, utc_now
 from server.api import (
@@ -96,7 +98,20 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
             notifier.stop()
         engine.dispose()
 
-    app = FastAPI(title="aedmon", version="0.1.0", lifespan=lifespan)
+    # /docs from the swagger-ui-bundle package's own files: it works with no network outside
+    app = FastAPI(title="aedmon", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.mount("/docs-static", StaticFiles(directory=swagger_ui_path), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="aedmon API",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="/docs-static/favicon-32x32.png",
+        )
+
     app.state.sessions = sessions
     app.state.clock = clock
     app.state.policy = policy

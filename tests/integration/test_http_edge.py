@@ -4,6 +4,7 @@ per-reading rejection, never a 5xx, and what comes after it still opens its aler
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -145,3 +146,13 @@ def test_readings_within_the_bounds_are_never_a_server_error(api: TestClient, to
     assert response.status_code == 200
     assert response.json()["results"][0]["status"] == "stored", response.text
     assert api.get("/api/v1/devices/EDGE", headers=auth(tokens.viewer)).status_code == 200
+
+
+def test_the_api_docs_are_served_from_the_package_with_nothing_from_outside(api: TestClient) -> None:
+    page = api.get("/docs")
+    assert page.status_code == 200
+    assert "/docs-static/swagger-ui-bundle.js" in page.text
+    assert not [url for url in re.findall(r'(?:src|href)="([^"]+)"', page.text) if "://" in url]
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert api.get(f"/docs-static/{asset}").status_code == 200
+    assert api.get("/redoc").status_code == 404  # its page would fetch from a CDN
