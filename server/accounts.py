@@ -95,6 +95,7 @@ def login(session: Session, email: str, password: str, address: str, now: dateti
         raise Throttled(int(FAILURE_WINDOW.total_seconds()))
     user = store.users.by_email(session, email)
     if not _verified(user, password):
+        store.users.prune_failures(session, since)
         store.users.note_failure(session, account, now)
         store.users.note_failure(session, place, now)
         raise AccountError("the e-mail or the password is wrong")

@@ -350,6 +350,7 @@ class UserIn(BaseModel):
     sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=500)
     areas: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=100)
     language: Language = Language.EN
+    time_zone: Annotated[str | None, Field(max_length=64), AfterValidator(_known_zone)] = None
 
 
 class UserPatch(BaseModel):
@@ -359,6 +360,7 @@ class UserPatch(BaseModel):
     sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = Field(default=None, max_length=500)
     areas: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = Field(default=None, max_length=100)
     language: Language | None = None
+    time_zone: Annotated[str | None, Field(max_length=64), AfterValidator(_known_zone)] = None
     disabled: bool | None = None
 
 
@@ -371,6 +373,7 @@ class UserOut(BaseModel):
     sites: list[str]
     areas: list[str]
     language: str
+    time_zone: str | None
     created_at: datetime
     created_by: str
     disabled_at: datetime | None

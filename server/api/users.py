@@ -49,6 +49,7 @@ def invite(body: UserIn, request: Request, session: SessionDep, now: NowDep, acc
         name=body.name,
         role=body.role.value,
         language=body.language.value,
+        time_zone=body.time_zone,
         sites=sorted(set(body.sites)),
         areas=sorted(set(body.areas)),
         created_at=now,
@@ -84,6 +85,8 @@ def change_person(
     for name in ("name", "role", "language"):
         if name in changes:
             setattr(user, name, str(changes[name]))
+    if "time_zone" in changes:
+        user.time_zone = changes["time_zone"]
     if changes.get("disabled") is True and user.disabled_at is None:
         user.disabled_at = now
     elif changes.get("disabled") is False:

@@ -327,6 +327,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # None: their sites' zones
     sites: Mapped[list[str]] = mapped_column(JSON)
     areas: Mapped[list[str]] = mapped_column(JSON)
     password_hash: Mapped[str | None] = mapped_column(String(200))
@@ -356,4 +357,4 @@ class LoginFailure(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     subject: Mapped[str] = mapped_column(String(400), index=True)
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)

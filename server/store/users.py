@@ -71,3 +71,9 @@ def failures_since(session: Session, subject: str, since: datetime) -> int:
 
 def forget_failures(session: Session, subject: str) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.subject == subject[:400]))
+
+
+def prune_failures(session: Session, before: datetime) -> None:
+    """Forget failed logins older than the window that counts them: the table stays small
+    whatever a guesser sends."""
+    session.execute(delete(LoginFailure).where(LoginFailure.at < before))

@@ -17,7 +17,7 @@ from aedmon.clock import MovableClock
 from aedmon.reading import TestResult
 from server.app import create_app
 from server.settings import ServerSettings
-from server.store.models import User
+from server.store.models import LoginFailure, User
 
 from .. import factories
 from ..conftest import Tokens
@@ -72,7 +72,7 @@ def person(api: TestClient, tokens: Tokens, email: str, role: str = "staff", **s
 def test_an_invited_caretaker_signs_in_and_sees_and_inspects_only_their_school(
     api: TestClient, tokens: Tokens
 ) -> None:
-    invited = invite(api, tokens, "Ivana@school.bg", sites=["pernik-school"])
+    invited = invite(api, tokens, "Ivana@school.bg", sites=["pernik-school"], time_zone="Europe/Sofia")
     assert invited["invite_url"].endswith(f"/invite#token={invited['invite_token']}")
     accepted = api.post("/api/v1/auth/invite", json={"token": invited["invite_token"], "password": PASSWORD})
     assert accepted.json() == {"email": "ivana@school.bg"}
@@ -80,6 +80,10 @@ def test_an_invited_caretaker_signs_in_and_sees_and_inspects_only_their_school(
         "/api/v1/auth/invite", json={"token": invited["invite_token"], "password": "another password"}
     )
     assert again.status_code == 422  # once
+    people = api.get("/api/v1/users", headers={"Authorization": f"Bearer {tokens.admin}"}).json()
+    assert [(p["email"], p["time_zone"], p["language"]) for p in people] == [
+        ("ivana@school.bg", "Europe/Sofia", "bg")
+    ]
     me = sign_in(api, "IVANA@school.bg")
     assert me["name"] == "ivana@school.bg"
     assert me["role"] == "staff"
@@ -142,6 +146,10 @@ def test_failed_logins_are_slowed_per_account_and_say_nothing_of_who_exists(
     assert int(slowed.headers["retry-after"]) > 0
     clock.advance(timedelta(minutes=16))
     assert sign_in(api, "b@pernik.bg")["name"] == "b@pernik.bg"
+    api.post("/api/v1/auth/login", json={"email": "other@x.bg", "password": "a later guess"})
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        kept = session.scalars(select(LoginFailure.subject)).all()
+    assert sorted(kept) == ["account:other@x.bg", "address:testclient"]  # older ones forgotten
 
 
 def test_failed_logins_from_one_address_are_slowed_across_accounts(
@@ -234,6 +242,8 @@ def test_an_area_admin_invites_and_manages_only_its_own_people(api: TestClient, 
         ("/api/v1/users", {"email": "a@b.bg", "name": "x\u0000", "role": "staff"}),
         ("/api/v1/users", {"email": "a@b.bg", "name": "x", "role": "god"}),
         ("/api/v1/users", {"email": "a@b.bg", "name": "x", "role": "staff", "password": "x"}),
+        ("/api/v1/users", {"email": "a@b.bg", "name": "x", "role": "staff", "time_zone": "Mars/Olympus"}),
+        ("/api/v1/users", {"email": "a@b.bg", "name": "x", "role": "staff", "time_zone": "x" * 65}),
         ("/api/v1/auth/login", {"email": "a@b.bg", "password": "x" * 1025}),
         ("/api/v1/auth/login", {"email": "", "password": "x"}),
         ("/api/v1/auth/invite", {"token": "x" * 201, "password": PASSWORD}),

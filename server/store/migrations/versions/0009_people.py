@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("language", sa.String(8), nullable=False),
+        sa.Column("time_zone", sa.String(64), nullable=True),  # none: their sites' zones
         sa.Column("sites", sa.JSON(), nullable=False),
         sa.Column("areas", sa.JSON(), nullable=False),
         sa.Column("password_hash", sa.String(200), nullable=True),
@@ -45,7 +46,7 @@ def upgrade() -> None:
         "login_failures",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("subject", sa.String(400), nullable=False, index=True),  # account:<email> or address:<ip>
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
     )
 
 
