@@ -8,6 +8,7 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server import accounts, store
@@ -56,8 +57,12 @@ def invite(body: UserIn, request: Request, session: SessionDep, now: NowDep, acc
         created_by=access.name,
     )
     token = accounts.new_invite(user, now)
-    store.users.add(session, user)
-    session.commit()
+    try:
+        store.users.add(session, user)
+        session.commit()
+    except IntegrityError:  # invited by another admin a moment ago
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, "someone has this e-mail already") from None
     log.info("person invited", extra={"user": user.id, "role": user.role, "by": access.name})
     return Invited(id=user.id, invite_token=token, invite_url=invite_url(request, token))
 
