@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from aedmon.protocols.mqtt_payloads import encode_message
 from aedmon.reading import (
     DeviceKind,
     DeviceState,
@@ -107,11 +106,6 @@ def mqtt_payload(channel: str, seq: int, moment: datetime, **fields: Any) -> dic
         "location": {"lat": 42.6062, "lon": 23.0379},
     }
     return {"ts": stamp(moment), "seq": seq, **required.get(channel, {}), **fields}
-
-
-def mqtt_message(item: Reading) -> tuple[str, bytes]:
-    """The topic and payload a device publishes for this reading (the protocol's own encoder)."""
-    return encode_message(item)
 
 
 def device(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aedmon.reading import Reading, ReadingType
@@ -60,7 +60,3 @@ def selftests_between(
         )
         .order_by(StoredReading.device_time, StoredReading.id)
     ).all()
-
-
-def count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(StoredReading)) or 0)
