@@ -86,17 +86,6 @@ def key_hash(key: str | bytes) -> str:
     return hashlib.sha256(key.encode() if isinstance(key, str) else key).hexdigest()
 
 
-def principal_for(session: Session, tokens: dict[str, Role], given: bytes) -> Principal | None:
-    """Who a bearer token is: a bootstrap token's role over everything, or a named key's."""
-    role = role_for(tokens, given)
-    if role is not None:
-        return Principal(role.value, role)
-    key = store.keys.by_hash(session, key_hash(given))
-    if key is None:
-        return None
-    return Principal(key.name, Role(key.role), frozenset(key.sites), frozenset(key.areas), key.id)
-
-
 def token_checker(
     sessions: sessionmaker[Session], tokens: dict[str, Role], clock: Clock
 ) -> Callable[[bytes | None, str | None], bool]:
@@ -153,16 +142,21 @@ def _principal(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
-    principal = principal_for(session, request.app.state.tokens, credentials.credentials.encode())
-    if principal is None:
+    given = credentials.credentials.encode()
+    role = role_for(request.app.state.tokens, given)
+    if role is not None:  # a bootstrap token: its role over everything
+        return Principal(role.value, role)
+    key = store.keys.by_hash(session, key_hash(given))
+    if key is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "unknown token", headers={"WWW-Authenticate": "Bearer"}
         )
-    if principal.key_id is not None:
+    now = request.app.state.clock()
+    if key.last_used_at is None or key.last_used_at < now - store.keys.NOTE_USE_EVERY:
         with request.app.state.sessions() as own:  # its own transaction: a GET commits nothing
-            store.keys.touch(own, principal.key_id, request.app.state.clock())
+            store.keys.touch(own, key.id, now)
             own.commit()
-    return principal
+    return Principal(key.name, Role(key.role), frozenset(key.sites), frozenset(key.areas), key.id)
 
 
 def access_of(session: Session, principal: Principal) -> Access:

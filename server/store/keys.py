@@ -32,11 +32,15 @@ def listed(session: Session) -> Sequence[ApiKey]:
     return session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
 
 
-def touch(session: Session, key_id: int, now: datetime, every: timedelta = timedelta(minutes=1)) -> None:
-    """Note the key's use, at most once a minute, so a busy bridge does not write on each batch."""
+# A key's use is noted at most this often, so a busy bridge does not write on each batch.
+NOTE_USE_EVERY = timedelta(minutes=1)
+
+
+def touch(session: Session, key_id: int, now: datetime) -> None:
+    """Note the key's use, unless another request (or server) noted it within NOTE_USE_EVERY."""
     session.execute(
         update(ApiKey)
         .where(ApiKey.id == key_id)
-        .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - every))
+        .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - NOTE_USE_EVERY))
         .values(last_used_at=now)
     )
