@@ -3,29 +3,15 @@ of the catalogues is left on it, and dates are said in the language."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
 from aedmon.reading import TestResult
-from server.i18n import catalogue
 
 from ..conftest import ServerProcess
+from ..unit.catalogues import english_sentences
 from .conftest import send
-
-
-def english_sentences() -> set[str]:
-    """The English catalogue's texts of three words or more, placeholders taken out."""
-    found = set()
-    for message in catalogue("en"):
-        forms = message.string if isinstance(message.string, tuple | list) else [message.string]
-        for form in forms:
-            for part in re.split(r"%\(\w+\)s", str(form)):
-                words = part.strip(" .;:,()–-")
-                if words.count(" ") >= 2:
-                    found.add(words)
-    return found
 
 
 @pytest.mark.parametrize("language", ["en", "bg", "uk", "cs"])

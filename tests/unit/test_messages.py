@@ -14,6 +14,8 @@ from server.rules.alerting import RULES
 from server.rules.findings import AlertType, Phrase, Severity
 from server.store.models import Purpose
 
+from .catalogues import english_sentences
+
 PADS_EXPIRED = Phrase("detail.pads_expired.by_date", {"expiry_on": date(2026, 11, 1)})
 
 
@@ -98,18 +100,6 @@ def test_a_resolved_alert_says_so() -> None:
 
 def test_unknown_language_falls_back_to_english() -> None:
     assert "Pads expired" in render(Words("xx"), "s", [item()]).subject
-
-
-def english_sentences() -> set[str]:
-    """The English catalogue's texts of more than two words, placeholders taken out."""
-    found = set()
-    for message in catalogue("en"):
-        for form in message.string if isinstance(message.string, tuple | list) else [message.string]:
-            for part in str(form).split("%"):
-                words = part.split(")s", 1)[-1].strip(" .;:,()")
-                if words.count(" ") >= 2:
-                    found.add(words)
-    return found
 
 
 @pytest.mark.parametrize("language", sorted(set(LANGUAGES) - {"en"}))
