@@ -4,13 +4,16 @@ would, and screenshots kept under docs/ when AEDMON_SCREENSHOTS=1."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from aedmon.clock import utc_now
 from aedmon.reading import TestResult
+from simulators.aed import AedModel, AedSimulator
 
 from .. import factories
 from ..conftest import ServerProcess
@@ -47,6 +50,20 @@ def fleet(server: ServerProcess) -> ServerProcess:
     send(server, 1, TestResult.PASS, "SN1")
     send(server, 1, TestResult.WARN, "SN2", codes=("B01",))
     return server
+
+
+@pytest.fixture
+def aed(tmp_path: Path) -> Iterator[AedSimulator]:
+    """A simulated AED on a pseudo-terminal: a self-test an hour, a heartbeat a second."""
+    sim = AedSimulator(
+        AedModel("SN10442"),
+        utc_now,
+        selftest_interval_s=3600,
+        heartbeat_interval_s=1,
+        link=tmp_path / "ttyAED",
+    ).start()
+    yield sim
+    sim.close()
 
 
 def switch_language(page: Any, language: str) -> None:

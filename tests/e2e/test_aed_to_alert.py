@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from aedmon.clock import utc_now
-from simulators.aed import AedModel, AedSimulator
+from simulators.aed import AedSimulator
 from simulators.mqtt_devices import Cabinet, Place
 
 from ..conftest import BridgeStarter, Mosquitto, ServerProcess, wait_until
@@ -17,19 +12,6 @@ from ..conftest import BridgeStarter, Mosquitto, ServerProcess, wait_until
 def open_alert_types(server: ServerProcess, device: str) -> set[str]:
     alerts = server.get("/api/v1/alerts", state="open", device_id=device)
     return {a["type"] for a in alerts}  # type: ignore[attr-defined, index]
-
-
-@pytest.fixture
-def aed(tmp_path: Path) -> Iterator[AedSimulator]:
-    sim = AedSimulator(
-        AedModel("SN10442"),
-        utc_now,
-        selftest_interval_s=3600,
-        heartbeat_interval_s=1,
-        link=tmp_path / "ttyAED",
-    ).start()
-    yield sim
-    sim.close()
 
 
 def test_failed_selftest_on_a_pty_opens_alerts_and_the_next_pass_resolves_them(

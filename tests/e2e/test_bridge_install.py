@@ -8,14 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from aedmon.clock import utc_now
-from simulators.aed import AedModel, AedSimulator
+from simulators.aed import AedSimulator
 
 from ..conftest import Mosquitto, Process, Publisher, ServerProcess, wait_until
 
@@ -90,19 +89,6 @@ def test_aedmon_server_says_in_one_line_what_to_install(bridge_venv: Path) -> No
     ]
 
 
-@pytest.fixture
-def aed(tmp_path: Path) -> Iterator[AedSimulator]:
-    sim = AedSimulator(
-        AedModel("SN20001"),
-        utc_now,
-        selftest_interval_s=3600,
-        heartbeat_interval_s=1,
-        link=tmp_path / "ttyAED",
-    ).start()
-    yield sim
-    sim.close()
-
-
 def test_a_bridge_installed_alone_carries_serial_and_mqtt_failures_to_the_server(
     bridge_venv: Path,
     server: ServerProcess,
@@ -131,7 +117,7 @@ def test_a_bridge_installed_alone_carries_serial_and_mqtt_failures_to_the_server
             alerts = server.get("/api/v1/alerts", state="open")
             return {(a["device_id"], a["type"]) for a in alerts}  # type: ignore[attr-defined, index]
 
-        wanted = {("SN20001", "self_test_failed"), ("SN20001", "pads_expired"), ("CAB-0201", "aed_removed")}
+        wanted = {("SN10442", "self_test_failed"), ("SN10442", "pads_expired"), ("CAB-0201", "aed_removed")}
         wait_until(lambda: wanted <= open_types(), timeout=30, what="the alerts of both devices")
     finally:
         publisher.close()
