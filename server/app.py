@@ -19,9 +19,11 @@ from swagger_ui_bundle import swagger_ui_path
 from aedmon.clock import Clock, utc_now
 from server.api import (
     alerts,
+    audit,
     auth,
     contacts,
     devices,
+    enrolment,
     fields,
     ingest,
     inspections,
@@ -30,6 +32,7 @@ from server.api import (
     reports,
     silences,
     sites,
+    stickers,
     users,
     whoami,
 )
@@ -121,6 +124,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     app.state.map_tiles = (settings.map_tiles_url, settings.map_attribution)
     app.state.time_zone = settings.time_zone
     for router in (
+        enrolment.router,
         devices.router,
         ingest.router,
         alerts.router,
@@ -135,6 +139,8 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         keys.router,
         users.router,
         auth.router,
+        audit.router,
+        stickers.router,
     ):
         app.include_router(router)
     app.include_router(web_routes.router)

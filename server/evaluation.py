@@ -12,11 +12,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from aedmon.reading import DeviceKind
 from server import alerts, store
 from server.rules.alerting import Evaluation
 from server.rules.alerting import evaluate as run_rules
 from server.rules.facts import DeviceFacts, Policy
-from server.rules.readiness import Verdict
+from server.rules.location import distance_m
+from server.rules.readiness import Readiness, Verdict
 from server.rules.readiness import assess as judge
 from server.store.models import Device
 
@@ -42,7 +44,9 @@ def assess(
 def evaluate(session: Session, device: Device, now: datetime, policy: Policy) -> Assessment:
     """Assess the device and make its open alerts match the findings (the caller commits)."""
     found = assess(session, device, now, policy)
-    alerts.reconcile(session, device.id, found.evaluation, now)
+    # A retired device raises nothing; its open alerts resolve.
+    evaluation = Evaluation({}, frozenset()) if device.retired_at else found.evaluation
+    alerts.reconcile(session, device.id, evaluation, now)
     return found
 
 
@@ -56,3 +60,25 @@ def evaluate_all(session: Session, now: datetime, policy: Policy) -> int:
             count += 1
     session.commit()
     return count
+
+
+NEAREST_TRIED = 20  # the closest public devices assessed before giving up on finding a ready one
+
+
+def nearest_ready(
+    session: Session, lat: float, lon: float, now: datetime, policy: Policy, exclude: str
+) -> tuple[Device, float] | None:
+    """The nearest public AED that is ready now, and how far it is (metres), for a page whose own
+    AED is not; None when none of the closest few is ready."""
+    candidates = [
+        (distance_m(lat, lon, device.lat, device.lon), device.id, device)
+        for device in store.devices.public_located(session)
+        if device.id != exclude
+        and device.kind == DeviceKind.AED.value
+        and device.lat is not None
+        and device.lon is not None
+    ]
+    for away, _, device in sorted(candidates)[:NEAREST_TRIED]:
+        if assess(session, device, now, policy).verdict.readiness is Readiness.READY:
+            return device, away
+    return None

@@ -11,6 +11,7 @@ from server import store
 from server.access import Access
 from server.store.models import Contact
 
+from . import audit
 from .deps import AdminRole, AlertIdFilter, ContactId, NowDep, SessionDep, TechnicianRole
 from .schemas import ContactIn, ContactOut, NotificationOut
 
@@ -36,6 +37,7 @@ def _may_tell(access: Access, body: ContactIn) -> None:
 def create_contact(body: ContactIn, session: SessionDep, now: NowDep, access: AdminRole) -> ContactOut:
     _may_tell(access, body)
     contact = store.contacts.add(session, Contact(**body.model_dump(mode="json"), created_at=now))
+    audit.note(session, access, audit.Subject.CONTACT, contact.id, "added", now, body.model_dump(mode="json"))
     session.commit()
     return ContactOut.model_validate(contact)
 
@@ -49,7 +51,7 @@ def list_contacts(session: SessionDep, access: TechnicianRole, removed: bool = F
 
 @router.put("/contacts/{contact_id}")
 def replace_contact(
-    contact_id: ContactId, body: ContactIn, session: SessionDep, access: AdminRole
+    contact_id: ContactId, body: ContactIn, session: SessionDep, now: NowDep, access: AdminRole
 ) -> ContactOut:
     contact = _get(session, access, contact_id)
     _may_tell(access, body)
@@ -57,6 +59,9 @@ def replace_contact(
         raise HTTPException(status.HTTP_409_CONFLICT, f"contact {contact_id} was removed; add a new one")
     for name, value in body.model_dump(mode="json").items():
         setattr(contact, name, value)
+    audit.note(
+        session, access, audit.Subject.CONTACT, contact.id, "changed", now, body.model_dump(mode="json")
+    )
     session.commit()
     return ContactOut.model_validate(contact)
 
@@ -68,6 +73,7 @@ def remove_contact(contact_id: ContactId, session: SessionDep, now: NowDep, role
     contact = _get(session, role, contact_id)
     if contact.retired_at is None:
         contact.retired_at = now
+        audit.note(session, role, audit.Subject.CONTACT, contact.id, "removed", now)
         session.commit()
         log.info("contact removed", extra={"contact": contact_id, "by": role.name})
     return ContactOut.model_validate(contact)

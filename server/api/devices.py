@@ -20,6 +20,7 @@ from server.i18n import Words
 from server.store.devices import NewDevice
 from server.store.models import Device
 
+from . import audit
 from .deps import AdminRole, NowDep, PolicyDep, SessionDep, SpeakerDep, TechnicianRole, ViewerRole, access_of
 from .schemas import DeviceIn, DeviceOut, DevicePatch, SeriesOut
 
@@ -50,6 +51,9 @@ def device_out(device: Device, found: Assessment, words: Words, area: str | None
         access=device.access,
         indoor=device.indoor,
         opening_hours=device.opening_hours,
+        level=device.level,
+        osm_ref=device.osm_ref,
+        retired_at=device.retired_at,
         public_key=device.public_key,
         time_zone=words.zone.key,
         readiness=verdict.readiness,
@@ -84,22 +88,29 @@ def visible_device(session: Session, access: Access, device_id: str) -> Device:
     return device
 
 
-def _place(session: Session, access: Access, site_id: str, area: str | None, now: datetime) -> None:
-    """Let the caller put a device at this site (and the site in this area) only within its
-    scope: an existing site it sees, a new one it was given, or a new one in an area it holds."""
+def may_place(session: Session, access: Access, site_id: str, area: str | None) -> bool:
+    """Whether the caller may put a device at this site (and the site in this area): an existing
+    site it sees, a new one it was given, or a new one in an area it holds."""
     principal = access.principal
     holds_area = area is None or principal.everything or area in principal.areas
     if store.sites.get(session, site_id) is not None:
         allowed = access.sees(site_id)
     else:
         allowed = principal.everything or site_id in principal.sites or (area is not None and holds_area)
-    if not allowed or not holds_area:
+    return allowed and holds_area
+
+
+def place(session: Session, access: Access, site_id: str, area: str | None, now: datetime) -> Access:
+    """Make the site (and put it in the area) if the caller may; else 404. Answers the caller's
+    access again, since a new site of its area is now its own."""
+    if not may_place(session, access, site_id, area):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such site or area")
     if area is not None:
         store.areas.ensure(session, area, now)
     store.sites.ensure(session, site_id, now)
     if area is not None:
         store.sites.set_area(session, site_id, area)
+    return access_of(session, access.principal)
 
 
 @router.get("")
@@ -110,8 +121,9 @@ def list_devices(
     speaker: SpeakerDep,
     access: ViewerRole,
     site: str | None = None,
+    retired: Annotated[bool, Query(description="list the retired devices too")] = False,
 ) -> list[DeviceOut]:
-    found = store.devices.listed(session, site=site, sites=access.visible)
+    found = store.devices.listed(session, site=site, sites=access.visible, retired=retired)
     return _answer(session, list(found), now, policy, speaker)
 
 
@@ -126,8 +138,7 @@ def create_device(
 ) -> DeviceOut:
     fields = body.model_dump(exclude={"id", "site", "kind", "access", "area"})
     osm_access = body.access.value if body.access else None
-    _place(session, access, body.site, body.area, now)
-    access = access_of(session, access.principal)  # a new site of its area is now its own
+    access = place(session, access, body.site, body.area, now)
     new = NewDevice(
         id=body.id,
         site=body.site,
@@ -147,9 +158,11 @@ def create_device(
             setattr(existing, name, value)
         existing.report_interval_s = body.report_interval_s or store.devices.default_interval(body.kind)
         existing.confirmed = True
+        existing.retired_at = None
     session.flush()
     device = visible_device(session, access, body.id)
     evaluation.evaluate(session, device, now, policy)
+    audit_device(session, access, device, "created", body.model_dump(mode="json", exclude_unset=True), now)
     session.commit()
     return _answer(session, [device], now, policy, speaker)[0]
 
@@ -183,14 +196,44 @@ def patch_device(
         if name in changes and changes[name] is None:
             raise HTTPException(422, f"{name} cannot be null")
     area = changes.pop("area", None)
+    retired = changes.pop("retired", None)
     if changes.get("site") or area is not None:
-        _place(session, access, changes.get("site") or device.site, area, now)
-        access = access_of(session, access.principal)
+        access = place(session, access, changes.get("site") or device.site, area, now)
     for name, value in changes.items():
         setattr(device, name, value.value if isinstance(value, StrEnum) else value)
+    if retired is not None:
+        device.retired_at = (device.retired_at or now) if retired else None
     evaluation.evaluate(session, device, now, policy)
+    audit_device(session, access, device, "changed", body.model_dump(mode="json", exclude_unset=True), now)
     session.commit()
     return _answer(session, [device], now, policy, speaker)[0]
+
+
+@router.delete("/{device_id}")
+def retire_device(
+    device_id: str,
+    session: SessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    speaker: SpeakerDep,
+    access: AdminRole,
+) -> DeviceOut:
+    """Retire the device: its history and compliance record stay, its open alerts resolve, and
+    it leaves the lists and the rules (`PATCH {"retired": false}` puts it back)."""
+    device = visible_device(session, access, device_id)
+    if device.retired_at is None:
+        device.retired_at = now
+        evaluation.evaluate(session, device, now, policy)
+        audit_device(session, access, device, "retired", {}, now)
+        session.commit()
+        log.info("device retired", extra={"device": device_id, "by": access.name})
+    return _answer(session, [device], now, policy, speaker)[0]
+
+
+def audit_device(
+    session: Session, access: Access, device: Device, action: str, changes: dict[str, object], now: datetime
+) -> None:
+    audit.note(session, access, audit.Subject.DEVICE, device.id, action, now, changes, site=device.site)
 
 
 @router.post("/{device_id}/service")

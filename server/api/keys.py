@@ -15,6 +15,7 @@ from server import store
 from server.access import Access
 from server.store.models import INT32_MAX, ApiKey
 
+from . import audit
 from .deps import AdminRole, NowDep, SessionDep, key_hash
 from .schemas import KeyCreated, KeyIn, KeyOut
 
@@ -54,6 +55,7 @@ def create_key(body: KeyIn, session: SessionDep, now: NowDep, access: AdminRole)
             created_by=access.name,
         ),
     )
+    audit.note(session, access, audit.Subject.KEY, key.id, "made", now, body.model_dump(mode="json"))
     session.commit()
     log.info("key made", extra={"key": key.id, "key_name": key.name, "role": key.role, "by": access.name})
     return KeyCreated(id=key.id, key=secret)
@@ -70,6 +72,7 @@ def revoke_key(key_id: KeyId, session: SessionDep, now: NowDep, access: AdminRol
     key = _get(session, access, key_id)
     if key.revoked_at is None:
         key.revoked_at = now
+        audit.note(session, access, audit.Subject.KEY, key.id, "revoked", now)
         session.commit()
         log.info("key revoked", extra={"key": key.id, "by": access.name})
     return KeyOut.model_validate(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -15,9 +16,21 @@ from server.rules.readiness import Readiness
 from server.settings import Role
 from server.store.models import INT32_MAX
 
+# Characters that reorder the text around them (Unicode's bidirectional embeddings, overrides
+# and isolates): a name with one can show on a board as something it is not.
+_REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def no_reordering(value: str) -> str:
+    found = _REORDERING.search(value)
+    if found is not None:
+        raise ValueError(f"text-direction override U+{ord(found.group()):04X} at position {found.start()}")
+    return value
+
+
 # What a person types, bounded as the store is: one line, or a note with line breaks.
-Line = Annotated[str, AfterValidator(check_text)]
-Note = Annotated[str, AfterValidator(check_note)]
+Line = Annotated[str, AfterValidator(check_text), AfterValidator(no_reordering)]
+Note = Annotated[str, AfterValidator(check_note), AfterValidator(no_reordering)]
 
 
 class Language(StrEnum):
@@ -52,6 +65,7 @@ class DeviceIn(BaseModel):
     access: Access | None = None
     indoor: bool | None = None
     opening_hours: Line | None = Field(default=None, max_length=200)
+    level: Line | None = Field(default=None, max_length=32, description="the floor (OpenStreetMap's level)")
     area: str | None = Field(default=None, pattern=ID_PATTERN, description="the area its site belongs to")
 
 
@@ -70,7 +84,9 @@ class DevicePatch(BaseModel):
     access: Access | None = None
     indoor: bool | None = None
     opening_hours: Line | None = Field(default=None, max_length=200)
+    level: Line | None = Field(default=None, max_length=32, description="the floor (OpenStreetMap's level)")
     area: str | None = Field(default=None, pattern=ID_PATTERN, description="the area its site belongs to")
+    retired: bool | None = Field(default=None, description="true retires it, false puts it back in service")
 
 
 class DeviceOut(BaseModel):
@@ -100,6 +116,9 @@ class DeviceOut(BaseModel):
     access: str | None
     indoor: bool | None
     opening_hours: str | None
+    level: str | None
+    osm_ref: str | None = Field(description="the OpenStreetMap object it was imported from")
+    retired_at: datetime | None
     public_key: str | None  # the key in the link of the cabinet's QR code (/d/<id>?k=<key>)
     time_zone: str = Field(description="the site's time zone, in which its pages show times")
     readiness: Readiness
@@ -377,6 +396,7 @@ class UserOut(BaseModel):
     created_at: datetime
     created_by: str
     disabled_at: datetime | None
+    invited: bool = Field(description="invited, and no password set yet")
 
 
 class Invited(BaseModel):

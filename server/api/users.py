@@ -5,9 +5,10 @@ more than it holds."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from server import accounts, store
 from server.access import Access
 from server.store.models import INT32_MAX, User
 
+from . import audit
 from .deps import AdminRole, NowDep, SessionDep
 from .schemas import Invited, UserIn, UserOut, UserPatch
 
@@ -32,6 +34,10 @@ def _get(session: Session, access: Access, user_id: int) -> User:
     if user is None or not _within(access, user):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {user_id}")
     return user
+
+
+def _said(body: BaseModel) -> dict[str, Any]:
+    return body.model_dump(mode="json", exclude_unset=True)
 
 
 def invite_url(request: Request, token: str) -> str:
@@ -59,6 +65,7 @@ def invite(body: UserIn, request: Request, session: SessionDep, now: NowDep, acc
     token = accounts.new_invite(user, now)
     try:
         store.users.add(session, user)
+        audit.note(session, access, audit.Subject.USER, user.email, "invited", now, _said(body))
         session.commit()
     except IntegrityError:  # invited by another admin a moment ago
         session.rollback()
@@ -97,6 +104,7 @@ def change_person(
     elif changes.get("disabled") is False:
         user.disabled_at = None
     store.users.end_sessions_of(session, user.id)  # a change takes effect at their next sign-in
+    audit.note(session, access, audit.Subject.USER, user.email, "changed", now, _said(body))
     session.commit()
     log.info("person changed", extra={"user": user.id, "by": access.name})
     return UserOut.model_validate(user)
@@ -108,6 +116,7 @@ def disable_person(user_id: UserId, session: SessionDep, now: NowDep, access: Ad
     user = _get(session, access, user_id)
     if user.disabled_at is None:
         user.disabled_at = now
+        audit.note(session, access, audit.Subject.USER, user.email, "disabled", now)
     store.users.end_sessions_of(session, user.id)
     session.commit()
     log.info("person disabled", extra={"user": user.id, "by": access.name})

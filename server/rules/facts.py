@@ -24,6 +24,16 @@ class DeviceInfo:
 
 
 @dataclass(frozen=True)
+class ProblemReport:
+    """A passer-by's report still open: when it came, and who took it on (a person's name; None
+    for a key, whose name says nothing to a passer-by)."""
+
+    at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+@dataclass(frozen=True)
 class DeviceFacts:
     device: DeviceInfo
     latest_selftest: Reading | None = None
@@ -44,6 +54,7 @@ class DeviceFacts:
     recent_events: tuple[Reading, ...] = ()
     # device time minus where the server placed its newest numbered reading; 0 when believed
     clock_offset_s: float | None = None
+    reported: ProblemReport | None = None  # a passer-by's report no technician has resolved
 
 
 def _per_kind(**values: float) -> dict[DeviceKind, float]:

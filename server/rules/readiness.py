@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from aedmon.reading import DeviceState, is_after
 
-from .facts import DeviceFacts, Policy, bridge_silent
+from .facts import DeviceFacts, Policy, ProblemReport, bridge_silent
 from .findings import AlertType, Finding, Phrase, Severity
 
 
@@ -97,8 +97,24 @@ def assess(
         if state.door_open is True and AlertType.DOOR_OPEN not in findings:
             raise_to(Readiness.ATTENTION, AlertType.DOOR_OPEN, Phrase("cause.door_open"))
 
+    report = facts.reported
+    if report is not None:
+        raise_to(Readiness.ATTENTION, AlertType.REPORTED_PROBLEM, _reported(report))
+
     if level is Readiness.READY:
         reasons.insert(0, Reason(Cause.READY, Phrase("cause.ready")))
     if not facts.device.confirmed:
         reasons.append(Reason(Cause.UNCONFIRMED, Phrase("cause.unconfirmed")))
     return Verdict(level, tuple(reasons))
+
+
+def _reported(report: ProblemReport) -> Phrase:
+    """What staff and the passer-by read: reported when, and who is on it since when."""
+    if report.acknowledged_at is None:
+        return Phrase("cause.reported", {"at": report.at})
+    if report.acknowledged_by is None:
+        return Phrase("cause.reported_on_it", {"at": report.at, "since_at": report.acknowledged_at})
+    return Phrase(
+        "cause.reported_on_it_named",
+        {"at": report.at, "since_at": report.acknowledged_at, "name": report.acknowledged_by},
+    )

@@ -12,6 +12,7 @@
     contacts       who is told
     silences       maintenance windows
     inspections    the monthly checks
+    audit          who changed a device, contact, person or key
 
 Callers pass typed arguments and get models back; no module outside this package writes SQL.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 from . import (
     alerts,
     areas,
+    audit,
     contacts,
     devices,
     facts,
@@ -35,6 +37,7 @@ from . import (
 
 __all__ = [
     "areas",
+    "audit",
     "keys",
     "alerts",
     "contacts",

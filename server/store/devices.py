@@ -36,6 +36,8 @@ class NewDevice:
     access: str | None = None
     indoor: bool | None = None
     opening_hours: str | None = None
+    level: str | None = None
+    osm_ref: str | None = None
 
 
 def default_interval(kind: DeviceKind) -> int:
@@ -61,9 +63,13 @@ def listed(
     site: str | None = None,
     device_id: str | None = None,
     sites: frozenset[str] | None = None,
+    retired: bool = False,
 ) -> Sequence[Device]:
-    """Devices by site and id, optionally of one site or one id, and only of `sites` if given."""
+    """Devices in service by site and id, optionally of one site or one id, only of `sites` if
+    given; with `retired`, the retired ones too."""
     query = select(Device).order_by(Device.site, Device.id)
+    if not retired:
+        query = query.where(Device.retired_at.is_(None))
     if sites is not None:
         query = query.where(Device.site.in_(sorted(sites)))
     if site is not None:
@@ -74,11 +80,12 @@ def listed(
 
 
 def all_ids(session: Session) -> Sequence[str]:
-    return session.scalars(select(Device.id).order_by(Device.id)).all()
+    """The devices in service."""
+    return session.scalars(select(Device.id).where(Device.retired_at.is_(None)).order_by(Device.id)).all()
 
 
 def sites(session: Session) -> list[str]:
-    return sorted(set(session.scalars(select(Device.site))))
+    return sorted(set(session.scalars(select(Device.site).where(Device.retired_at.is_(None)))))
 
 
 def public_located(session: Session) -> Sequence[Device]:
@@ -86,9 +93,16 @@ def public_located(session: Session) -> Sequence[Device]:
     return session.scalars(
         select(Device)
         .where(Device.public.is_(True), Device.lat.is_not(None), Device.lon.is_not(None))
+        .where(Device.retired_at.is_(None))
         .order_by(Device.id)
     ).all()
 
 
 def by_ids(session: Session, device_ids: Sequence[str]) -> Sequence[Device]:
     return session.scalars(select(Device).where(Device.id.in_(device_ids))).all()
+
+
+def by_osm_refs(session: Session, refs: Sequence[str]) -> dict[str, Device]:
+    """Devices imported from these OpenStreetMap objects (node/123, way/45), by reference."""
+    found = session.scalars(select(Device).where(Device.osm_ref.in_(sorted(set(refs))))).all()
+    return {device.osm_ref: device for device in found if device.osm_ref}

@@ -10,9 +10,10 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from aedmon.reading import DeviceKind, Reading, ReadingType
-from server.rules.facts import DeviceFacts, DeviceInfo
+from server.rules.facts import DeviceFacts, DeviceInfo, ProblemReport
+from server.rules.findings import AlertType
 
-from .models import Device, StoredReading
+from .models import Alert, AlertState, Device, StoredReading, User
 
 
 def device_info(device: Device) -> DeviceInfo:
@@ -130,4 +131,23 @@ def device_facts(
         last_seen=None if latest is None else latest[0],
         last_site=None if latest is None else latest[2].site,
         clock_offset_s=device.clock_offset_s,
+        reported=problem_report(session, device.id),
     )
+
+
+def problem_report(session: Session, device_id: str) -> ProblemReport | None:
+    """The device's open `reported_problem` alert as the pages say it, with the name of the
+    person on it (never their e-mail, which a public page must not show)."""
+    alert = session.scalars(
+        select(Alert).where(
+            Alert.device_id == device_id,
+            Alert.type == AlertType.REPORTED_PROBLEM.value,
+            Alert.state != AlertState.RESOLVED.value,
+        )
+    ).first()
+    if alert is None:
+        return None
+    person = None
+    if alert.acknowledged_by:
+        person = session.scalars(select(User.name).where(User.email == alert.acknowledged_by)).first()
+    return ProblemReport(alert.last_opened_at, alert.acknowledged_at, person)

@@ -122,6 +122,10 @@ class Device(Base):
     clock_at: Mapped[datetime | None]
     clock_trusted: Mapped[datetime | None]
     clock_offset_s: Mapped[float | None] = mapped_column(Float)
+    # a retired device stays on record (history, compliance) but is left out of lists and rules
+    retired_at: Mapped[datetime | None]
+    level: Mapped[str | None] = mapped_column(String(32))  # the floor, as OpenStreetMap's level=
+    osm_ref: Mapped[str | None] = mapped_column(String(32))  # node/123 when imported from OSM
 
 
 class Area(Base):
@@ -160,7 +164,7 @@ class ApiKey(Base):
     sites: Mapped[list[str]] = mapped_column(JSON)
     areas: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime]
-    created_by: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(320))
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
@@ -214,7 +218,7 @@ class Alert(Base):
     last_opened_at: Mapped[datetime]  # opened or reopened, newest
     occurrences: Mapped[int] = mapped_column(default=1)
     acknowledged_at: Mapped[datetime | None]
-    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(320))  # an e-mail or a key's name
     ack_note: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None]
 
@@ -236,7 +240,7 @@ class AlertEvent(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
     at: Mapped[datetime]
     action: Mapped[str] = mapped_column(String(16))
-    actor: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(320))
     occurrence: Mapped[int]
     note: Mapped[str | None] = mapped_column(Text)
 
@@ -252,7 +256,7 @@ class Silence(Base):
     reason: Mapped[str] = mapped_column(Text)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
-    created_by: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
 
 
@@ -308,7 +312,7 @@ class Inspection(Base):
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
     at: Mapped[datetime]
     inspector: Mapped[str] = mapped_column(String(200))
-    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(320))
     status_light_ok: Mapped[bool]
     pads_sealed_in_date: Mapped[bool]
     cabinet_intact: Mapped[bool]
@@ -337,6 +341,11 @@ class User(Base):
     created_by: Mapped[str] = mapped_column(String(320))
     disabled_at: Mapped[datetime | None]
 
+    @property
+    def invited(self) -> bool:
+        """Invited, and no password set yet."""
+        return self.password_hash is None
+
 
 class UserSession(Base):
     """A signed-in browser: the cookie's value is kept only as its hash."""
@@ -358,3 +367,19 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     subject: Mapped[str] = mapped_column(String(400), index=True)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditEntry(Base):
+    """A change to a device, contact, person or key, and who made it (an e-mail or a key's
+    name). Alerts keep their own trail (alert_events) and inspections their recorder."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(320))
+    site: Mapped[str | None] = mapped_column(String(64), index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)

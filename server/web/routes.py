@@ -6,15 +6,12 @@ taken from the link's fragment (`/board#token=…`), which browsers never send t
 from __future__ import annotations
 
 import hmac
-import io
 import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-import qrcode
-import qrcode.image.svg
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -23,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader
 from aedmon.reading import ID_RE
 from server import alerts, evaluation, store
 from server.api.deps import NowDep, PolicyDep, SessionDep
+from server.api.stickers import public_url, qr_svg
 from server.i18n import LANGUAGES, Words, pick_language, script_words
 from server.rules.findings import AlertType
 from server.rules.readiness import Readiness
@@ -87,6 +85,19 @@ def invite_page(request: Request) -> HTMLResponse:
     return _page(request, "invite.html")
 
 
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request) -> HTMLResponse:
+    """Devices, imports, people and keys, for administrators (the API decides what they may do)."""
+    tiles, attribution = request.app.state.map_tiles
+    return _page(request, "admin.html", tiles=tiles, attribution=attribution)
+
+
+@router.get("/stickers", response_class=HTMLResponse)
+def sticker_sheet(request: Request) -> HTMLResponse:
+    """A sheet of QR stickers for a site (`?site=`) or a selection (`?ids=`), to print."""
+    return _page(request, "stickers.html")
+
+
 @router.get("/board", response_class=HTMLResponse)
 def fleet_board(request: Request) -> HTMLResponse:
     return _board(request, None)
@@ -130,13 +141,6 @@ def _device_by_key(session: SessionDep, device_id: str, key: str) -> Device:
     return device
 
 
-def _qr_svg(url: str) -> str:
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    out = io.BytesIO()
-    image.save(out)
-    return out.getvalue().decode().split("?>", 1)[-1]  # inline: no XML declaration
-
-
 @router.get("/d/{device_id}", response_class=HTMLResponse)
 def public_device(
     request: Request,
@@ -151,9 +155,14 @@ def public_device(
     device = _device_by_key(session, device_id, k)
     found = evaluation.assess(session, device, now, policy)
     facts, verdict = found.facts, found.verdict
-    url = f"{str(request.base_url).rstrip('/')}/d/{device.id}?{urlencode({'k': k})}"
+    url = public_url(str(request.base_url), device.id, k)
     site = store.sites.get(session, device.site)
     words = Words(_language(request), (site.time_zone if site else None) or request.app.state.time_zone)
+    nearest = None
+    fix = facts.latest_location
+    here = (fix.lat, fix.lon) if fix else (device.lat, device.lon)
+    if verdict.readiness is not Readiness.READY and here[0] is not None and here[1] is not None:
+        nearest = evaluation.nearest_ready(session, here[0], here[1], now, policy, device.id)
     return _page(
         request,
         "device_public.html",
@@ -164,7 +173,8 @@ def public_device(
         test=facts.latest_selftest,
         key=k,
         sent=sent,
-        qr=_qr_svg(url),
+        qr=qr_svg(url),
+        nearest=nearest,
     )
 
 

@@ -255,3 +255,45 @@ def test_hostile_people_requests_are_refused(
 ) -> None:
     answer = api.post(path, json=body, headers={"Authorization": f"Bearer {tokens.admin}"})
     assert answer.status_code == 422, answer.text
+
+
+def test_a_passers_by_report_and_who_is_on_it_show_where_staff_and_the_public_look(
+    api: TestClient, tokens: Tokens, clock: MovableClock
+) -> None:
+    admin = {"Authorization": f"Bearer {tokens.admin}"}
+    bridge = {"Authorization": f"Bearer {tokens.bridge}"}
+    later = NOW + timedelta(seconds=30)
+    passed = factories.selftest(TestResult.PASS, device="SN-A", site="pernik-school", seq=2, at=later)
+    body = {"readings": [factories.as_json(passed)]}
+    api.post("/api/v1/ingest", json=body, headers=bridge).raise_for_status()
+    device = api.get("/api/v1/devices/SN-A", headers=admin).json()
+    assert device["readiness"] == "ready"
+    key = device["public_key"]
+    sent = api.post("/d/SN-A/report", data={"k": key, "text": "The cabinet glass is broken"},
+                    follow_redirects=False)  # fmt: skip
+    assert sent.status_code == 303
+    device = api.get("/api/v1/devices/SN-A", headers=admin).json()
+    assert device["readiness"] == "attention"  # a reported problem needs someone to look
+    said = dict(zip(device["reason_keys"], device["reasons"], strict=True))["reported_problem"]
+    assert said.startswith("A problem was reported at ")
+    assert said.endswith("; a technician has been told.")
+    page = api.get("/d/SN-A", params={"k": key, "lang": "en"}).text
+    assert "a technician has been told." in page
+
+    clock.advance(timedelta(minutes=8))
+    me = person(api, tokens, "georgi.ivanov.field.technician@service-company.example.bg", "technician")
+    alert = next(a for a in api.get("/api/v1/alerts").json() if a["type"] == "reported_problem")
+    acked = api.post(f"/api/v1/alerts/{alert['id']}/ack", json={"note": "coming"},
+                     headers={"X-CSRF-Token": me["csrf_token"]})  # fmt: skip
+    assert acked.status_code == 200, acked.text  # an e-mail longer than 64 characters is kept whole
+    page = api.get("/d/SN-A", params={"k": key, "lang": "en"}).text
+    name = "Georgi.Ivanov.Field.Technician"  # the name the invitation gave
+    assert f"; {name} is on it since " in page
+    assert "service-company" not in page  # a public page never shows a person's e-mail
+    bulgarian = api.get("/d/SN-A", params={"k": key, "lang": "bg"}).text
+    assert f"{name} се занимава с него от" in bulgarian
+
+    api.post(f"/api/v1/alerts/{alert['id']}/resolve", json={"note": "glass replaced"},
+             headers={"X-CSRF-Token": me["csrf_token"]}).raise_for_status()  # fmt: skip
+    after = api.get("/api/v1/devices/SN-A", headers=admin).json()
+    assert "reported_problem" not in after["reason_keys"]  # (its heartbeat is late by now: unknown)

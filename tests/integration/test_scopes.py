@@ -137,7 +137,8 @@ def test_no_route_lets_one_areas_key_read_or_change_anothers(
 LISTS = [
     "/api/v1/users", "/api/v1/devices", "/api/v1/alerts", "/api/v1/silences", "/api/v1/contacts?removed=true",
     "/api/v1/notifications", "/api/v1/sites", "/api/v1/keys", "/api/v1/reports/consumables",
-    f"/api/v1/reports/compliance?from={NOW.date()}&to={NOW.date()}",
+    f"/api/v1/reports/compliance?from={NOW.date()}&to={NOW.date()}", "/api/v1/audit",
+    "/api/v1/stickers?ids=SN-A,SN-B", "/api/v1/devices?retired=true",
 ]  # fmt: skip
 
 

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from aedmon.fields import FIELDS
-from aedmon.reading import CODES
+from aedmon.reading import CODES, DeviceKind
+from server.api.enrolment import Outcome
+from server.api.schemas import Access
 from server.i18n import LANGUAGES, Words, catalogue, pick_language, script_words
 from server.rules.findings import AlertType, Phrase, Severity
 from server.rules.readiness import Cause, Readiness
+from server.settings import Role
 from server.store.models import AlertState, Purpose
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +69,10 @@ def ids_the_code_asks_for() -> set[str]:
     asked |= {f"notice.{purpose}" for purpose in (Purpose.REMINDER, Purpose.ESCALATION)}
     asked |= {f"ui.{kind}" for kind in ("compliance", "consumables")}  # the report pages' titles
     asked |= {f"ui.bring_{thing}" for thing in ("pads", "battery", "aed")}  # console.js: t("bring_" + …)
+    # admin.js and admin.html: t("role_" + …), t("outcome_" + …), data-t="kind_{{ … }}", "access_…"
+    asked |= {f"ui.role_{role}" for role in Role} | {f"ui.outcome_{outcome}" for outcome in Outcome}
+    asked |= {f"ui.kind_{kind}" for kind in DeviceKind if kind is not DeviceKind.BRIDGE}
+    asked |= {f"ui.access_{access}" for access in Access}
     for alert in (AlertType.PADS_EXPIRED, AlertType.BATTERY_EXPIRED):  # selftest.py: f"detail.{alert}.by_…"
         asked |= {f"detail.{alert}.by_date", f"detail.{alert}.by_code"}
     asked |= {f"detail.{alert}.by_date" for alert in (AlertType.PADS_EXPIRING, AlertType.BATTERY_EXPIRING)}

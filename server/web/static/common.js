@@ -39,8 +39,11 @@ function reasonItem(key, detail) {
   item.append(text("strong", what));
   const todo = t("todo." + key);
   if (todo && todo !== "todo." + key) item.append(" — " + todo);
+  if (SAID_ALOUD.has(key)) item.append(text("span", detail, "said"));
   return item;
 }
+// Reasons whose detail is news for whoever looks (when a problem was reported, who is on it).
+const SAID_ALOUD = new Set(["reported_problem"]);
 
 function reasonList(device) {
   const list = document.createElement("ul");
