@@ -72,6 +72,7 @@ def build_notifier(settings: ServerSettings, sessions: sessionmaker[Session], cl
         group_window=timedelta(seconds=settings.notify_group_window_s),
         interval_s=settings.notify_interval_s,
         default_time_zone=settings.time_zone,
+        public_url=settings.public_url,
     )
 
 
@@ -123,6 +124,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     app.state.engine = engine
     app.state.map_tiles = (settings.map_tiles_url, settings.map_attribution)
     app.state.time_zone = settings.time_zone
+    app.state.public_url = settings.public_url
     for router in (
         enrolment.router,
         devices.router,

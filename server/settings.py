@@ -133,6 +133,14 @@ class ServerSettings(BaseSettings):
     map_attribution: str = Field(
         default="© OpenStreetMap contributors", description="the map tiles' attribution, shown on the map"
     )
+    public_url: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="where people reach this server (https://aed.example.org): the links in "
+        "notifications and invitations; empty: invitations use the address asked on, "
+        "notifications carry no link",
+    )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="largest request body taken; larger ones get 413"
     )

@@ -41,7 +41,10 @@ def _said(body: BaseModel) -> dict[str, Any]:
 
 
 def invite_url(request: Request, token: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}/invite#token={token}"
+    """The link to send: at the installation's public address when it has one (behind a proxy
+    the address asked on is the proxy's inside one), else where this request came."""
+    base = request.app.state.public_url or str(request.base_url)
+    return f"{base.rstrip('/')}/invite#token={token}"
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

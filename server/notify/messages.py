@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from server.i18n import Words
 from server.rules.findings import AlertType, Phrase, Severity
@@ -50,10 +51,18 @@ class Message:
     text: str
 
 
-def _block(words: Words, site: str, item: Item) -> str:
+def device_link(public_url: str | None, device_id: str) -> str | None:
+    """The device's page on this server, when the installation says where people reach it."""
+    return f"{public_url.rstrip('/')}/devices/{quote(device_id)}" if public_url else None
+
+
+def _block(words: Words, site: str, item: Item, public_url: str | None) -> str:
     what = words(f"reason.{item.type}")
     device = f"{item.device_name} ({item.device_id})" if item.device_name else item.device_id
     where = f"{words('notice.where')}: " + ", ".join(part for part in (device, item.place, site) if part)
+    link = device_link(public_url, item.device_id)
+    if link:
+        where += f"\n{words('notice.link')}: {link}"
     if item.purpose is Purpose.RESOLVED:
         return f"{words('notice.resolved')}: {what}\n{where}"
     heading = (
@@ -68,9 +77,10 @@ def _block(words: Words, site: str, item: Item) -> str:
     )
 
 
-def render(words: Words, site: str, items: list[Item]) -> Message:
-    """One message for everything a contact is told about one site at once."""
-    text = "\n\n".join(_block(words, site, item) for item in items)
+def render(words: Words, site: str, items: list[Item], public_url: str | None = None) -> Message:
+    """One message for everything a contact is told about one site at once; with `public_url`,
+    each device's page is linked."""
+    text = "\n\n".join(_block(words, site, item, public_url) for item in items)
     if len(items) == 1:
         first = items[0]
         prefix = f"{words('notice.resolved')}: " if first.purpose is Purpose.RESOLVED else ""
@@ -80,7 +90,9 @@ def render(words: Words, site: str, items: list[Item]) -> Message:
     return Message(subject, text)
 
 
-def render_digest(words: Words, site: str, day: date, devices: int, items: list[Item]) -> Message:
+def render_digest(
+    words: Words, site: str, day: date, devices: int, items: list[Item], public_url: str | None = None
+) -> Message:
     """The daily summary of one site: how many devices, and every alert still open."""
     digest = f"{words('notice.digest')} {words.day(day)}"
     subject = f"[aedmon] {site}: {digest}"
@@ -88,5 +100,6 @@ def render_digest(words: Words, site: str, day: date, devices: int, items: list[
     if not items:
         return Message(subject, f"{head}\n\n{words('notice.none')}")
     return Message(
-        f"{subject}, {words('notice.n_alerts', n=len(items))}", f"{head}\n\n{render(words, site, items).text}"
+        f"{subject}, {words('notice.n_alerts', n=len(items))}",
+        f"{head}\n\n{render(words, site, items, public_url).text}",
     )

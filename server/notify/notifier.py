@@ -30,7 +30,7 @@ from server.rules.findings import Severity
 from server.store.models import Contact, Notification, NotificationState, Purpose
 
 from .channels import Channel, ChannelError
-from .messages import Item, render, render_digest
+from .messages import Item, device_link, render, render_digest
 from .routing import site_first
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,12 @@ class Notifier:
         group_window: timedelta = timedelta(seconds=5),
         interval_s: float = 1.0,
         default_time_zone: str | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.sessions, self.channels, self.clock = sessions, list(channels), clock
         self.group_window, self.interval_s = group_window, interval_s
         self.default_time_zone = default_time_zone
+        self.public_url = public_url
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
@@ -117,6 +119,11 @@ class Notifier:
                 delivered += self._deliver(session, contacts[contact_id], site, group, words)
             return delivered
 
+    def _linked(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An alert as the machine channels carry it, with its device's page when there is one."""
+        link = device_link(self.public_url, str(body.get("device_id", "")))
+        return {**body, "link": link} if link else dict(body)
+
     def _deliver(
         self, session: Session, contact: Contact, site: str, group: list[Notification], words: Words
     ) -> int:
@@ -130,11 +137,11 @@ class Notifier:
             body = group[0].body
             items = [Item.from_body(item) for item in body["items"]]
             day = date.fromisoformat(str(body["day"]))
-            message = render_digest(words, site, day, int(body["devices"]), items)
-            alerts = list(body["items"])
+            message = render_digest(words, site, day, int(body["devices"]), items, self.public_url)
+            alerts = [self._linked(item) for item in body["items"]]
         else:
-            message = render(words, site, [Item.from_body(row.body) for row in group])
-            alerts = [dict(row.body) for row in group]
+            message = render(words, site, [Item.from_body(row.body) for row in group], self.public_url)
+            alerts = [self._linked(row.body) for row in group]
         payload: dict[str, Any] = {
             "delivery": ",".join(str(row.id) for row in group),
             "site": site,

@@ -107,6 +107,7 @@ def settings(tmp_path: Path, tokens: Tokens, mailbox: tuple[Mailbox, int]) -> Se
         smtp_host="127.0.0.1",
         smtp_port=mailbox[1],
         notify_group_window_s=5,
+        public_url="https://aed.example.org/sofia/",
     )
 
 
@@ -158,7 +159,9 @@ def test_critical_alert_reaches_the_webhook_once_signed(
     assert [(a["device_id"], a["type"], a["purpose"]) for a in payload["alerts"]] == [
         ("SN1", "self_test_failed", "alert")
     ]
+    assert payload["alerts"][0]["link"] == "https://aed.example.org/sofia/devices/SN1"
     assert "Self-test failed" in payload["subject"]
+    assert "Page: https://aed.example.org/sofia/devices/SN1" in payload["text"]
     assert deliver(api) == 0
     # a restarted server on the same database sends nothing again
     with TestClient(create_app(settings, clock, background=False)) as restarted:
@@ -259,7 +262,7 @@ def test_a_failing_webhook_falls_back_to_email_in_the_contacts_language(
     assert mail["To"] == "tech@example.org"
     assert "Неуспешен самотест" in mail["Subject"]
     text = mail.get_content()
-    assert "Къде: SN1, town-hall" in text
+    assert "Къде: SN1, town-hall\nСтраница: https://aed.example.org/sofia/devices/SN1\n" in text
     assert "Какво да направите:" in text
     sent = api.get("/api/v1/notifications", headers=auth(tokens.technician)).json()
     assert sent[0]["channel"] == "email"

@@ -297,3 +297,22 @@ def test_a_passers_by_report_and_who_is_on_it_show_where_staff_and_the_public_lo
              headers={"X-CSRF-Token": me["csrf_token"]}).raise_for_status()  # fmt: skip
     after = api.get("/api/v1/devices/SN-A", headers=admin).json()
     assert "reported_problem" not in after["reason_keys"]  # (its heartbeat is late by now: unknown)
+
+
+def test_an_invitation_links_to_the_public_address_when_the_server_is_behind_a_proxy(
+    database_url: str, tokens: Tokens, clock: MovableClock
+) -> None:
+    settings = ServerSettings(
+        database_url=database_url, tokens=tokens.setting, public_url="https://aed.sofia.bg"
+    )
+    with TestClient(create_app(settings, clock, background=False), base_url="http://10.0.0.7:8000") as api:
+        invited = invite(api, tokens, "maria@sofia.bg")
+    assert invited["invite_url"] == f"https://aed.sofia.bg/invite#token={invited['invite_token']}"
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://aed.bg", "https://", "https://aed.bg/x?y=1", "https://a b.bg", "x" * 300]
+)
+def test_a_public_address_that_is_not_one_is_refused_at_start(url: str) -> None:
+    with pytest.raises(ValueError, match="public_url"):
+        ServerSettings(public_url=url)
