@@ -51,18 +51,22 @@ from server.web import routes as web_routes
 log = logging.getLogger(__name__)
 
 
+def build_mailer(settings: ServerSettings) -> EmailChannel:
+    return EmailChannel(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+
+
 def build_notifier(settings: ServerSettings, sessions: sessionmaker[Session], clock: Clock) -> Notifier:
     """The notifier with its channels in fallback order: webhook, e-mail, MQTT."""
     channels: list[Channel] = [
         WebhookChannel(settings.webhook_secret),
-        EmailChannel(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_from,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            starttls=settings.smtp_starttls,
-        ),
+        build_mailer(settings),
         MqttChannel(settings.notify_mqtt),
     ]
     return Notifier(
@@ -125,6 +129,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     app.state.map_tiles = (settings.map_tiles_url, settings.map_attribution)
     app.state.time_zone = settings.time_zone
     app.state.public_url = settings.public_url
+    app.state.mailer = build_mailer(settings)  # invitations (notifications have their own)
     for router in (
         enrolment.router,
         devices.router,

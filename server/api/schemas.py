@@ -403,6 +403,7 @@ class Invited(BaseModel):
     id: int
     invite_token: str = Field(description="shown this once; sets the password once, within a week")
     invite_url: str
+    emailed: bool = Field(default=False, description="an e-mail with the link is on its way (SMTP is set)")
 
 
 class InviteIn(BaseModel):

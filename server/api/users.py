@@ -7,13 +7,17 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Request, status
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server import accounts, store
 from server.access import Access
+from server.i18n import Words
+from server.notify.channels import ChannelError
+from server.notify.messages import Message
+from server.notify.smtp import EmailChannel
 from server.store.models import INT32_MAX, User
 
 from . import audit
@@ -48,7 +52,14 @@ def invite_url(request: Request, token: str) -> str:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def invite(body: UserIn, request: Request, session: SessionDep, now: NowDep, access: AdminRole) -> Invited:
+def invite(
+    body: UserIn,
+    request: Request,
+    tasks: BackgroundTasks,
+    session: SessionDep,
+    now: NowDep,
+    access: AdminRole,
+) -> Invited:
     """Invite a person: their password is set through the link, once, within a week."""
     if not access.may_grant(body.sites, body.areas):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a person may be given only sites and areas you hold")
@@ -74,7 +85,25 @@ def invite(body: UserIn, request: Request, session: SessionDep, now: NowDep, acc
         session.rollback()
         raise HTTPException(status.HTTP_409_CONFLICT, "someone has this e-mail already") from None
     log.info("person invited", extra={"user": user.id, "role": user.role, "by": access.name})
-    return Invited(id=user.id, invite_token=token, invite_url=invite_url(request, token))
+    link = invite_url(request, token)
+    mailer: EmailChannel = request.app.state.mailer
+    if mailer.host:  # sent once the answer is out; the admin has the link either way
+        tasks.add_task(_mail_invitation, mailer, user, access.name, link)
+    return Invited(id=user.id, invite_token=token, invite_url=link, emailed=bool(mailer.host))
+
+
+def _mail_invitation(mailer: EmailChannel, user: User, by: str, link: str) -> None:
+    words = Words(user.language, user.time_zone or "UTC")
+    message = Message(
+        words("notice.invite_subject"), words("notice.invite_text", name=user.name, by=by, url=link)
+    )
+    try:
+        mailer.mail(user.email, message)
+        log.info("invitation e-mailed", extra={"user": user.id})
+    except ChannelError as exc:
+        log.warning(
+            "invitation not e-mailed; give the person the link", extra={"user": user.id, "error": str(exc)}
+        )
 
 
 @router.get("")

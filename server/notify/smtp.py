@@ -33,11 +33,16 @@ class EmailChannel:
         return bool(contact.email) and bool(self.host)
 
     def send(self, contact: Contact, message: Message, payload: dict[str, Any]) -> None:
+        self.mail(str(contact.email), message, {"X-Aedmon-Delivery": str(payload["delivery"])})
+
+    def mail(self, to: str, message: Message, headers: dict[str, str] | None = None) -> None:
+        """Send one message to one address; ChannelError when the server does not take it."""
         mail = EmailMessage()
         mail["From"] = self.sender
-        mail["To"] = str(contact.email)
+        mail["To"] = to
         mail["Subject"] = message.subject
-        mail["X-Aedmon-Delivery"] = str(payload["delivery"])
+        for name, value in (headers or {}).items():
+            mail[name] = value
         mail.set_content(message.text)
         try:
             with smtplib.SMTP(str(self.host), self.port, timeout=self._timeout) as smtp:

@@ -485,3 +485,40 @@ def test_an_interrupted_minor_notification_waits_out_the_minute_lease(
     assert deliver(api) == 0
     clock.now += timedelta(seconds=31)
     assert deliver(api) == 1
+
+
+def test_an_invitation_is_e_mailed_in_the_persons_language_when_smtp_is_set(
+    api: TestClient, tokens: Tokens, mailbox: tuple[Mailbox, int]
+) -> None:
+    body = {
+        "email": "Ivana@School.bg",
+        "name": "Ivana",
+        "role": "staff",
+        "sites": ["town-hall"],
+        "language": "bg",
+    }
+    invited = api.post("/api/v1/users", json=body, headers=auth(tokens.admin))
+    assert invited.status_code == 201, invited.text
+    assert invited.json()["emailed"] is True
+    box, _ = mailbox
+    assert len(box.messages) == 1
+    mail = box.messages[0]
+    assert mail["To"] == "ivana@school.bg"
+    assert mail["Subject"] == "Покана за aedmon"
+    text = mail.get_content()
+    assert text.startswith("Ivana,\n\nadmin ви кани в aedmon")
+    assert f"\nhttps://aed.example.org/sofia/invite#token={invited.json()['invite_token']}\n" in text
+
+
+def test_an_invitation_the_mail_server_refuses_still_gives_the_admin_the_link(
+    tmp_path: Path, tokens: Tokens, clock: MovableClock
+) -> None:
+    settings = ServerSettings(
+        database_url=f"sqlite:///{tmp_path / 'n.db'}", tokens=tokens.setting, webhook_secret=SECRET,
+        smtp_host="127.0.0.1", smtp_port=free_port(),  # nothing listens there
+    )  # fmt: skip
+    with TestClient(create_app(settings, clock, background=False)) as api:
+        body = {"email": "petar@school.bg", "name": "Petar", "role": "staff", "language": "en"}
+        invited = api.post("/api/v1/users", json=body, headers=auth(tokens.admin))
+    assert invited.status_code == 201
+    assert invited.json()["invite_url"].startswith("http://testserver/invite#token=")
