@@ -273,7 +273,14 @@ def device_series(
                 if reading_type in FIELD_BY_KEY[key].charts:
                     points.setdefault(key, []).append((reading.device_time, value))
     return [
-        SeriesOut(key=row.key, label=words(row.label), unit=row.unit, points=sorted(points[row.key]))
+        SeriesOut(
+            key=row.key,
+            label=words(row.label),
+            unit=row.unit,
+            points=sorted(points[row.key]),
+            steps=bool(row.levels) or row.type is bool or row.charts == {ReadingType.SELFTEST},
+            levels=dict(row.levels) if row.levels else None,
+        )
         for row in FIELDS
         if row.key in points
     ]

@@ -294,6 +294,8 @@ class SeriesOut(BaseModel):
     label: str
     unit: str
     points: list[tuple[datetime, float]]
+    steps: bool = Field(description="drawn as steps: each value holds until the next (self-tests, states)")
+    levels: dict[str, float] | None = Field(description="the names of a level field's values (PASS, WARN…)")
 
 
 def _known_zone(value: str | None) -> str | None:

@@ -76,7 +76,20 @@ def test_a_device_page_charts_its_history_and_lists_alerts_and_inspections(
     points = page.locator(".chart").first.get_attribute("data-points")
     assert points is not None
     assert int(points) == 5  # every self-test: the board fixture's one and these four
-    assert page.locator(".chart polyline").count() == 3
+    assert page.locator(".chart .uplot canvas").count() == 3  # axes and dates drawn by uPlot
+    steps = {
+        box.get_attribute("data-key"): box.get_attribute("data-steps") for box in page.locator(".chart").all()
+    }
+    assert steps == {"result_level": "true", "battery_pct": "true", "temp_c": "false"}
+    # On hover the legend says the value under the cursor: the newest self-test, a FAIL.
+    over = page.locator('.chart[data-key="result_level"] .u-over')
+    box = over.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] - 1, box["y"] + box["height"] / 2)
+    legend = page.locator('.chart[data-key="result_level"] .u-legend .u-value')
+    values = "document.querySelectorAll('.chart[data-key=result_level] .u-legend .u-value')"
+    page.wait_for_function(f"() => {values}[1].textContent === 'FAIL'")
+    assert str(datetime.now(UTC).year) in legend.first.inner_text()
     assert "Self-test failed" in page.locator("#alerts").inner_text()
     assert "Maria" in page.locator("#inspections").inner_text()
     assert page.locator(".tile").get_attribute("data-readiness") == "not_ready"

@@ -3,30 +3,61 @@
 const id = document.body.dataset.device;
 let data = null;
 
-function chart(title, points) {
+// One chart per series (uPlot, vendored): dates on the x axis in the site's zone and the
+// reader's language, values with their unit on the y axis, each value on hover in the legend.
+// Self-tests and states are steps (a value holds until the next), measurements a line.
+const charts = [];
+
+// Ticks as fine as the span needs: seconds within minutes, hours within days, else days.
+function tickStyle(xs) {
+  const span = xs[xs.length - 1] - xs[0];
+  if (span < 600) return { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+  if (span < 2 * 86400) return { hour: "2-digit", minute: "2-digit" };
+  return { day: "numeric", month: "short" };
+}
+
+function chart(series) {
   const box = document.createElement("figure");
   box.className = "chart";
-  box.dataset.points = points.length;
+  box.dataset.key = series.key;
+  box.dataset.points = series.points.length;
+  box.dataset.steps = String(series.steps);
+  const title = series.unit ? `${series.label} (${series.unit})` : series.label;
   box.append(text("h3", title));
-  if (!points.length) { box.append(text("p", t("none"))); return box; }
-  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  const [low, high] = [Math.min(...ys), Math.max(...ys)];
-  const [y0, y1] = low === high ? [low - 1, high + 1] : [low, high];  // a flat series sits mid-height
-  const at = ([x, y]) => [x1 === x0 ? 50 : ((x - x0) / (x1 - x0)) * 100, 40 - ((y - y0) / (y1 - y0)) * 40];
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 100 40");
-  svg.setAttribute("preserveAspectRatio", "none");
-  const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
-  line.setAttribute("points", points.map((p) => at(p).join(",")).join(" "));
-  svg.append(line);
-  const [lastX, lastY] = at(points[points.length - 1]);  // the newest reading, visible even alone
-  const dot = document.createElementNS("http://www.w3.org/2000/svg", "line");
-  dot.setAttribute("x1", lastX); dot.setAttribute("x2", lastX); dot.setAttribute("y1", lastY); dot.setAttribute("y2", lastY);
-  svg.append(dot);
-  const day = (ms) => new Date(ms).toLocaleDateString(lang, { day: "numeric", month: "short", timeZone: zone });
-  const range = low === high ? String(low) : `${low} – ${high}`;
-  box.append(svg, text("p", `${range} · ${x0 === x1 ? day(x0) : day(x0) + " – " + day(x1)}`));
+  if (!series.points.length) { box.append(text("p", t("none"))); return box; }
+  const xs = series.points.map(([at]) => Date.parse(at) / 1000);
+  const ys = series.points.map(([, value]) => value);
+  const names = series.levels ? Object.fromEntries(Object.entries(series.levels).map(([k, v]) => [v, k])) : null;
+  const say = (value) => value === null || value === undefined ? "–"
+    : names ? (names[value] || String(value))
+    : value.toLocaleString(lang, { maximumFractionDigits: 2 }) + (series.unit ? " " + series.unit : "");
+  const moment = (seconds, style) => new Date(seconds * 1000).toLocaleString(lang, { ...style, timeZone: zone });
+  const options = {
+    width: Math.max(260, Math.min(1000, (document.getElementById("charts").clientWidth || 720) - 16)),
+    height: 180,
+    legend: { live: true },
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true }, y: names ? { range: [-0.2, Math.max(...Object.keys(names).map(Number)) + 0.2] } : {} },
+    axes: [
+      { space: 90, values: (u, splits) => splits.map((s) => moment(s, tickStyle(xs))) },
+      names
+        ? { splits: () => Object.keys(names).map(Number), values: (u, splits) => splits.map(say), size: 60 }
+        : { values: (u, splits) => splits.map((v) => v.toLocaleString(lang)), size: 50 },
+    ],
+    series: [
+      { label: t("col_time"), value: (u, s) => (s === null ? "–" : moment(s, { dateStyle: "medium", timeStyle: "short" })) },
+      {
+        label: series.label,
+        stroke: "#1d4ed8",
+        width: 2,
+        points: { show: xs.length < 60, size: 6 },
+        paths: series.steps ? uPlot.paths.stepped({ align: 1 }) : undefined,
+        value: (u, v) => say(v),
+      },
+    ],
+  };
+  if (typeof uPlot === "undefined") { box.append(text("p", `${say(ys[0])} … ${say(ys[ys.length - 1])}`)); return box; }
+  charts.push(new uPlot(options, [xs, ys], box));
   return box;
 }
 
@@ -49,8 +80,8 @@ function draw() {
   }
   document.getElementById("summary").replaceChildren(tile);
   // one chart per charted field of the fields table the device has, labelled by the server
-  document.getElementById("charts").replaceChildren(...series.map((s) =>
-    chart(s.unit ? `${s.label} (${s.unit})` : s.label, s.points.map(([at, value]) => [Date.parse(at), value]))));
+  for (const old of charts.splice(0)) old.destroy();
+  document.getElementById("charts").replaceChildren(...series.map(chart));
   const alertList = document.getElementById("alerts");
   alertList.replaceChildren(...(alerts.length ? alerts.map((a) => {
     const item = text("li", `${when(a.last_opened_at, zone)} · ${t("state_" + a.state)} · `);
