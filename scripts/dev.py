@@ -27,7 +27,10 @@ TEST_PACKAGES = {
     "victoria-metrics": "victoria-metrics",
     "influxd": "influxdb",
     "chromium": "chromium",  # driven by Playwright with its executable path, never a downloaded browser
+    "node": "nodejs",  # runs the identity provider of the single sign-on tests
+    "npm": "npm",
 }
+IDENTITY_PROVIDER = ROOT / "tests" / "oidc"
 
 
 def say(text: str) -> None:
@@ -99,9 +102,22 @@ def ensure_services() -> None:
         sys.exit(1)
 
 
+def ensure_identity_provider() -> None:
+    """The npm-packaged OpenID Connect provider the tests start, as its lock file pins it."""
+    lock = IDENTITY_PROVIDER / "package-lock.json"
+    stamp = IDENTITY_PROVIDER / "node_modules" / ".aedmon-lock"
+    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    say("installing the test identity provider (npm ci in tests/oidc)")
+    run("npm", "ci", "--no-audit", "--no-fund", "--prefix", IDENTITY_PROVIDER)
+    stamp.write_text(wanted)
+
+
 def test(extra: list[str]) -> None:
     ensure_venv()
     ensure_services()
+    ensure_identity_provider()
     os.environ["PATH"] = f"{VENV / 'bin'}:{os.environ['PATH']}:/usr/sbin:/sbin"
     say("ruff check")
     run(PY, "-m", "ruff", "check", ".")

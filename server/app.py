@@ -32,6 +32,7 @@ from server.api import (
     reports,
     silences,
     sites,
+    sso,
     stickers,
     users,
     whoami,
@@ -130,6 +131,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     app.state.time_zone = settings.time_zone
     app.state.public_url = settings.public_url
     app.state.mailer = build_mailer(settings)  # invitations (notifications have their own)
+    sso.install(app, settings)
     for router in (
         enrolment.router,
         devices.router,
@@ -148,6 +150,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         auth.router,
         audit.router,
         stickers.router,
+        sso.router,
     ):
         app.include_router(router)
     app.include_router(web_routes.router)

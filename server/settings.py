@@ -141,6 +141,23 @@ class ServerSettings(BaseSettings):
         "notifications and invitations; empty: invitations use the address asked on, "
         "notifications carry no link",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^https?://[^\s?#]+$",
+        description="single sign-on: the OpenID Connect provider (its /.well-known/openid-configuration "
+        "is read); invited people sign in with it, matched by their verified e-mail",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, max_length=200, description="this server's client id there"
+    )
+    oidc_client_secret: str | None = Field(default=None, description="its client secret", repr=False)
+    oidc_client_secret_file: Path | None = Field(
+        default=None, description="read the client secret from this file"
+    )
+    oidc_name: str = Field(
+        default="single sign-on", max_length=60, description="the provider's name on the sign-in page"
+    )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="largest request body taken; larger ones get 413"
     )
@@ -172,6 +189,10 @@ class ServerSettings(BaseSettings):
             self.webhook_secret = read_secret(self.webhook_secret_file, "--webhook-secret-file")
         if self.smtp_password_file is not None:
             self.smtp_password = read_secret(self.smtp_password_file, "--smtp-password-file")
+        if self.oidc_client_secret_file is not None:
+            self.oidc_client_secret = read_secret(self.oidc_client_secret_file, "--oidc-client-secret-file")
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError("single sign-on needs AEDMON_OIDC_CLIENT_ID and AEDMON_OIDC_CLIENT_SECRET too")
         if self.webhook_secret:
             from server.notify.webhook import signing_key  # noqa: PLC0415  (settings load first)
 

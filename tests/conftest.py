@@ -11,6 +11,7 @@ from aedmon.demo import free_port
 from .fixtures.browser import CHROMIUM_ARGS, browser
 from .fixtures.databases import POSTGRES_ADMIN, database_url, postgres_url, server_database
 from .fixtures.mqtt import Mosquitto, Publisher, mosquitto
+from .fixtures.oidc import IdentityProvider, ProviderStarter, identity_provider
 from .fixtures.processes import Process, binary, port_open, processes, wait_until
 from .fixtures.server import (
     BridgeStarter,
@@ -21,12 +22,16 @@ from .fixtures.server import (
     map_tiles,
     server,
     start_bridge,
+    start_server,
     tokens,
 )
 from .fixtures.tsdb import Influx1, VictoriaMetrics, influx1, victoria
 
 __all__ = [
     "CHROMIUM_ARGS",
+    "IdentityProvider",
+    "ProviderStarter",
+    "identity_provider",
     "POSTGRES_ADMIN",
     "BridgeStarter",
     "Influx1",
@@ -51,6 +56,7 @@ __all__ = [
     "server",
     "server_database",
     "start_bridge",
+    "start_server",
     "tokens",
     "victoria",
     "wait_until",

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/auth", tags=["session"])
 
 
-def _address(request: Request) -> str:
+def address_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -45,29 +45,34 @@ def accept_invite(body: InviteIn, session: SessionDep, now: NowDep) -> dict[str,
 def login(body: LoginIn, request: Request, session: SessionDep, now: NowDep) -> JSONResponse:
     """Sign in: sets the session cookie and answers who one is, with the CSRF token."""
     try:
-        signed = accounts.login(session, body.email, body.password, _address(request), now)
+        signed = accounts.login(session, body.email, body.password, address_of(request), now)
     except Throttled as exc:
         session.commit()
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from None
     except AccountError as exc:
         session.commit()  # the failure is counted
-        log.warning("login failed", extra={"address": _address(request)})
+        log.warning("login failed", extra={"address": address_of(request)})
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
     session.commit()
     user = signed.user
     me = WhoAmI(name=user.email, role=user.role, sites=user.sites, areas=user.areas, csrf_token=signed.csrf)
     answer = JSONResponse(me.model_dump(mode="json"))
+    set_session_cookie(request, answer, signed.cookie)
+    log.info("signed in", extra={"user": user.id})
+    return answer
+
+
+def set_session_cookie(request: Request, answer: Response, cookie: str) -> None:
+    """The session's cookie: HttpOnly, SameSite=Lax, Secure when the reader came over https."""
     answer.set_cookie(
         SESSION_COOKIE,
-        signed.cookie,
+        cookie,
         max_age=int(accounts.SESSION_VALID.total_seconds()),
         httponly=True,
         samesite="lax",
         secure=_secure(request),
         path="/",
     )
-    log.info("signed in", extra={"user": user.id})
-    return answer
 
 
 @router.post("/logout")

@@ -75,8 +75,18 @@ def _board(request: Request, site: str | None) -> HTMLResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
-    """Sign in with one's e-mail and password; the session then speaks for every page."""
-    return _page(request, "login.html")
+    """Sign in with one's e-mail and password, or through the organisation's identity provider
+    when one is set; the session then speaks for every page."""
+    refused = request.query_params.get("sso", "")
+    return _page(
+        request,
+        "login.html",
+        sso_name=request.app.state.sso_name if request.app.state.sso is not None else None,
+        sso_refused=f"ui.sso_{refused}" if refused in SSO_REFUSALS else None,
+    )
+
+
+SSO_REFUSALS = ("failed", "unverified", "not_invited", "unavailable")
 
 
 @router.get("/invite", response_class=HTMLResponse)
