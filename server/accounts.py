@@ -6,16 +6,19 @@ Signing in makes a server-side session: the cookie holds a random value the stor
 as its SHA-256, with a CSRF token every state-changing request made with the cookie must carry.
 Failed logins are counted per account and per address; past `ACCOUNT_FAILURES` (account) or
 `ADDRESS_FAILURES` (address) within `FAILURE_WINDOW`, logins from there wait until the window
-has passed. A login for an unknown e-mail costs the same hash as a known one.
+has passed. A login for an unknown e-mail costs the same hash as a known one. Whoever wants
+a second factor adds a TOTP secret; then a login needs its one-time code too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
@@ -47,6 +50,10 @@ def new_invite(user: User, now: datetime) -> str:
 
 class AccountError(Exception):
     """Said to the person as it is; never says whether an account exists."""
+
+
+class SecondFactorNeeded(AccountError):
+    """The password is right; the person's one-time code is wanted too."""
 
 
 class Throttled(AccountError):
@@ -84,8 +91,11 @@ def _subjects(email: str, address: str) -> tuple[str, str]:
     return f"account:{email.lower()}", f"address:{address}"
 
 
-def login(session: Session, email: str, password: str, address: str, now: datetime) -> SignedIn:
-    """A new session for the person, or AccountError (Throttled when they must wait)."""
+def login(
+    session: Session, email: str, password: str, address: str, now: datetime, code: str | None = None
+) -> SignedIn:
+    """A new session for the person, or AccountError (Throttled when they must wait,
+    SecondFactorNeeded when their password is right and their one-time code is missing)."""
     account, place = _subjects(email, address)
     since = now - FAILURE_WINDOW
     if (
@@ -100,10 +110,56 @@ def login(session: Session, email: str, password: str, address: str, now: dateti
         store.users.note_failure(session, place, now)
         raise AccountError("the e-mail or the password is wrong")
     assert user is not None
+    if user.totp_secret is not None:
+        if not code:
+            raise SecondFactorNeeded("enter the 6-digit code from your authenticator app")
+        if not _code_fits(user, user.totp_secret, code, now):
+            store.users.note_failure(session, account, now)
+            store.users.note_failure(session, place, now)
+            raise AccountError("the one-time code is wrong, or was used already")
     store.users.forget_failures(session, account)
     if user.password_hash is not None and _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     return _open_session(session, user, now)
+
+
+# A second factor: a TOTP secret (RFC 6238, 30-s steps, 6 digits) that authenticator apps
+# keep. A code is taken from the step before, now, or after (clocks drift), and only once.
+TOTP_STEP_S = 30
+
+
+def _code_fits(user: User, secret: str, code: str, now: datetime) -> bool:
+    """Whether the code is the secret's for a step near `now` not used before; notes the step."""
+    totp = pyotp.TOTP(secret)
+    step = int(now.timestamp()) // TOTP_STEP_S
+    for near in (step - 1, step, step + 1):
+        if near > (user.totp_last_step or -1) and hmac.compare_digest(totp.at(near * TOTP_STEP_S), code):
+            user.totp_last_step = near
+            return True
+    return False
+
+
+def begin_second_factor(user: User) -> tuple[str, str]:
+    """A new secret waiting for its first code, and the otpauth:// link an app reads from a QR code."""
+    secret = pyotp.random_base32()
+    user.totp_pending = secret
+    return secret, pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="aedmon")
+
+
+def confirm_second_factor(user: User, code: str, now: datetime) -> None:
+    if user.totp_pending is None:
+        raise AccountError("no second factor is being set up; start again")
+    if not _code_fits(user, user.totp_pending, code, now):
+        raise AccountError("the one-time code is wrong; check the time on your phone")
+    user.totp_secret, user.totp_pending = user.totp_pending, None
+
+
+def remove_second_factor(user: User, code: str, now: datetime) -> None:
+    if user.totp_secret is None:
+        raise AccountError("no second factor is set")
+    if not _code_fits(user, user.totp_secret, code, now):
+        raise AccountError("the one-time code is wrong, or was used already")
+    user.totp_secret = user.totp_pending = None
 
 
 def single_sign_on(session: Session, email: str, now: datetime) -> SignedIn:

@@ -10,14 +10,19 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from server import accounts, store
-from server.accounts import AccountError, Throttled
+from server.access import Access
+from server.accounts import AccountError, SecondFactorNeeded, Throttled
+from server.store.models import User
 
+from . import audit
 from .deps import AnyRole, NowDep, SessionDep
 from .edge import SESSION_COOKIE
-from .schemas import InviteIn, LoginIn, PasswordIn, WhoAmI
+from .schemas import CodeIn, InviteIn, LoginIn, PasswordIn, SecondFactorOut, WhoAmI
+from .stickers import qr_svg
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/auth", tags=["session"])
+SECOND_FACTOR = "X-Aedmon-Second-Factor"  # on a 401: the password was right, a code is wanted
 
 
 def address_of(request: Request) -> str:
@@ -45,7 +50,10 @@ def accept_invite(body: InviteIn, session: SessionDep, now: NowDep) -> dict[str,
 def login(body: LoginIn, request: Request, session: SessionDep, now: NowDep) -> JSONResponse:
     """Sign in: sets the session cookie and answers who one is, with the CSRF token."""
     try:
-        signed = accounts.login(session, body.email, body.password, address_of(request), now)
+        signed = accounts.login(session, body.email, body.password, address_of(request), now, body.code)
+    except SecondFactorNeeded as exc:
+        session.commit()
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers={SECOND_FACTOR: "totp"}) from None
     except Throttled as exc:
         session.commit()
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from None
@@ -100,3 +108,51 @@ def change_password(body: PasswordIn, session: SessionDep, access: AnyRole) -> R
         raise HTTPException(422, str(exc)) from None
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _person(session: SessionDep, access: Access) -> User:
+    if access.principal.user_id is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only a signed-in person has a second factor")
+    user = store.users.get(session, access.principal.user_id)
+    assert user is not None
+    return user
+
+
+@router.get("/second-factor")
+def second_factor_state(session: SessionDep, access: AnyRole) -> dict[str, bool]:
+    """Whether this person signs in with a one-time code too."""
+    return {"enabled": _person(session, access).second_factor}
+
+
+@router.post("/second-factor")
+def begin_second_factor(session: SessionDep, access: AnyRole) -> SecondFactorOut:
+    """Start adding a second factor: scan the QR code with an authenticator app, then confirm
+    with a code from it. Until then nothing changes at login."""
+    user = _person(session, access)
+    secret, uri = accounts.begin_second_factor(user)
+    session.commit()
+    return SecondFactorOut(secret=secret, uri=uri, qr_svg=qr_svg(uri))
+
+
+@router.post("/second-factor/confirm", status_code=status.HTTP_204_NO_CONTENT)
+def confirm_second_factor(body: CodeIn, session: SessionDep, now: NowDep, access: AnyRole) -> None:
+    """From now on this person's logins need a code too."""
+    user = _person(session, access)
+    try:
+        accounts.confirm_second_factor(user, body.code, now)
+    except AccountError as exc:
+        raise HTTPException(422, str(exc)) from None
+    audit.note(session, access, audit.Subject.USER, user.email, "second factor added", now, site=None)
+    session.commit()
+
+
+@router.post("/second-factor/remove", status_code=status.HTTP_204_NO_CONTENT)
+def remove_second_factor(body: CodeIn, session: SessionDep, now: NowDep, access: AnyRole) -> None:
+    """Sign in with the password alone again (a current code proves it is the person)."""
+    user = _person(session, access)
+    try:
+        accounts.remove_second_factor(user, body.code, now)
+    except AccountError as exc:
+        raise HTTPException(422, str(exc)) from None
+    audit.note(session, access, audit.Subject.USER, user.email, "second factor removed", now, site=None)
+    session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -383,6 +383,9 @@ class UserPatch(BaseModel):
     language: Language | None = None
     time_zone: Annotated[str | None, Field(max_length=64), AfterValidator(_known_zone)] = None
     disabled: bool | None = None
+    second_factor: Literal[False] | None = Field(
+        default=None, description="false removes their second factor (a lost phone)"
+    )
 
 
 class UserOut(BaseModel):
@@ -399,6 +402,7 @@ class UserOut(BaseModel):
     created_by: str
     disabled_at: datetime | None
     invited: bool = Field(description="invited, and no password set yet")
+    second_factor: bool = Field(description="signs in with a one-time code too")
 
 
 class Invited(BaseModel):
@@ -414,10 +418,25 @@ class InviteIn(BaseModel):
     password: Password
 
 
+OneTimeCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="6 digits from an authenticator app")]
+
+
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: Annotated[str, Field(min_length=1, max_length=320)]
     password: Password
+    code: OneTimeCode | None = Field(default=None, description="for those with a second factor")
+
+
+class CodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: OneTimeCode
+
+
+class SecondFactorOut(BaseModel):
+    secret: str = Field(description="for typing into an authenticator app")
+    uri: str = Field(description="the otpauth:// link its QR code holds")
+    qr_svg: str
 
 
 class PasswordIn(BaseModel):

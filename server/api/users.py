@@ -131,6 +131,8 @@ def change_person(
             setattr(user, name, str(changes[name]))
     if "time_zone" in changes:
         user.time_zone = changes["time_zone"]
+    if changes.get("second_factor") is False:
+        user.totp_secret = user.totp_pending = None
     if changes.get("disabled") is True and user.disabled_at is None:
         user.disabled_at = now
     elif changes.get("disabled") is False:

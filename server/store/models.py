@@ -340,6 +340,14 @@ class User(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(320))
     disabled_at: Mapped[datetime | None]
+    # a second factor (TOTP): set once confirmed with a code; the last 30-s step a code was used
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+    @property
+    def second_factor(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def invited(self) -> bool:

@@ -89,6 +89,12 @@ def login_page(request: Request) -> HTMLResponse:
 SSO_REFUSALS = ("failed", "unverified", "not_invited", "unavailable")
 
 
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request) -> HTMLResponse:
+    """One's own account: change the password, add or remove a second factor."""
+    return _page(request, "account.html")
+
+
 @router.get("/invite", response_class=HTMLResponse)
 def invite_page(request: Request) -> HTMLResponse:
     """Set one's password from an invitation; its token is in the link's fragment."""

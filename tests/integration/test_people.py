@@ -6,9 +6,10 @@ to their sites, and named in the audit."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -316,3 +317,89 @@ def test_an_invitation_links_to_the_public_address_when_the_server_is_behind_a_p
 def test_a_public_address_that_is_not_one_is_refused_at_start(url: str) -> None:
     with pytest.raises(ValueError, match="public_url"):
         ServerSettings(public_url=url)
+
+
+def code_at(secret: str, when: datetime) -> str:
+    return pyotp.TOTP(secret).at(when)
+
+
+def test_a_second_factor_is_added_asked_for_at_login_used_once_and_removed(
+    api: TestClient, tokens: Tokens, clock: MovableClock
+) -> None:
+    me = person(api, tokens, "elena@pernik.bg", "admin", areas=["pernik"])
+    csrf = {"X-CSRF-Token": me["csrf_token"]}
+    assert api.get("/api/v1/auth/second-factor").json() == {"enabled": False}
+    begun = api.post("/api/v1/auth/second-factor", headers=csrf).json()
+    assert begun["uri"].startswith("otpauth://totp/aedmon:elena%40pernik.bg?secret=")
+    assert "<path" in begun["qr_svg"]
+    secret = begun["secret"]
+    wrong = api.post("/api/v1/auth/second-factor/confirm", json={"code": "000000"}, headers=csrf)
+    assert wrong.status_code == 422
+    confirm = {"code": code_at(secret, clock.now)}
+    assert api.post("/api/v1/auth/second-factor/confirm", json=confirm, headers=csrf).status_code == 204
+    assert api.get("/api/v1/auth/second-factor").json() == {"enabled": True}
+    api.cookies.clear()
+
+    asked = api.post("/api/v1/auth/login", json={"email": "elena@pernik.bg", "password": PASSWORD})
+    assert asked.status_code == 401
+    assert asked.headers["X-Aedmon-Second-Factor"] == "totp"
+    bad = api.post(
+        "/api/v1/auth/login", json={"email": "elena@pernik.bg", "password": "not it at all", "code": "123456"}
+    )
+    assert bad.status_code == 401
+    assert "X-Aedmon-Second-Factor" not in bad.headers  # a wrong password says nothing of a code
+    clock.advance(timedelta(seconds=31))
+    good = {"email": "elena@pernik.bg", "password": PASSWORD, "code": code_at(secret, clock.now)}
+    assert api.post("/api/v1/auth/login", json=good).status_code == 200
+    api.cookies.clear()
+    replayed = api.post("/api/v1/auth/login", json=good)
+    assert replayed.status_code == 401  # a code works once
+    assert "used already" in replayed.json()["detail"]
+    clock.advance(timedelta(seconds=30))
+    good["code"] = code_at(secret, clock.now)
+    signed = api.post("/api/v1/auth/login", json=good).json()
+
+    # The installation's admin removes it for someone who lost their phone.
+    people = api.get("/api/v1/users", headers={"Authorization": f"Bearer {tokens.admin}"}).json()
+    elena = next(p for p in people if p["email"] == "elena@pernik.bg")
+    assert elena["second_factor"] is True
+    reset = api.patch(f"/api/v1/users/{elena['id']}", json={"second_factor": False},
+                      headers={"Authorization": f"Bearer {tokens.admin}"})  # fmt: skip
+    assert reset.json()["second_factor"] is False
+    assert api.get("/api/v1/auth/second-factor").status_code == 401  # the change ended her sessions
+    assert signed["csrf_token"]
+    assert api.post("/api/v1/auth/login", json={"email": "elena@pernik.bg", "password": PASSWORD}).is_success
+
+
+def test_wrong_codes_are_slowed_like_wrong_passwords(
+    api: TestClient, tokens: Tokens, clock: MovableClock
+) -> None:
+    me = person(api, tokens, "ivan@pernik.bg", "admin", areas=["pernik"])
+    csrf = {"X-CSRF-Token": me["csrf_token"]}
+    secret = api.post("/api/v1/auth/second-factor", headers=csrf).json()["secret"]
+    api.post("/api/v1/auth/second-factor/confirm", json={"code": code_at(secret, clock.now)}, headers=csrf)
+    api.cookies.clear()
+    attempt = {"email": "ivan@pernik.bg", "password": PASSWORD, "code": "000000"}
+    answers = [api.post("/api/v1/auth/login", json=attempt).status_code for _ in range(6)]
+    assert answers == [401] * 5 + [429]
+    clock.advance(timedelta(seconds=31))
+    attempt["code"] = code_at(secret, clock.now)
+    assert api.post("/api/v1/auth/login", json=attempt).status_code == 429  # even the right one waits
+
+
+@pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "12 456", "１２３４５６", "", None, 123456])
+def test_a_malformed_code_is_refused_before_anything_is_checked(
+    api: TestClient, tokens: Tokens, code: object
+) -> None:
+    me = person(api, tokens, "maria@pernik.bg", "admin", areas=["pernik"])
+    csrf = {"X-CSRF-Token": me["csrf_token"]}
+    for path in ("/api/v1/auth/second-factor/confirm", "/api/v1/auth/second-factor/remove"):
+        assert api.post(path, json={"code": code}, headers=csrf).status_code == 422
+    login = {"email": "maria@pernik.bg", "password": PASSWORD, "code": code}
+    assert api.post("/api/v1/auth/login", json=login).status_code == (200 if code is None else 422)
+
+
+def test_a_key_has_no_second_factor(api: TestClient, tokens: Tokens) -> None:
+    admin = {"Authorization": f"Bearer {tokens.admin}"}
+    assert api.post("/api/v1/auth/second-factor", headers=admin).status_code == 403
+    assert api.get("/api/v1/auth/second-factor", headers=admin).status_code == 403

@@ -15,7 +15,10 @@ async function post(path, body) {
   });
   let detail = "";
   try { detail = (await answer.json()).detail || ""; } catch (_) { /* no body */ }
-  return { ok: answer.ok, status: answer.status, detail: typeof detail === "string" ? detail : "" };
+  return {
+    ok: answer.ok, status: answer.status, detail: typeof detail === "string" ? detail : "",
+    secondFactor: answer.headers.get("X-Aedmon-Second-Factor") === "totp",
+  };
 }
 
 const loginForm = document.getElementById("login-form");
@@ -23,7 +26,14 @@ if (loginForm) {
   loginForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = loginForm.elements;
-    const answer = await post("/api/v1/auth/login", { email: f.email.value, password: f.password.value });
+    const body = { email: f.email.value, password: f.password.value };
+    if (f.code.value) body.code = f.code.value.trim();
+    const answer = await post("/api/v1/auth/login", body);
+    if (answer.secondFactor) {  // the password was right: now the code from the app
+      document.getElementById("code-field").hidden = false;
+      f.code.required = true;
+      f.code.focus();
+    }
     if (!answer.ok) { say(loginForm, answer.detail || String(answer.status), false); return; }
     sessionStorage.removeItem("aedmon-token");  // from now on the session speaks for this tab
     const next = new URLSearchParams(location.search).get("next");
@@ -43,6 +53,69 @@ if (inviteForm) {
     say(inviteForm, t("password_set"), true);
     setTimeout(() => location.assign("/login"), 1500);
   });
+}
+
+// One's own account: a new password, and a second factor added or removed.
+const passwordForm = document.getElementById("password-form");
+if (passwordForm) {
+  passwordForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = passwordForm.elements;
+    if (f.new.value !== f.again.value) { say(passwordForm, t("passwords_differ"), false); return; }
+    try {
+      await api("/api/v1/auth/password", { method: "POST", body: JSON.stringify({ current: f.current.value, new: f.new.value }) });
+      location.assign("/login");  // every session ends with the old password, this one too
+    } catch (error) { say(passwordForm, String(error.message), false); }
+  });
+}
+
+const factorForm = document.getElementById("factor-form");
+let factorOn = false;
+async function showFactor() {
+  const me = await whoami();
+  if (!me || !me.csrf_token) { location.assign("/login?next=/account"); return; }  // a person's page
+  showSignOut(me);
+  document.getElementById("who").textContent = me.name;
+  factorOn = (await api("/api/v1/auth/second-factor")).enabled;
+  document.getElementById("factor-state").textContent = t(factorOn ? "second_factor_on" : "second_factor_off");
+  const begin = document.getElementById("factor-begin");
+  begin.hidden = factorOn;
+  document.getElementById("factor-confirm").hidden = !factorOn;
+  document.getElementById("factor-submit").hidden = !factorOn;
+  document.getElementById("factor-submit").textContent = t(factorOn ? "second_factor_remove" : "confirm");
+}
+if (factorForm) {
+  document.getElementById("factor-begin").addEventListener("click", async () => {
+    try {
+      const made = await api("/api/v1/auth/second-factor", { method: "POST" });
+      const svg = new DOMParser().parseFromString(made.qr_svg, "image/svg+xml").documentElement;
+      const code = document.getElementById("factor-code");
+      code.replaceChildren(document.importNode(svg, true));
+      code.hidden = false;
+      const secret = document.getElementById("factor-secret");
+      secret.textContent = made.secret;
+      secret.hidden = false;
+      for (const id of ["factor-confirm", "factor-submit"]) document.getElementById(id).hidden = false;
+      document.getElementById("factor-submit").textContent = t("confirm");
+    } catch (error) { say(factorForm, String(error.message), false); }
+  });
+  factorForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const path = factorOn ? "/api/v1/auth/second-factor/remove" : "/api/v1/auth/second-factor/confirm";
+    try {
+      await api(path, { method: "POST", body: JSON.stringify({ code: factorForm.elements.code.value.trim() }) });
+      factorOn = !factorOn;
+      for (const id of ["factor-code", "factor-secret"]) document.getElementById(id).hidden = true;
+      factorForm.elements.code.value = "";
+      say(factorForm, t(factorOn ? "second_factor_on" : "second_factor_off"), true);
+      document.getElementById("factor-state").textContent = t(factorOn ? "second_factor_on" : "second_factor_off");
+      document.getElementById("factor-begin").hidden = factorOn;
+      document.getElementById("factor-submit").textContent = t(factorOn ? "second_factor_remove" : "confirm");
+      document.getElementById("factor-confirm").hidden = !factorOn;
+      document.getElementById("factor-submit").hidden = !factorOn;
+    } catch (error) { say(factorForm, String(error.message), false); }
+  });
+  wordsReady.then(showFactor);
 }
 
 function draw() { drawFrame(t(document.body.dataset.title)); }

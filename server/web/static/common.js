@@ -178,7 +178,9 @@ function bindLanguage(draw) {
 // A signed-in person can sign out here; a key in the link has nothing to sign out of.
 function showSignOut(me) {
   const button = document.getElementById("sign-out");
+  if (me && me.role === "admin") document.getElementById("admin-link").hidden = false;
   if (!button || !me || !me.csrf_token) return;
+  document.getElementById("account-link").hidden = false;
   button.hidden = false;
   button.onclick = async () => {
     await api("/api/v1/auth/logout", { method: "POST" }).catch(() => null);
