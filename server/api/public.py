@@ -40,6 +40,8 @@ def aeds_geojson(session: SessionDep, now: NowDep, policy: PolicyDep) -> JSONRes
             tags["access"] = device.access
         if device.opening_hours:
             tags["opening_hours"] = device.opening_hours
+        if device.level:
+            tags["level"] = device.level
         if device.name:
             tags["name"] = device.name
         test = facts.latest_selftest

@@ -84,6 +84,10 @@ def test_the_sample_spreadsheet_is_previewed_then_applied_then_unchanged(api: Te
     assert fleet["MC-0007"]["kind"] == "cabinet"
     assert fleet["MC-0007"]["lat"] is None
 
+    feed = {f["id"]: f["properties"] for f in api.get("/api/v1/public/aeds.geojson").json()["features"]}
+    assert sorted(feed) == ["SN20001", "SN20003"]  # the public ones with a place on the map
+    assert (feed["SN20001"]["level"], feed["SN20001"]["opening_hours"]) == ("0", "Mo-Fr 07:00-19:00")
+
     again = send_csv(api, SAMPLE, dry_run=False)
     assert [outcome for _, outcome in outcomes(again)] == ["unchanged"] * 4
 

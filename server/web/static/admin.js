@@ -132,7 +132,9 @@ function deviceRow(device) {
   }
   if (device.retired_at) actions.append(button("put_back", () => changeDevice(device, { retired: false })));
   else actions.append(button("retire", () => retireDevice(device)));
-  row.append(first, id, cell(device.name), cell(device.site), cell(device.area), cell(state), actions);
+  const inFeed = cell(device.public && device.lat !== null ? "✓" : "");  // in the open-data feed
+  inFeed.className = "open-data";
+  row.append(first, id, cell(device.name), cell(device.site), cell(device.area), cell(state), inFeed, actions);
   return row;
 }
 
