@@ -14,6 +14,7 @@ from server.evaluation import evaluate_all
 from server.notify import planning
 from server.notify.notifier import Notifier
 from server.rules.facts import Policy
+from server.store.database import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -34,23 +35,34 @@ def build_scheduler(
 ) -> BackgroundScheduler:
     """The jobs. None keeps state in the scheduler: each decides from the database and
     plans notifications under unique keys, so a restart (or a second server) neither
-    misses a day's digest nor sends one twice."""
+    misses a day's digest nor sends one twice. Each run is also taken by one server at a
+    time (an advisory lock on PostgreSQL): the others skip it rather than repeat it."""
+    engine = sessions.kw["bind"]
 
     def run_rules() -> None:
-        with sessions() as session:
-            count = evaluate_all(session, clock(), policy)
+        with exclusive(engine, "evaluate") as mine:
+            if not mine:
+                return
+            with sessions() as session:
+                count = evaluate_all(session, clock(), policy)
         notifier.wake()
         log.debug("time-driven rules ran", extra={"devices": count})
 
     def run_escalation() -> None:
-        with sessions() as session:
-            stale = planning.plan_escalations(session, clock(), schedule.escalate_after)
+        with exclusive(engine, "escalate") as mine:
+            if not mine:
+                return
+            with sessions() as session:
+                stale = planning.plan_escalations(session, clock(), schedule.escalate_after)
         if stale:
             notifier.wake()
 
     def run_digest() -> None:
-        with sessions() as session:
-            planned = planning.plan_digests(session, clock(), schedule.digest_hour_utc)
+        with exclusive(engine, "digest") as mine:
+            if not mine:
+                return
+            with sessions() as session:
+                planned = planning.plan_digests(session, clock(), schedule.digest_hour_utc)
         if planned:
             log.info("daily digests planned", extra={"count": planned})
             notifier.wake()

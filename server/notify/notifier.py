@@ -85,10 +85,14 @@ class Notifier:
             except Exception:  # the loop must outlive any one bad round; the rows stay pending
                 log.exception("notification round failed")
 
+    @staticmethod
+    def _lease(row: Notification) -> timedelta:
+        return CRITICAL_LEASE if row.body.get("severity") == Severity.CRITICAL else LEASE
+
     def _is_due(self, row: Notification, now: datetime) -> bool:
         critical = row.body.get("severity") == Severity.CRITICAL
         if row.state == NotificationState.SENDING:  # claimed by a server that never finished
-            return row.due_at < now - (CRITICAL_LEASE if critical else LEASE)
+            return row.due_at < now - self._lease(row)
         if row.attempts:
             return row.due_at <= now
         urgent = critical or row.purpose != Purpose.ALERT
@@ -99,11 +103,16 @@ class Notifier:
         now = self.clock()
         with self.sessions() as session:
             candidates = store.notifications.candidates(session, now, CRITICAL_LEASE)
-            due = [row.id for row in candidates if self._is_due(row, now)]
+            due = [row for row in candidates if self._is_due(row, now)]
             if not due:
                 return 0
-            # Claim: only rows still unclaimed are taken, so two servers never send one row.
-            claimed = store.notifications.claim(session, due, now)
+            # Claim: only rows still as they were read are taken, so two servers never send one row.
+            pending = [row.id for row in due if row.state == NotificationState.PENDING]
+            stale: dict[timedelta, list[int]] = defaultdict(list)
+            for row in due:
+                if row.state == NotificationState.SENDING:
+                    stale[self._lease(row)].append(row.id)
+            claimed = store.notifications.claim(session, pending, stale, now)
             session.commit()
             rows = store.notifications.by_ids(session, claimed)
             groups: dict[tuple[int, str, int], list[Notification]] = defaultdict(list)

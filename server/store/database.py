@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -41,3 +44,28 @@ def ping(engine: Engine) -> None:
     """Raise unless the database answers a trivial query (the health check's question)."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def lock_key(name: str) -> int:
+    """A PostgreSQL advisory lock's key for a name: the first 8 bytes of its SHA-256."""
+    return int.from_bytes(hashlib.sha256(f"aedmon {name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[bool]:
+    """Whether this process may run the named job now: on PostgreSQL, True for the one server
+    that holds its advisory lock while the block runs, False for the others (which skip this
+    run); on SQLite, which one server keeps to itself, always True."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = lock_key(name)
+    with engine.connect() as connection:
+        held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+        connection.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,18 +59,31 @@ def candidates(session: Session, now: datetime, lease: timedelta, limit: int = 5
     ).all()
 
 
-def claim(session: Session, ids: Sequence[int], now: datetime) -> Sequence[int]:
-    """Mark these rows as being sent by this server; the ids it got (another may have been first)."""
-    claimed = session.execute(
-        update(Notification)
-        .where(
-            Notification.id.in_(ids),
-            Notification.state.in_([NotificationState.PENDING.value, NotificationState.SENDING.value]),
+def claim(
+    session: Session, pending: Sequence[int], stale: Mapping[timedelta, Sequence[int]], now: datetime
+) -> Sequence[int]:
+    """Mark rows as being sent by this server, and answer the ids it got: of `pending`, those
+    still pending; of `stale` (by lease), those still claimed by a server that has not
+    finished within the lease. A row another server claimed meanwhile fails both tests (its
+    claim made it `sending` and moved `due_at` to then), and one it is claiming right now is
+    locked and skipped (SELECT … FOR UPDATE SKIP LOCKED, where the engine has row locks)."""
+    still = [(Notification.id.in_(pending)) & (Notification.state == NotificationState.PENDING.value)]
+    for lease, ids in stale.items():
+        still.append(
+            Notification.id.in_(ids)
+            & (Notification.state == NotificationState.SENDING.value)
+            & (Notification.due_at < now - lease)
         )
-        .values(state=NotificationState.SENDING.value, due_at=now)
-        .returning(Notification.id)
-    )
-    return claimed.scalars().all()
+    locked = session.scalars(
+        select(Notification.id).where(or_(*still)).order_by(Notification.id).with_for_update(skip_locked=True)
+    ).all()
+    if locked:
+        session.execute(
+            update(Notification)
+            .where(Notification.id.in_(locked))
+            .values(state=NotificationState.SENDING.value, due_at=now)
+        )
+    return locked
 
 
 def by_ids(session: Session, ids: Sequence[int]) -> Sequence[Notification]:
