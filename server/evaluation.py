@@ -16,11 +16,13 @@ from aedmon.reading import DeviceKind
 from server import alerts, store
 from server.rules.alerting import Evaluation
 from server.rules.alerting import evaluate as run_rules
+from server.rules.deadlines import next_change
 from server.rules.facts import DeviceFacts, Policy
 from server.rules.location import distance_m
 from server.rules.readiness import Readiness, Verdict
 from server.rules.readiness import assess as judge
 from server.store.models import Device
+from server.store.snapshots import Snapshot
 
 BridgesSeen = dict[str, datetime | None]  # bridges' last words, looked up once per request
 
@@ -42,23 +44,47 @@ def assess(
 
 
 def evaluate(session: Session, device: Device, now: datetime, policy: Policy) -> Assessment:
-    """Assess the device and make its open alerts match the findings (the caller commits)."""
+    """Assess the device, make its open alerts match the findings and keep its readiness
+    snapshot (the caller commits, so all three go in together)."""
     found = assess(session, device, now, policy)
     # A retired device raises nothing; its open alerts resolve.
     evaluation = Evaluation({}, frozenset()) if device.retired_at else found.evaluation
     alerts.reconcile(session, device.id, evaluation, now)
+    store.snapshots.save(session, device.id, snapshot_of(device, found, now, policy), now)
     return found
 
 
-def evaluate_all(session: Session, now: datetime, policy: Policy) -> int:
-    """Run the rules over every device: what time alone changes (pads expiring). Commits."""
+def snapshot_of(device: Device, found: Assessment, now: datetime, policy: Policy) -> Snapshot:
+    facts, verdict = found.facts, found.verdict
+    test, fix = facts.latest_selftest, facts.latest_location
+    return Snapshot(
+        site=device.site,
+        readiness=verdict.readiness.value,
+        reasons=[{"key": reason.key.value, **reason.detail.to_json()} for reason in verdict.reasons],
+        last_seen=facts.last_seen,
+        last_selftest_at=test.device_time if test else None,
+        pads_expiry=test.pads_expiry if test else None,
+        battery_expiry=test.battery_expiry if test else None,
+        located_lat=fix.lat if fix else None,
+        located_lon=fix.lon if fix else None,
+        located_at=fix.device_time if fix else None,
+        due_at=next_change(facts, now, policy),
+    )
+
+
+DUE_BATCH = 500  # devices evaluated per transaction of a scheduler pass
+
+
+def evaluate_due(session: Session, now: datetime, policy: Policy) -> int:
+    """Run the rules over the devices that time alone may have changed since their last
+    evaluation (their snapshot's `due_at` has passed, or they have none yet), a batch per
+    transaction; the rest of the fleet is not visited. Commits."""
     count = 0
-    for device_id in store.devices.all_ids(session):
-        device = store.devices.get(session, device_id)
-        if device is not None:
+    while due := store.snapshots.due(session, now, DUE_BATCH):
+        for device in store.devices.by_ids(session, due):
             evaluate(session, device, now, policy)
             count += 1
-    session.commit()
+        session.commit()
     return count
 
 

@@ -10,7 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from aedmon.clock import Clock
-from server.evaluation import evaluate_all
+from server.evaluation import evaluate_due
 from server.notify import planning
 from server.notify.notifier import Notifier
 from server.rules.facts import Policy
@@ -44,7 +44,7 @@ def build_scheduler(
             if not mine:
                 return
             with sessions() as session:
-                count = evaluate_all(session, clock(), policy)
+                count = evaluate_due(session, clock(), policy)
         notifier.wake()
         log.debug("time-driven rules ran", extra={"devices": count})
 

@@ -86,7 +86,10 @@ class ServerSettings(BaseSettings):
         description="a device clock off by more than this is not believed and raises clock_fault",
     )
     evaluate_interval_s: float = Field(
-        default=300.0, gt=0, description="how often time-driven rules run, in seconds"
+        default=30.0,
+        gt=0,
+        description="how often the time-driven rules look for devices that are due, in seconds "
+        "(only those whose verdict time may have changed are evaluated)",
     )
     webhook_secret: str = Field(
         default="", description="HMAC-SHA256 key that signs webhook bodies", repr=False

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy.orm import Session
 
-from server import alerts, store
+from server import alerts, evaluation, store
 from server.access import Access
 from server.rules.alerting import RULES
+from server.rules.facts import Policy
+from server.rules.findings import AlertType
 from server.store.models import Alert, AlertState
 
-from .deps import AlertId, NowDep, SessionDep, Speaker, SpeakerDep, TechnicianRole, ViewerRole
+from .deps import AlertId, NowDep, PolicyDep, SessionDep, Speaker, SpeakerDep, TechnicianRole, ViewerRole
 from .schemas import AckIn, AlertEventOut, AlertOut
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -62,7 +65,12 @@ def alert_history(alert_id: AlertId, session: SessionDep, access: ViewerRole) ->
 
 @router.post("/{alert_id}/resolve")
 def resolve(
-    alert_id: AlertId, session: SessionDep, now: NowDep, speaker: SpeakerDep, role: TechnicianRole
+    alert_id: AlertId,
+    session: SessionDep,
+    now: NowDep,
+    policy: PolicyDep,
+    speaker: SpeakerDep,
+    role: TechnicianRole,
 ) -> AlertOut:
     """Close an alert no rule clears (a reported problem); the others resolve by themselves."""
     alert = _get(session, role, alert_id)
@@ -73,8 +81,18 @@ def resolve(
             status.HTTP_409_CONFLICT, f"{alert.type} resolves by itself when its condition clears"
         )
     alerts.resolve(session, alert, now, role.name)
+    _refresh(session, alert, now, policy)
     session.commit()
     return alerts_out(session, [alert], speaker)[0]
+
+
+def _refresh(session: Session, alert: Alert, now: datetime, policy: Policy) -> None:
+    """A reported problem is part of its device's verdict (who is on it, since when): keep the
+    device's snapshot current with it."""
+    if alert.type == AlertType.REPORTED_PROBLEM.value:
+        device = store.devices.get(session, alert.device_id)
+        if device is not None:
+            evaluation.evaluate(session, device, now, policy)
 
 
 @router.post("/{alert_id}/ack")
@@ -82,6 +100,7 @@ def acknowledge(
     alert_id: AlertId,
     session: SessionDep,
     now: NowDep,
+    policy: PolicyDep,
     speaker: SpeakerDep,
     role: TechnicianRole,
     body: AckIn | None = None,
@@ -89,5 +108,6 @@ def acknowledge(
     alert = _get(session, role, alert_id)
     if not alerts.acknowledge(session, alert, role.name, body.note if body else None, now):
         raise HTTPException(status.HTTP_409_CONFLICT, f"alert {alert_id} is {alert.state}, not open")
+    _refresh(session, alert, now, policy)
     session.commit()
     return alerts_out(session, [alert], speaker)[0]

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
-from dataclasses import asdict
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from aedmon.fields import FIELD_BY_KEY, FIELDS
-from aedmon.reading import Reading, ReadingType, metric_values
+from aedmon.reading import ID_PATTERN, ID_RE, DeviceKind, Reading, ReadingType, metric_values
 from server import evaluation, store
 from server.access import Access
-from server.evaluation import Assessment, BridgesSeen
+from server.evaluation import BridgesSeen
 from server.i18n import Words
-from server.store.devices import NewDevice
+from server.rules.findings import Phrase
+from server.rules.readiness import Readiness
+from server.store.devices import DeviceFilter, NewDevice
 from server.store.models import Device
+from server.store.snapshots import Snapshot
 
 from . import audit
 from .deps import AdminRole, NowDep, PolicyDep, SessionDep, SpeakerDep, TechnicianRole, ViewerRole, access_of
@@ -28,24 +33,31 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 
-def device_out(device: Device, found: Assessment, words: Words, area: str | None) -> DeviceOut:
+def device_out(device: Device, snapshot: Snapshot, words: Words, area: str | None) -> DeviceOut:
     """The device as the API shows it: its settings, what was last heard, and its verdict."""
-    facts, verdict = found.facts, found.verdict
-    test = facts.latest_selftest
-    fix = facts.latest_location
+    reasons = [(str(reason["key"]), Phrase.from_json(reason)) for reason in snapshot.reasons]
     return DeviceOut(
-        **asdict(facts.device),
+        id=device.id,
+        site=device.site,
+        kind=DeviceKind(device.kind),
+        name=device.name,
+        place=device.place,
+        lat=device.lat,
+        lon=device.lon,
+        geofence_m=device.geofence_m,
+        report_interval_s=device.report_interval_s,
+        confirmed=device.confirmed,
         area=area,
         manufacturer=device.manufacturer,
         model=device.model,
         firmware=device.firmware,
-        last_seen=facts.last_seen,
-        located_lat=fix.lat if fix else None,
-        located_lon=fix.lon if fix else None,
-        located_at=fix.device_time if fix else None,
-        last_selftest_at=test.device_time if test else None,
-        pads_expiry=test.pads_expiry if test else None,
-        battery_expiry=test.battery_expiry if test else None,
+        last_seen=snapshot.last_seen,
+        located_lat=snapshot.located_lat,
+        located_lon=snapshot.located_lon,
+        located_at=snapshot.located_at,
+        last_selftest_at=snapshot.last_selftest_at,
+        pads_expiry=snapshot.pads_expiry,
+        battery_expiry=snapshot.battery_expiry,
         serviced_at=device.serviced_at,
         public=device.public,
         access=device.access,
@@ -56,27 +68,35 @@ def device_out(device: Device, found: Assessment, words: Words, area: str | None
         retired_at=device.retired_at,
         public_key=device.public_key,
         time_zone=words.zone.key,
-        readiness=verdict.readiness,
-        reasons=[words.phrase(reason.detail) for reason in verdict.reasons],
-        reason_keys=[reason.key.value for reason in verdict.reasons],
+        readiness=Readiness(snapshot.readiness),
+        reasons=[words.phrase(detail) for _, detail in reasons],
+        reason_keys=[key for key, _ in reasons],
     )
 
 
 def _answer(
     session: Session,
-    devices: list[Device],
+    devices: Sequence[Device],
     now: NowDep,
     policy: PolicyDep,
     speaker: SpeakerDep,
 ) -> list[DeviceOut]:
+    """Each device from its readiness snapshot; one whose verdict time may have changed since
+    (or that has none yet) is assessed afresh, as the scheduler's next pass will store it."""
     sites = store.sites.by_ids(session, sorted({d.site for d in devices}))
     zones = {site_id: site.time_zone for site_id, site in sites.items()}
+    snapshots = store.snapshots.of_devices(session, [d.id for d in devices])
     seen: BridgesSeen = {}  # one look at each bridge for the whole list
     out = []
     for device in devices:
-        found = evaluation.assess(session, device, now, policy, seen)
+        stored = snapshots.get(device.id)
+        if stored is not None and stored.due_at > now and stored.site == device.site:
+            snapshot = store.snapshots.as_snapshot(stored)
+        else:
+            found = evaluation.assess(session, device, now, policy, seen)
+            snapshot = evaluation.snapshot_of(device, found, now, policy)
         area = sites[device.site].area_id if device.site in sites else None
-        out.append(device_out(device, found, speaker.at(zones, device.site), area))
+        out.append(device_out(device, snapshot, speaker.at(zones, device.site), area))
     return out
 
 
@@ -113,18 +133,67 @@ def place(session: Session, access: Access, site_id: str, area: str | None, now:
     return access_of(session, access.principal)
 
 
+def _cursor(device: Device) -> str:
+    return base64.urlsafe_b64encode(json.dumps([device.site, device.id]).encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[str, str]:
+    """The (site, id) a cursor of ours names; 400 for anything else."""
+    try:
+        site, device_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if (
+            isinstance(site, str)
+            and isinstance(device_id, str)
+            and ID_RE.match(site)
+            and ID_RE.match(device_id)
+        ):
+            return site, device_id
+    except (ValueError, TypeError):
+        pass
+    raise HTTPException(status.HTTP_400_BAD_REQUEST, "cursor: not one this server gave; start without it")
+
+
 @router.get("")
 def list_devices(
+    request: Request,
+    response: Response,
     session: SessionDep,
     now: NowDep,
     policy: PolicyDep,
     speaker: SpeakerDep,
     access: ViewerRole,
-    site: str | None = None,
+    site: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    area: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    readiness: Annotated[
+        list[Readiness] | None, Query(description="any of these (repeat the parameter)")
+    ] = None,
+    kind: DeviceKind | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="in the id, name or place")] = None,
     retired: Annotated[bool, Query(description="list the retired devices too")] = False,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    cursor: Annotated[str | None, Query(max_length=200, description="from a Link header's next page")] = None,
 ) -> list[DeviceOut]:
-    found = store.devices.listed(session, site=site, sites=access.visible, retired=retired)
-    return _answer(session, list(found), now, policy, speaker)
+    """Devices in (site, id) order, a page at a time: when there may be more, the `Link`
+    header names the next page (`rel="next"`). Each is read from its readiness snapshot."""
+    wanted = DeviceFilter(
+        sites=access.visible,
+        site=site,
+        area=area,
+        kind=kind.value if kind else None,
+        readiness=frozenset(r.value for r in readiness) if readiness else None,
+        q=q.strip() if q and q.strip() else None,
+        retired=retired,
+        after=_after(cursor) if cursor else None,
+        limit=limit,
+    )
+    found = store.devices.page(session, wanted, now)
+    if len(found) == limit:
+        following = request.url.include_query_params(cursor=_cursor(found[-1]))
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    answered = _answer(session, found, now, policy, speaker)
+    if wanted.readiness is not None:  # those assessed afresh may have left the filter
+        answered = [device for device in answered if device.readiness.value in wanted.readiness]
+    return answered
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -312,6 +312,8 @@ class SiteOut(BaseModel):
     area: str | None
     time_zone: str = Field(description="the zone its pages and notices use: its own, else the installation's")
     own_time_zone: str | None = Field(description="the zone set for this site; null keeps the installation's")
+    devices: int = Field(description="its devices in service (bridges aside)")
+    counts: dict[Readiness, int] = Field(description="how many of them are of each readiness")
 
 
 class SitePatch(BaseModel):

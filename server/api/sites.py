@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from aedmon.reading import ID_RE
 from server import store
 from server.access import Access
+from server.rules.readiness import Readiness
 from server.store.models import Site
 
 from .deps import AdminRole, SessionDep, ViewerRole
@@ -16,7 +17,7 @@ from .schemas import SiteOut, SitePatch
 router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
 
 
-def _out(request: Request, site: Site) -> SiteOut:
+def _out(request: Request, site: Site, counts: dict[str, int]) -> SiteOut:
     default: str = request.app.state.time_zone
     return SiteOut(
         id=site.id,
@@ -24,7 +25,14 @@ def _out(request: Request, site: Site) -> SiteOut:
         area=site.area_id,
         time_zone=site.time_zone or default,
         own_time_zone=site.time_zone,
+        devices=sum(counts.values()),
+        counts={readiness: counts.get(readiness.value, 0) for readiness in Readiness},
     )
+
+
+def worst_first(site: SiteOut) -> tuple[int, int, int, str]:
+    counts = site.counts
+    return (-counts[Readiness.NOT_READY], -counts[Readiness.ATTENTION], -counts[Readiness.UNKNOWN], site.id)
 
 
 def _get(session: Session, access: Access, site_id: str) -> Site:
@@ -36,12 +44,20 @@ def _get(session: Session, access: Access, site_id: str) -> Site:
 
 @router.get("")
 def list_sites(request: Request, session: SessionDep, access: ViewerRole) -> list[SiteOut]:
-    return [_out(request, site) for site in store.sites.listed(session, access.visible)]
+    """Every site with its devices' counts by readiness (from their snapshots, in one
+    aggregate query), worst first: most not ready, then needing attention, then unknown."""
+    counts = store.snapshots.counts_by_site(session, access.visible)
+    sites = [
+        _out(request, site, counts.get(site.id, {})) for site in store.sites.listed(session, access.visible)
+    ]
+    return sorted(sites, key=worst_first)
 
 
 @router.get("/{site_id}")
 def get_site(site_id: str, request: Request, session: SessionDep, access: ViewerRole) -> SiteOut:
-    return _out(request, _get(session, access, site_id))
+    site = _get(session, access, site_id)
+    counts = store.snapshots.counts_by_site(session, frozenset({site.id}))
+    return _out(request, site, counts.get(site.id, {}))
 
 
 @router.patch("/{site_id}")
@@ -58,4 +74,5 @@ def change_site(
     if "time_zone" in changes:
         site.time_zone = changes["time_zone"]
     session.commit()
-    return _out(request, site)
+    counts = store.snapshots.counts_by_site(session, frozenset({site.id}))
+    return _out(request, site, counts.get(site.id, {}))

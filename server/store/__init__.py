@@ -13,6 +13,7 @@
     silences       maintenance windows
     inspections    the monthly checks
     audit          who changed a device, contact, person or key
+    snapshots      each device's readiness as last evaluated, and when it is next due
 
 Callers pass typed arguments and get models back; no module outside this package writes SQL.
 """
@@ -32,6 +33,7 @@ from . import (
     readings,
     silences,
     sites,
+    snapshots,
     users,
 )
 
@@ -48,5 +50,6 @@ __all__ = [
     "readings",
     "silences",
     "sites",
+    "snapshots",
     "users",
 ]

@@ -1,5 +1,5 @@
-"""Inserts that may race across server processes: INSERT … ON CONFLICT DO NOTHING, so the
-database, not the process, decides which one goes in."""
+"""Inserts that may race across server processes: INSERT … ON CONFLICT DO NOTHING (or DO
+UPDATE), so the database, not the process, decides which one goes in."""
 
 from __future__ import annotations
 
@@ -16,3 +16,12 @@ def insert_or_skip(session: Session, model: type[Any], **values: Any) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
     return session.execute(statement).scalar_one_or_none()
+
+
+def upsert(session: Session, model: type[Any], key: str, **values: Any) -> None:
+    """Insert the row, or replace its other columns if a row with the same `key` is there."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values)
+    changed = {name: value for name, value in values.items() if name != key}
+    session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from aedmon.reading import DeviceKind
 from server.rules.facts import DEFAULT_REPORT_INTERVAL_S
 
 from .conflicts import insert_or_skip
-from .models import Device
+from .models import Device, ReadinessSnapshot, Site
 
 
 @dataclass(frozen=True)
@@ -106,3 +106,61 @@ def by_osm_refs(session: Session, refs: Sequence[str]) -> dict[str, Device]:
     """Devices imported from these OpenStreetMap objects (node/123, way/45), by reference."""
     found = session.scalars(select(Device).where(Device.osm_ref.in_(sorted(set(refs))))).all()
     return {device.osm_ref: device for device in found if device.osm_ref}
+
+
+@dataclass(frozen=True)
+class DeviceFilter:
+    """Which devices a list shows (all given conditions hold), after which (site, id), how many."""
+
+    sites: frozenset[str] | None = None  # the caller's scope; None: every site
+    site: str | None = None
+    area: str | None = None
+    kind: str | None = None
+    readiness: frozenset[str] | None = None
+    q: str | None = None
+    retired: bool = False
+    after: tuple[str, str] | None = None
+    limit: int = 1000
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def page(session: Session, wanted: DeviceFilter, now: datetime) -> Sequence[Device]:
+    """A page of devices in (site, id) order. Readiness is the snapshot's where it is current;
+    a device whose snapshot is due or missing is included for the caller to assess."""
+    query = select(Device).order_by(Device.site, Device.id).limit(wanted.limit)
+    if not wanted.retired:
+        query = query.where(Device.retired_at.is_(None))
+    if wanted.sites is not None:
+        query = query.where(Device.site.in_(sorted(wanted.sites)))
+    if wanted.site is not None:
+        query = query.where(Device.site == wanted.site)
+    if wanted.area is not None:
+        query = query.where(Device.site.in_(select(Site.id).where(Site.area_id == wanted.area)))
+    if wanted.kind is not None:
+        query = query.where(Device.kind == wanted.kind)
+    if wanted.q:
+        pattern = _like(wanted.q.lower())
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (Device.id, Device.name, Device.place)
+                )
+            )
+        )
+    if wanted.readiness is not None:
+        query = query.outerjoin(ReadinessSnapshot, ReadinessSnapshot.device_id == Device.id).where(
+            or_(
+                ReadinessSnapshot.readiness.in_(sorted(wanted.readiness)),
+                ReadinessSnapshot.device_id.is_(None),
+                ReadinessSnapshot.due_at <= now,
+            )
+        )
+    if wanted.after is not None:
+        site, device_id = wanted.after
+        query = query.where(or_(Device.site > site, and_(Device.site == site, Device.id > device_id)))
+    return session.scalars(query).all()

@@ -3,7 +3,7 @@ silences, contacts, notifications, inspections; and the closed sets their column
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -391,3 +391,28 @@ class AuditEntry(Base):
     subject_id: Mapped[str] = mapped_column(String(320))
     site: Mapped[str | None] = mapped_column(String(64), index=True)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReadinessSnapshot(Base):
+    """A device's verdict as its last evaluation found it, and what lists show of it; `due_at`
+    is when time alone may next change it (server.rules.deadlines)."""
+
+    __tablename__ = "readiness"
+    __table_args__ = (
+        Index("ix_readiness_due_at", "due_at"),
+        Index("ix_readiness_site_readiness", "site", "readiness"),
+    )
+
+    device_id: Mapped[str] = mapped_column(String(64), ForeignKey("devices.id"), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    readiness: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    last_seen: Mapped[datetime | None]
+    last_selftest_at: Mapped[datetime | None]
+    pads_expiry: Mapped[date | None]
+    battery_expiry: Mapped[date | None]
+    located_lat: Mapped[float | None] = mapped_column(Float)
+    located_lon: Mapped[float | None] = mapped_column(Float)
+    located_at: Mapped[datetime | None]
+    due_at: Mapped[datetime]
+    evaluated_at: Mapped[datetime]

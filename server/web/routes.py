@@ -199,6 +199,7 @@ def report_problem(
     device_id: str,
     session: SessionDep,
     now: NowDep,
+    policy: PolicyDep,
     k: Annotated[str, Form()],
     text: Annotated[str, Form(min_length=3, max_length=500)],
     contact: Annotated[str, Form(max_length=120)] = "",
@@ -212,6 +213,7 @@ def report_problem(
     if latest is not None and now - latest < REPORT_INTERVAL:
         return RedirectResponse(f"{back}&sent=wait", status_code=status.HTTP_303_SEE_OTHER)
     alerts.report_problem(session, device.id, " ".join(text.split()), " ".join(contact.split()), now)
+    evaluation.evaluate(session, device, now, policy)  # the device needs attention from now
     session.commit()
     log.info("problem reported on the public page", extra={"device": device.id})
     return RedirectResponse(f"{back}&sent=yes", status_code=status.HTTP_303_SEE_OTHER)

@@ -36,14 +36,19 @@ def test_no_generated_request_gets_a_server_error(server: ServerProcess) -> None
                           database=None)  # fmt: skip
                 def probe(case: Any) -> None:
                     kwargs = case.as_transport_kwargs(base_url=server.url)
-                    response = client.request(
-                        kwargs["method"],
-                        kwargs["url"],
-                        params=kwargs.get("params"),
-                        headers={**(kwargs.get("headers") or {}), **auth},
-                        json=kwargs.get("json"),
-                        content=kwargs.get("data") if isinstance(kwargs.get("data"), bytes) else None,
-                    )
+                    try:
+                        response = client.request(
+                            kwargs["method"],
+                            kwargs["url"],
+                            params=kwargs.get("params"),
+                            headers={**(kwargs.get("headers") or {}), **auth},
+                            json=kwargs.get("json"),
+                            content=kwargs.get("data") if isinstance(kwargs.get("data"), bytes) else None,
+                        )
+                    except httpx.InvalidURL:
+                        # Over 64 KiB of query once percent-encoded: no HTTP client sends it, so
+                        # it never reaches the server (test_http_edge sends long URLs raw).
+                        return
                     if response.status_code >= 500:
                         errors.append(f"{case.method} {kwargs['url']} → {response.status_code}")
 

@@ -133,10 +133,10 @@ def test_pads_expiring_opens_as_the_clock_moves(api: TestClient, tokens: Tokens,
     ingest(api, tokens, selftest(1, TestResult.PASS, pads_expiry=date(2027, 1, 15)))
     assert open_alerts(api, tokens) == {}
     clock.now = datetime(2026, 12, 20, tzinfo=UTC)
-    from server.evaluation import evaluate_all
+    from server.evaluation import evaluate_due
 
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
-        evaluate_all(session, clock.now, api.app.state.policy)  # type: ignore[attr-defined]
+        evaluate_due(session, clock.now, api.app.state.policy)  # type: ignore[attr-defined]
     # a month on and nothing heard since: silent and overdue as well
     assert set(open_alerts(api, tokens)) == {
         ("SN1", "pads_expiring"),
@@ -409,10 +409,10 @@ def test_a_quiet_bridge_is_one_bridge_offline_alert_not_one_per_device(
     bridge = api.get("/api/v1/devices/bridge-town-hall", headers=auth(tokens.viewer)).json()
     assert bridge["kind"] == "bridge"
     clock.now = T0 + timedelta(minutes=10)
-    from server.evaluation import evaluate_all
+    from server.evaluation import evaluate_due
 
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
-        evaluate_all(session, clock.now, api.app.state.policy)  # type: ignore[attr-defined]
+        evaluate_due(session, clock.now, api.app.state.policy)  # type: ignore[attr-defined]
     assert set(open_alerts(api, tokens)) == {("bridge-town-hall", "bridge_offline")}
     aed = api.get("/api/v1/devices/SN1", headers=auth(tokens.viewer)).json()
     assert aed["readiness"] == "unknown"

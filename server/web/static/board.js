@@ -122,13 +122,19 @@ function drawWhere() {
 
 // How many devices are in each state, worst first: "Not ready: 1 · Ready: 4".
 const WORST_FIRST = ["not_ready", "unknown", "attention", "ready"];
-function counts(list) {
-  return WORST_FIRST.map((state) => [state, list.filter((d) => d.readiness === state).length])
-    .filter(([, n]) => n).map(([state, n]) => `${t(state)}: ${n}`).join(" · ");
+function countsOf(list) {
+  return Object.fromEntries(WORST_FIRST.map((state) => [state, list.filter((d) => d.readiness === state).length]));
+}
+function said(counts) {
+  return WORST_FIRST.filter((state) => counts[state]).map((state) => `${t(state)}: ${counts[state]}`).join(" · ");
 }
 
-// The fleet's tiles under a heading per site (with its counts); one site's without.
-function siteSection(name, list) {
+// The fleet: each site under a heading with its counts (the server's, from one query), worst
+// first, with the tiles of only its devices that need something; a site's own board: all of
+// its devices. So a fleet of any size is a page of the sites and of what is wrong.
+let sites = null;
+
+function siteSection(name, list, counts) {
   const section = document.createElement("section");
   section.className = "site";
   section.dataset.site = name;
@@ -136,7 +142,7 @@ function siteSection(name, list) {
     const heading = document.createElement("h2");
     const link = text("a", name);
     link.href = "/board/" + encodeURIComponent(name);
-    heading.append(link, " ", text("span", counts(list), "counts"));
+    heading.append(link, " ", text("span", said(counts), "counts"));
     section.append(heading);
   }
   const grid = document.createElement("div");
@@ -148,14 +154,29 @@ function siteSection(name, list) {
 
 function draw() {
   drawFrame(t("title") + (site ? " · " + site : ""));
-  document.getElementById("tiles").replaceChildren(text("p", counts(devices), "summary"),
-    ...sitesOf(devices).map((name) => siteSection(name, devices.filter((d) => d.site === name))));
+  const tiles = document.getElementById("tiles");
+  if (site || !sites) {
+    const own = (name) => devices.filter((d) => d.site === name);
+    tiles.replaceChildren(text("p", said(countsOf(devices)), "summary"),
+      ...sitesOf(devices).map((name) => siteSection(name, own(name), countsOf(own(name)))));
+  } else {
+    const shown = sites.filter((s) => s.devices);
+    const sum = (state) => shown.reduce((n, s) => n + s.counts[state], 0);
+    const total = Object.fromEntries(WORST_FIRST.map((state) => [state, sum(state)]));
+    tiles.replaceChildren(text("p", said(total), "summary"),
+      ...shown.map((s) => siteSection(s.id, devices.filter((d) => d.site === s.id), s.counts)));
+  }
   drawWhere();
 }
 
+const NEEDING = "?readiness=not_ready&readiness=attention&readiness=unknown";
 bindLanguage(draw);
 poll(async () => {
-  devices = await lookedAfter(site ? "?site=" + encodeURIComponent(site) : "");
+  if (site) {
+    devices = await lookedAfter("?site=" + encodeURIComponent(site));
+  } else {
+    [sites, devices] = await Promise.all([api("/api/v1/sites"), lookedAfter(NEEDING)]);
+  }
   document.getElementById("updated").textContent = when(new Date().toISOString());
   draw();
 }, 2);
