@@ -29,6 +29,7 @@ TEST_PACKAGES = {
     "chromium": "chromium",  # driven by Playwright with its executable path, never a downloaded browser
     "node": "nodejs",  # runs the identity provider of the single sign-on tests
     "npm": "npm",
+    "haproxy": "haproxy",  # the load balancer in front of two servers in the several-servers test
 }
 IDENTITY_PROVIDER = ROOT / "tests" / "oidc"
 

@@ -50,7 +50,8 @@ def evaluate(session: Session, device: Device, now: datetime, policy: Policy) ->
     # A retired device raises nothing; its open alerts resolve.
     evaluation = Evaluation({}, frozenset()) if device.retired_at else found.evaluation
     alerts.reconcile(session, device.id, evaluation, now)
-    store.snapshots.save(session, device.id, snapshot_of(device, found, now, policy), now)
+    counted = device.retired_at is None and device.kind != DeviceKind.BRIDGE.value
+    store.snapshots.save(session, device.id, snapshot_of(device, found, now, policy), counted, now)
     return found
 
 

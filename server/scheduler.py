@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from aedmon.clock import Clock
+from server import store
 from server.evaluation import evaluate_due
 from server.notify import planning
 from server.notify.notifier import Notifier
@@ -67,10 +68,19 @@ def build_scheduler(
             log.info("daily digests planned", extra={"count": planned})
             notifier.wake()
 
+    def run_recount() -> None:
+        with exclusive(engine, "recount") as mine:
+            if mine:
+                with sessions() as session:
+                    store.snapshots.recount(session)
+
     scheduler = BackgroundScheduler(timezone="UTC")
     # coalesce + one instance: a slow run or a pause never fires a burst of catch-up runs
     options = {"coalesce": True, "max_instances": 1}
     scheduler.add_job(run_rules, "interval", seconds=schedule.evaluate_interval_s, id="evaluate", **options)
     scheduler.add_job(run_escalation, "interval", seconds=30, id="escalate", **options)
     scheduler.add_job(run_digest, "interval", minutes=10, id="digest", **options)
+    # the sites' counts are kept with each change; once an hour they are made again from the
+    # snapshots, so no drift (a bug, a hand edit of the database) outlives the hour
+    scheduler.add_job(run_recount, "interval", hours=1, id="recount", **options)
     return scheduler

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+import base64
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from aedmon.reading import ID_RE
 from server import store
 from server.access import Access
 from server.rules.readiness import Readiness
-from server.store.models import Site
+from server.store.models import INT32_MAX, Site
 
 from .deps import AdminRole, SessionDep, ViewerRole
 from .schemas import SiteOut, SitePatch
@@ -30,11 +34,6 @@ def _out(request: Request, site: Site, counts: dict[str, int]) -> SiteOut:
     )
 
 
-def worst_first(site: SiteOut) -> tuple[int, int, int, str]:
-    counts = site.counts
-    return (-counts[Readiness.NOT_READY], -counts[Readiness.ATTENTION], -counts[Readiness.UNKNOWN], site.id)
-
-
 def _get(session: Session, access: Access, site_id: str) -> Site:
     site = store.sites.get(session, site_id) if ID_RE.match(site_id) else None
     if site is None or not access.sees(site.id):
@@ -42,22 +41,56 @@ def _get(session: Session, access: Access, site_id: str) -> Site:
     return site
 
 
+def _cursor(site: SiteOut) -> str:
+    counts = site.counts
+    said = [counts[Readiness.NOT_READY], counts[Readiness.ATTENTION], counts[Readiness.UNKNOWN], site.id]
+    return base64.urlsafe_b64encode(json.dumps(said).encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[int, int, int, str]:
+    try:
+        nr, at, un, site = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        counts = (nr, at, un)
+        if (
+            all(type(n) is int and 0 <= n <= INT32_MAX for n in counts)
+            and isinstance(site, str)
+            and ID_RE.match(site)
+        ):
+            return nr, at, un, site
+    except (ValueError, TypeError):
+        pass
+    raise HTTPException(status.HTTP_400_BAD_REQUEST, "cursor: not one this server gave; start without it")
+
+
 @router.get("")
-def list_sites(request: Request, session: SessionDep, access: ViewerRole) -> list[SiteOut]:
-    """Every site with its devices' counts by readiness (from their snapshots, in one
-    aggregate query), worst first: most not ready, then needing attention, then unknown."""
-    counts = store.snapshots.counts_by_site(session, access.visible)
-    sites = [
-        _out(request, site, counts.get(site.id, {})) for site in store.sites.listed(session, access.visible)
-    ]
-    return sorted(sites, key=worst_first)
+def list_sites(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    access: ViewerRole,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=300, description="from a Link header's next page")] = None,
+) -> list[SiteOut]:
+    """Sites with their devices' counts by readiness, worst first (most not ready, then
+    needing attention, then unknown), a page at a time: the counts are kept with each
+    evaluation, and read here through their index. When there may be more, the `Link` header
+    names the next page."""
+    found = store.snapshots.sites_worst_first(
+        session, access.visible, _after(cursor) if cursor else None, limit
+    )
+    rows = store.sites.by_ids(session, [count.site for count in found])
+    sites = [_out(request, rows[count.site], count.counts) for count in found if count.site in rows]
+    if len(found) == limit:
+        response.headers["Link"] = (
+            f'<{request.url.include_query_params(cursor=_cursor(sites[-1]))}>; rel="next"'
+        )
+    return sites
 
 
 @router.get("/{site_id}")
 def get_site(site_id: str, request: Request, session: SessionDep, access: ViewerRole) -> SiteOut:
     site = _get(session, access, site_id)
-    counts = store.snapshots.counts_by_site(session, frozenset({site.id}))
-    return _out(request, site, counts.get(site.id, {}))
+    return _out(request, site, store.snapshots.counts_of(session, site.id))
 
 
 @router.patch("/{site_id}")
@@ -74,5 +107,4 @@ def change_site(
     if "time_zone" in changes:
         site.time_zone = changes["time_zone"]
     session.commit()
-    counts = store.snapshots.counts_by_site(session, frozenset({site.id}))
-    return _out(request, site, counts.get(site.id, {}))
+    return _out(request, site, store.snapshots.counts_of(session, site.id))

@@ -416,3 +416,26 @@ class ReadinessSnapshot(Base):
     located_at: Mapped[datetime | None]
     due_at: Mapped[datetime]
     evaluated_at: Mapped[datetime]
+    counted: Mapped[bool]  # in its site's counts: a device in service, not a bridge
+
+
+class SiteCounts(Base):
+    """How many devices in service (bridges aside) each site has of each readiness, kept with
+    the snapshots in the same transactions; the sites list reads it worst first."""
+
+    __tablename__ = "site_counts"
+    __table_args__ = (
+        Index(
+            "ix_site_counts_worst_first",
+            text("not_ready DESC"),
+            text("attention DESC"),
+            text("unknown DESC"),
+            "site",
+        ),
+    )
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    not_ready: Mapped[int]
+    attention: Mapped[int]
+    unknown: Mapped[int]
+    ready: Mapped[int]

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .conflicts import upsert
-from .models import Device, ReadinessSnapshot
+from .models import Device, ReadinessSnapshot, SiteCounts
 
 
 @dataclass(frozen=True)
@@ -30,16 +32,65 @@ class Snapshot:
     due_at: datetime
 
 
-def save(session: Session, device_id: str, snapshot: Snapshot, now: datetime) -> None:
-    """Keep the device's snapshot (in the caller's transaction: with the evaluation that made it)."""
+READINESS = ("not_ready", "attention", "unknown", "ready")
+
+
+def save(session: Session, device_id: str, snapshot: Snapshot, counted: bool, now: datetime) -> None:
+    """Keep the device's snapshot, and its site's counts with it, in the caller's transaction
+    (with the evaluation that made it). The device's row is locked first, so two evaluations
+    of one device (two servers, say) take turns and the counts move once per change."""
+    session.execute(select(Device.id).where(Device.id == device_id).with_for_update())
+    old = session.execute(
+        select(ReadinessSnapshot.site, ReadinessSnapshot.readiness, ReadinessSnapshot.counted).where(
+            ReadinessSnapshot.device_id == device_id
+        )
+    ).first()
     upsert(
         session,
         ReadinessSnapshot,
         "device_id",
         device_id=device_id,
         evaluated_at=now,
+        counted=counted,
         **snapshot.__dict__,
     )
+    before = (old.site, old.readiness) if old is not None and old.counted else None
+    after = (snapshot.site, snapshot.readiness) if counted else None
+    if before != after:
+        if before is not None:
+            _count(session, *before, -1)
+        if after is not None:
+            _count(session, *after, 1)
+
+
+def _count(session: Session, site: str, readiness: str, step: int) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    column = getattr(SiteCounts.__table__.c, readiness)
+    statement = insert(SiteCounts).values(
+        site=site, **{name: step if name == readiness else 0 for name in READINESS}
+    )
+    session.execute(statement.on_conflict_do_update(index_elements=["site"], set_={readiness: column + step}))
+
+
+def recount(session: Session) -> None:
+    """The sites' counts from the snapshots themselves, in one aggregate query: what the
+    counts kept with each change must equal (a periodic job makes sure). Commits."""
+    counted = (
+        select(ReadinessSnapshot.site, ReadinessSnapshot.readiness, func.count())
+        .where(ReadinessSnapshot.counted.is_(True))
+        .group_by(ReadinessSnapshot.site, ReadinessSnapshot.readiness)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for site, readiness, count in session.execute(counted):
+        counts.setdefault(site, dict.fromkeys(READINESS, 0))[readiness] = int(count)
+    known = set(session.scalars(select(SiteCounts.site)))
+    for site in known - set(counts):
+        counts[site] = dict.fromkeys(READINESS, 0)  # all its devices retired or moved: zeros
+    session.execute(delete(SiteCounts))
+    if counts:
+        session.execute(sa_insert(SiteCounts), [{"site": site, **said} for site, said in counts.items()])
+    session.commit()
 
 
 def as_snapshot(row: ReadinessSnapshot) -> Snapshot:
@@ -82,19 +133,38 @@ def due(session: Session, now: datetime, limit: int) -> Sequence[str]:
     return [*stale, *missing][:limit]
 
 
-def counts_by_site(session: Session, sites: frozenset[str] | None) -> dict[str, dict[str, int]]:
-    """How many devices in service each site has of each readiness, from one aggregate query
-    (a device not evaluated yet counts as unknown)."""
-    readiness = func.coalesce(ReadinessSnapshot.readiness, "unknown")
-    query = (
-        select(Device.site, readiness, func.count())
-        .outerjoin(ReadinessSnapshot, ReadinessSnapshot.device_id == Device.id)
-        .where(Device.retired_at.is_(None), Device.kind != "bridge")
-        .group_by(Device.site, readiness)
-    )
+@dataclass(frozen=True)
+class SiteCount:
+    site: str
+    counts: dict[str, int]
+
+
+def sites_worst_first(
+    session: Session, sites: frozenset[str] | None, after: tuple[int, int, int, str] | None, limit: int
+) -> list[SiteCount]:
+    """A page of sites by their counts, worst first (most not ready, then needing attention,
+    then unknown, then by id), through the counts' index; after the (not ready, attention,
+    unknown, site) of the previous page's last."""
+    row = SiteCounts
+    query = select(row).order_by(row.not_ready.desc(), row.attention.desc(), row.unknown.desc(), row.site)
     if sites is not None:
-        query = query.where(Device.site.in_(sorted(sites)))
-    counts: dict[str, dict[str, int]] = {}
-    for site, said, count in session.execute(query):
-        counts.setdefault(site, {})[said] = int(count)
-    return counts
+        query = query.where(row.site.in_(sorted(sites)))
+    if after is not None:
+        nr, at, un, site = after
+        query = query.where(
+            or_(
+                row.not_ready < nr,
+                and_(row.not_ready == nr, row.attention < at),
+                and_(row.not_ready == nr, row.attention == at, row.unknown < un),
+                and_(row.not_ready == nr, row.attention == at, row.unknown == un, row.site > site),
+            )
+        )
+    return [
+        SiteCount(found.site, {name: getattr(found, name) for name in READINESS})
+        for found in session.scalars(query.limit(limit))
+    ]
+
+
+def counts_of(session: Session, site: str) -> dict[str, int]:
+    found = session.get(SiteCounts, site)
+    return {name: getattr(found, name) if found else 0 for name in READINESS}

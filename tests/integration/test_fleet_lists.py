@@ -158,3 +158,48 @@ def test_a_snapshot_is_kept_with_each_evaluation_and_read_by_the_lists(
         1,
         1,
     )  # a failed test outranks silence
+
+
+def counts_now(api: TestClient) -> dict[str, dict[str, int]]:
+    return {site["id"]: site["counts"] for site in api.get("/api/v1/sites").json()}
+
+
+def test_the_sites_counts_follow_every_change_and_equal_a_recount(api: TestClient, tokens: Tokens) -> None:
+    from server.store.snapshots import recount
+
+    api.delete("/api/v1/devices/A2").raise_for_status()  # retired: out of the counts
+    api.patch("/api/v1/devices/C1", json={"site": "beta"}).raise_for_status()  # moved
+    bridge = {"Authorization": f"Bearer {tokens.bridge}"}
+    passed = factories.selftest(
+        TestResult.PASS, device="C2", site="gamma", seq=2, at=NOW + timedelta(seconds=5)
+    )
+    api.post(
+        "/api/v1/ingest", json={"readings": [factories.as_json(passed)]}, headers=bridge
+    ).raise_for_status()
+    kept = counts_now(api)
+    assert kept["alpha"] == {"ready": 1, "attention": 0, "not_ready": 0, "unknown": 0}
+    assert kept["beta"] == {"ready": 1, "attention": 1, "not_ready": 0, "unknown": 0}
+    assert kept["gamma"] == {"ready": 1, "attention": 0, "not_ready": 0, "unknown": 1}
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        recount(session)
+    assert counts_now(api) == kept
+
+
+def test_sites_come_a_page_at_a_time_worst_first(api: TestClient) -> None:
+    seen, url = [], "/api/v1/sites?limit=1"
+    while url:
+        answer = api.get(url)
+        assert answer.status_code == 200, answer.text
+        seen += [site["id"] for site in answer.json()]
+        found = re.fullmatch(r'<([^>]+)>; rel="next"', answer.headers.get("link", ""))
+        url = found.group(1) if found else ""
+    assert seen == ["gamma", "alpha", "beta"]
+    for cursor in (
+        "W10",
+        "WzEsMiwzXQ",
+        "Wy0xLDAsMCwiYSJd",
+        "WzEuNSwwLDAsImEiXQ",
+        "WzAsMCwwLCIuLi8iXQ",
+        "%%%",
+    ):
+        assert api.get("/api/v1/sites", params={"cursor": cursor}).status_code == 400, cursor

@@ -169,13 +169,14 @@ function draw() {
   drawWhere();
 }
 
-const NEEDING = "?readiness=not_ready&readiness=attention&readiness=unknown";
+// The 100 worst sites and the first 200 devices that need something: a page, at any fleet size.
+const NEEDING = "?readiness=not_ready&readiness=attention&readiness=unknown&limit=200";
 bindLanguage(draw);
 poll(async () => {
   if (site) {
     devices = await lookedAfter("?site=" + encodeURIComponent(site));
   } else {
-    [sites, devices] = await Promise.all([api("/api/v1/sites"), lookedAfter(NEEDING)]);
+    [sites, devices] = await Promise.all([api("/api/v1/sites?limit=100"), lookedAfter(NEEDING)]);
   }
   document.getElementById("updated").textContent = when(new Date().toISOString());
   draw();

@@ -1,6 +1,8 @@
 """a readiness snapshot per device, kept current with each evaluation: its verdict and
 reasons, what lists show of its newest readings, and the next moment time alone may change
-it, so lists read one row per device and the scheduler visits only devices that are due
+it, so lists read one row per device and the scheduler visits only devices that are due;
+and each site's counts by readiness, kept with the snapshots, so the sites list reads one
+row per site, worst first through an index
 
 Revision ID: 0012
 Revises: 0011
@@ -33,10 +35,25 @@ def upgrade() -> None:
         sa.Column("located_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("counted", sa.Boolean(), nullable=False),  # in its site's counts: in service, no bridge
     )
     op.create_index("ix_readiness_due_at", "readiness", ["due_at"])
     op.create_index("ix_readiness_site_readiness", "readiness", ["site", "readiness"])
+    op.create_table(
+        "site_counts",
+        sa.Column("site", sa.String(64), primary_key=True),
+        sa.Column("not_ready", sa.Integer(), nullable=False),
+        sa.Column("attention", sa.Integer(), nullable=False),
+        sa.Column("unknown", sa.Integer(), nullable=False),
+        sa.Column("ready", sa.Integer(), nullable=False),
+    )
+    op.create_index(
+        "ix_site_counts_worst_first",
+        "site_counts",
+        [sa.text("not_ready DESC"), sa.text("attention DESC"), sa.text("unknown DESC"), "site"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("site_counts")
     op.drop_table("readiness")
