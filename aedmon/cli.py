@@ -83,7 +83,16 @@ class ServerCommand(ServerSettings):
                 f"cannot use the database: {(reason[0] if reason else exc.__class__.__name__)[:300]}; "
                 "check --database-url and that the database is running"
             ) from None
-        uvicorn.run(app, host=self.host, port=self.port, log_config=None, access_log=False)
+        # Open event streams never end by themselves: on SIGTERM they get a few seconds, then
+        # are closed, and their pages reconnect to another server.
+        uvicorn.run(
+            app,
+            host=self.host,
+            port=self.port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=3,
+        )
 
 
 class BridgeCommand(BridgeSettings):

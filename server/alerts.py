@@ -49,6 +49,15 @@ def record(
 ) -> None:
     """Write the change to the audit trail and plan its notifications, in the same transaction."""
     store.alerts.add_event(session, alert, action, actor, now, note)
+    device = store.devices.get(session, alert.device_id)
+    if device is not None:  # for the pages' event streams
+        body = {
+            "alert_id": alert.id,
+            "device_id": alert.device_id,
+            "type": alert.type,
+            "action": action.value,
+        }
+        store.changes.add(session, "alert", alert.device_id, device.site, body, now)
     if action in NOTIFIED:
         planning.plan(session, alert, NOTIFIED[action], now)
 

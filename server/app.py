@@ -24,6 +24,7 @@ from server.api import (
     contacts,
     devices,
     enrolment,
+    events,
     fields,
     ingest,
     inspections,
@@ -102,6 +103,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
             notifier.start()
         log.info("server ready", extra={"database": engine.url.render_as_string(hide_password=True)})
         yield
+        app.state.hub.stop()
         if background:
             scheduler.shutdown(wait=False)
             notifier.stop()
@@ -131,6 +133,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     app.state.time_zone = settings.time_zone
     app.state.public_url = settings.public_url
     app.state.mailer = build_mailer(settings)  # invitations (notifications have their own)
+    app.state.hub = events.Hub(sessions, clock)  # the pages' event streams, started by the first
     sso.install(app, settings)
     for router in (
         enrolment.router,
@@ -151,6 +154,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         audit.router,
         stickers.router,
         sso.router,
+        events.router,
     ):
         app.include_router(router)
     app.include_router(web_routes.router)

@@ -22,7 +22,7 @@ from server.rules.facts import Policy
 from server.settings import Role
 from server.store.models import INT32_MAX
 
-_bearer = HTTPBearer(auto_error=False)
+bearer = HTTPBearer(auto_error=False)
 
 # Which roles may do what: admin may do all a technician may, a technician all staff may,
 # staff all a viewer may.
@@ -171,7 +171,7 @@ def require(roles: frozenset[Role]) -> Callable[..., Access]:
     def check(
         request: Request,
         session: Annotated[Session, Depends(get_session)],
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Access:
         principal = _principal(request, session, credentials)
         if principal.role not in roles:

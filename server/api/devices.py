@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from aedmon.fields import FIELD_BY_KEY, FIELDS
@@ -26,6 +27,7 @@ from server.store.models import Device
 from server.store.snapshots import Snapshot
 
 from . import audit
+from .caching import etagged
 from .deps import AdminRole, NowDep, PolicyDep, SessionDep, SpeakerDep, TechnicianRole, ViewerRole, access_of
 from .schemas import DeviceIn, DeviceOut, DevicePatch, SeriesOut
 
@@ -153,7 +155,7 @@ def _after(cursor: str) -> tuple[str, str]:
     raise HTTPException(status.HTTP_400_BAD_REQUEST, "cursor: not one this server gave; start without it")
 
 
-@router.get("")
+@router.get("", response_model=list[DeviceOut])
 def list_devices(
     request: Request,
     response: Response,
@@ -172,7 +174,7 @@ def list_devices(
     retired: Annotated[bool, Query(description="list the retired devices too")] = False,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     cursor: Annotated[str | None, Query(max_length=200, description="from a Link header's next page")] = None,
-) -> list[DeviceOut]:
+) -> Response:
     """Devices in (site, id) order, a page at a time: when there may be more, the `Link`
     header names the next page (`rel="next"`). Each is read from its readiness snapshot."""
     wanted = DeviceFilter(
@@ -193,7 +195,10 @@ def list_devices(
     answered = _answer(session, found, now, policy, speaker)
     if wanted.readiness is not None:  # those assessed afresh may have left the filter
         answered = [device for device in answered if device.readiness.value in wanted.readiness]
-    return answered
+    return etagged(request, answered, DEVICES, response)
+
+
+DEVICES = TypeAdapter(list[DeviceOut])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

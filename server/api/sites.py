@@ -7,6 +7,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from aedmon.reading import ID_RE
@@ -15,6 +16,7 @@ from server.access import Access
 from server.rules.readiness import Readiness
 from server.store.models import INT32_MAX, Site
 
+from .caching import etagged
 from .deps import AdminRole, SessionDep, ViewerRole
 from .schemas import SiteOut, SitePatch
 
@@ -62,7 +64,7 @@ def _after(cursor: str) -> tuple[int, int, int, str]:
     raise HTTPException(status.HTTP_400_BAD_REQUEST, "cursor: not one this server gave; start without it")
 
 
-@router.get("")
+@router.get("", response_model=list[SiteOut])
 def list_sites(
     request: Request,
     response: Response,
@@ -70,7 +72,7 @@ def list_sites(
     access: ViewerRole,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
     cursor: Annotated[str | None, Query(max_length=300, description="from a Link header's next page")] = None,
-) -> list[SiteOut]:
+) -> Response:
     """Sites with their devices' counts by readiness, worst first (most not ready, then
     needing attention, then unknown), a page at a time: the counts are kept with each
     evaluation, and read here through their index. When there may be more, the `Link` header
@@ -81,10 +83,12 @@ def list_sites(
     rows = store.sites.by_ids(session, [count.site for count in found])
     sites = [_out(request, rows[count.site], count.counts) for count in found if count.site in rows]
     if len(found) == limit:
-        response.headers["Link"] = (
-            f'<{request.url.include_query_params(cursor=_cursor(sites[-1]))}>; rel="next"'
-        )
-    return sites
+        following = request.url.include_query_params(cursor=_cursor(sites[-1]))
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return etagged(request, sites, SITES, response)
+
+
+SITES = TypeAdapter(list[SiteOut])
 
 
 @router.get("/{site_id}")

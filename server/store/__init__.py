@@ -14,6 +14,7 @@
     inspections    the monthly checks
     audit          who changed a device, contact, person or key
     snapshots      each device's readiness as last evaluated, and when it is next due
+    changes        the feed of verdict and alert changes the event streams read
 
 Callers pass typed arguments and get models back; no module outside this package writes SQL.
 """
@@ -24,6 +25,7 @@ from . import (
     alerts,
     areas,
     audit,
+    changes,
     contacts,
     devices,
     facts,
@@ -40,6 +42,7 @@ from . import (
 __all__ = [
     "areas",
     "audit",
+    "changes",
     "keys",
     "alerts",
     "contacts",

@@ -439,3 +439,17 @@ class SiteCounts(Base):
     attention: Mapped[int]
     unknown: Mapped[int]
     ready: Mapped[int]
+
+
+class Change(Base):
+    """A verdict or alert change, for the pages' event streams: every server reads the feed
+    and tells its readers; kept an hour."""
+
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    device_id: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)

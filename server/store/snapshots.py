@@ -13,6 +13,7 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from . import changes
 from .conflicts import upsert
 from .models import Device, ReadinessSnapshot, SiteCounts
 
@@ -41,9 +42,12 @@ def save(session: Session, device_id: str, snapshot: Snapshot, counted: bool, no
     of one device (two servers, say) take turns and the counts move once per change."""
     session.execute(select(Device.id).where(Device.id == device_id).with_for_update())
     old = session.execute(
-        select(ReadinessSnapshot.site, ReadinessSnapshot.readiness, ReadinessSnapshot.counted).where(
-            ReadinessSnapshot.device_id == device_id
-        )
+        select(
+            ReadinessSnapshot.site,
+            ReadinessSnapshot.readiness,
+            ReadinessSnapshot.counted,
+            ReadinessSnapshot.reasons,
+        ).where(ReadinessSnapshot.device_id == device_id)
     ).first()
     upsert(
         session,
@@ -61,6 +65,10 @@ def save(session: Session, device_id: str, snapshot: Snapshot, counted: bool, no
             _count(session, *before, -1)
         if after is not None:
             _count(session, *after, 1)
+    said = (snapshot.site, snapshot.readiness, snapshot.reasons)
+    if old is None or (old.site, old.readiness, old.reasons) != said:
+        body = {"device_id": device_id, "site": snapshot.site, "readiness": snapshot.readiness}
+        changes.add(session, "verdict", device_id, snapshot.site, body, now)
 
 
 def _count(session: Session, site: str, readiness: str, step: int) -> None:

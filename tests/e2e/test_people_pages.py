@@ -8,7 +8,10 @@ from typing import Any
 
 import pyotp
 
+from aedmon.reading import TestResult
+
 from ..conftest import ServerProcess
+from .conftest import send
 
 
 def test_an_invited_caretaker_sets_a_password_signs_in_sees_their_site_and_signs_out(
@@ -36,7 +39,7 @@ def test_an_invited_caretaker_sets_a_password_signs_in_sees_their_site_and_signs
     page.fill("input[name=password]", "a caretaker's long password")
     page.click("#login-form button[type=submit]")
     page.wait_for_url("**/board")
-    page.wait_for_selector('[data-device="SN1"]')
+    page.wait_for_selector('[data-device="SN2"]')  # the fleet board: what needs something
     shown = page.locator("main").inner_text()
     assert "SCH9" not in shown  # another site's AED does not exist for her
     assert page.locator("#sign-out").is_visible()
@@ -63,7 +66,7 @@ def test_an_administrator_adds_a_second_factor_and_signs_in_with_its_code(
     page.fill("input[name=password]", "an administrator's passphrase")
     page.click("#login-form button[type=submit]")
     page.wait_for_url("**/board")
-    assert page.locator("#admin-link").is_visible()
+    page.wait_for_selector("#admin-link", state="visible")
     page.click("#account-link")
     page.wait_for_url("**/account")
     page.click("#factor-begin")
@@ -84,3 +87,27 @@ def test_an_administrator_adds_a_second_factor_and_signs_in_with_its_code(
     page.fill("input[name=code]", pyotp.TOTP(secret).at(time.time() + 30))
     page.click("#login-form button[type=submit]")
     page.wait_for_url("**/board")
+
+
+def test_a_signed_in_board_changes_when_the_server_pushes_not_when_it_polls(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    with fleet.client("admin") as admin:
+        body = {"email": "vera@town-hall.bg", "name": "Vera", "role": "staff", "sites": ["town-hall"]}
+        invited = admin.post("/api/v1/users", json=body)
+        invited.raise_for_status()
+    page = browser.new_page()
+    page.goto(invited.json()["invite_url"])
+    for field in ("password", "again"):
+        page.fill(f"input[name={field}]", "a caretaker's long password")
+    page.click("#invite-form button[type=submit]")
+    page.wait_for_url("**/login")
+    page.fill("input[name=email]", "vera@town-hall.bg")
+    page.fill("input[name=password]", "a caretaker's long password")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/board")
+    page.goto(f"{fleet.url}/board/town-hall")
+    page.wait_for_selector('[data-device="SN1"][data-readiness="ready"]')
+    page.wait_for_function("() => pushed === true")  # the stream is open: polling every 30 s only
+    send(fleet, 2, TestResult.FAIL, "SN1", codes=("C02",))
+    page.wait_for_selector('[data-device="SN1"][data-readiness="not_ready"]', timeout=5_000)

@@ -171,8 +171,24 @@ function draw() {
 
 // The 100 worst sites and the first 200 devices that need something: a page, at any fleet size.
 const NEEDING = "?readiness=not_ready&readiness=attention&readiness=unknown&limit=200";
+// Pushed changes: a signed-in reader's board hears of them on the event stream and loads at
+// once, and otherwise only every 30 s; with a key in the link, or while the stream is cut, it
+// polls every 2 s, and the lists answer 304 (an empty body) while nothing changed.
+let pushed = false;
+let lastLoad = 0;
+if (!token && typeof EventSource !== "undefined") {
+  const stream = new EventSource("/api/v1/events");
+  stream.onopen = () => { pushed = true; };
+  stream.onerror = () => { pushed = false; };  // it reconnects by itself; meanwhile, polling
+  for (const kind of ["verdict", "alert"]) {
+    stream.addEventListener(kind, () => { lastLoad = 0; if (reloadNow) reloadNow(); });
+  }
+}
+
 bindLanguage(draw);
 poll(async () => {
+  if (pushed && Date.now() - lastLoad < 30_000) return;
+  lastLoad = Date.now();
   if (site) {
     devices = await lookedAfter("?site=" + encodeURIComponent(site));
   } else {

@@ -2,7 +2,8 @@
 reasons, what lists show of its newest readings, and the next moment time alone may change
 it, so lists read one row per device and the scheduler visits only devices that are due;
 and each site's counts by readiness, kept with the snapshots, so the sites list reads one
-row per site, worst first through an index
+row per site, worst first through an index; and a short feed of verdict and alert changes,
+which every server streams to its pages
 
 Revision ID: 0012
 Revises: 0011
@@ -53,7 +54,18 @@ def upgrade() -> None:
         [sa.text("not_ready DESC"), sa.text("attention DESC"), sa.text("unknown DESC"), "site"],
     )
 
+    op.create_table(
+        "changes",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+        sa.Column("kind", sa.String(16), nullable=False),  # verdict, alert
+        sa.Column("device_id", sa.String(64), nullable=False),
+        sa.Column("site", sa.String(64), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("changes")
     op.drop_table("site_counts")
     op.drop_table("readiness")

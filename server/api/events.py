@@ -1,0 +1,146 @@
+"""Pages update by push: `GET /api/v1/events` is a Server-Sent Events stream of the verdict
+and alert changes within the reader's scope.
+
+Every change is appended to a feed in the transaction that made it (server.store.changes),
+whichever server made it. Each server process reads the feed once for all its readers (a
+`Hub`: one query every half second, whatever the number of pages open) and hands each reader
+the changes of the sites it sees. A reader that cannot keep up is dropped (its page falls
+back to polling and reconnects); a comment every 15 s keeps proxies from closing a quiet stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from aedmon.clock import Clock
+from server import store
+from server.access import Access
+
+from .deps import READERS, bearer, require
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+POLL_S = 0.5
+KEEPALIVE_S = 15.0
+BACKLOG = 1000  # changes a reader may have waiting before it is dropped
+LATE_IDS = 200  # ids read again behind the newest: a transaction may commit after a later one
+KEPT = timedelta(hours=1)
+
+
+@dataclass(eq=False)
+class Reader:
+    sites: frozenset[str] | None
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(BACKLOG))
+
+
+class Hub:
+    """Reads the feed of changes for every reader of this process, in one thread."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self.sessions, self.clock = sessions, clock
+        self.readers: set[Reader] = set()
+        self.lock = threading.Lock()
+        self.started = False
+        self.stopping = threading.Event()
+        self.last_id = 0
+        self.recent: set[int] = set()
+
+    def join(self, reader: Reader) -> None:
+        with self.lock:
+            self.readers.add(reader)
+            if not self.started:
+                with self.sessions() as session:
+                    self.last_id = store.changes.newest_id(session)
+                self.started = True
+                threading.Thread(target=self._run, name="events", daemon=True).start()
+
+    def leave(self, reader: Reader) -> None:
+        with self.lock:
+            self.readers.discard(reader)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _run(self) -> None:
+        while not self.stopping.wait(POLL_S):
+            try:
+                self.read_once()
+            except Exception:  # the stream outlives any one bad round; readers poll meanwhile
+                log.exception("reading the feed of changes failed")
+
+    def read_once(self) -> None:
+        with self.sessions() as session:
+            found = store.changes.since(session, max(0, self.last_id - LATE_IDS))
+            fresh = [change for change in found if change.id not in self.recent]
+            if fresh:
+                self.last_id = max(self.last_id, *(change.id for change in fresh))
+                self.recent = {
+                    i for i in (*self.recent, *(c.id for c in fresh)) if i > self.last_id - LATE_IDS
+                }
+            store.changes.prune(session, self.clock() - KEPT)
+            session.commit()
+        with self.lock:
+            readers = list(self.readers)
+        for change in fresh:
+            event = f"event: {change.kind}\nid: {change.id}\ndata: {json.dumps(change.body)}\n\n"
+            for reader in readers:
+                if reader.sites is None or change.site in reader.sites:
+                    reader.loop.call_soon_threadsafe(self._hand, reader, event)
+
+    def _hand(self, reader: Reader, event: str) -> None:
+        try:
+            reader.queue.put_nowait(event)
+        except asyncio.QueueFull:  # too slow: end its stream, its page polls and comes back
+            self.leave(reader)
+            reader.queue.get_nowait()
+            reader.queue.put_nowait(None)
+
+
+@router.get("", response_class=StreamingResponse)
+async def events(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> StreamingResponse:
+    """A `text/event-stream` of `verdict` events (`{device_id, site, readiness}`) and `alert`
+    events (`{alert_id, device_id, type, action}`) of the sites the reader sees (a viewer's
+    key or session, as any list)."""
+
+    def authorise() -> Access:  # in a session of its own: a stream holds no connection
+        with request.app.state.sessions() as session:
+            return require(READERS)(request, session, credentials)
+
+    access = await run_in_threadpool(authorise)
+    hub: Hub = request.app.state.hub
+    reader = Reader(access.visible, asyncio.get_running_loop())
+    hub.join(reader)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield ": connected\n\n"
+            while not await request.is_disconnected():
+                try:
+                    event = await asyncio.wait_for(reader.queue.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    yield ": keepalive\n\n"
+                    continue
+                if event is None:
+                    return
+                yield event
+        finally:
+            hub.leave(reader)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
