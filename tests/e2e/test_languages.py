@@ -27,6 +27,11 @@ def test_no_page_in_another_language_holds_an_english_sentence(
         "device": (f"/devices/SN1?lang={language}{token}", ".chart"),
         "report": (f"/reports/compliance?lang={language}{token}", "#rows tbody tr"),
         "qr page": (f"/d/SN1?k={key}&lang={language}", "article.tile"),
+        "admin": (
+            f"/admin?lang={language}#token={fleet.tokens.admin}",
+            '#device-table tr[data-device="SN1"]',
+        ),
+        "stickers": (f"/stickers?site=town-hall&lang={language}{token}", ".sticker"),
     }
     english = english_sentences()
     page = browser.new_page()

@@ -29,6 +29,9 @@ def test_no_generated_request_gets_a_server_error(server: ServerProcess) -> None
     with httpx.Client(base_url=server.url, headers=auth, timeout=30) as client:
         for result in schema.get_all_operations():
             operation = result.ok()
+            if operation.path == "/api/v1/events":
+                continue  # a stream that never ends by design; tests/integration/test_events.py
+
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
                 @given(case=operation.as_strategy(generation_mode=mode))
