@@ -424,15 +424,7 @@ class SiteCounts(Base):
     the snapshots in the same transactions; the sites list reads it worst first."""
 
     __tablename__ = "site_counts"
-    __table_args__ = (
-        Index(
-            "ix_site_counts_worst_first",
-            text("not_ready DESC"),
-            text("attention DESC"),
-            text("unknown DESC"),
-            "site",
-        ),
-    )
+    __table_args__ = (Index("ix_site_counts_worst_first", "not_ready", "attention", "unknown", "site"),)
 
     site: Mapped[str] = mapped_column(String(64), primary_key=True)
     not_ready: Mapped[int]

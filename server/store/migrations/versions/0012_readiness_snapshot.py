@@ -48,10 +48,9 @@ def upgrade() -> None:
         sa.Column("unknown", sa.Integer(), nullable=False),
         sa.Column("ready", sa.Integer(), nullable=False),
     )
+    # read backwards for "worst first" (PostgreSQL sorts the ties by site incrementally)
     op.create_index(
-        "ix_site_counts_worst_first",
-        "site_counts",
-        [sa.text("not_ready DESC"), sa.text("attention DESC"), sa.text("unknown DESC"), "site"],
+        "ix_site_counts_worst_first", "site_counts", ["not_ready", "attention", "unknown", "site"]
     )
 
     op.create_table(
