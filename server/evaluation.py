@@ -43,10 +43,13 @@ def assess(
     return Assessment(facts, evaluation, judge(facts, evaluation.findings, now, policy))
 
 
-def evaluate(session: Session, device: Device, now: datetime, policy: Policy) -> Assessment:
+def evaluate(
+    session: Session, device: Device, now: datetime, policy: Policy, bridges_seen: BridgesSeen | None = None
+) -> Assessment:
     """Assess the device, make its open alerts match the findings and keep its readiness
-    snapshot (the caller commits, so all three go in together)."""
-    found = assess(session, device, now, policy)
+    snapshot (the caller commits, so all three go in together). `bridges_seen` remembers the
+    bridges' last words across the devices of one batch."""
+    found = assess(session, device, now, policy, bridges_seen)
     # A retired device raises nothing; its open alerts resolve.
     evaluation = Evaluation({}, frozenset()) if device.retired_at else found.evaluation
     alerts.reconcile(session, device.id, evaluation, now)

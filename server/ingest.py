@@ -95,13 +95,14 @@ def ingest(
         else:
             READINGS_DUPLICATE.inc()
             result.outcomes.append(ReadingOutcome(index, Outcome.DUPLICATE, reading.key))
+    seen: evaluation.BridgesSeen = {}  # each bridge looked up once for the batch
     for device_id in sorted(touched):
         known = store.devices.get(session, device_id)
         if known is None:
             continue
         try:
             with session.begin_nested():
-                evaluation.evaluate(session, known, now, policy)
+                evaluation.evaluate(session, known, now, policy, seen)
         except Exception:  # noqa: BLE001  one device's rules may fail only that device
             # Its readings are stored all the same; the scheduler's next pass evaluates it again.
             log.exception("rules failed for a device", extra={"device": device_id})

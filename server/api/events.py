@@ -63,8 +63,6 @@ class Hub:
         with self.lock:
             self.readers.add(reader)
             if not self.started:
-                with self.sessions() as session:
-                    self.last_id = store.changes.newest_id(session)
                 self.started = True
                 threading.Thread(target=self._run, name="events", daemon=True).start()
 
@@ -76,6 +74,8 @@ class Hub:
         self.stopping.set()
 
     def _run(self) -> None:
+        with self.sessions() as session:  # from now on: a stream tells what happens, not history
+            self.last_id = store.changes.newest_id(session)
         while not self.stopping.wait(POLL_S):
             try:
                 self.read_once()

@@ -99,7 +99,10 @@ def compliance(
     as hashed, in no language."""
     if end < start:
         raise HTTPException(422, "to is before from")
-    devices = list(store.devices.listed(session, site=site, device_id=device_id, sites=access.visible))
+    # retired devices too: their record of the period stays theirs
+    devices = list(
+        store.devices.listed(session, site=site, device_id=device_id, sites=access.visible, retired=True)
+    )
     begin = datetime.combine(start, time(), tzinfo=UTC)
     stop = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
     rows = chain(_entries(session, devices, begin, stop))

@@ -148,6 +148,8 @@ def test_retiring_a_device_resolves_its_alerts_and_keeps_its_history(api: TestCl
     assert devices(api) == {}
     assert list(devices(api, retired="true")) == ["SN1"]
     assert api.get("/api/v1/devices/SN1/readings").json()[0]["result"] == "FAIL"
+    record = api.get("/api/v1/reports/compliance", params={"from": str(NOW.date()), "to": str(NOW.date())})
+    assert [row["entry"]["device_id"] for row in record.json()] == ["SN1"]  # its record stays
     # Readings that still arrive are kept but raise nothing.
     api.post("/api/v1/ingest", json={"readings": [failed]}, headers=bridge).raise_for_status()
     assert open_alerts(api) == []

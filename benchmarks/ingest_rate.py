@@ -1,0 +1,164 @@
+"""How fast the server takes readings: batches of 100 from 4 concurrent bridges against a real
+`aedmon server` process, next to the raw insert rate of the same database measured in the
+same run (the same rows, inserted in bulk by this script with no rules at all).
+
+Each bridge sends heartbeats of its own 250 AEDs, every reading new; the server stores each
+once, places it, and evaluates each touched device once per batch (keeping its snapshot).
+
+    .venv/bin/python benchmarks/ingest_rate.py --database sqlite postgresql --batches 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from sqlalchemy import insert
+
+from aedmon.demo import free_port
+from aedmon.reading import DeviceState, Reading, ReadingType
+from server.store.database import create_schema, make_engine, session_factory
+from server.store.models import Device, StoredReading
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+BRIDGES, DEVICES_PER_BRIDGE, BATCH = 4, 250, 100
+ADMIN, BRIDGE = "a" * 24, "b" * 24
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def heartbeat(bridge: int, n: int) -> Reading:
+    device = f"B{bridge}-{n % DEVICES_PER_BRIDGE:04d}"
+    at = NOW - timedelta(hours=1) + timedelta(milliseconds=n)
+    return Reading(type=ReadingType.HEARTBEAT, device_id=device, site=f"site-{bridge}", device_time=at,
+                   arrival_time=at, seq=n % 65536, state=DeviceState.READY)  # fmt: skip
+
+
+@contextmanager
+def database(kind: str, work: Path, name: str) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{work / f'{name}.db'}"
+        return
+    db = f"aedmon_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def devices(url: str) -> None:
+    engine = make_engine(url)
+    create_schema(engine)
+    with session_factory(engine)() as session:
+        session.execute(insert(Device), [
+            {"id": f"B{b}-{n:04d}", "site": f"site-{b}", "kind": "aed", "name": "", "place": "",
+             "report_interval_s": 60, "confirmed": True, "created_at": NOW, "public": False}
+            for b in range(BRIDGES) for n in range(DEVICES_PER_BRIDGE)
+        ])  # fmt: skip
+        session.commit()
+    engine.dispose()
+
+
+def raw_rate(url: str, batches: int) -> float:
+    """Rows of the readings table a second, inserted in bulk by batches of 100, nothing else."""
+    devices(url)
+    engine = make_engine(url)
+    rows = [heartbeat(b, n) for b in range(BRIDGES) for n in range(batches * BATCH)]
+    started = time.perf_counter()
+    with session_factory(engine)() as session:
+        for start in range(0, len(rows), BATCH):
+            session.execute(insert(StoredReading), [
+                {"key": r.key, "device_id": r.device_id, "site": r.site, "type": r.type.value, "seq": r.seq,
+                 "device_time": r.device_time, "arrival_time": r.arrival_time, "received_at": NOW,
+                 "at": r.device_time, "clock_trusted": True, "body": r.model_dump(mode="json")}
+                for r in rows[start : start + BATCH]
+            ])  # fmt: skip
+            session.commit()
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return len(rows) / elapsed
+
+
+def server_rate(url: str, work: Path, batches: int) -> float:
+    """Readings a second through `POST /api/v1/ingest`, 4 bridges at once."""
+    devices(url)
+    port = free_port()
+    env = {**os.environ, "AEDMON_TOKENS": f"admin:{ADMIN},bridge:{BRIDGE}", "AEDMON_LOG_LEVEL": "WARNING"}
+    args = [sys.executable, "-m", "aedmon", "server", "--port", str(port), "--database-url", url]
+    with open(work / "server.log", "ab") as log:
+        server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+
+        def body(bridge: int, i: int) -> dict[str, Any]:
+            numbers = range(i * BATCH, (i + 1) * BATCH)
+            return {"readings": [heartbeat(bridge, n).model_dump(mode="json") for n in numbers]}
+
+        bodies = {b: [body(b, i) for i in range(batches)] for b in range(BRIDGES)}
+        errors: list[Any] = []
+
+        def send(bridge: int) -> None:
+            with httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {BRIDGE}"}, timeout=60
+            ) as client:
+                for body in bodies[bridge]:
+                    answer = client.post("/api/v1/ingest", json=body)
+                    if answer.status_code != 200 or answer.json()["accepted"] != BATCH:
+                        errors.append(answer.text[:200])
+
+        threads = [threading.Thread(target=send, args=(b,)) for b in range(BRIDGES)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        if errors:
+            raise SystemExit(f"ingest refused: {errors[:3]}")
+        return BRIDGES * batches * BATCH / elapsed
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    engines = ["sqlite", "postgresql"]
+    parser.add_argument("--database", nargs="+", default=engines, choices=engines)
+    parser.add_argument("--batches", type=int, default=40, help="batches of 100 per bridge")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="aedmon-bench-ingest-"))
+    with open("/proc/loadavg") as average:
+        print(f"load before: {' '.join(average.read().split()[:3])}")
+    print(f"{'db':<11} {'server readings/s':>18} {'raw inserts/s':>14} {'ratio':>6}")
+    for kind in args.database:
+        with database(kind, work, "server") as url:
+            through = server_rate(url, work, args.batches)
+        with database(kind, work, "raw") as url:
+            raw = raw_rate(url, args.batches)
+        print(f"{kind:<11} {through:>18.0f} {raw:>14.0f} {through / raw:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()
