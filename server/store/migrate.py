@@ -29,11 +29,30 @@ def upgrade(engine: Engine) -> None:
     first does the work, the others find the schema current; on a SQLite file, a lock file
     does the same."""
     config = alembic_config(engine)
-    with _sqlite_file_lock(engine), engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key("migrations")})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with _sqlite_file_lock(engine), engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        if sqlite and raw is not None:
+            # SQLite alters a table by copying it and dropping the old one, which rows of other
+            # tables still refer to: the keys are checked once the migration is done instead
+            # (this pragma works only outside a transaction).
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    key = {"key": lock_key("migrations")}
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if dangling:
+                        raise RuntimeError(
+                            f"the migration would leave {len(dangling)} rows referring to none"
+                        )
+        finally:
+            if sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 @contextmanager

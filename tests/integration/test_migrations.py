@@ -84,3 +84,51 @@ def test_an_upgrade_gives_each_site_a_row_and_old_alerts_keep_their_words(databa
         assert alert.params is None
         assert Words("bg").phrase(alert.detail) == "Pads expired on 2026-11-01; replace them."
     engine.dispose()
+
+
+def test_an_installation_with_readings_and_alerts_upgrades_keeping_them(database_url: str) -> None:
+    """SQLite alters a table by copying it: with rows that refer to it (readings, alerts) the
+    copy must not trip the foreign keys, and no reference may be left dangling afterwards."""
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    now = datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0009")
+        connection.execute(
+            text(
+                "INSERT INTO devices (id, site, kind, name, place, report_interval_s, confirmed, created_at, "
+                "public) VALUES ('SN1', 'town-hall', 'aed', '', '', 60, true, :now, false)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO readings (key, device_id, site, type, seq, device_time, arrival_time, "
+                "received_at, at, clock_trusted, body) VALUES ('SN1|heartbeat|1|x', 'SN1', 'town-hall', "
+                "'heartbeat', 1, :now, :now, :now, :now, true, '{}')"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO alerts (id, device_id, type, severity, state, message, opened_at, "
+                "last_opened_at, occurrences) "
+                "VALUES (1, 'SN1', 'pads_expired', 'critical', 'open', 'Pads expired.', :now, :now, 1)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO alert_events (alert_id, action, actor, at, occurrence) "
+                "VALUES (1, 'opened', 'system', :now, 1)"
+            ),
+            {"now": now},
+        )
+    create_schema(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM readings")).scalar() == 1
+        assert connection.execute(text("SELECT count(*) FROM alerts")).scalar() == 1
+        assert connection.execute(text("SELECT count(*) FROM alert_events")).scalar() == 1
+        assert connection.execute(text("SELECT retired_at FROM devices")).scalar() is None
+    engine.dispose()
