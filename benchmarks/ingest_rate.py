@@ -4,8 +4,10 @@ same run (the same rows, inserted in bulk by this script with no rules at all).
 
 Each bridge sends heartbeats of its own 250 AEDs, every reading new; the server stores each
 once, places it, and evaluates each touched device once per batch (keeping its snapshot).
+`--source` runs the server from other checkouts too, side by side in the same run.
 
-    .venv/bin/python benchmarks/ingest_rate.py --database sqlite postgresql --batches 40
+    git worktree add /tmp/aedmon-before 242fc42
+    .venv/bin/python benchmarks/ingest_rate.py --source /tmp/aedmon-before --source . --batches 20
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def devices(url: str) -> None:
     with session_factory(engine)() as session:
         session.execute(insert(Device), [
             {"id": f"B{b}-{n:04d}", "site": f"site-{b}", "kind": "aed", "name": "", "place": "",
-             "report_interval_s": 60, "confirmed": True, "created_at": NOW, "public": False}
+             "report_interval_s": 86400, "confirmed": True, "created_at": NOW, "public": False}
             for b in range(BRIDGES) for n in range(DEVICES_PER_BRIDGE)
         ])  # fmt: skip
         session.commit()
@@ -94,14 +96,17 @@ def raw_rate(url: str, batches: int) -> float:
     return len(rows) / elapsed
 
 
-def server_rate(url: str, work: Path, batches: int) -> float:
-    """Readings a second through `POST /api/v1/ingest`, 4 bridges at once."""
-    devices(url)
+def server_rate(url: str, work: Path, batches: int, source: Path | None) -> tuple[float, int]:
+    """Readings stored a second through `POST /api/v1/ingest`, 4 bridges at once, and how many
+    it refused; the server runs from `source` (a checkout of another commit) when given, and
+    registers the devices itself."""
     port = free_port()
     env = {**os.environ, "AEDMON_TOKENS": f"admin:{ADMIN},bridge:{BRIDGE}", "AEDMON_LOG_LEVEL": "WARNING"}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     args = [sys.executable, "-m", "aedmon", "server", "--port", str(port), "--database-url", url]
     with open(work / "server.log", "ab") as log:
-        server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=source)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -110,13 +115,23 @@ def server_rate(url: str, work: Path, batches: int) -> float:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as admin:
+            for b in range(BRIDGES):
+                for n in range(DEVICES_PER_BRIDGE):
+                    body = {
+                        "id": f"B{b}-{n:04d}",
+                        "site": f"site-{b}",
+                        "kind": "aed",
+                        "report_interval_s": 60,
+                    }
+                    admin.post("/api/v1/devices", json=body).raise_for_status()
 
         def body(bridge: int, i: int) -> dict[str, Any]:
             numbers = range(i * BATCH, (i + 1) * BATCH)
             return {"readings": [heartbeat(bridge, n).model_dump(mode="json") for n in numbers]}
 
         bodies = {b: [body(b, i) for i in range(batches)] for b in range(BRIDGES)}
-        errors: list[Any] = []
+        refused: list[int] = []
 
         def send(bridge: int) -> None:
             with httpx.Client(
@@ -124,8 +139,8 @@ def server_rate(url: str, work: Path, batches: int) -> float:
             ) as client:
                 for body in bodies[bridge]:
                     answer = client.post("/api/v1/ingest", json=body)
-                    if answer.status_code != 200 or answer.json()["accepted"] != BATCH:
-                        errors.append(answer.text[:200])
+                    accepted = answer.json()["accepted"] if answer.status_code == 200 else 0
+                    refused.append(BATCH - accepted)
 
         threads = [threading.Thread(target=send, args=(b,)) for b in range(BRIDGES)]
         started = time.perf_counter()
@@ -134,9 +149,7 @@ def server_rate(url: str, work: Path, batches: int) -> float:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
-        if errors:
-            raise SystemExit(f"ingest refused: {errors[:3]}")
-        return BRIDGES * batches * BATCH / elapsed
+        return (BRIDGES * batches * BATCH - sum(refused)) / elapsed, sum(refused)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -147,17 +160,24 @@ def main() -> None:
     engines = ["sqlite", "postgresql"]
     parser.add_argument("--database", nargs="+", default=engines, choices=engines)
     parser.add_argument("--batches", type=int, default=40, help="batches of 100 per bridge")
+    parser.add_argument("--source", type=Path, action="append", default=[],
+                        help="also run the server from this checkout (repeat; '.' is this one)")  # fmt: skip
     args = parser.parse_args()
+    sources: list[Path | None] = [None if str(s) == "." else s.resolve() for s in args.source] or [None]
     work = Path(tempfile.mkdtemp(prefix="aedmon-bench-ingest-"))
     with open("/proc/loadavg") as average:
         print(f"load before: {' '.join(average.read().split()[:3])}")
-    print(f"{'db':<11} {'server readings/s':>18} {'raw inserts/s':>14} {'ratio':>6}")
+    print(f"{'db':<11} {'server':<28} {'stored/s':>9} {'refused':>8} {'raw inserts/s':>14} {'ratio':>6}")
     for kind in args.database:
-        with database(kind, work, "server") as url:
-            through = server_rate(url, work, args.batches)
         with database(kind, work, "raw") as url:
             raw = raw_rate(url, args.batches)
-        print(f"{kind:<11} {through:>18.0f} {raw:>14.0f} {through / raw:>6.2f}")
+        for number, source in enumerate(sources):
+            with database(kind, work, f"server-{number}") as url:
+                through, refused = server_rate(url, work, args.batches, source)
+            said = str(source) if source else "this checkout"
+            print(
+                f"{kind:<11} {said[-28:]:<28} {through:>9.0f} {refused:>8} {raw:>14.0f} {through / raw:>6.3f}"
+            )
 
 
 if __name__ == "__main__":

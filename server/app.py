@@ -12,7 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import make_asgi_app
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 
@@ -169,6 +169,14 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         # the client hears it was its value, and the log says which route.
         log.error("store refused a value", extra={"path": request.url.path[:200]})
         return JSONResponse({"detail": "a value is outside what the store accepts"}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    def store_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        # The database is busy or away: nothing was decided, so the client tries again (a
+        # bridge keeps its batch), rather than taking anything as refused.
+        log.warning("store unavailable", extra={"path": request.url.path[:200], "error": str(exc.orig)[:200]})
+        return JSONResponse({"detail": "the store is unavailable; try again"}, status_code=503,
+                            headers={"Retry-After": "1"})  # fmt: skip
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
 from aedmon.reading import DeviceKind, Reading, infer_kind
@@ -79,12 +79,14 @@ def ingest(
         try:
             with session.begin_nested():
                 stored = _store(session, reading, now, tolerance)
+        except OperationalError:
+            raise  # the database busy or away: the whole batch is tried again, nothing refused
         except (DBAPIError, StatementError) as exc:
             # The boundary should make this impossible; if a store still refuses a value, that
             # reading alone is rejected and said loudly, and the batch goes on.
             log.error(
                 "store refused a reading",
-                extra={"key": reading.key[:200], "error": exc.__class__.__name__},
+                extra={"key": reading.key[:200], "error": f"{exc.__class__.__name__}: {str(exc.orig)[:200]}"},
             )
             result.outcomes.append(_rejected(index, reading.key, "store", "the store refused a value"))
             continue

@@ -19,11 +19,20 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # the driver begins nothing; _begin does
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            # Each transaction takes SQLite's write lock as it begins, waiting (up to the busy
+            # timeout) for the one before: a transaction that reads and then writes would
+            # otherwise fail at once (SQLITE_BUSY) when another wrote in between, and two
+            # requests at once (two bridges) would refuse readings.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
