@@ -153,9 +153,10 @@ def _principal(
         )
     now = request.app.state.clock()
     if key.last_used_at is None or key.last_used_at < now - store.keys.NOTE_USE_EVERY:
-        with request.app.state.sessions() as own:  # its own transaction: a GET commits nothing
-            store.keys.touch(own, key.id, now)
-            own.commit()
+        # Noted and committed at once, in the request's own session, before the route has done
+        # anything: a second session would wait for this one's write lock on SQLite.
+        store.keys.touch(session, key.id, now)
+        session.commit()
     return Principal(key.name, Role(key.role), frozenset(key.sites), frozenset(key.areas), key.id)
 
 
