@@ -206,3 +206,29 @@ def test_bridges_ingesting_at_once_have_every_reading_stored(server: ServerProce
     for thread in threads:
         thread.join(timeout=120)
     assert refused == [0] * 20
+
+
+RAW_REQUESTS = {
+    "two lengths": b"POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 9\r\n"
+    b"Content-Type: application/json\r\nConnection: close\r\n\r\n{}",
+    "a length that is no number": b"POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n"
+    b"Connection: close\r\n\r\n{}",
+    "less body than said": b"POST /api/v1/devices/import HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n"
+    b"Content-Type: text/csv\r\nConnection: close\r\n\r\nid,site,kind\r\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(RAW_REQUESTS))
+def test_a_request_no_client_would_send_gets_no_server_error(server: ServerProcess, case: str) -> None:
+    """What httpx refuses to send (so the API fuzz cannot), sent raw to the real server."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(RAW_REQUESTS[case])
+        sock.shutdown(socket.SHUT_WR)  # no more is coming: a server waiting for it must not hang
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    if answer:  # h11 may also just close the connection on what it cannot parse
+        status = int(answer.split(b" ", 2)[1])
+        assert 400 <= status < 500, answer[:200]
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
