@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -29,6 +27,7 @@ from server.store.snapshots import Snapshot
 from . import audit
 from .caching import etagged
 from .deps import AdminRole, NowDep, PolicyDep, SessionDep, SpeakerDep, TechnicianRole, ViewerRole, access_of
+from .paging import NOT_OURS, key_of, link_next
 from .schemas import DeviceIn, DeviceOut, DevicePatch, SeriesOut
 
 log = logging.getLogger(__name__)
@@ -135,24 +134,12 @@ def place(session: Session, access: Access, site_id: str, area: str | None, now:
     return access_of(session, access.principal)
 
 
-def _cursor(device: Device) -> str:
-    return base64.urlsafe_b64encode(json.dumps([device.site, device.id]).encode()).decode().rstrip("=")
-
-
 def _after(cursor: str) -> tuple[str, str]:
     """The (site, id) a cursor of ours names; 400 for anything else."""
-    try:
-        site, device_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if (
-            isinstance(site, str)
-            and isinstance(device_id, str)
-            and ID_RE.match(site)
-            and ID_RE.match(device_id)
-        ):
-            return site, device_id
-    except (ValueError, TypeError):
-        pass
-    raise HTTPException(status.HTTP_400_BAD_REQUEST, "cursor: not one this server gave; start without it")
+    key = key_of(cursor)
+    if len(key) == 2 and all(isinstance(part, str) and ID_RE.match(part) for part in key):
+        return key[0], key[1]
+    raise HTTPException(status.HTTP_400_BAD_REQUEST, NOT_OURS)
 
 
 @router.get("", response_model=list[DeviceOut])
@@ -190,8 +177,7 @@ def list_devices(
     )
     found = store.devices.page(session, wanted, now)
     if len(found) == limit:
-        following = request.url.include_query_params(cursor=_cursor(found[-1]))
-        response.headers["Link"] = f'<{following}>; rel="next"'
+        link_next(request, response, [found[-1].site, found[-1].id])
     answered = _answer(session, found, now, policy, speaker)
     if wanted.readiness is not None:  # those assessed afresh may have left the filter
         answered = [device for device in answered if device.readiness.value in wanted.readiness]
