@@ -81,3 +81,19 @@ def screenshot(page: Any, name: str, selector: str | None = None) -> None:
             page.locator(selector).screenshot(path=str(DOCS / name))
         else:
             page.screenshot(path=str(DOCS / name), full_page=True)
+
+
+def accept_and_sign_in(browser: Any, invite_url: str, email: str, password: str) -> Any:
+    """A new person, in a browser of their own: sets their password from the invitation's link,
+    signs in, and is on the board."""
+    page = browser.new_context().new_page()
+    page.goto(invite_url)
+    page.fill("input[name=password]", password)
+    page.fill("input[name=again]", password)
+    page.click("#invite-form button[type=submit]")
+    page.wait_for_url("**/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/board")
+    return page

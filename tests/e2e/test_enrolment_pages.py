@@ -17,24 +17,11 @@ from aedmon.reading import TestResult
 
 from .. import factories
 from ..conftest import ServerProcess
+from .conftest import accept_and_sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "docs" / "devices-sample.csv"
 CHECKS = {"status_light_ok": True, "pads_sealed_in_date": True, "cabinet_intact": True}
-
-
-def accept_and_sign_in(browser: Any, url: str, email: str, password: str) -> Any:
-    page = browser.new_context().new_page()
-    page.goto(url)
-    page.fill("input[name=password]", password)
-    page.fill("input[name=again]", password)
-    page.click("#invite-form button[type=submit]")
-    page.wait_for_url("**/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/board")
-    return page
 
 
 def invite(page: Any, email: str, role: str, sites: str = "", areas: str = "") -> str:

@@ -11,7 +11,7 @@ import pyotp
 from aedmon.reading import TestResult
 
 from ..conftest import ServerProcess
-from .conftest import send
+from .conftest import accept_and_sign_in, send
 
 
 def test_an_invited_caretaker_sets_a_password_signs_in_sees_their_site_and_signs_out(
@@ -56,16 +56,9 @@ def test_an_administrator_adds_a_second_factor_and_signs_in_with_its_code(
         body = {"email": "elena@sofia.bg", "name": "Elena", "role": "admin", "areas": ["sofia"]}
         invited = bootstrap.post("/api/v1/users", json=body)
         invited.raise_for_status()
-    page = browser.new_page()
-    page.goto(invited.json()["invite_url"])
-    for field in ("password", "again"):
-        page.fill(f"input[name={field}]", "an administrator's passphrase")
-    page.click("#invite-form button[type=submit]")
-    page.wait_for_url("**/login")
-    page.fill("input[name=email]", "elena@sofia.bg")
-    page.fill("input[name=password]", "an administrator's passphrase")
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/board")
+    page = accept_and_sign_in(
+        browser, invited.json()["invite_url"], "elena@sofia.bg", "an administrator's passphrase"
+    )
     page.wait_for_selector("#admin-link", state="visible")
     page.click("#account-link")
     page.wait_for_url("**/account")
@@ -96,16 +89,9 @@ def test_a_signed_in_board_changes_when_the_server_pushes_not_when_it_polls(
         body = {"email": "vera@town-hall.bg", "name": "Vera", "role": "staff", "sites": ["town-hall"]}
         invited = admin.post("/api/v1/users", json=body)
         invited.raise_for_status()
-    page = browser.new_page()
-    page.goto(invited.json()["invite_url"])
-    for field in ("password", "again"):
-        page.fill(f"input[name={field}]", "a caretaker's long password")
-    page.click("#invite-form button[type=submit]")
-    page.wait_for_url("**/login")
-    page.fill("input[name=email]", "vera@town-hall.bg")
-    page.fill("input[name=password]", "a caretaker's long password")
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/board")
+    page = accept_and_sign_in(
+        browser, invited.json()["invite_url"], "vera@town-hall.bg", "a caretaker's long password"
+    )
     page.goto(f"{fleet.url}/board/town-hall")
     page.wait_for_selector('[data-device="SN1"][data-readiness="ready"]')
     page.wait_for_function("() => pushed === true")  # the stream is open: polling every 30 s only

@@ -9,23 +9,9 @@ from typing import Any
 from aedmon.reading import TestResult
 
 from ..conftest import ServerProcess
-from .conftest import send
+from .conftest import accept_and_sign_in, send
 
 PASSWORD = "a caretaker's long password"
-
-
-def signed_in(browser: Any, server: ServerProcess, invite_url: str, email: str) -> Any:
-    page = browser.new_context().new_page()
-    page.goto(invite_url)
-    for field in ("password", "again"):
-        page.fill(f"input[name={field}]", PASSWORD)
-    page.click("#invite-form button[type=submit]")
-    page.wait_for_url("**/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/board")
-    return page
 
 
 def test_no_page_shows_another_areas_things(fleet: ServerProcess, browser: Any) -> None:
@@ -43,7 +29,7 @@ def test_no_page_shows_another_areas_things(fleet: ServerProcess, browser: Any) 
     send(fleet, 1, TestResult.FAIL, "SOF1", site="sofia-school", codes=("C02",))
     send(fleet, 2, TestResult.FAIL, "SN1", codes=("C02",))
 
-    tech = signed_in(browser, fleet, people["tech@pernik.bg"], "tech@pernik.bg")
+    tech = accept_and_sign_in(browser, people["tech@pernik.bg"], "tech@pernik.bg", PASSWORD)
     pages = {
         "fleet board": ("/board", '[data-device="SN1"]'),
         "their board": ("/board/sofia-school", "#tiles .summary"),
@@ -65,7 +51,7 @@ def test_no_page_shows_another_areas_things(fleet: ServerProcess, browser: Any) 
         assert "Sofia gym AED" not in shown, name
     assert tech.locator("#sheet").get_attribute("data-count") == "1"  # SN1's sticker alone
 
-    boss = signed_in(browser, fleet, people["boss@pernik.bg"], "boss@pernik.bg")
+    boss = accept_and_sign_in(browser, people["boss@pernik.bg"], "boss@pernik.bg", PASSWORD)
     boss.goto(f"{fleet.url}/admin")
     boss.wait_for_selector('#device-table tr[data-device="SN1"]')
     boss.wait_for_timeout(500)
