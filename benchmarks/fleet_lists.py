@@ -18,13 +18,12 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
+from databases import database, load
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, text, update
 
@@ -38,7 +37,6 @@ from server.store.snapshots import recount
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 VIEWER = "v" * 24
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SHARE = (("ready", 90), ("attention", 5), ("not_ready", 3), ("unknown", 2))
 NEEDING = "/api/v1/devices?readiness=not_ready&readiness=attention&readiness=unknown&limit=200"  # the board's
 SITES = 100  # the sites list's first page, as the fleet board asks for it
@@ -116,26 +114,6 @@ def seed(url: str, devices: int) -> None:
     engine.dispose()
 
 
-def load() -> str:
-    with open("/proc/loadavg") as average:
-        return " ".join(average.read().split()[:3])
-
-
-@contextmanager
-def database(kind: str, work: Path, devices: int) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{work / f'fleet-{devices}.db'}"
-        return
-    name = f"aedmon_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def percentiles(runs: int, action: Callable[[], object]) -> tuple[float, float]:
     times = []
     for _ in range(runs):
@@ -200,7 +178,7 @@ def main() -> None:
     results: dict[tuple[str, int], dict[str, Any]] = {}
     for kind in args.database:
         for devices in args.devices:
-            with database(kind, work, devices) as url:
+            with database(kind, work, f"fleet-{devices}") as url:
                 started = time.perf_counter()
                 seed(url, devices)
                 seeded = time.perf_counter() - started

@@ -19,15 +19,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
+from databases import database, load
 from sqlalchemy import insert
 
 from aedmon.demo import free_port
@@ -38,7 +35,6 @@ from server.store.models import Device, StoredReading
 NOW = datetime.now(UTC).replace(microsecond=0)
 BRIDGES, DEVICES_PER_BRIDGE, BATCH = 4, 250, 100
 ADMIN, BRIDGE = "a" * 24, "b" * 24
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def heartbeat(bridge: int, n: int) -> Reading:
@@ -46,21 +42,6 @@ def heartbeat(bridge: int, n: int) -> Reading:
     at = NOW - timedelta(hours=1) + timedelta(milliseconds=n)
     return Reading(type=ReadingType.HEARTBEAT, device_id=device, site=f"site-{bridge}", device_time=at,
                    arrival_time=at, seq=n % 65536, state=DeviceState.READY)  # fmt: skip
-
-
-@contextmanager
-def database(kind: str, work: Path, name: str) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{work / f'{name}.db'}"
-        return
-    db = f"aedmon_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{db}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 def devices(url: str) -> None:
@@ -165,8 +146,7 @@ def main() -> None:
     args = parser.parse_args()
     sources: list[Path | None] = [None if str(s) == "." else s.resolve() for s in args.source] or [None]
     work = Path(tempfile.mkdtemp(prefix="aedmon-bench-ingest-"))
-    with open("/proc/loadavg") as average:
-        print(f"load before: {' '.join(average.read().split()[:3])}")
+    print(f"load before: {load()}")
     print(f"{'db':<11} {'server':<28} {'stored/s':>9} {'refused':>8} {'raw inserts/s':>14} {'ratio':>6}")
     for kind in args.database:
         with database(kind, work, "raw") as url:
