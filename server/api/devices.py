@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -38,16 +39,7 @@ def device_out(device: Device, snapshot: Snapshot, words: Words, area: str | Non
     """The device as the API shows it: its settings, what was last heard, and its verdict."""
     reasons = [(str(reason["key"]), Phrase.from_json(reason)) for reason in snapshot.reasons]
     return DeviceOut(
-        id=device.id,
-        site=device.site,
-        kind=DeviceKind(device.kind),
-        name=device.name,
-        place=device.place,
-        lat=device.lat,
-        lon=device.lon,
-        geofence_m=device.geofence_m,
-        report_interval_s=device.report_interval_s,
-        confirmed=device.confirmed,
+        **asdict(store.facts.device_info(device)),
         area=area,
         manufacturer=device.manufacturer,
         model=device.model,
