@@ -9,19 +9,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
+def dialect_insert(session: Session) -> Any:
+    """The engine's own `insert`, the one that has ON CONFLICT."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def insert_or_skip(session: Session, model: type[Any], **values: Any) -> Any:
     """The new row's id, or None if a row with the same unique key is there already.
     RETURNING tells, where rowcount does not on every driver (psycopg 3 reports -1)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+    statement = dialect_insert(session)(model).values(**values).on_conflict_do_nothing().returning(model.id)
     return session.execute(statement).scalar_one_or_none()
 
 
 def upsert(session: Session, model: type[Any], key: str, **values: Any) -> None:
     """Insert the row, or replace its other columns if a row with the same `key` is there."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values)
+    statement = dialect_insert(session)(model).values(**values)
     changed = {name: value for name, value in values.items() if name != key}
     session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
