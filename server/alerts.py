@@ -14,6 +14,7 @@ in each reader's language; `message` holds it in English for the API's machine r
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -62,10 +63,26 @@ def record(
         planning.plan(session, alert, NOTIFIED[action], now)
 
 
-def reconcile(session: Session, device_id: str, evaluation: Evaluation, now: datetime) -> None:
-    """Make the device's open alerts match the rules' findings; held types stay as they are."""
+def settled(open_alerts: Sequence[Alert], evaluation: Evaluation) -> bool:
+    """Whether the device's open alerts already match the findings (`reconcile` would do nothing)."""
+    current = {AlertType(alert.type): alert for alert in open_alerts}
+    managed = set(RULES) - set(evaluation.held)
+    for alert_type, alert in current.items():
+        finding = evaluation.findings.get(alert_type)
+        if finding is None and alert_type in managed:
+            return False
+        if finding is not None and alert.params != finding.detail.to_json():
+            return False
+    return set(evaluation.findings) <= set(current)
+
+
+def reconcile(
+    session: Session, device_id: str, evaluation: Evaluation, now: datetime, open_alerts: Sequence[Alert]
+) -> None:
+    """Make the device's open alerts (as read in this transaction) match the rules' findings;
+    held types stay as they are."""
     findings = evaluation.findings
-    current = {AlertType(alert.type): alert for alert in store.alerts.open_of(session, device_id)}
+    current = {AlertType(alert.type): alert for alert in open_alerts}
     managed = set(RULES) - set(evaluation.held)
     for alert_type, alert in current.items():
         if alert_type in managed and alert_type not in findings:

@@ -7,9 +7,12 @@ the rules find (opening, resolving, notifying in the same transaction).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from aedmon.reading import DeviceKind
@@ -19,10 +22,13 @@ from server.rules.alerting import evaluate as run_rules
 from server.rules.deadlines import next_change
 from server.rules.facts import DeviceFacts, Policy
 from server.rules.location import distance_m
+from server.rules.memory import Memory, Row
 from server.rules.readiness import Readiness, Verdict
 from server.rules.readiness import assess as judge
-from server.store.models import Device
+from server.store.models import Alert, Device, ReadinessSnapshot
 from server.store.snapshots import Snapshot
+
+log = logging.getLogger(__name__)
 
 BridgesSeen = dict[str, datetime | None]  # bridges' last words, looked up once per request
 
@@ -38,24 +44,95 @@ def assess(
     session: Session, device: Device, now: datetime, policy: Policy, bridges_seen: BridgesSeen | None = None
 ) -> Assessment:
     """What the store knows of the device, what the rules find, and whether it is ready now."""
-    facts = store.facts.device_facts(session, device, bridges_seen)
+    memory = recall(store.snapshots.with_memory(session, [device.id]).get(device.id), ())
+    return _judged(store.facts.device_facts(session, device, bridges_seen, memory), now, policy)
+
+
+def _judged(facts: DeviceFacts, now: datetime, policy: Policy) -> Assessment:
     evaluation = run_rules(facts, now, policy)
     return Assessment(facts, evaluation, judge(facts, evaluation.findings, now, policy))
 
 
-def evaluate(
-    session: Session, device: Device, now: datetime, policy: Policy, bridges_seen: BridgesSeen | None = None
-) -> Assessment:
+def recall(stored: ReadinessSnapshot | None, fresh: Iterable[Row]) -> Memory | None:
+    """What the rules remember of a device, with its `fresh` rows (stored in this transaction)
+    merged in; None when it must be built afresh from the device's readings."""
+    memory = None if stored is None else Memory.from_json(stored.memory)
+    return None if memory is None else memory.merged(fresh)
+
+
+RETRY = timedelta(minutes=5)  # a device whose rules failed is evaluated again after this
+
+
+def evaluate(session: Session, device: Device, now: datetime, policy: Policy) -> Assessment | None:
     """Assess the device, make its open alerts match the findings and keep its readiness
-    snapshot (the caller commits, so all three go in together). `bridges_seen` remembers the
-    bridges' last words across the devices of one batch."""
-    found = assess(session, device, now, policy, bridges_seen)
-    # A retired device raises nothing; its open alerts resolve.
-    evaluation = Evaluation({}, frozenset()) if device.retired_at else found.evaluation
-    alerts.reconcile(session, device.id, evaluation, now)
-    counted = device.retired_at is None and device.kind != DeviceKind.BRIDGE.value
-    store.snapshots.save(session, device.id, snapshot_of(device, found, now, policy), counted, now)
+    snapshot (the caller commits, so all go in together); None when its rules failed."""
+    return evaluate_many(session, [device], now, policy).get(device.id)
+
+
+def evaluate_many(
+    session: Session,
+    devices: Sequence[Device],
+    now: datetime,
+    policy: Policy,
+    fresh: Mapping[str, Sequence[Row]] | None = None,
+) -> dict[str, Assessment]:
+    """Evaluate each device as `evaluate` does, from what the rules remember of it and its
+    `fresh` rows (stored in this transaction), with a few statements for all of them. One
+    device's failing rules cost only that device: it is logged, its readings stay stored, and it
+    is evaluated afresh later. The caller commits."""
+    ids = sorted({device.id for device in devices})
+    store.snapshots.lock(session, ids)
+    before = store.snapshots.with_memory(session, ids)
+    open_alerts: dict[str, list[Alert]] = {device_id: [] for device_id in ids}
+    for alert in store.alerts.open_of_devices(session, ids):
+        open_alerts[alert.device_id].append(alert)
+    memories = {
+        device.id: recall(before.get(device.id), (fresh or {}).get(device.id, ()))
+        or store.facts.remembered(session, device.id)
+        for device in devices
+    }
+    seen = _bridges_seen(session, devices, memories)
+    found: dict[str, Assessment] = {}
+    kept: list[store.snapshots.Kept] = []
+    failed: list[str] = []
+    for device in devices:
+        try:
+            reported = store.facts.reported_in(session, open_alerts[device.id])
+            facts = store.facts.device_facts(session, device, seen, memories[device.id], reported)
+            assessment = _judged(facts, now, policy)
+            # A retired device raises nothing; its open alerts resolve.
+            evaluation = Evaluation({}, frozenset()) if device.retired_at else assessment.evaluation
+            if not alerts.settled(open_alerts[device.id], evaluation):
+                with session.begin_nested():
+                    alerts.reconcile(session, device.id, evaluation, now, open_alerts[device.id])
+        except OperationalError:
+            raise  # the database busy or away: the caller's whole transaction is tried again
+        except Exception:  # noqa: BLE001  one device's rules may fail only that device
+            log.exception("rules failed for a device", extra={"device": device.id})
+            failed.append(device.id)
+            continue
+        found[device.id] = assessment
+        counted = device.retired_at is None and device.kind != DeviceKind.BRIDGE.value
+        snapshot = snapshot_of(device, assessment, now, policy)
+        kept.append(store.snapshots.Kept(device.id, snapshot, counted, memories[device.id].to_json()))
+    store.snapshots.save(session, kept, before, now)
+    if failed:
+        store.snapshots.forget(session, failed, now + RETRY)
     return found
+
+
+def _bridges_seen(session: Session, devices: Sequence[Device], memories: dict[str, Memory]) -> BridgesSeen:
+    """When each bridge these devices are heard through was last heard: from what the rules
+    remember of it (this batch's, else its snapshot's), else from its readings."""
+    bridges = {device.bridge_id for device in devices if device.bridge_id}
+    seen: BridgesSeen = {
+        b: heard[0] if (heard := memories[b].heard) else None for b in bridges & set(memories)
+    }
+    others = sorted(bridges - set(seen))
+    for bridge_id, stored in store.snapshots.with_memory(session, others).items():
+        if stored.memory is not None:
+            seen[bridge_id] = stored.last_seen
+    return seen  # the rest are looked up by store.facts.device_facts
 
 
 def snapshot_of(device: Device, found: Assessment, now: datetime, policy: Policy) -> Snapshot:
@@ -85,9 +162,8 @@ def evaluate_due(session: Session, now: datetime, policy: Policy) -> int:
     transaction; the rest of the fleet is not visited. Commits."""
     count = 0
     while due := store.snapshots.due(session, now, DUE_BATCH):
-        for device in store.devices.by_ids(session, due):
-            evaluate(session, device, now, policy)
-            count += 1
+        evaluate_many(session, store.devices.by_ids(session, due), now, policy)
+        count += len(due)
         session.commit()
     return count
 

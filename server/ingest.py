@@ -25,6 +25,8 @@ from server import evaluation, store
 from server.metrics import DEVICES_REGISTERED, READINGS_DUPLICATE, READINGS_INGESTED, READINGS_REJECTED
 from server.rules.clock import ClockHead, place
 from server.rules.facts import Policy
+from server.rules.memory import Row
+from server.store import facts
 from server.store.devices import NewDevice
 from server.store.models import Device
 
@@ -61,57 +63,106 @@ def ingest(
     session: Session, items: list[Any], now: datetime, policy: Policy, *, sites: frozenset[str] | None = None
 ) -> IngestResult:
     """Store each reading of the batch on its own; with `sites`, only readings of those sites."""
-    result = IngestResult()
-    touched: set[str] = set()
-    tolerance = timedelta(seconds=policy.clock_tolerance_s)
+    outcomes: dict[int, ReadingOutcome] = {}
+    valid: list[tuple[int, Reading]] = []
     for index, item in enumerate(items):
         try:
             reading = Reading.model_validate(item)
         except ValidationError as exc:
             err = exc.errors(include_input=False)[0]
             where = ".".join(str(p) for p in err["loc"]) or "reading"
-            result.outcomes.append(_rejected(index, None, "invalid", f"{where}: {err['msg']}"))
+            outcomes[index] = _rejected(index, None, "invalid", f"{where}: {err['msg']}")
             continue
         if sites is not None and reading.site not in sites:
             reason = f"site {reading.site} is outside the sites of this key"
-            result.outcomes.append(_rejected(index, reading.key, "scope", reason))
+            outcomes[index] = _rejected(index, reading.key, "scope", reason)
             continue
+        valid.append((index, reading))
+    tolerance = timedelta(seconds=policy.clock_tolerance_s)
+    try:
+        with session.begin_nested():
+            stored = _store_all(session, valid, now, tolerance)
+    except OperationalError:
+        raise  # the database busy or away: the whole batch is tried again, nothing refused
+    except (DBAPIError, StatementError):
+        # The boundary should make this impossible; if a store still refuses a value, each
+        # reading is stored on its own, so that only the one refused is rejected.
+        stored = _store_each(session, valid, now, tolerance, outcomes)
+    fresh: dict[str, list[Row]] = {}
+    for index, reading, row in stored:
+        if row is None:
+            READINGS_DUPLICATE.inc()
+            outcomes[index] = ReadingOutcome(index, Outcome.DUPLICATE, reading.key)
+        else:
+            READINGS_INGESTED.labels(reading.type.value).inc()
+            outcomes[index] = ReadingOutcome(index, Outcome.STORED, reading.key)
+            fresh.setdefault(reading.device_id, []).append(row)
+    touched = store.devices.by_ids(session, sorted(fresh))
+    evaluation.evaluate_many(session, touched, now, policy, fresh)
+    session.commit()
+    result = IngestResult([outcomes[index] for index in sorted(outcomes)])
+    if result.rejected:
+        log.warning("ingest rejected readings", extra={"rejected": len(result.rejected)})
+    return result
+
+
+Stored = tuple[int, Reading, Row | None]  # index in the batch, the reading, its row (None: a repeat)
+
+
+def _store_all(
+    session: Session, valid: list[tuple[int, Reading]], now: datetime, tolerance: timedelta
+) -> list[Stored]:
+    """Place and store the batch's readings with a few statements for all of them: their
+    devices locked (registered first if unknown), the keys already stored asked at once, the
+    new readings inserted in bulk."""
+    devices = store.devices.locked(session, [reading.device_id for _, reading in valid])
+    unknown = {
+        reading.device_id: reading for _, reading in reversed(valid) if reading.device_id not in devices
+    }
+    if unknown:
+        for reading in unknown.values():
+            _register(session, reading, now)
+        devices.update(store.devices.locked(session, list(unknown)))
+    repeated = store.readings.stored_keys(session, [reading.key for _, reading in valid])
+    placed: list[tuple[int, Reading, datetime, bool]] = []
+    for index, reading in valid:
+        device = devices[reading.device_id]
+        _keep_current(device, reading)
+        if reading.key in repeated:
+            continue
+        repeated.add(reading.key)
+        at, trusted = _place(device, reading, tolerance)
+        placed.append((index, reading, at, trusted))
+    ids = store.readings.insert_many(session, [(r, at, trusted) for _, r, at, trusted in placed], now)
+    rows = {index: (at, ids[r.key], facts.placed(r, at)) for index, r, at, _ in placed if r.key in ids}
+    return [(index, reading, rows.get(index)) for index, reading in valid]
+
+
+def _store_each(
+    session: Session,
+    valid: list[tuple[int, Reading]],
+    now: datetime,
+    tolerance: timedelta,
+    outcomes: dict[int, ReadingOutcome],
+) -> list[Stored]:
+    """Store each reading in a savepoint of its own; one the store refuses is rejected (in
+    `outcomes`) and said loudly, and the rest go on."""
+    stored: list[Stored] = []
+    for index, reading in valid:
         try:
             with session.begin_nested():
-                stored = _store(session, reading, now, tolerance)
+                row = _store(session, reading, now, tolerance)
         except OperationalError:
-            raise  # the database busy or away: the whole batch is tried again, nothing refused
+            raise
         except (DBAPIError, StatementError) as exc:
-            # The boundary should make this impossible; if a store still refuses a value, that
-            # reading alone is rejected and said loudly, and the batch goes on.
             log.error(
                 "store refused a reading",
                 extra={"key": reading.key[:200], "error": f"{exc.__class__.__name__}: {str(exc.orig)[:200]}"},
             )
-            result.outcomes.append(_rejected(index, reading.key, "store", "the store refused a value"))
+            outcomes[index] = _rejected(index, reading.key, "store", "the store refused a value")
             continue
-        if stored:
-            touched.add(reading.device_id)
-            READINGS_INGESTED.labels(reading.type.value).inc()
-            result.outcomes.append(ReadingOutcome(index, Outcome.STORED, reading.key))
-        else:
-            READINGS_DUPLICATE.inc()
-            result.outcomes.append(ReadingOutcome(index, Outcome.DUPLICATE, reading.key))
-    seen: evaluation.BridgesSeen = {}  # each bridge looked up once for the batch
-    for device_id in sorted(touched):
-        known = store.devices.get(session, device_id)
-        if known is None:
-            continue
-        try:
-            with session.begin_nested():
-                evaluation.evaluate(session, known, now, policy, seen)
-        except Exception:  # noqa: BLE001  one device's rules may fail only that device
-            # Its readings are stored all the same; the scheduler's next pass evaluates it again.
-            log.exception("rules failed for a device", extra={"device": device_id})
-    session.commit()
-    if result.rejected:
-        log.warning("ingest rejected readings", extra={"rejected": len(result.rejected)})
-    return result
+        stored.append((index, reading, row))
+    return stored
 
 
 def _rejected(index: int, key: str | None, label: str, reason: str) -> ReadingOutcome:
@@ -119,14 +170,21 @@ def _rejected(index: int, key: str | None, label: str, reason: str) -> ReadingOu
     return ReadingOutcome(index, Outcome.REJECTED, key, reason)
 
 
-def _store(session: Session, reading: Reading, now: datetime, tolerance: timedelta) -> bool:
-    """Place the reading in its device's history and store it; False for a repeat."""
+def _store(session: Session, reading: Reading, now: datetime, tolerance: timedelta) -> Row | None:
+    """Place the reading in its device's history and store it; None for a repeat."""
     device = store.devices.get(session, reading.device_id, lock=True) or _register(session, reading, now)
     _keep_current(device, reading)
-    head = ClockHead(device.clock_seq, device.clock_at, device.clock_trusted)
-    placement = place(reading, head, tolerance)
-    if not store.readings.insert_if_new(session, reading, now, placement.at, placement.trusted):
-        return False
+    if store.readings.stored_keys(session, [reading.key]):
+        return None
+    at, trusted = _place(device, reading, tolerance)
+    row_id = store.readings.insert_if_new(session, reading, now, at, trusted)
+    return None if row_id is None else (at, row_id, facts.placed(reading, at))
+
+
+def _place(device: Device, reading: Reading, tolerance: timedelta) -> tuple[datetime, bool]:
+    """Where the new reading stands in its device's history, and whether its device time is
+    believed; the device's clock head moves on when it is the newest."""
+    placement = place(reading, ClockHead(device.clock_seq, device.clock_at, device.clock_trusted), tolerance)
     if placement.newer:
         device.clock_seq, device.clock_at = placement.head.seq, placement.head.at
         device.clock_trusted = placement.head.trusted
@@ -138,7 +196,7 @@ def _store(session: Session, reading: Reading, now: datetime, tolerance: timedel
                 "device time not believed; placed by sequence and arrival",
                 extra={"device": reading.device_id, "device_time": reading.device_time.isoformat()},
             )
-    return True
+    return placement.at, placement.trusted
 
 
 def _register(session: Session, reading: Reading, now: datetime) -> Device:

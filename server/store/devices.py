@@ -57,6 +57,19 @@ def get(session: Session, device_id: str, *, lock: bool = False) -> Device | Non
     return session.get(Device, device_id, with_for_update=lock or None)
 
 
+def locked(session: Session, device_ids: Sequence[str]) -> dict[str, Device]:
+    """Those of the devices that exist, held for this transaction and taken in id order (so that
+    two batches of the same devices take turns rather than deadlock)."""
+    found = session.scalars(
+        select(Device)
+        .where(Device.id.in_(sorted(device_ids)))
+        .order_by(Device.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {device.id: device for device in found}
+
+
 def listed(
     session: Session,
     *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from aedmon.reading import DeviceKind, Reading, ReadingType
 from server.rules.facts import DeviceFacts, DeviceInfo, ProblemReport
 from server.rules.findings import AlertType
+from server.rules.memory import HEARD, RECENT_EVENTS, RECENT_LOCATIONS, RECENT_STATES, Memory, Row
 
 from .models import Alert, AlertState, Device, StoredReading, User
 
@@ -33,9 +35,6 @@ def device_info(device: Device) -> DeviceInfo:
 
 # How far back the rules look for "since when" and for consecutive fixes, in readings of each
 # type; one newest reading of the others.
-RECENT_STATES = 200
-RECENT_EVENTS = 200
-RECENT_LOCATIONS = 20
 _DEEPER = {
     ReadingType.HEARTBEAT: RECENT_STATES,
     ReadingType.STATUS: RECENT_STATES,
@@ -43,11 +42,7 @@ _DEEPER = {
     ReadingType.LOCATION: RECENT_LOCATIONS,
 }
 LOOK_BACK = {reading_type: _DEEPER.get(reading_type, 1) for reading_type in ReadingType}
-# What says a device was heard: anything but availability, which the broker may say for it.
-HEARD = tuple(t for t in ReadingType if t is not ReadingType.AVAILABILITY)
 _BODY = cast(StoredReading.body, Text)
-
-Row = tuple[datetime, int, Reading]  # (placed at, row id, reading): the store's own order
 
 
 def placed(reading: Reading, at: datetime) -> Reading:
@@ -67,12 +62,6 @@ def _newest(session: Session, device_id: str, reading_type: ReadingType, limit: 
         .limit(limit)
     )
     return [(at, row_id, placed(Reading.model_validate_json(body), at)) for at, row_id, body in rows]
-
-
-def _oldest_first(rows: Iterable[Row], limit: int) -> tuple[Reading, ...]:
-    """The newest `limit` of these rows, oldest first."""
-    newest = sorted(rows, key=lambda row: (row[0], row[1]), reverse=True)[:limit]
-    return tuple(reading for _, _, reading in reversed(newest))
 
 
 def _newest_of(rows: list[Row]) -> Reading | None:
@@ -97,16 +86,23 @@ def last_seen(session: Session, device_id: str) -> datetime | None:
     return max((t for t in times if t is not None), default=None)
 
 
+def remembered(session: Session, device_id: str) -> Memory:
+    """The rules' memory of the device (server.rules.memory) built afresh from its history."""
+    return Memory.of(row for t, limit in LOOK_BACK.items() for row in _newest(session, device_id, t, limit))
+
+
 def device_facts(
-    session: Session, device: Device, bridges_seen: dict[str, datetime | None] | None = None
+    session: Session,
+    device: Device,
+    bridges_seen: dict[str, datetime | None] | None = None,
+    memory: Memory | None = None,
+    reported: ProblemReport | None | Literal["ask"] = "ask",
 ) -> DeviceFacts:
-    """What the store knows of the device; `bridges_seen` remembers bridges' last words across
-    the devices of one request, so a fleet heard through one bridge asks for it once."""
-    newest = {t: _newest(session, device.id, t, limit) for t, limit in LOOK_BACK.items()}
-    heard = [newest[t][0] for t in HEARD if newest[t]]
-    latest = max(heard, key=lambda row: (row[0], row[1]), default=None)
-    states = _oldest_first(newest[ReadingType.HEARTBEAT] + newest[ReadingType.STATUS], RECENT_STATES)
-    locations = _oldest_first(newest[ReadingType.LOCATION], RECENT_LOCATIONS)
+    """What the store knows of the device: from `memory` when the caller has it (else from its
+    history), and `reported` when the caller looked. `bridges_seen` remembers bridges' last
+    words across the devices of one request, so a fleet heard through one bridge asks for it
+    once."""
+    memory = memory or remembered(session, device.id)
     bridge = session.get(Device, device.bridge_id) if device.bridge_id else None
     bridge_last_seen = None
     if bridge is not None:
@@ -114,30 +110,20 @@ def device_facts(
         if bridge.id not in seen:
             seen[bridge.id] = last_seen(session, bridge.id)
         bridge_last_seen = seen[bridge.id]
-    return DeviceFacts(
-        device=device_info(device),
-        latest_selftest=_newest_of(newest[ReadingType.SELFTEST]),
-        latest_location=locations[-1] if locations else None,
-        latest_state=states[-1] if states else None,
-        latest_availability=_newest_of(newest[ReadingType.AVAILABILITY]),
+    return memory.facts(
+        device_info(device),
         known_since=device.created_at,
         bridge_id=device.bridge_id,
         bridge_last_seen=bridge_last_seen,
         bridge_report_interval_s=30 if bridge is None else bridge.report_interval_s,
         serviced_at=device.serviced_at,
-        recent_locations=locations,
-        recent_states=states,
-        recent_events=_oldest_first(newest[ReadingType.EVENT], RECENT_EVENTS),
-        last_seen=None if latest is None else latest[0],
-        last_site=None if latest is None else latest[2].site,
         clock_offset_s=device.clock_offset_s,
-        reported=problem_report(session, device.id),
+        reported=problem_report(session, device.id) if reported == "ask" else reported,
     )
 
 
 def problem_report(session: Session, device_id: str) -> ProblemReport | None:
-    """The device's open `reported_problem` alert as the pages say it, with the name of the
-    person on it (never their e-mail, which a public page must not show)."""
+    """The device's open `reported_problem` alert as the pages say it (see `reported_in`)."""
     alert = session.scalars(
         select(Alert).where(
             Alert.device_id == device_id,
@@ -145,6 +131,13 @@ def problem_report(session: Session, device_id: str) -> ProblemReport | None:
             Alert.state != AlertState.RESOLVED.value,
         )
     ).first()
+    return reported_in(session, [] if alert is None else [alert])
+
+
+def reported_in(session: Session, open_alerts: Iterable[Alert]) -> ProblemReport | None:
+    """The open `reported_problem` alert among a device's open alerts, with the name of the
+    person on it (never their e-mail, which a public page must not show)."""
+    alert = next((a for a in open_alerts if a.type == AlertType.REPORTED_PROBLEM.value), None)
     if alert is None:
         return None
     person = None

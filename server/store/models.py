@@ -417,6 +417,9 @@ class ReadinessSnapshot(Base):
     due_at: Mapped[datetime]
     evaluated_at: Mapped[datetime]
     counted: Mapped[bool]  # in its site's counts: a device in service, not a bridge
+    # what the rules remember of the device (server.rules.memory), read only by evaluations;
+    # None when it must be rebuilt from the readings
+    memory: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
 
 
 class SiteCounts(Base):

@@ -4,37 +4,65 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aedmon.reading import Reading, ReadingType
 
-from .conflicts import insert_or_skip
+from .conflicts import dialect_insert, insert_or_skip
 from .models import StoredReading
+
+
+def _row(reading: Reading, received_at: datetime, at: datetime, trusted: bool) -> dict[str, Any]:
+    return {
+        "at": at,
+        "clock_trusted": trusted,
+        "key": reading.key,
+        "device_id": reading.device_id,
+        "site": reading.site,
+        "type": reading.type.value,
+        "seq": reading.seq,
+        "device_time": reading.device_time,
+        "arrival_time": reading.arrival_time,
+        "received_at": received_at,
+        "body": reading.model_dump(mode="json"),
+    }
 
 
 def insert_if_new(
     session: Session, reading: Reading, received_at: datetime, at: datetime, trusted: bool
-) -> bool:
+) -> int | None:
     """Store the reading, placed at `at` in its device's history (see server.rules.clock), unless
-    its idempotency key is already stored; True if stored."""
-    new_id = insert_or_skip(
-        session,
-        StoredReading,
-        at=at,
-        clock_trusted=trusted,
-        key=reading.key,
-        device_id=reading.device_id,
-        site=reading.site,
-        type=reading.type.value,
-        seq=reading.seq,
-        device_time=reading.device_time,
-        arrival_time=reading.arrival_time,
-        received_at=received_at,
-        body=reading.model_dump(mode="json"),
-    )
-    return new_id is not None
+    its idempotency key is already stored; its row id if stored."""
+    new_id = insert_or_skip(session, StoredReading, **_row(reading, received_at, at, trusted))
+    return None if new_id is None else int(new_id)
+
+
+Placed = tuple[Reading, datetime, bool]  # a reading, where it was placed, and whether its time is believed
+CHUNK = 500  # rows to an INSERT statement (12 parameters each, well inside every engine's limit)
+
+
+def insert_many(session: Session, placed: Sequence[Placed], received_at: datetime) -> dict[str, int]:
+    """Store the readings as `insert_if_new` does, a few statements for all of them: the row id
+    of each stored, by key; a key stored already (by another server a moment ago) is left out."""
+    if not placed:
+        return {}
+    table = StoredReading.__table__
+    statement = dialect_insert(session)(table).on_conflict_do_nothing().returning(table.c.key, table.c.id)
+    rows = [_row(reading, received_at, at, trusted) for reading, at, trusted in placed]
+    # many parameter sets to one statement: the engine sends them as multi-row INSERTs
+    return {key: int(row_id) for key, row_id in session.execute(statement, rows)}
+
+
+def stored_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these idempotency keys are stored already."""
+    found: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        found.update(session.scalars(select(StoredReading.key).where(StoredReading.key.in_(chunk))))
+    return found
 
 
 def recent(session: Session, device_id: str, limit: int, reading_type: ReadingType | None) -> list[Reading]:

@@ -3,18 +3,18 @@ lists, the sites' counts and the scheduler (which visits the rows whose `due_at`
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy import insert as sa_insert
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from . import changes
-from .conflicts import upsert
+from .conflicts import dialect_insert
 from .models import Device, ReadinessSnapshot, SiteCounts
 
 
@@ -36,46 +36,90 @@ class Snapshot:
 READINESS = ("not_ready", "attention", "unknown", "ready")
 
 
-def save(session: Session, device_id: str, snapshot: Snapshot, counted: bool, now: datetime) -> None:
-    """Keep the device's snapshot, and its site's counts with it, in the caller's transaction
-    (with the evaluation that made it). The device's row is locked first, so two evaluations
-    of one device (two servers, say) take turns and the counts move once per change."""
-    session.execute(select(Device.id).where(Device.id == device_id).with_for_update())
-    old = session.execute(
-        select(
-            ReadinessSnapshot.site,
-            ReadinessSnapshot.readiness,
-            ReadinessSnapshot.counted,
-            ReadinessSnapshot.reasons,
-        ).where(ReadinessSnapshot.device_id == device_id)
-    ).first()
-    upsert(
-        session,
-        ReadinessSnapshot,
-        "device_id",
-        device_id=device_id,
-        evaluated_at=now,
-        counted=counted,
-        **snapshot.__dict__,
+@dataclass(frozen=True)
+class Kept:
+    """One device's evaluation to keep: its snapshot, whether its site counts it, and what the
+    rules remember of it (as stored)."""
+
+    device_id: str
+    snapshot: Snapshot
+    counted: bool
+    memory: dict[str, Any] | None
+
+
+def lock(session: Session, device_ids: Sequence[str]) -> None:
+    """Hold the devices' rows for this transaction, in id order, so that two evaluations of one
+    device (two servers, say) take turns without deadlocking and counts move once per change."""
+    session.execute(
+        select(Device.id).where(Device.id.in_(sorted(device_ids))).order_by(Device.id).with_for_update()
     )
-    before = (old.site, old.readiness) if old is not None and old.counted else None
-    after = (snapshot.site, snapshot.readiness) if counted else None
-    if before != after:
-        if before is not None:
-            _count(session, *before, -1)
-        if after is not None:
-            _count(session, *after, 1)
-    said = (snapshot.site, snapshot.readiness, snapshot.reasons)
-    if old is None or (old.site, old.readiness, old.reasons) != said:
-        body = {"device_id": device_id, "site": snapshot.site, "readiness": snapshot.readiness}
-        changes.add(session, "verdict", device_id, snapshot.site, body, now)
+
+
+def with_memory(session: Session, device_ids: Sequence[str]) -> dict[str, ReadinessSnapshot]:
+    """The devices' snapshots with what the rules remember of them (the lists never load it)."""
+    rows = session.scalars(
+        select(ReadinessSnapshot)
+        .where(ReadinessSnapshot.device_id.in_(device_ids))
+        .options(undefer(ReadinessSnapshot.memory))
+        .execution_options(populate_existing=True)
+    )
+    return {row.device_id: row for row in rows}
+
+
+def save(session: Session, kept: Sequence[Kept], before: dict[str, ReadinessSnapshot], now: datetime) -> None:
+    """Keep the devices' snapshots, their sites' counts and the feed of changed verdicts, in the
+    caller's transaction (with the evaluations that made them), one statement for all the
+    snapshots. `before` holds the devices' snapshots as read after `lock`."""
+    if not kept:
+        return
+    table = ReadinessSnapshot.__table__
+    insert = dialect_insert(session)(table)
+    columns = [column.name for column in table.c if column.name != "device_id"]
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["device_id"], set_={name: insert.excluded[name] for name in columns}
+        ),
+        [
+            {
+                "device_id": k.device_id,
+                "evaluated_at": now,
+                "counted": k.counted,
+                "memory": k.memory,
+                **k.snapshot.__dict__,
+            }
+            for k in kept
+        ],
+    )
+    steps: Counter[tuple[str, str]] = Counter()
+    for k in kept:
+        old, snapshot = before.get(k.device_id), k.snapshot
+        if old is not None and old.counted:
+            steps[(old.site, old.readiness)] -= 1
+        if k.counted:
+            steps[(snapshot.site, snapshot.readiness)] += 1
+        said = (snapshot.site, snapshot.readiness, snapshot.reasons)
+        if old is None or (old.site, old.readiness, list(old.reasons)) != said:
+            body = {"device_id": k.device_id, "site": snapshot.site, "readiness": snapshot.readiness}
+            changes.add(session, "verdict", k.device_id, snapshot.site, body, now)
+    for (site, readiness), step in sorted(steps.items()):
+        if step:
+            _count(session, site, readiness, step)
+
+
+def forget(session: Session, device_ids: Sequence[str], retry_at: datetime) -> None:
+    """Have the devices' memories rebuilt from their readings at their next evaluation, which
+    the scheduler makes at `retry_at` (an evaluation failed: its readings are stored all the
+    same)."""
+    session.execute(
+        update(ReadinessSnapshot)
+        .where(ReadinessSnapshot.device_id.in_(device_ids))
+        .values(memory=None, due_at=retry_at)
+    )
 
 
 def _count(session: Session, site: str, readiness: str, step: int) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     column = getattr(SiteCounts.__table__.c, readiness)
-    statement = insert(SiteCounts).values(
+    statement = dialect_insert(session)(SiteCounts).values(
         site=site, **{name: step if name == readiness else 0 for name in READINESS}
     )
     session.execute(statement.on_conflict_do_update(index_elements=["site"], set_={readiness: column + step}))
@@ -118,7 +162,11 @@ def as_snapshot(row: ReadinessSnapshot) -> Snapshot:
 
 
 def of_devices(session: Session, device_ids: Sequence[str]) -> dict[str, ReadinessSnapshot]:
-    rows = session.scalars(select(ReadinessSnapshot).where(ReadinessSnapshot.device_id.in_(device_ids)))
+    rows = session.scalars(
+        select(ReadinessSnapshot)
+        .where(ReadinessSnapshot.device_id.in_(device_ids))
+        .execution_options(populate_existing=True)  # saved in bulk, past the session's own copies
+    )
     return {row.device_id: row for row in rows}
 
 

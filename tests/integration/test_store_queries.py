@@ -25,7 +25,17 @@ T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+def engine(database_url: str) -> Iterator[Engine]:
+    """A store on SQLite and on PostgreSQL."""
+    engine = make_engine(database_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """SQLite alone, for the test that reads its query plans."""
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     create_schema(engine)
     yield engine
@@ -53,7 +63,8 @@ def cabinet(session: Session) -> Device:
     return device
 
 
-def test_fact_queries_never_sort_a_devices_history(engine: Engine) -> None:
+def test_fact_queries_never_sort_a_devices_history(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
     statements: list[tuple[str, Any]] = []
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -108,9 +119,26 @@ def test_the_look_back_keeps_the_newest_states_across_both_types(engine: Engine)
     with session_factory(engine)() as session:
         device = cabinet(session)
         many = queries.RECENT_STATES
-        store(session, *(at(i, i, ReadingType.HEARTBEAT, state=DeviceState.READY) for i in range(many)))
-        store(session, *(at(many + i, many + i, ReadingType.STATUS, door_open=True) for i in range(10)))
+        # each state says something other than the one before it, so none is left out as a run's middle
+        states = (DeviceState.READY, DeviceState.SERVICE)
+        store(session, *(at(i, i, ReadingType.HEARTBEAT, state=states[i % 2]) for i in range(many)))
+        store(session, *(at(many + i, many + i, ReadingType.STATUS, door_open=i % 2 == 0) for i in range(10)))
         facts = queries.device_facts(session, device)
     assert len(facts.recent_states) == many
     assert facts.recent_states[0].seq == 10  # the ten oldest heartbeats fell out of the window
     assert facts.recent_states[-1].type is ReadingType.STATUS
+
+
+def test_a_run_of_states_saying_the_same_is_remembered_by_its_first_and_last(engine: Engine) -> None:
+    with session_factory(engine)() as session:
+        device = cabinet(session)
+        store(session, *(at(i, i, ReadingType.HEARTBEAT, state=DeviceState.READY) for i in range(50)))
+        store(session, at(50, 50, ReadingType.EVENT, event=EventType.DOOR_OPEN))
+        again = (at(51 + i, 51 + i, ReadingType.HEARTBEAT, state=DeviceState.READY) for i in range(50))
+        store(session, *again)
+        store(session, *(at(101 + i, 101 + i, ReadingType.STATUS, aed_present=False) for i in range(5)))
+        facts = queries.device_facts(session, device)
+    # an event between two states ends a run; a state saying something else starts one
+    assert [r.seq for r in facts.recent_states] == [0, 49, 51, 100, 101, 105]
+    assert facts.latest_state is not None
+    assert facts.latest_state.seq == 105
