@@ -2,8 +2,9 @@
 `aedmon server` process, next to the raw insert rate of the same database measured in the
 same run (the same rows, inserted in bulk by this script with no rules at all).
 
-Each bridge sends heartbeats of its own 250 AEDs, every reading new; the server stores each
-once, places it, and evaluates each touched device once per batch (keeping its snapshot).
+Each bridge sends heartbeats of its own 250 AEDs, every reading new and of the moment (the
+devices are in service, as most of a fleet is; none of them opens an alert); the server stores
+each once, places it, and evaluates each touched device once per batch (keeping its snapshot).
 `--source` runs the server from other checkouts too, side by side in the same run.
 
     git worktree add /tmp/aedmon-before 242fc42
@@ -37,9 +38,10 @@ BRIDGES, DEVICES_PER_BRIDGE, BATCH = 4, 250, 100
 ADMIN, BRIDGE = "a" * 24, "b" * 24
 
 
-def heartbeat(bridge: int, n: int) -> Reading:
+def heartbeat(bridge: int, n: int, start: datetime = NOW) -> Reading:
+    """The `n`th heartbeat of a bridge's AEDs, `n` milliseconds after `start`."""
     device = f"B{bridge}-{n % DEVICES_PER_BRIDGE:04d}"
-    at = NOW - timedelta(hours=1) + timedelta(milliseconds=n)
+    at = start + timedelta(milliseconds=n)
     return Reading(type=ReadingType.HEARTBEAT, device_id=device, site=f"site-{bridge}", device_time=at,
                    arrival_time=at, seq=n % 65536, state=DeviceState.READY)  # fmt: skip
 
@@ -107,9 +109,11 @@ def server_rate(url: str, work: Path, batches: int, source: Path | None) -> tupl
                     }
                     admin.post("/api/v1/devices", json=body).raise_for_status()
 
+        start = datetime.now(UTC)  # heartbeats of devices in service, as a fleet sends them
+
         def body(bridge: int, i: int) -> dict[str, Any]:
             numbers = range(i * BATCH, (i + 1) * BATCH)
-            return {"readings": [heartbeat(bridge, n).model_dump(mode="json") for n in numbers]}
+            return {"readings": [heartbeat(bridge, n, start).model_dump(mode="json") for n in numbers]}
 
         bodies = {b: [body(b, i) for i in range(batches)] for b in range(BRIDGES)}
         refused: list[int] = []
