@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS dead_letter (
     body TEXT NOT NULL
 );
 """
+INSERT = "INSERT OR IGNORE INTO outbox (key, may_alert, body) VALUES (?, ?, ?)"
 PAGE_SIZE = 4096
 # SQLite's primary result codes that mean the file itself is damaged.
 _DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -173,10 +174,7 @@ class Outbox:
                 reading = Reading.model_validate_json(body)
             except ValidationError:
                 continue
-            cur = db.execute(
-                "INSERT OR IGNORE INTO outbox (key, may_alert, body) VALUES (?, ?, ?)",
-                (reading.key, int(reading.may_alert), body),
-            )
+            cur = db.execute(INSERT, (reading.key, int(reading.may_alert), body))
             kept += cur.rowcount
         db.executemany(
             "INSERT INTO dead_letter (sink, key, reason, at, body) VALUES (?, ?, ?, ?, ?)",
@@ -226,18 +224,25 @@ class Outbox:
     def append(self, reading: Reading) -> bool:
         """Commit one reading durably; False when its key is already waiting here.
         Raises StorageUnavailable when it cannot be committed: then acknowledge nothing."""
-        if self.bridge is not None and reading.bridge is None:
-            reading = reading.model_copy(update={"bridge": self.bridge})
-        body = reading.model_dump_json()
+        return self.append_many([reading])[0]
 
-        def insert() -> bool:
-            if self._rows >= self.max_rows:
-                self._make_room()
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO outbox (key, may_alert, body) VALUES (?, ?, ?)",
-                (reading.key, int(reading.may_alert), body),
-            )
-            return cur.rowcount == 1
+    def append_many(self, readings: list[Reading]) -> list[bool]:
+        """Commit these readings durably in one transaction (one sync to disk for all: a group
+        commit); for each, False when its key is already waiting here. Raises
+        StorageUnavailable when they cannot be committed: then acknowledge none of them."""
+        if self.bridge is not None:
+            readings = [r if r.bridge else r.model_copy(update={"bridge": self.bridge}) for r in readings]
+        rows = [(reading.key, int(reading.may_alert), reading.model_dump_json()) for reading in readings]
+
+        def insert() -> list[bool]:
+            added = []
+            for row in rows:
+                if self._rows >= self.max_rows:
+                    self._make_room()
+                cur = self._db.execute(INSERT, row)
+                added.append(cur.rowcount == 1)
+                self._rows += cur.rowcount
+            return added
 
         with self._lock:
             counts = self._rows, self.dropped, self.over_bound
@@ -246,8 +251,7 @@ class Outbox:
             except StorageUnavailable:
                 self._rows, self.dropped, self.over_bound = counts  # rolled back with the rest
                 raise
-            if added:
-                self._rows += 1
+            if any(added):
                 self._changed.notify_all()
             return added
 

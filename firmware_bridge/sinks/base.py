@@ -46,7 +46,7 @@ class Drain(threading.Thread):
         sink: Sink,
         stop: threading.Event,
         *,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         min_backoff: float = 0.5,
         max_backoff: float = 30.0,
         isolate_after: int = 3,

@@ -1,10 +1,11 @@
 """The MQTT source: paho-mqtt 2.x with a fixed client id, a persistent session and QoS 1.
 
-paho's network thread only parses and enqueues; a worker thread commits each reading to
-the outbox and only then sends the PUBACK (manual ack), in arrival order as MQTT wants.
+paho's network thread only enqueues; a worker thread reads what has arrived and commits it to
+the outbox in one transaction (a group commit: one sync to disk for all the messages that
+came together), and only then sends their PUBACKs (manual ack), in arrival order as MQTT wants.
 A malformed message, or one the parser cannot handle at all, is counted, logged and
 acknowledged, so it is not redelivered forever and never stops the worker. When the outbox
-cannot commit (disk full), nothing is acknowledged: the worker holds that message, retries
+cannot commit (disk full), nothing is acknowledged: the worker holds those messages, retries
 with backoff, and the broker keeps the rest until space returns.
 """
 
@@ -31,6 +32,7 @@ from firmware_bridge.outbox import Outbox
 log = logging.getLogger(__name__)
 
 SOURCE = "mqtt"
+GROUP = 1000  # messages committed to the outbox together, at most
 
 
 class MqttSource:
@@ -118,20 +120,55 @@ class MqttSource:
 
     # worker thread
     def _work(self) -> None:
+        """Take what has arrived, up to GROUP messages, commit it in one transaction, and only
+        then acknowledge each message in arrival order."""
         while (message := self._queue.get()) is not None:
-            self._handle(message)
+            group, stopping = [message], False
+            while len(group) < GROUP:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                group.append(more)
+            self._handle(group)
+            if stopping:
+                return
 
-    def _handle(self, message: mqtt.MQTTMessage) -> None:
+    def _handle(self, group: list[mqtt.MQTTMessage]) -> None:
+        readings = [reading for message in group if (reading := self._read(message)) is not None]
+        added = self._store(readings) if readings else []
+        if added is None:
+            return  # stopping before they could be stored: unacknowledged, the broker keeps them
+        for reading, new in zip(readings, added, strict=True):
+            if new:
+                metrics.READINGS_IN.labels(SOURCE, reading.type.value).inc()
+                log.debug(
+                    "reading stored",
+                    extra={"device": reading.device_id, "type": reading.type.value, "seq": reading.seq},
+                )
+            else:
+                metrics.DUPLICATES.labels(SOURCE).inc()
+        if readings:
+            log.info("readings stored", extra={"stored": sum(added), "repeats": len(added) - sum(added)})
+        for message in group:
+            self._client.ack(message.mid, message.qos)
+
+    def _read(self, message: mqtt.MQTTMessage) -> Reading | None:
+        """The message's reading; None when it is rejected (counted and logged, and acknowledged
+        with its group, so that it is not delivered again forever)."""
         try:
             reading = parse_message(
                 message.topic, bytes(message.payload), arrival=self.clock(), source=SOURCE
             )
         except ProtocolError as exc:
             self._reject(message, exc.reason, str(exc))
-            return
+            return None
         except Exception as exc:  # noqa: BLE001  one message can fail only itself
             self._reject(message, "unreadable", f"{exc.__class__.__name__}: {str(exc)[:200]}")
-            return
+            return None
         # Kind sticks per device: a cabinet's location message says nothing of its kind.
         if reading.kind is None:
             kind = self._kinds.get(reading.device_id)
@@ -139,32 +176,20 @@ class MqttSource:
                 reading = reading.model_copy(update={"kind": kind})
         else:
             self._kinds[reading.device_id] = reading.kind
-        added = self._store(reading)
-        if added is None:
-            return  # stopping before it could be stored: unacknowledged, the broker keeps it
-        if added:
-            metrics.READINGS_IN.labels(SOURCE, reading.type.value).inc()
-            log.info(
-                "reading stored",
-                extra={"device": reading.device_id, "type": reading.type.value, "seq": reading.seq},
-            )
-        else:
-            metrics.DUPLICATES.labels(SOURCE).inc()
-        self._client.ack(message.mid, message.qos)
+        return reading
 
     def _reject(self, message: mqtt.MQTTMessage, reason: str, error: str) -> None:
         metrics.REJECTED.labels(SOURCE, reason).inc()
         log.warning(
             "message rejected", extra={"topic": message.topic[:120], "reason": reason, "error": error}
         )
-        self._client.ack(message.mid, message.qos)
 
-    def _store(self, reading: Reading) -> bool | None:
-        """Commit the reading, waiting out a full disk; None if the bridge stops first."""
+    def _store(self, readings: list[Reading]) -> list[bool] | None:
+        """Commit the readings, waiting out a full disk; None if the bridge stops first."""
         backoff, told = 0.5, Throttle()
         while not self._stopping.is_set():
             try:
-                return self.outbox.append(reading)
+                return self.outbox.append_many(readings)
             except StorageUnavailable as exc:
                 metrics.STORAGE_ERRORS.labels(SOURCE).inc()
                 if told.due():

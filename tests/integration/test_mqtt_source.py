@@ -78,13 +78,13 @@ def test_a_message_is_acknowledged_only_after_the_outbox_write(
     """While the outbox write is held, the broker has no PUBACK: a crash then means redelivery."""
     outbox = Outbox(tmp_path / "o.db", sinks=["server"])
     gate = threading.Event()
-    original_append = outbox.append
+    original_append = outbox.append_many
 
-    def held_append(reading):  # type: ignore[no-untyped-def]
+    def held_append(readings):  # type: ignore[no-untyped-def]
         gate.wait(10)
-        return original_append(reading)
+        return original_append(readings)
 
-    outbox.append = held_append  # type: ignore[method-assign]
+    outbox.append_many = held_append  # type: ignore[method-assign]
     source = start_source(mosquitto, outbox)
     acked: list[int] = []
     original_ack = source._client.ack
@@ -101,6 +101,53 @@ def test_a_message_is_acknowledged_only_after_the_outbox_write(
         gate.set()
         wait_until(lambda: len(acked) == 1, what="the ack after the write")
         assert outbox.rows == 1
+    finally:
+        gate.set()
+        source.stop()
+
+
+def test_messages_arriving_together_are_committed_together_and_each_acknowledged_after(
+    mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path
+) -> None:
+    """A group commit: while one write is held, what arrives meanwhile waits and then goes to
+    the outbox in one transaction; no message is acknowledged before the write holding it."""
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    gate = threading.Event()
+    happened: list[tuple[str, int]] = []
+    original_append = outbox.append_many
+
+    def held_append(readings):  # type: ignore[no-untyped-def]
+        gate.wait(10)
+        added = original_append(readings)
+        happened.append(("committed", len(readings)))
+        return added
+
+    outbox.append_many = held_append  # type: ignore[method-assign]
+    source = start_source(mosquitto, outbox)
+    original_ack = source._client.ack
+
+    def recording_ack(mid: int, qos: int):  # type: ignore[no-untyped-def]
+        happened.append(("acked", mid))
+        return original_ack(mid, qos)
+
+    source._client.ack = recording_ack  # type: ignore[method-assign]
+    try:
+        for seq in range(1, 41):
+            publisher.send(f"aedmon/v1/street/CAB-{seq % 4}/status", status(seq, door_open=False))
+        publisher.send("aedmon/v1/street/CAB-9/status", b"{not json")  # rejected, acknowledged with its group
+        threading.Event().wait(0.5)
+        assert all(kind == "committed" for kind, _ in happened)  # nothing acknowledged yet
+        gate.set()
+        wait_until(lambda: sum(1 for kind, _ in happened if kind == "acked") == 41, what="41 acks")
+        assert outbox.rows == 40
+        groups = [size for kind, size in happened if kind == "committed"]
+        assert sum(groups) == 40
+        assert max(groups) > 1  # what arrived while the first write was held went in together
+        committed = acked = 0
+        for kind, size in happened:
+            committed += size if kind == "committed" else 0
+            acked += kind == "acked"
+            assert acked <= committed + 1  # the one rejected message is acknowledged without a row
     finally:
         gate.set()
         source.stop()
