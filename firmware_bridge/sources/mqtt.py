@@ -185,13 +185,20 @@ class MqttSource:
         )
 
     def _store(self, readings: list[Reading]) -> list[bool] | None:
-        """Commit the readings, waiting out a full disk; None if the bridge stops first."""
+        """Commit the readings, waiting out a full disk; None if the bridge stops first. Those
+        that cannot go in together (an outbox near its bound has room for some) go in halves,
+        down to one at a time, so a group never waits for more room than one reading needs."""
         backoff, told = 0.5, Throttle()
         while not self._stopping.is_set():
             try:
                 return self.outbox.append_many(readings)
             except StorageUnavailable as exc:
                 metrics.STORAGE_ERRORS.labels(SOURCE).inc()
+                if len(readings) > 1:
+                    middle = len(readings) // 2
+                    first = self._store(readings[:middle])
+                    rest = None if first is None else self._store(readings[middle:])
+                    return None if first is None or rest is None else first + rest
                 if told.due():
                     log.error(
                         "outbox cannot store; nothing is acknowledged until it can (the broker keeps "
