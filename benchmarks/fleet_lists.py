@@ -30,6 +30,7 @@ from sqlalchemy import insert, text, update
 from aedmon.reading import DeviceState, Reading, ReadingType, TestResult, TestType
 from server.app import create_app
 from server.evaluation import evaluate_due
+from server.rules.memory import Memory
 from server.settings import ServerSettings
 from server.store.database import create_schema, make_engine, session_factory
 from server.store.models import Device, ReadinessSnapshot, Site, StoredReading
@@ -88,7 +89,18 @@ def snapshot_row(d: int, sites: int) -> dict[str, Any]:
             "reasons": [] if readiness == "ready" else [WARNING], "last_seen": NOW - timedelta(minutes=10),
             "last_selftest_at": NOW - timedelta(minutes=60), "pads_expiry": date(2028, 1, 1),
             "battery_expiry": None, "located_lat": None, "located_lon": None, "located_at": None,
-            "due_at": NOW + timedelta(hours=12), "evaluated_at": NOW, "counted": True}  # fmt: skip
+            "due_at": NOW + timedelta(hours=12), "evaluated_at": NOW, "counted": True,
+            "memory": memory_of(d, sites)}  # fmt: skip
+
+
+def memory_of(d: int, sites: int) -> dict[str, Any]:
+    """What the rules remember of the device after its evaluations (its readings' row ids are
+    their order of insertion: each device's four, one device after another)."""
+    rows = readings(f"SN{d:06d}", f"site-{d % sites}")
+    return Memory.of(
+        (row["at"], d * len(SCHEDULE) + i + 1, Reading.model_validate(row["body"]))
+        for i, row in enumerate(rows)
+    ).to_json()
 
 
 def seed(url: str, devices: int) -> None:
