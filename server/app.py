@@ -48,6 +48,7 @@ from server.notify.webhook import WebhookChannel
 from server.scheduler import Schedule, build_scheduler
 from server.settings import ServerSettings
 from server.store.database import create_schema, make_engine, ping, session_factory
+from server.store.retention import Retention
 from server.web import routes as web_routes
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
             evaluate_interval_s=settings.evaluate_interval_s,
             escalate_after=timedelta(minutes=settings.escalate_after_min),
             digest_hour_utc=settings.digest_hour_utc,
+            retention=Retention(settings.readings_keep_days, settings.compliance_keep_years),
         )
         scheduler = build_scheduler(sessions, clock, policy, schedule, notifier)
         if background:

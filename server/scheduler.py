@@ -16,6 +16,7 @@ from server.notify import planning
 from server.notify.notifier import Notifier
 from server.rules.facts import Policy
 from server.store.database import exclusive
+from server.store.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class Schedule:
     evaluate_interval_s: float = 300
     escalate_after: timedelta = timedelta(minutes=15)
     digest_hour_utc: int = 7
+    retention: Retention = Retention(readings_days=30, compliance_years=10)
 
 
 def build_scheduler(
@@ -74,6 +76,15 @@ def build_scheduler(
                 with sessions() as session:
                     store.snapshots.recount(session)
 
+    def run_prune() -> None:
+        with exclusive(engine, "prune") as mine:
+            if not mine:
+                return
+            with sessions() as session:
+                pruned = store.retention.prune(session, clock(), schedule.retention)
+        if any(pruned.values()):
+            log.info("old data pruned", extra=pruned)
+
     scheduler = BackgroundScheduler(timezone="UTC")
     # coalesce + one instance: a slow run or a pause never fires a burst of catch-up runs
     options = {"coalesce": True, "max_instances": 1}
@@ -83,4 +94,6 @@ def build_scheduler(
     # the sites' counts are kept with each change; once an hour they are made again from the
     # snapshots, so no drift (a bug, a hand edit of the database) outlives the hour
     scheduler.add_job(run_recount, "interval", hours=1, id="recount", **options)
+    # what passed its retention goes a chunk at a time; hourly, so a day's worth is never much
+    scheduler.add_job(run_prune, "interval", hours=1, id="prune", **options)
     return scheduler

@@ -91,6 +91,18 @@ class ServerSettings(BaseSettings):
         description="how often the time-driven rules look for devices that are due, in seconds "
         "(only those whose verdict time may have changed are evaluated)",
     )
+    readings_keep_days: int = Field(
+        default=30,
+        ge=1,
+        le=36500,
+        description="raw readings (heartbeats, status, fixes, availability) are kept this many days",
+    )
+    compliance_keep_years: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="self-tests, events and inspections (the compliance record) are kept this many years",
+    )
     webhook_secret: str = Field(
         default="", description="HMAC-SHA256 key that signs webhook bodies", repr=False
     )

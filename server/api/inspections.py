@@ -105,6 +105,11 @@ def compliance(
     )
     begin = datetime.combine(start, time(), tzinfo=UTC)
     stop = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
+    horizon = store.retention.pruned_before(session, "compliance")
+    if horizon is not None and begin < horizon:
+        # a record printed short would still verify; refused, it cannot mislead
+        day = horizon.date().isoformat()
+        raise HTTPException(410, f"the record before {day} was deleted at the end of its compliance period")
     rows = chain(_entries(session, devices, begin, stop))
     if format == "json":
         return rows

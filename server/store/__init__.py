@@ -15,6 +15,7 @@
     audit          who changed a device, contact, person or key
     snapshots      each device's readiness as last evaluated, and when it is next due
     changes        the feed of verdict and alert changes the event streams read
+    retention      pruning what has passed its retention, and how far it reached
 
 Callers pass typed arguments and get models back; no module outside this package writes SQL.
 """
@@ -33,6 +34,7 @@ from . import (
     keys,
     notifications,
     readings,
+    retention,
     silences,
     sites,
     snapshots,
@@ -51,6 +53,7 @@ __all__ = [
     "inspections",
     "notifications",
     "readings",
+    "retention",
     "silences",
     "sites",
     "snapshots",

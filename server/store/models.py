@@ -174,6 +174,7 @@ class StoredReading(Base):
     __table_args__ = (
         Index("ix_readings_device_type_time", "device_id", "type", "device_time"),
         Index("ix_readings_device_type_at", "device_id", "type", "at"),
+        Index("ix_readings_at", "at"),  # the retention prune's
     )
 
     id: Mapped[int] = mapped_column(
@@ -448,3 +449,13 @@ class Change(Base):
     device_id: Mapped[str] = mapped_column(String(64))
     site: Mapped[str] = mapped_column(String(64))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Pruned(Base):
+    """How far each kind of data has been pruned (server.store.retention): `before` is the
+    midnight (UTC) it now begins at."""
+
+    __tablename__ = "pruned"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    before: Mapped[datetime]

@@ -1,0 +1,92 @@
+"""Retention: raw readings are kept a setting's number of days; self-tests, events and
+inspections (the compliance record's matter) for the compliance period, in years. Both are
+pruned by whole UTC days, a chunk of rows a transaction, and the horizon each has reached is
+kept (`Pruned`), so that a record asked of a pruned period is refused with the reason rather
+than printed short: a compliance record of any period after the horizon hashes as it did
+before the pruning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy.orm import Session
+
+from aedmon.reading import ReadingType
+
+from .conflicts import dialect_insert
+from .models import Inspection, Pruned, StoredReading
+
+RECORD = (ReadingType.SELFTEST.value, ReadingType.EVENT.value)  # kept for the compliance period
+RAW = tuple(t.value for t in ReadingType if t.value not in RECORD)  # kept `readings_days`
+CHUNK = 5000  # rows deleted a transaction, so that ingest never waits long on a prune
+
+
+@dataclass(frozen=True)
+class Retention:
+    readings_days: int
+    compliance_years: int
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def horizons(now: datetime, retention: Retention) -> dict[str, datetime]:
+    """Where each kind of data now begins: the midnight (UTC) before which it goes."""
+    today = now.astimezone(UTC).date()
+    years_ago = today.year - retention.compliance_years
+    try:
+        record = today.replace(year=years_ago)
+    except ValueError:  # 29 February, in a year without one
+        record = today.replace(year=years_ago, day=28)
+    return {
+        "readings": _midnight(date.fromordinal(today.toordinal() - retention.readings_days)),
+        "compliance": _midnight(record),
+    }
+
+
+def prune(session: Session, now: datetime, retention: Retention) -> dict[str, int]:
+    """Delete what has passed its horizon, committing each chunk; how many rows of each."""
+    limits = horizons(now, retention)
+    reading = StoredReading
+    raw = and_(reading.type.in_(RAW), reading.at < limits["readings"])
+    record = and_(reading.type.in_(RECORD), reading.device_time < limits["compliance"])
+    done = {
+        "readings": _in_chunks(session, reading, raw),
+        "records": _in_chunks(session, reading, record),
+        "inspections": _in_chunks(session, Inspection, Inspection.at < limits["compliance"]),
+    }
+    for name, before in limits.items():
+        _reached(session, name, before)
+    session.commit()
+    return done
+
+
+def _in_chunks(
+    session: Session, model: type[StoredReading] | type[Inspection], gone: ColumnElement[bool]
+) -> int:
+    count = 0
+    while ids := session.scalars(select(model.id).where(gone).limit(CHUNK)).all():
+        session.execute(delete(model).where(model.id.in_(ids)))
+        session.commit()
+        count += len(ids)
+    return count
+
+
+def _reached(session: Session, name: str, before: datetime) -> None:
+    """Keep the horizon reached, never moving it back (what went is gone, even if the period
+    is lengthened later)."""
+    known = session.get(Pruned, name)
+    if known is None:
+        first = dialect_insert(session)(Pruned).values(name=name, before=before)
+        session.execute(first.on_conflict_do_nothing())
+    elif known.before < before:
+        known.before = before
+
+
+def pruned_before(session: Session, name: str) -> datetime | None:
+    """Where the data called `name` ("readings" or "compliance") now begins, if ever pruned."""
+    found = session.scalar(select(Pruned.before).where(Pruned.name == name))
+    return None if found is None else found
