@@ -161,9 +161,12 @@ def evaluate_due(session: Session, now: datetime, policy: Policy) -> int:
     evaluation (their snapshot's `due_at` has passed, or they have none yet), a batch per
     transaction; the rest of the fleet is not visited. Commits."""
     count = 0
-    while due := store.snapshots.due(session, now, DUE_BATCH):
-        evaluate_many(session, store.devices.by_ids(session, due), now, policy)
-        count += len(due)
+    failed: set[str] = set()  # due still (their rules failed): not visited twice in one pass
+    while due := [d for d in store.snapshots.due(session, now, DUE_BATCH + len(failed)) if d not in failed]:
+        batch = due[:DUE_BATCH]
+        found = evaluate_many(session, store.devices.by_ids(session, batch), now, policy)
+        failed.update(set(batch) - set(found))
+        count += len(batch)
         session.commit()
     return count
 

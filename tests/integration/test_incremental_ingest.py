@@ -147,6 +147,8 @@ def test_a_device_whose_rules_fail_costs_only_itself_and_is_evaluated_again(
         assert sorted(stored) == ["CAB1", "CAB3"]  # CAB2 has none: it was never evaluated
         assert session.scalar(select(StoredReading.id).where(StoredReading.device_id == "CAB2"))
         assert removed_alerts(session) == {"CAB1", "CAB3"}
+        # a pass while its rules still fail visits it once, and ends
+        assert evaluation.evaluate_due(session, now, POLICY) == 1
     monkeypatch.undo()  # the bug fixed: the scheduler's next pass evaluates it from its readings
     with sessions() as session:
         assert evaluation.evaluate_due(session, now, POLICY) == 1
