@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -63,35 +64,43 @@ def record(
         planning.plan(session, alert, NOTIFIED[action], now)
 
 
-def settled(open_alerts: Sequence[Alert], evaluation: Evaluation) -> bool:
-    """Whether the device's open alerts already match the findings (`reconcile` would do nothing)."""
-    current = {AlertType(alert.type): alert for alert in open_alerts}
-    managed = set(RULES) - set(evaluation.held)
-    for alert_type, alert in current.items():
-        finding = evaluation.findings.get(alert_type)
-        if finding is None and alert_type in managed:
-            return False
-        if finding is not None and alert.params != finding.detail.to_json():
-            return False
-    return set(evaluation.findings) <= set(current)
+@dataclass(frozen=True)
+class Changes:
+    """What making a device's open alerts match the findings takes."""
+
+    resolve: list[Alert]  # open, no longer found (and not held)
+    say: list[tuple[Alert, Phrase]]  # open and found, now saying something else
+    open: list[Finding]  # found, not open
+
+    def __bool__(self) -> bool:
+        return bool(self.resolve or self.say or self.open)
 
 
-def reconcile(
-    session: Session, device_id: str, evaluation: Evaluation, now: datetime, open_alerts: Sequence[Alert]
-) -> None:
-    """Make the device's open alerts (as read in this transaction) match the rules' findings;
-    held types stay as they are."""
+def planned_changes(open_alerts: Sequence[Alert], evaluation: Evaluation) -> Changes:
+    """What `reconcile` is to change (nothing, for most devices at most evaluations). Pure."""
     findings = evaluation.findings
     current = {AlertType(alert.type): alert for alert in open_alerts}
     managed = set(RULES) - set(evaluation.held)
-    for alert_type, alert in current.items():
-        if alert_type in managed and alert_type not in findings:
-            resolve(session, alert, now)
-        elif alert_type in findings and alert.params != findings[alert_type].detail.to_json():
-            _say(alert, findings[alert_type].detail)
-    for alert_type, finding in findings.items():
-        if alert_type not in current:
-            _open(session, device_id, finding, now)
+    return Changes(
+        resolve=[alert for kind, alert in current.items() if kind in managed and kind not in findings],
+        say=[
+            (alert, findings[kind].detail)
+            for kind, alert in current.items()
+            if kind in findings and alert.params != findings[kind].detail.to_json()
+        ],
+        open=[finding for kind, finding in findings.items() if kind not in current],
+    )
+
+
+def reconcile(session: Session, device_id: str, planned: Changes, now: datetime) -> None:
+    """Make the device's open alerts (as read in this transaction) match the rules' findings,
+    as `planned_changes` found; held types stay as they are."""
+    for alert in planned.resolve:
+        resolve(session, alert, now)
+    for alert, detail in planned.say:
+        _say(alert, detail)
+    for finding in planned.open:
+        _open(session, device_id, finding, now)
 
 
 def resolve(session: Session, alert: Alert, now: datetime, actor: str = SYSTEM) -> None:

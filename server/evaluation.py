@@ -102,9 +102,9 @@ def evaluate_many(
             assessment = _judged(facts, now, policy)
             # A retired device raises nothing; its open alerts resolve.
             evaluation = Evaluation({}, frozenset()) if device.retired_at else assessment.evaluation
-            if not alerts.settled(open_alerts[device.id], evaluation):
+            if planned := alerts.planned_changes(open_alerts[device.id], evaluation):
                 with session.begin_nested():
-                    alerts.reconcile(session, device.id, evaluation, now, open_alerts[device.id])
+                    alerts.reconcile(session, device.id, planned, now)
         except OperationalError:
             raise  # the database busy or away: the caller's whole transaction is tried again
         except Exception:  # noqa: BLE001  one device's rules may fail only that device
