@@ -9,7 +9,7 @@ from __future__ import annotations
 from aedmon.demo import free_port
 
 from .fixtures.browser import CHROMIUM_ARGS, browser
-from .fixtures.databases import POSTGRES_ADMIN, database_url, postgres_url, server_database
+from .fixtures.databases import POSTGRES_ADMIN, database_url, engine, postgres_url, server_database
 from .fixtures.mqtt import Mosquitto, Publisher, mosquitto
 from .fixtures.oidc import IdentityProvider, ProviderStarter, identity_provider
 from .fixtures.processes import Process, binary, port_open, processes, wait_until
@@ -33,6 +33,7 @@ __all__ = [
     "ProviderStarter",
     "identity_provider",
     "POSTGRES_ADMIN",
+    "engine",
     "BridgeStarter",
     "Influx1",
     "Mosquitto",

@@ -6,7 +6,6 @@ stay stored; a remembered form that cannot be read is rebuilt."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,21 +19,13 @@ from server.ingest import Outcome, ingest
 from server.rules import alerting
 from server.rules.facts import Policy
 from server.rules.findings import AlertType
-from server.store.database import create_schema, make_engine, session_factory
+from server.store.database import session_factory
 from server.store.models import Alert, AlertState, ReadinessSnapshot, StoredReading
 
 from .. import factories
 
 T0 = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 POLICY = Policy()
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def cabinet(device: str, minute: int, seq: int, reading_type: ReadingType, **fields: Any) -> Reading:

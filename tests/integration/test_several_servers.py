@@ -6,7 +6,6 @@ another; a time-driven job runs on one server at a time."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,14 +20,6 @@ from server.store.models import Contact, Notification, NotificationState, Purpos
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def outbox(session: Session, n: int) -> list[int]:

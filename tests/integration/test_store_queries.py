@@ -4,9 +4,7 @@ the readings say."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,30 +14,12 @@ from sqlalchemy.orm import Session
 from aedmon.reading import DeviceState, EventType, Reading, ReadingType
 from server.store import facts as queries
 from server.store import readings as stored_readings
-from server.store.database import create_schema, make_engine, session_factory
+from server.store.database import session_factory
 from server.store.models import Device
 
 from .. import factories
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """A store on SQLite and on PostgreSQL."""
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """SQLite alone, for the test that reads its query plans."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def store(session: Session, *readings: Reading) -> None:
@@ -63,8 +43,8 @@ def cabinet(session: Session) -> Device:
     return device
 
 
-def test_fact_queries_never_sort_a_devices_history(sqlite_engine: Engine) -> None:
-    engine = sqlite_engine
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's query plans
+def test_fact_queries_never_sort_a_devices_history(engine: Engine) -> None:
     statements: list[tuple[str, Any]] = []
 
     @event.listens_for(engine, "before_cursor_execute")
