@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import paho.mqtt.client as mqtt
+from databases import wait_healthy
 from paho.mqtt.enums import CallbackAPIVersion
 
 from aedmon.demo import free_port
@@ -139,7 +139,7 @@ def bridge_rates(source: Path, work: Path, broker: int, messages: int) -> dict[s
     with (work / "server.log").open("ab") as log:
         server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait(lambda: _healthy(port), 60, "the server")
+        wait_healthy(f"http://127.0.0.1:{port}")
         bridge = Bridge(source, work, broker, f"http://127.0.0.1:{port}")
         try:
             started = time.monotonic()
@@ -151,13 +151,6 @@ def bridge_rates(source: Path, work: Path, broker: int, messages: int) -> dict[s
         server.terminate()
         server.wait(timeout=30)
     return found
-
-
-def _healthy(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from databases import wait_healthy
 
 from aedmon.demo import free_port
 
@@ -55,12 +56,7 @@ def measure(source: Path) -> dict[str, float]:
     server = subprocess.Popen(args, env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(base)
         result = {"idle MiB": peak_mib(server.pid)}
         with httpx.Client(base_url=base, timeout=120) as client:
             for label, mib, headers in (

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from databases import database, load
+from databases import database, load, wait_healthy
 from sqlalchemy import insert
 
 from aedmon.demo import free_port
@@ -92,12 +92,7 @@ def server_rate(url: str, work: Path, batches: int, source: Path | None) -> tupl
         server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=source)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(base)
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as admin:
             for b in range(BRIDGES):
                 for n in range(DEVICES_PER_BRIDGE):
