@@ -68,13 +68,14 @@ def list_sites(
     access: ViewerRole,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
     cursor: Annotated[str | None, Query(max_length=300, description="from a Link header's next page")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="in the id or name")] = None,
 ) -> Response:
     """Sites with their devices' counts by readiness, worst first (most not ready, then
     needing attention, then unknown), a page at a time: the counts are kept with each
     evaluation, and read here through their index. When there may be more, the `Link` header
     names the next page."""
     found = store.snapshots.sites_worst_first(
-        session, access.visible, _after(cursor) if cursor else None, limit
+        session, access.visible, _after(cursor) if cursor else None, limit, q.strip() if q else None
     )
     rows = store.sites.by_ids(session, [count.site for count in found])
     sites = [_out(request, rows[count.site], count.counts) for count in found if count.site in rows]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from aedmon.reading import DeviceKind
@@ -15,6 +15,7 @@ from server.rules.facts import DEFAULT_REPORT_INTERVAL_S
 
 from .conflicts import insert_or_skip
 from .models import Device, ReadinessSnapshot, Site
+from .search import containing
 
 
 @dataclass(frozen=True)
@@ -136,11 +137,6 @@ class DeviceFilter:
     limit: int = 1000
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def page(session: Session, wanted: DeviceFilter, now: datetime) -> Sequence[Device]:
     """A page of devices in (site, id) order. Readiness is the snapshot's where it is current;
     a device whose snapshot is due or missing is included for the caller to assess."""
@@ -156,15 +152,7 @@ def page(session: Session, wanted: DeviceFilter, now: datetime) -> Sequence[Devi
     if wanted.kind is not None:
         query = query.where(Device.kind == wanted.kind)
     if wanted.q:
-        pattern = _like(wanted.q.lower())
-        query = query.where(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Device.id, Device.name, Device.place)
-                )
-            )
-        )
+        query = query.where(containing(wanted.q, Device.id, Device.name, Device.place))
     if wanted.readiness is not None:
         query = query.outerjoin(ReadinessSnapshot, ReadinessSnapshot.device_id == Device.id).where(
             or_(

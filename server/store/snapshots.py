@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, undefer
 
 from . import changes
 from .conflicts import dialect_insert
-from .models import Device, ReadinessSnapshot, SiteCounts
+from .models import Device, ReadinessSnapshot, Site, SiteCounts
+from .search import containing
 
 
 @dataclass(frozen=True)
@@ -196,15 +197,21 @@ class SiteCount:
 
 
 def sites_worst_first(
-    session: Session, sites: frozenset[str] | None, after: tuple[int, int, int, str] | None, limit: int
+    session: Session,
+    sites: frozenset[str] | None,
+    after: tuple[int, int, int, str] | None,
+    limit: int,
+    q: str | None = None,
 ) -> list[SiteCount]:
     """A page of sites by their counts, worst first (most not ready, then needing attention,
     then unknown, then by id), through the counts' index; after the (not ready, attention,
-    unknown, site) of the previous page's last."""
+    unknown, site) of the previous page's last; only those whose id or name holds `q` if given."""
     row = SiteCounts
     query = select(row).order_by(row.not_ready.desc(), row.attention.desc(), row.unknown.desc(), row.site)
     if sites is not None:
         query = query.where(row.site.in_(sorted(sites)))
+    if q:
+        query = query.where(row.site.in_(select(Site.id).where(containing(q, Site.id, Site.name))))
     if after is not None:
         nr, at, un, site = after
         query = query.where(
