@@ -166,6 +166,23 @@ class AlertOut(BaseModel):
     acknowledged_by: str | None
     ack_note: str | None
     resolved_at: datetime | None
+    site: str = Field(description="its device's site")
+    device_name: str = Field(description="its device's name")
+    place: str = Field(description="where its device is, in the site")
+
+
+class SiteAlertsOut(BaseModel):
+    site: str
+    name: str
+    total: int
+    severities: dict[str, int] = Field(description="how many of each severity")
+
+
+class AlertSummaryOut(BaseModel):
+    total: int
+    severities: dict[str, int] = Field(description="how many of each severity")
+    types: dict[str, int] = Field(description="how many of each type, most first")
+    sites: list[SiteAlertsOut] = Field(description="each site with alerts, worst first")
 
 
 class AckIn(BaseModel):

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from server.rules.findings import AlertType, Severity
 
@@ -88,23 +90,98 @@ def critical_open_since(session: Session, before: datetime) -> Sequence[Alert]:
     ).all()
 
 
-def listed(
-    session: Session,
-    *,
-    state: AlertState | None,
-    device_id: str | None,
-    limit: int,
-    sites: frozenset[str] | None = None,
-) -> Sequence[Alert]:
-    """Alerts, newest opened first; only of devices at `sites` if given."""
-    query = select(Alert).order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)
-    if sites is not None:
-        query = query.join(Device, Device.id == Alert.device_id).where(Device.site.in_(sorted(sites)))
-    if state is not None:
-        query = query.where(Alert.state == state.value)
-    if device_id is not None:
-        query = query.where(Alert.device_id == device_id)
-    return session.scalars(query).all()
+class Order(StrEnum):
+    """How a list of alerts is sorted."""
+
+    NEWEST = "newest"  # newest opened first
+    WORST = "worst"  # most severe, then longest open, first
+    SITE = "site"  # by site, then as WORST within each
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """Which alerts a list holds and in what order; `after` is the previous page's last sort key
+    (as `key_of` gives it), `sites` the reader's scope (None: every site)."""
+
+    sites: frozenset[str] | None = None
+    states: frozenset[str] | None = None
+    device_id: str | None = None
+    site: str | None = None
+    severities: frozenset[str] | None = None
+    types: frozenset[str] | None = None
+    order: Order = Order.NEWEST
+    after: tuple[Any, ...] | None = None
+    limit: int = 200
+
+
+Sortable = ColumnElement[Any] | QueryableAttribute[Any]
+_RANK = case({severity.value: rank for rank, severity in enumerate(Severity)}, value=Alert.severity, else_=9)
+
+
+def _sort_columns(order: Order) -> list[Sortable]:
+    if order is Order.NEWEST:
+        return [Alert.opened_at, Alert.id]
+    worst: list[Sortable] = [_RANK, Alert.last_opened_at, Alert.id]
+    return [Device.site, *worst] if order is Order.SITE else worst
+
+
+def key_of(alert: Alert, site: str, order: Order) -> tuple[Any, ...]:
+    """The alert's sort key in a list of this order: what `AlertFilter.after` takes."""
+    if order is Order.NEWEST:
+        return (alert.opened_at, alert.id)
+    worst = (list(Severity).index(Severity(alert.severity)), alert.last_opened_at, alert.id)
+    return (site, *worst) if order is Order.SITE else worst
+
+
+def _beyond(columns: Sequence[Sortable], key: Sequence[Any], descending: bool) -> ColumnElement[bool]:
+    """Rows after `key` in the order of `columns` (all one direction): (a, b) > (x, y) spelled
+    out, so that each value is bound with its own column's type."""
+    terms = []
+    for depth, column in enumerate(columns):
+        equal = [columns[i] == key[i] for i in range(depth)]
+        terms.append(and_(*equal, column < key[depth] if descending else column > key[depth]))
+    return or_(*terms)
+
+
+def _conditions(wanted: AlertFilter) -> list[ColumnElement[bool]]:
+    """What `wanted` asks of an alert joined with its device."""
+    found: list[ColumnElement[bool]] = []
+    if wanted.sites is not None:
+        found.append(Device.site.in_(sorted(wanted.sites)))
+    if wanted.states is not None:
+        found.append(Alert.state.in_(sorted(wanted.states)))
+    if wanted.device_id is not None:
+        found.append(Alert.device_id == wanted.device_id)
+    if wanted.site is not None:
+        found.append(Device.site == wanted.site)
+    if wanted.severities is not None:
+        found.append(Alert.severity.in_(sorted(wanted.severities)))
+    if wanted.types is not None:
+        found.append(Alert.type.in_(sorted(wanted.types)))
+    return found
+
+
+def listed(session: Session, wanted: AlertFilter) -> list[tuple[Alert, str]]:
+    """A page of alerts with each one's site, in the order asked, after `wanted.after`."""
+    columns = _sort_columns(wanted.order)
+    descending = wanted.order is Order.NEWEST
+    conditions = _conditions(wanted)
+    if wanted.after is not None:
+        conditions.append(_beyond(columns, wanted.after, descending))
+    query = select(Alert, Device.site).join(Device, Device.id == Alert.device_id).where(*conditions)
+    query = query.order_by(*(column.desc() if descending else column for column in columns))
+    return [(alert, site) for alert, site in session.execute(query.limit(wanted.limit))]
+
+
+def counted(session: Session, wanted: AlertFilter) -> list[tuple[str, str, str, int]]:
+    """How many alerts `wanted` holds, by (site, severity, type): one aggregate query."""
+    found = session.execute(
+        select(Device.site, Alert.severity, Alert.type, func.count())
+        .join(Device, Device.id == Alert.device_id)
+        .where(*_conditions(wanted))
+        .group_by(Device.site, Alert.severity, Alert.type)
+    )
+    return [(site, severity, kind, count) for site, severity, kind, count in found]
 
 
 def add_event(

@@ -138,7 +138,8 @@ LISTS = [
     "/api/v1/users", "/api/v1/devices", "/api/v1/alerts", "/api/v1/silences", "/api/v1/contacts?removed=true",
     "/api/v1/notifications", "/api/v1/sites", "/api/v1/keys", "/api/v1/reports/consumables",
     f"/api/v1/reports/compliance?from={NOW.date()}&to={NOW.date()}", "/api/v1/audit",
-    "/api/v1/stickers?ids=SN-A,SN-B", "/api/v1/devices?retired=true",
+    "/api/v1/stickers?ids=SN-A,SN-B", "/api/v1/devices?retired=true", "/api/v1/alerts/summary",
+    "/api/v1/alerts?order=site", "/api/v1/sites?q=school",
 ]  # fmt: skip
 
 
