@@ -226,6 +226,7 @@ class SilenceOut(BaseModel):
     ends_at: datetime
     created_by: str
     created_at: datetime
+    device_name: str | None = Field(default=None, description="its device's name, for a device's window")
 
 
 class ContactIn(BaseModel):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy.orm import Session
 
 from server import store
@@ -52,15 +54,7 @@ def create_silence(body: SilenceIn, session: SessionDep, now: NowDep, role: Tech
     )
     session.commit()
     log.info("silence set", extra={"silence": silence.id, "device": body.device_id, "site": body.site})
-    return SilenceOut.model_validate(silence)
-
-
-@router.get("")
-def list_silences(
-    session: SessionDep, now: NowDep, access: ViewerRole, active: bool = False
-) -> list[SilenceOut]:
-    found = store.silences.listed(session, active_at=now if active else None, sites=access.visible)
-    return [SilenceOut.model_validate(s) for s in found]
+    return _out(silence, _names(session, [silence]))
 
 
 @router.delete("/{silence_id}")
@@ -73,4 +67,31 @@ def end_silence(silence_id: SilenceId, session: SessionDep, now: NowDep, role: T
         silence.ends_at = max(now, silence.starts_at)
         session.commit()
         log.info("silence ended", extra={"silence": silence_id, "by": role.name})
-    return SilenceOut.model_validate(silence)
+    return _out(silence, _names(session, [silence]))
+
+
+@router.get("")
+def list_silences(
+    session: SessionDep,
+    now: NowDep,
+    access: ViewerRole,
+    active: Annotated[bool, Query(description="only those in force now")] = False,
+    ended: Annotated[bool, Query(description="false: only those in force or planned")] = True,
+) -> list[SilenceOut]:
+    """Maintenance windows, newest first, each with its device's name."""
+    found = store.silences.listed(
+        session, active_at=now if active else None, sites=access.visible, ending_after=None if ended else now
+    )
+    names = _names(session, found)
+    return [_out(silence, names) for silence in found]
+
+
+def _names(session: Session, silences: Sequence[Silence]) -> dict[str, str]:
+    """The names of the silences' devices, by id."""
+    ids = sorted({s.device_id for s in silences if s.device_id is not None})
+    return {device.id: device.name for device in store.devices.by_ids(session, ids)}
+
+
+def _out(silence: Silence, names: dict[str, str]) -> SilenceOut:
+    out = SilenceOut.model_validate(silence)
+    return out.model_copy(update={"device_name": names.get(silence.device_id or "")})

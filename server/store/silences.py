@@ -22,16 +22,23 @@ def get(session: Session, silence_id: int) -> Silence | None:
 
 
 def listed(
-    session: Session, *, active_at: datetime | None, sites: frozenset[str] | None = None
+    session: Session,
+    *,
+    active_at: datetime | None,
+    sites: frozenset[str] | None = None,
+    ending_after: datetime | None = None,
 ) -> Sequence[Silence]:
-    """Every window, newest first; with `active_at`, only those in force then; with `sites`,
-    only those of these sites or of their devices."""
+    """Every window, newest first; with `active_at`, only those in force then; with
+    `ending_after`, only those that end after it (in force or planned); with `sites`, only those
+    of these sites or of their devices."""
     query = select(Silence).order_by(Silence.starts_at.desc())
     if sites is not None:
         devices = select(Device.id).where(Device.site.in_(sorted(sites)))
         query = query.where(or_(Silence.site.in_(sorted(sites)), Silence.device_id.in_(devices)))
     if active_at is not None:
         query = query.where(Silence.starts_at <= active_at, Silence.ends_at > active_at)
+    if ending_after is not None:
+        query = query.where(Silence.ends_at > ending_after)
     return session.scalars(query).all()
 
 

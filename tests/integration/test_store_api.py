@@ -374,6 +374,37 @@ def test_silences_are_set_listed_and_ended_by_technicians(
     assert len(api.get("/api/v1/silences", headers=auth(tokens.viewer)).json()) == 1  # kept on record
 
 
+def test_windows_not_yet_ended_are_listed_with_their_devices_names(api: TestClient, tokens: Tokens) -> None:
+    ingest(api, tokens, selftest(1, TestResult.PASS))
+    api.patch(
+        "/api/v1/devices/SN1", json={"name": "Reception AED"}, headers=auth(tokens.admin)
+    ).raise_for_status()
+    made = {}
+    for reason, target, starts, ends in (
+        ("running on the site", {"site": "town-hall"}, None, T0 + timedelta(days=1)),
+        ("planned for the AED", {"device_id": "SN1"}, T0 + timedelta(days=2), T0 + timedelta(days=3)),
+        ("ended already", {"device_id": "SN1"}, None, T0 + timedelta(days=1)),
+    ):
+        body = {**target, "reason": reason, "ends_at": ends.isoformat()}
+        if starts is not None:
+            body["starts_at"] = starts.isoformat()
+        answer = api.post("/api/v1/silences", json=body, headers=auth(tokens.technician))
+        assert answer.status_code == 201, answer.text
+        made[reason] = answer.json()
+    assert made["planned for the AED"]["device_name"] == "Reception AED"
+    assert made["running on the site"]["device_name"] is None
+    api.delete(
+        f"/api/v1/silences/{made['ended already']['id']}", headers=auth(tokens.technician)
+    ).raise_for_status()
+    current = api.get("/api/v1/silences", params={"ended": False}, headers=auth(tokens.viewer)).json()
+    assert sorted(s["reason"] for s in current) == ["planned for the AED", "running on the site"]
+    every = api.get("/api/v1/silences", headers=auth(tokens.viewer)).json()
+    assert [s["device_name"] for s in every if s["reason"] == "ended already"] == ["Reception AED"]
+    assert (
+        api.get("/api/v1/silences", params={"ended": "maybe"}, headers=auth(tokens.viewer)).status_code == 422
+    )
+
+
 @pytest.mark.parametrize(
     "body",
     [
