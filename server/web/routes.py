@@ -121,8 +121,9 @@ def fleet_board(request: Request) -> HTMLResponse:
 
 @router.get("/console", response_class=HTMLResponse)
 def console(request: Request) -> HTMLResponse:
-    """Open alerts for technicians, most severe and oldest first, to acknowledge with a note."""
-    return _page(request, "console.html")
+    """Open alerts for technicians, most severe and oldest first, to acknowledge with a note;
+    filtered by site, severity and type, grouped by site if asked."""
+    return _page(request, "console.html", alert_types=[kind.value for kind in AlertType])
 
 
 @router.get("/devices/{device_id}", response_class=HTMLResponse)

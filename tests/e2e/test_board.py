@@ -155,6 +155,46 @@ def test_the_fleet_board_shows_sites_worst_first_and_only_what_needs_something(
     assert page.locator('[data-device="SN1"]').count() == 0
 
 
+def test_the_board_finds_sites_and_devices_by_name_and_filters_by_readiness(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    with fleet.client("admin") as admin:
+        school = {"id": "SCH1", "site": "school-3", "kind": "aed", "name": "School gym AED"}
+        admin.post("/api/v1/devices", json=school).raise_for_status()
+        admin.patch("/api/v1/sites/school-3", json={"name": "Училище №3"}).raise_for_status()
+    send(fleet, 1, TestResult.FAIL, "SCH1", site="school-3", codes=("C02",))
+    page = browser.new_page(viewport={"width": 375, "height": 800})  # a phone
+    page.goto(f"{fleet.url}/board#token={fleet.tokens.viewer}")
+    page.wait_for_selector('[data-device="SCH1"]')
+    search = page.locator("#board-filters input[name=q]")
+
+    def tiles_are(expected: list[str]) -> None:
+        page.wait_for_function(
+            "ids => JSON.stringify([...document.querySelectorAll('[data-device]')]"
+            ".map((e) => e.dataset.device)) === JSON.stringify(ids)",
+            arg=expected,
+        )
+
+    search.fill("reception")  # a ready AED the fleet view leaves out, found by its name
+    tiles_are(["SN1"])
+    assert "q=reception" in page.url
+    search.fill("УЧИЛИЩЕ")  # a site by its name, in Cyrillic, any case: its counts, its board a tap away
+    page.wait_for_selector('section.site[data-site="school-3"] > h2')
+    tiles_are([])
+    assert page.locator("section.site > h2").all_inner_texts() == ["Училище №3 (school-3) Not ready: 1"]
+    screenshot(page, "board-search.png")
+    search.fill("")
+    page.locator("#board-filters select[name=readiness]").select_option("attention")
+    tiles_are(["SN2"])
+    assert page.locator("section.site").evaluate_all("els => els.map((e) => e.dataset.site)") == ["town-hall"]
+    search.fill("no such thing anywhere")
+    page.wait_for_function("() => document.querySelector('#tiles .summary').textContent === 'Nothing found'")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.goto(f"{fleet.url}/board/town-hall?readiness=unknown")  # a site's own board, filtered
+    tiles_are(["SN3"])
+    assert page.locator("#board-filters select[name=readiness]").input_value() == "unknown"
+
+
 @pytest.mark.parametrize("map_tiles", ["served"], indirect=True)
 def test_a_device_name_is_shown_as_text_never_run_as_html(fleet: ServerProcess, browser: Any) -> None:
     hostile = "<img src=x onerror=\"document.title='pwned'\">Lobby"

@@ -10,8 +10,16 @@ import httpx
 
 from aedmon.reading import TestResult
 
+from .. import factories
 from ..conftest import ServerProcess
 from .conftest import screenshot, send, switch_language
+
+
+def choose(page: Any, picker: str, typed: str, value: str) -> None:
+    """Type into a picker that searches and choose the one found with this value."""
+    page.locator(picker).fill(typed)
+    page.locator(f"{picker}-choices[data-for='{typed}'] [data-value='{value}']").click()
+    assert page.locator(picker).get_attribute("data-value") == value
 
 
 def test_the_console_lists_by_severity_and_an_acknowledgement_changes_the_state(
@@ -72,9 +80,9 @@ def test_a_technician_starts_and_ends_a_maintenance_window(fleet: ServerProcess,
     page.goto(f"{fleet.url}/console#token={fleet.tokens.technician}")
     form = page.locator("#silence-form")
     form.wait_for()
-    page.wait_for_selector("#silence-form select[name=target] option[value='device:SN2']", state="attached")
+    page.wait_for_selector("#silences li.empty")
     assert "No maintenance window" in page.locator("#silences").inner_text()
-    form.locator("select[name=target]").select_option("device:SN2")
+    choose(page, "#silence-target", "council", "device:SN2")
     form.locator("input[name=reason]").fill("battery replacement in the council chamber")
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#silences [data-silence]")
@@ -96,11 +104,13 @@ def test_a_technician_starts_and_ends_a_maintenance_window(fleet: ServerProcess,
 def test_a_whole_site_can_be_silenced_and_a_refusal_is_shown(fleet: ServerProcess, browser: Any) -> None:
     page = browser.new_page(timezone_id="UTC")
     page.goto(f"{fleet.url}/console#token={fleet.tokens.technician}")
-    site_option = "#silence-form select[name=target] option[value='site:town-hall']"
-    page.wait_for_selector(site_option, state="attached")
     form = page.locator("#silence-form")
-    form.locator("select[name=target]").select_option("site:town-hall")
+    form.wait_for()
     form.locator("input[name=reason]").fill("fire drill")
+    form.locator("button[type=submit]").click()  # nothing chosen yet: the page says what to do
+    page.wait_for_selector("#silence-form output.bad")
+    assert "choose one of those found" in form.locator("output").inner_text()
+    choose(page, "#silence-target", "TOWN", "site:town-hall")
     form.locator("input[name=until]").fill("2020-01-01T10:00")  # in the past: the server says no
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#silence-form output.bad")
@@ -183,3 +193,82 @@ def test_a_reported_problem_is_resolved_from_the_console(fleet: ServerProcess, b
     page.wait_for_selector('[data-alert][data-type="reported_problem"]', state="detached")
     [alert] = fleet.get("/api/v1/alerts", device_id="SN3")  # type: ignore[misc]
     assert (alert["type"], alert["state"]) == ("reported_problem", "resolved")
+
+
+def test_the_console_filters_groups_by_site_and_its_pickers_search(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    hostile = "<img src=x onerror=\"document.title='pwned'\">Gym"
+    with fleet.client("admin") as admin:
+        for device in (
+            factories.device("SCH1", site="school-3", name=hostile, place="Gym"),
+            factories.device("SCH2", site="school-3", name="Училище, фоайе"),
+        ):
+            admin.post("/api/v1/devices", json=device).raise_for_status()
+        admin.patch("/api/v1/sites/school-3", json={"name": "Училище №3"}).raise_for_status()
+    send(fleet, 1, TestResult.FAIL, "SCH1", site="school-3", codes=("C02",))  # critical
+    send(fleet, 1, TestResult.WARN, "SCH2", site="school-3", codes=("B01",))  # major and minor
+    page = browser.new_page(viewport={"width": 375, "height": 800})  # a phone
+    page.goto(f"{fleet.url}/console#token={fleet.tokens.technician}")
+    cards = page.locator("[data-alert]")
+
+    def shown(count: int) -> list[str]:
+        page.wait_for_function("n => document.querySelectorAll('[data-alert]').length === n", arg=count)
+        return [cards.nth(i).get_attribute("class") or "" for i in range(count)]
+
+    assert shown(5) == ["alert critical", "alert major", "alert major", "alert minor", "alert minor"]
+    assert page.locator("#alert-counts").inner_text() == "Alerts: 5 · critical: 1 · major: 2 · minor: 2"
+    assert page.locator("#more-alerts").is_hidden()  # all five are here
+    filters = page.locator("#alert-filters")
+    filters.locator("select[name=severity]").select_option("major")
+    assert shown(2) == ["alert major", "alert major"]
+    assert "severity=major" in page.url
+    filters.locator("select[name=severity]").select_option("")
+    filters.locator("select[name=type]").select_option("battery_low")
+    assert shown(2) == ["alert major", "alert major"]
+    assert all("Battery low" in text for text in cards.all_inner_texts())
+    filters.locator("select[name=type]").select_option("")
+    filters.locator("input[name=group]").check()
+    shown(5)
+    headings = page.locator("h3.site-heading")
+    page.wait_for_function("() => document.querySelectorAll('h3.site-heading').length === 2")
+    assert headings.evaluate_all("els => els.map((e) => e.dataset.site)") == ["school-3", "town-hall"]
+    assert headings.first.inner_text() == "Училище №3 (school-3) critical: 1 · major: 1 · minor: 1"
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    screenshot(page, "console-by-site.png")
+
+    choose(page, "#filter-site", "учил", "school-3")  # its name, in Cyrillic, folded
+    assert shown(3)
+    assert all("school-3" in text for text in cards.all_inner_texts())
+    assert "site=school-3" in page.url
+    assert "group=site" in page.url
+    page.reload()  # the filters are in the address: a bookmark opens the same list
+    assert shown(3)
+    assert page.locator("#filter-site").input_value() == "school-3"
+    assert page.locator("#alert-filters input[name=group]").is_checked()
+    page.locator("#filter-site").fill("")  # emptied: every site again
+    shown(5)
+    assert "site=" not in page.url
+
+    target = page.locator("#silence-target")
+    target.fill("img")  # a hostile name is listed as text, never run
+    page.wait_for_selector("#silence-target-choices[data-for=img] [data-value='device:SCH1']")
+    assert hostile in page.locator("#silence-target-choices").inner_text()
+    assert page.locator("#silence-target-choices img").count() == 0
+    target.fill("фоайе")
+    page.wait_for_selector("#silence-target-choices[data-for='фоайе'] [data-value='device:SCH2']")
+    assert page.locator("#silence-target-choices [role=option]").count() == 1
+    target.press("ArrowDown")
+    target.press("Enter")  # chosen by the keyboard
+    assert target.get_attribute("data-value") == "device:SCH2"
+    target.fill("no such place anywhere")
+    page.wait_for_selector("#silence-target-choices[data-for='no such place anywhere'] li.none")
+    assert page.locator("#silence-target-choices").inner_text() == "Nothing found"
+    page.locator("#silence-form input[name=reason]").click()  # left unchosen: the choice before stays
+    assert (target.input_value(), target.get_attribute("data-value")) == (
+        "device Училище, фоайе (school-3)",
+        "device:SCH2",
+    )
+    switch_language(page, "bg")
+    assert filters.locator("label", has_text="Сериозност").count() == 1
+    assert page.title() != "pwned"

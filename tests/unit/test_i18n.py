@@ -26,7 +26,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 LITERAL = re.compile(r"""["']((?:ui|reason|todo|detail|cause|notice|code|csv)\.[a-z0-9_.]+[a-z0-9_])["']""")
 # t("x"), data-t="x", button("x", …), a row ["x", value], t(flag ? "x" : "y")
 SCRIPT_KEY = re.compile(
-    r"""\bt\(\s*["']([a-z_]+)["']\s*\)|data-t=["']([a-z_]+)["']|\bbutton\(\s*["']([a-z_]+)["']"""
+    r"""\bt\(\s*["']([a-z_]+)["']\s*\)|data-(?:t|placeholder)=["']([a-z_]+)["']|\bbutton\(\s*["']([a-z_]+)["']"""
     r"""|\[\s*["']([a-z_]+)["'],\s*(?![\s"'])|\bt\(\w+ \? ["']([a-z_]+)["'] : ["']([a-z_]+)["']\)"""
 )
 # Words that are the same in every language (names, abbreviations): not an English sentence left over

@@ -1,7 +1,10 @@
-// The readiness board: reads the devices every 2 s and draws one tile each.
+// The readiness board: reads the devices every 2 s and draws one tile each; a search by name
+// and a filter by readiness, kept in the address.
 "use strict";
 const site = document.body.dataset.site;
 let devices = [];
+const wanted = new URLSearchParams(location.search);
+const filters = { q: wanted.get("q") || "", readiness: wanted.get("readiness") || "" };
 
 function tile(device) {
   const el = document.createElement("article");
@@ -134,13 +137,13 @@ function said(counts) {
 // its devices. So a fleet of any size is a page of the sites and of what is wrong.
 let sites = null;
 
-function siteSection(name, list, counts) {
+function siteSection(name, list, counts, label = name) {
   const section = document.createElement("section");
   section.className = "site";
   section.dataset.site = name;
   if (!site) {
     const heading = document.createElement("h2");
-    const link = text("a", name);
+    const link = text("a", label);
     link.href = "/board/" + encodeURIComponent(name);
     heading.append(link, " ", text("span", said(counts), "counts"));
     section.append(heading);
@@ -155,18 +158,53 @@ function siteSection(name, list, counts) {
 function draw() {
   drawFrame(t("title") + (site ? " · " + site : ""));
   const tiles = document.getElementById("tiles");
+  const own = (name) => devices.filter((d) => d.site === name);
   if (site || !sites) {
-    const own = (name) => devices.filter((d) => d.site === name);
     tiles.replaceChildren(text("p", said(countsOf(devices)), "summary"),
       ...sitesOf(devices).map((name) => siteSection(name, own(name), countsOf(own(name)))));
   } else {
-    const shown = sites.filter((s) => s.devices);
+    // The sites found (by name, or with a device found, or with one in the state asked for),
+    // worst first by the server's counts; a site known only by a device found, after them.
+    const counted = new Set(sites.map((s) => s.id));
+    const shown = sites.filter((s) => s.devices && (!filters.readiness || s.counts[filters.readiness]));
     const sum = (state) => shown.reduce((n, s) => n + s.counts[state], 0);
     const total = Object.fromEntries(WORST_FIRST.map((state) => [state, sum(state)]));
-    tiles.replaceChildren(text("p", said(total), "summary"),
-      ...shown.map((s) => siteSection(s.id, devices.filter((d) => d.site === s.id), s.counts)));
+    const others = sitesOf(devices).filter((name) => !counted.has(name));
+    const none = searching() && !shown.length && !devices.length;
+    tiles.replaceChildren(text("p", none ? t("nothing_found") : said(total), "summary"),
+      ...shown.map((s) => siteSection(s.id, own(s.id), s.counts, s.name ? `${s.name} (${s.id})` : s.id)),
+      ...others.map((name) => siteSection(name, own(name), countsOf(own(name)))));
   }
   drawWhere();
+}
+
+function searching() { return Boolean(filters.q || filters.readiness); }
+
+function bindFilters() {
+  const form = document.getElementById("board-filters");
+  const f = form.elements;
+  f.q.value = filters.q;
+  f.readiness.value = filters.readiness;
+  let timer = null;
+  function changed() {
+    filters.q = f.q.value.trim();
+    filters.readiness = f.readiness.value;
+    const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value)).toString();
+    history.replaceState(null, "", `${location.pathname}${query ? "?" + query : ""}${location.hash}`);
+    lastLoad = 0;
+    if (reloadNow) reloadNow();
+  }
+  f.q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(changed, 300); });
+  f.readiness.addEventListener("change", changed);
+  form.addEventListener("submit", (event) => { event.preventDefault(); changed(); });
+}
+
+// The devices the board asks for: `?site=…&q=…&readiness=…`.
+function deviceQuery(extra = {}) {
+  const query = new URLSearchParams(extra);
+  if (filters.q) query.set("q", filters.q);
+  if (filters.readiness) query.set("readiness", filters.readiness);
+  return "?" + query;
 }
 
 // The 100 worst sites and the first 200 devices that need something: a page, at any fleet size.
@@ -186,14 +224,23 @@ if (!token && typeof EventSource !== "undefined") {
 }
 
 bindLanguage(draw);
+bindFilters();
+let loads = 0;
 poll(async () => {
   if (pushed && Date.now() - lastLoad < 30_000) return;
   lastLoad = Date.now();
+  const mine = ++loads;
+  let found;
   if (site) {
-    devices = await lookedAfter("?site=" + encodeURIComponent(site));
+    found = [null, await lookedAfter(deviceQuery({ site }))];
+  } else if (searching()) {
+    const named = filters.q ? "&q=" + encodeURIComponent(filters.q) : "";
+    found = await Promise.all([api("/api/v1/sites?limit=100" + named), lookedAfter(deviceQuery({ limit: 200 }))]);
   } else {
-    [sites, devices] = await Promise.all([api("/api/v1/sites?limit=100"), lookedAfter(NEEDING)]);
+    found = await Promise.all([api("/api/v1/sites?limit=100"), lookedAfter(NEEDING)]);
   }
+  if (mine !== loads) return;  // the search changed meanwhile: a later load draws
+  [sites, devices] = found;
   document.getElementById("updated").textContent = when(new Date().toISOString());
   draw();
 }, 2);

@@ -52,6 +52,85 @@ function reasonList(device) {
   return list;
 }
 
+// A picker that searches: as the reader types, `search(text)` answers up to a few
+// [{ value, label }] found by the server, listed under the input to choose by click or by the
+// arrow keys and Enter; what is chosen is `input.dataset.value` ("" until one is), and
+// `chosen(value)` is told (with "" when the input is emptied); text typed and left unchosen
+// gives way to the choice before it. A fleet of any size, never listed.
+function picker(input, search, chosen = () => {}) {
+  const list = document.createElement("ul");
+  list.className = "choices";
+  list.id = `${input.id || input.name}-choices`;
+  list.setAttribute("role", "listbox");
+  list.hidden = true;
+  input.after(list);
+  input.autocomplete = "off";
+  input.dataset.value = "";
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-controls", list.id);
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-expanded", "false");
+  let asked = 0;
+  let timer = null;
+  let before = { value: "", label: "" };
+  const show = (open) => { list.hidden = !open; input.setAttribute("aria-expanded", String(open)); };
+  function choose(value, label) {
+    before = { value, label };
+    input.dataset.value = value;
+    input.value = label;
+    show(false);
+    chosen(value);
+  }
+  async function find() {
+    const mine = ++asked;
+    const wanted = input.value.trim();
+    let found = [];
+    try { found = await search(wanted); } catch (_) { /* the next keystroke asks again */ }
+    if (mine !== asked || document.activeElement !== input) return;  // a later search, or gone
+    list.dataset.for = wanted;  // what the choices were found for
+    list.replaceChildren(...(found.length ? found.map(({ value, label }) => {
+      const item = text("li", label);
+      item.setAttribute("role", "option");
+      item.dataset.value = value;
+      item.addEventListener("mousedown", (event) => { event.preventDefault(); choose(value, label); });
+      return item;
+    }) : [text("li", t("nothing_found"), "none")]));
+    show(true);
+  }
+  input.addEventListener("input", () => {
+    asked++;  // what an earlier search finds is for other text
+    input.dataset.value = "";
+    if (!input.value && before.value) { before = { value: "", label: "" }; chosen(""); }
+    clearTimeout(timer);
+    timer = setTimeout(find, 200);
+  });
+  input.addEventListener("focus", find);
+  input.addEventListener("blur", () => {
+    asked++;
+    show(false);
+    if (input.value && !input.dataset.value) { input.value = before.label; input.dataset.value = before.value; }
+  });
+  input.addEventListener("keydown", (event) => {
+    const items = [...list.querySelectorAll("[role=option]")];
+    const at = items.findIndex((item) => item.getAttribute("aria-selected") === "true");
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (list.hidden || !items.length) return;
+      const next = (at + (event.key === "ArrowDown" ? 1 : items.length - 1 + (at < 0 ? 1 : 0))) % items.length;
+      items.forEach((item, index) => item.setAttribute("aria-selected", String(index === next)));
+    } else if (event.key === "Enter" && !list.hidden && at >= 0) {
+      event.preventDefault();
+      choose(items[at].dataset.value, items[at].textContent);
+    } else if (event.key === "Escape") {
+      show(false);
+    }
+  });
+  return {
+    choose,
+    set(value, label) { before = { value, label }; input.value = label; input.dataset.value = value; },
+  };
+}
+
 // The devices people look after (a bridge's report on itself is none), and their sites.
 async function lookedAfter(query = "") {
   return (await api("/api/v1/devices" + query)).filter((d) => d.kind !== "bridge");
@@ -194,4 +273,5 @@ function drawFrame(title) {
   document.title = title;
   document.getElementById("language-label").textContent = t("language");
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  for (const el of document.querySelectorAll("[data-placeholder]")) el.placeholder = t(el.dataset.placeholder);
 }

@@ -1,5 +1,6 @@
 // The technician console: open and acknowledged alerts (most severe, then oldest, first) with
-// what to do and what to bring; maintenance windows; contacts.
+// what to do and what to bring, filtered by site, severity and type, grouped by site if asked,
+// a hundred at a time; maintenance windows; contacts. Pickers search: nothing lists the fleet.
 "use strict";
 const RANK = { critical: 0, major: 1, minor: 2, info: 3 };
 // What a technician takes along for an alert of this type.
@@ -8,13 +9,23 @@ const BRING = {
   battery_low: "bring_battery", battery_expired: "bring_battery", battery_expiring: "bring_battery",
   self_test_failed: "bring_aed", aed_not_returned: "bring_aed",
 };
+const PAGE = 100;  // alerts shown at first, and more each time they are asked for
 let alerts = [];
-let devices = {};
+let summary = null;
+let shown = PAGE;
+let loads = 0;
 let silences = [];
 let contacts = [];
 let role = null;
 
-function nameOf(deviceId) { return (devices[deviceId] || {}).name || deviceId; }
+// The filters, kept in the address (so a link or a bookmark opens the same list).
+const chosen = new URLSearchParams(location.search);
+const filters = {
+  site: chosen.get("site") || "", severity: chosen.get("severity") || "", type: chosen.get("type") || "",
+  group: chosen.get("group") === "site",
+};
+
+function nameOf(alert) { return alert.device_name || alert.device_id; }
 
 function button(label, action) {
   const el = text("button", t(label));
@@ -29,18 +40,17 @@ function button(label, action) {
 }
 
 function card(alert) {
-  const device = devices[alert.device_id] || {};
   const el = document.createElement("article");
   el.className = "alert " + alert.severity;
   el.dataset.alert = alert.id;
   el.dataset.state = alert.state;
   el.dataset.type = alert.type;
   const title = document.createElement("h2");
-  const link = text("a", nameOf(alert.device_id));
+  const link = text("a", nameOf(alert));
   link.href = "/devices/" + encodeURIComponent(alert.device_id);
   title.append(t("reason." + alert.type) + " · ", link);
   el.append(title);
-  el.append(text("p", `${t(alert.severity)} · ${[device.place, device.site].filter(Boolean).join(", ")}`));
+  el.append(text("p", `${t(alert.severity)} · ${[alert.place, alert.site].filter(Boolean).join(", ")}`));
   const todo = t("todo." + alert.type);
   if (todo !== "todo." + alert.type && todo) el.append(text("p", `${t("todo_label")}: ${todo}`, "todo"));
   el.append(text("p", alert.detail, "detail"));
@@ -87,17 +97,44 @@ function drawBring() {
   const wanted = {};
   for (const alert of alerts) {
     const item = BRING[alert.type];
-    if (item) (wanted[item] = wanted[item] || new Set()).add(nameOf(alert.device_id));
+    if (item) (wanted[item] = wanted[item] || new Set()).add(nameOf(alert));
   }
   const parts = Object.entries(wanted).map(([item, names]) => `${t(item)} ×${names.size} (${[...names].join(", ")})`);
   document.getElementById("bring").textContent = parts.length ? `${t("bring")}: ${parts.join("; ")}` : t("nothing_to_bring");
+}
+
+// "Critical: 3 · Major: 5", most severe first, of what `counts` holds.
+function severities(counts) {
+  return Object.keys(RANK).filter((level) => counts[level]).map((level) => `${t(level)}: ${counts[level]}`).join(" · ");
+}
+
+function siteHeading(site) {
+  const counted = (summary.sites.find((s) => s.site === site) || { name: "", severities: {} });
+  const heading = document.createElement("h3");
+  heading.className = "site-heading";
+  heading.dataset.site = site;
+  const link = text("a", counted.name ? `${counted.name} (${site})` : site);
+  link.href = "/board/" + encodeURIComponent(site);
+  heading.append(link, " ", text("span", severities(counted.severities), "counts"));
+  return heading;
 }
 
 function drawAlerts() {
   const list = document.getElementById("alerts");
   if (list.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;  // typing a note
   drawBring();
-  list.replaceChildren(...(alerts.length ? alerts.map(card) : [text("p", t("no_alerts"))]));
+  document.getElementById("alert-counts").textContent =
+    summary ? `${t("alerts")}: ${summary.total}${summary.total ? " · " + severities(summary.severities) : ""}` : "";
+  const items = [];
+  alerts.forEach((alert, index) => {
+    if (filters.group && (index === 0 || alerts[index - 1].site !== alert.site)) items.push(siteHeading(alert.site));
+    items.push(card(alert));
+  });
+  list.replaceChildren(...(items.length ? items : [text("p", t("no_alerts"))]));
+  const more = document.getElementById("more-alerts");
+  const total = summary ? summary.total : 0;
+  more.hidden = alerts.length >= total || alerts.length >= 1000;  // beyond a thousand: narrow the filters
+  more.textContent = `${t("show_more")} (${alerts.length} / ${total})`;
 }
 
 function drawSilences() {
@@ -105,7 +142,8 @@ function drawSilences() {
   const items = silences.map((silence) => {
     const item = document.createElement("li");
     item.dataset.silence = silence.id;
-    const target = silence.device_id ? `${t("device_word")} ${nameOf(silence.device_id)}` : `${t("site_word")} ${silence.site}`;
+    const target = silence.device_id ? `${t("device_word")} ${silence.device_name || silence.device_id}`
+      : `${t("site_word")} ${silence.site}`;
     item.append(text("strong", target), text("p", silence.reason),
       text("p", `${when(silence.starts_at)} – ${when(silence.ends_at)} · ${t("by")} ${silence.created_by}`));
     if (MAY.acknowledge.includes(role)) {
@@ -114,14 +152,20 @@ function drawSilences() {
     return item;
   });
   list.replaceChildren(...(items.length ? items : [text("li", t("no_silences"), "empty")]));
-  const select = document.querySelector("#silence-form select[name=target]");
-  const options = sitesOf(Object.values(devices)).map((s) => [`site:${s}`, `${t("site_word")} ${s}`])
-    .concat(Object.values(devices).map((d) => [`device:${d.id}`, `${t("device_word")} ${d.name || d.id} (${d.site})`]));
-  if (select.options.length !== options.length) {  // keep the reader's choice while the list stands
-    const chosen = select.value;
-    select.replaceChildren(...options.map(([value, label]) => Object.assign(document.createElement("option"), { value, textContent: label })));
-    if (chosen) select.value = chosen;
-  }
+}
+
+// Sites whose id or name holds `text`: [{ value, label }] for a picker, `prefix` before each value.
+async function sitesFound(text, prefix = "", limit = 8) {
+  const found = await api(`/api/v1/sites?limit=${limit}&q=${encodeURIComponent(text)}`);
+  return found.map((s) => ({ value: prefix + s.id, label: s.name ? `${s.name} (${s.id})` : s.id }));
+}
+
+// What a maintenance window may cover: the sites and the devices found by their names.
+async function targetsFound(text) {
+  const [sites, found] = await Promise.all([
+    sitesFound(text, "site:", 5), lookedAfter(`?limit=10&q=${encodeURIComponent(text)}`)]);
+  return sites.map(({ value, label }) => ({ value, label: `${t("site_word")} ${label}` })).concat(
+    found.map((d) => ({ value: `device:${d.id}`, label: `${t("device_word")} ${d.name || d.id} (${d.site})` })));
 }
 
 function channels(contact) {
@@ -180,13 +224,54 @@ function localInput(date) {  // a Date as a datetime-local input's value, in the
   return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 }
 
+function bindFilters() {
+  const form = document.getElementById("alert-filters");
+  const f = form.elements;
+  f.severity.value = filters.severity;
+  f.type.value = filters.type;
+  f.group.checked = filters.group;
+  function changed() {
+    const query = new URLSearchParams();
+    for (const name of ["site", "severity", "type"]) if (filters[name]) query.set(name, filters[name]);
+    if (filters.group) query.set("group", "site");
+    const said = query.toString();
+    history.replaceState(null, "", `${location.pathname}${said ? "?" + said : ""}${location.hash}`);
+    shown = PAGE;
+    refresh();
+  }
+  const site = picker(f.site, (text) => sitesFound(text), (value) => { filters.site = value; changed(); });
+  site.set(filters.site, filters.site);
+  f.severity.addEventListener("change", () => { filters.severity = f.severity.value; changed(); });
+  f.type.addEventListener("change", () => { filters.type = f.type.value; changed(); });
+  f.group.addEventListener("change", () => { filters.group = f.group.checked; changed(); });
+  form.addEventListener("submit", (event) => event.preventDefault());
+  document.getElementById("more-alerts").addEventListener("click", () => {
+    shown = Math.min(shown + PAGE, 1000);
+    refresh();
+  });
+}
+
+// The alerts the filters ask for, open and acknowledged: `&state=…&order=…&site=…`.
+function alertQuery() {
+  const query = new URLSearchParams([["state", "open"], ["state", "acknowledged"]]);
+  for (const name of ["site", "severity", "type"]) if (filters[name]) query.set(name, filters[name]);
+  return query;
+}
+
 function bindForms() {
   const silenceForm = document.getElementById("silence-form");
+  picker(silenceForm.elements.target, targetsFound);  // kept after a window is set: another may follow
   silenceForm.elements.until.value = localInput(new Date(Date.now() + 4 * 3600 * 1000));
   silenceForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = silenceForm.elements;
-    const [kind, id] = f.target.value.split(/:(.*)/s);
+    if (!f.target.dataset.value) {  // typed, not chosen: say so rather than guess
+      const status = silenceForm.querySelector("output");
+      status.textContent = t("choose_found");
+      status.className = "form-status bad";
+      return;
+    }
+    const [kind, id] = f.target.dataset.value.split(/:(.*)/s);
     const body = { reason: f.reason.value, ends_at: new Date(f.until.value).toISOString(),
                    [kind === "site" ? "site" : "device_id"]: id };
     if (f.starts.value) body.starts_at = new Date(f.starts.value).toISOString();  // empty: now
@@ -219,14 +304,16 @@ function bindForms() {
 const refresh = poll(async () => {
   role = await roleOf();
   const technician = MAY.acknowledge.includes(role);
-  const [open, acked, list, windows, people] = await Promise.all([
-    api("/api/v1/alerts?state=open"), api("/api/v1/alerts?state=acknowledged"), lookedAfter(),
-    api("/api/v1/silences"), technician ? api("/api/v1/contacts") : Promise.resolve([])]);
-  devices = Object.fromEntries(list.map((d) => [d.id, d]));
-  alerts = [...open, ...acked].sort((a, b) =>
-    (RANK[a.severity] - RANK[b.severity]) || a.last_opened_at.localeCompare(b.last_opened_at));
-  const now = new Date().toISOString();
-  silences = windows.filter((s) => new Date(s.ends_at).toISOString() > now);
+  const query = alertQuery();
+  const mine = ++loads;
+  const [listed, counted, windows, people] = await Promise.all([
+    api(`/api/v1/alerts?${query}&order=${filters.group ? "site" : "worst"}&limit=${shown}`),
+    api(`/api/v1/alerts/summary?${query}`),
+    api("/api/v1/silences?ended=false"), technician ? api("/api/v1/contacts") : Promise.resolve([])]);
+  if (mine !== loads) return;  // the filters changed meanwhile: a later load draws
+  alerts = listed;
+  summary = counted;
+  silences = windows;
   contacts = people;
   document.getElementById("silence-form").hidden = !technician;
   document.getElementById("contacts-section").hidden = !technician;
@@ -235,4 +322,5 @@ const refresh = poll(async () => {
   draw();
 }, 2);
 bindLanguage(draw);
+bindFilters();
 bindForms();
