@@ -149,7 +149,9 @@ def list_devices(
         list[Readiness] | None, Query(description="any of these (repeat the parameter)")
     ] = None,
     kind: DeviceKind | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="in the id, name or place")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="in the id, name, place, or site's id, name, area")
+    ] = None,
     retired: Annotated[bool, Query(description="list the retired devices too")] = False,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     cursor: Annotated[str | None, Query(max_length=200, description="from a Link header's next page")] = None,

@@ -151,8 +151,10 @@ def page(session: Session, wanted: DeviceFilter, now: datetime) -> Sequence[Devi
         query = query.where(Device.site.in_(select(Site.id).where(Site.area_id == wanted.area)))
     if wanted.kind is not None:
         query = query.where(Device.kind == wanted.kind)
-    if wanted.q:
-        query = query.where(containing(wanted.q, Device.id, Device.name, Device.place))
+    if wanted.q:  # in the device's id, name or place, or its site's id, name or area
+        named = select(Site.id).where(containing(wanted.q, Site.name, Site.area_id))
+        own = containing(wanted.q, Device.id, Device.name, Device.place, Device.site)
+        query = query.where(or_(own, Device.site.in_(named)))
     if wanted.readiness is not None:
         query = query.outerjoin(ReadinessSnapshot, ReadinessSnapshot.device_id == Device.id).where(
             or_(

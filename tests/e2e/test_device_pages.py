@@ -141,14 +141,15 @@ def test_a_report_page_chooses_its_site_and_period_and_defaults_to_this_month(
     assert page.locator("input[name=from]").input_value() == today.replace(day=1).isoformat()
     assert page.locator("input[name=to]").input_value() == today.isoformat()
     assert page.locator("#rows tbody tr").count() == 3  # every site: SN1, SN2, SCH1
-    page.wait_for_selector("select[name=site] option[value=school-3]", state="attached")
-    page.select_option("select[name=site]", "school-3")
+    page.fill("#scope-site", "SCHOOL")  # a picker that searches: the fleet is never listed
+    page.click("#scope-site-choices[data-for=SCHOOL] [data-value=school-3]")
     page.click("#scope-form button[type=submit]")
     page.wait_for_url("**site=school-3**")
     page.wait_for_selector("#chain.chain-ok")
     assert page.locator("#rows tbody tr").count() == 1
     assert "SCH1" in page.locator("#rows").inner_text()
     assert "school-3" in page.locator("#scope").inner_text()
+    assert page.locator("#scope-site").input_value() == "school-3"  # the choice stays in the form
     switch_language(page, "uk")
     assert "Результат" in page.locator("#rows thead").inner_text()
 

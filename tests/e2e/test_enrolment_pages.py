@@ -86,6 +86,10 @@ def test_an_administrator_enrols_a_town_invites_its_people_and_prints_stickers(
 
     # The stickers of the school's two AEDs, printed to PDF by Chromium and read back.
     admin.fill("#device-filter", "school-1")
+    admin.wait_for_function(  # searched on the server, in the devices' sites too
+        "() => [...document.querySelectorAll('#device-table tbody tr')].length === 2"
+    )
+    assert "Town hall" not in admin.locator("#device-table tbody").inner_text()
     with admin.expect_popup() as opened:
         admin.click("#stickers-selected")
     sheet = opened.value

@@ -181,6 +181,8 @@ DEVICE_SEARCHES = [
     ("КМЕТСТВО", ["A1"]),
     ("ВХОДА", ["A1"]),
     ("hall b", ["B1", "B2"]),
+    ("община", ["A1", "A2"]),  # their site's name
+    ("gamm", ["G1", "G2"]),  # their site's id
     ("%", []),
     ("_", []),
 ]

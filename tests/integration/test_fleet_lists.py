@@ -101,6 +101,7 @@ def test_devices_come_a_page_at_a_time_with_the_next_in_a_link(api: TestClient) 
         ({"kind": "cabinet"}, []),
         ({"q": "hall a"}, ["A1", "A2"]),
         ({"q": "C2"}, ["C2"]),
+        ({"q": "SOUTH"}, ["C1", "C2", "C3"]),  # their site's area
         ({"q": "50%_off"}, ["A1", "A2", "B1", "C1", "C2", "C3"]),
         ({"q": "%"}, ["A1", "A2", "B1", "C1", "C2", "C3"]),  # a literal percent: in each place
         ({"q": "_x"}, []),  # an underscore is not a wildcard

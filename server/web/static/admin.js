@@ -149,20 +149,32 @@ async function retireDevice(device) {
   await loadDevices();
 }
 
+// The devices the search finds on the server (in their ids, names, places, sites and areas),
+// the first SHOWN of them: a fleet of any size is searched, never loaded whole.
+const SHOWN = 200;
 function drawDevices() {
-  const wanted = document.getElementById("device-filter").value.trim().toLowerCase();
-  const shown = fleet.filter((d) => !wanted
-    || [d.id, d.name, d.site, d.area || "", d.place].some((v) => v.toLowerCase().includes(wanted)));
-  document.querySelector("#device-table tbody").replaceChildren(...shown.map(deviceRow));
+  document.querySelector("#device-table tbody").replaceChildren(...fleet.map(deviceRow));
+  document.getElementById("devices-more").hidden = fleet.length < SHOWN;
 }
 
+let deviceLoads = 0;
 async function loadDevices() {
-  const retired = document.getElementById("show-retired").checked ? "?retired=true" : "";
-  fleet = await api("/api/v1/devices" + retired);
+  const query = new URLSearchParams({ limit: SHOWN });
+  const wanted = document.getElementById("device-filter").value.trim();
+  if (wanted) query.set("q", wanted);
+  if (document.getElementById("show-retired").checked) query.set("retired", "true");
+  const mine = ++deviceLoads;
+  const found = await api("/api/v1/devices?" + query);
+  if (mine !== deviceLoads) return;  // typed on meanwhile: a later search draws
+  fleet = found;
   drawDevices();
 }
 
-document.getElementById("device-filter").addEventListener("input", drawDevices);
+let searchTimer = null;
+document.getElementById("device-filter").addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(loadDevices, 300);
+});
 document.getElementById("show-retired").addEventListener("change", loadDevices);
 document.getElementById("select-all").addEventListener("change", (event) => {
   for (const pick of document.querySelectorAll("#device-table .pick")) pick.checked = event.target.checked;

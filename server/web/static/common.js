@@ -131,6 +131,12 @@ function picker(input, search, chosen = () => {}) {
   };
 }
 
+// Sites whose id or name holds `text`: [{ value, label }] for a picker, `prefix` before each value.
+async function sitesFound(text, prefix = "", limit = 8) {
+  const found = await api(`/api/v1/sites?limit=${limit}&q=${encodeURIComponent(text)}`);
+  return found.map((s) => ({ value: prefix + s.id, label: s.name ? `${s.name} (${s.id})` : s.id }));
+}
+
 // The devices people look after (a bridge's report on itself is none), and their sites.
 async function lookedAfter(query = "") {
   return (await api("/api/v1/devices" + query)).filter((d) => d.kind !== "bridge");

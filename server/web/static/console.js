@@ -154,12 +154,6 @@ function drawSilences() {
   list.replaceChildren(...(items.length ? items : [text("li", t("no_silences"), "empty")]));
 }
 
-// Sites whose id or name holds `text`: [{ value, label }] for a picker, `prefix` before each value.
-async function sitesFound(text, prefix = "", limit = 8) {
-  const found = await api(`/api/v1/sites?limit=${limit}&q=${encodeURIComponent(text)}`);
-  return found.map((s) => ({ value: prefix + s.id, label: s.name ? `${s.name} (${s.id})` : s.id }));
-}
-
 // What a maintenance window may cover: the sites and the devices found by their names.
 async function targetsFound(text) {
   const [sites, found] = await Promise.all([

@@ -73,11 +73,9 @@ async function bindScope() {
     for (const field of form.elements) if (field.name && field.value) chosen.set(field.name, field.value);
     location.search = chosen.toString();  // the key stays in this tab's session
   });
-  if (!token) return;
-  const sites = sitesOf(await lookedAfter());
-  const select = form.elements.site;
-  select.append(...sites.map((site) => Object.assign(document.createElement("option"), { value: site, textContent: site })));
-  select.value = params.get("site") || "";
+  const site = form.elements.site;  // the picker's choice ("": every site)
+  picker(document.getElementById("scope-site"), (text) => sitesFound(text), (value) => { site.value = value; })
+    .set(site.value, site.value);
 }
 bindScope();
 bindLanguage(draw);
