@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 
 from aedmon.clock import Clock, utc_now
+from server import store
 from server.api import (
     alerts,
     audit,
@@ -47,7 +48,7 @@ from server.notify.smtp import EmailChannel
 from server.notify.webhook import WebhookChannel
 from server.scheduler import Schedule, build_scheduler
 from server.settings import ServerSettings
-from server.store.database import create_schema, make_engine, ping, session_factory
+from server.store.database import create_schema, exclusive, make_engine, ping, session_factory
 from server.store.retention import Retention
 from server.web import routes as web_routes
 
@@ -88,6 +89,10 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     engine = make_engine(settings.database_url)
     create_schema(engine)
     sessions = session_factory(engine)
+    retention = Retention(settings.readings_keep_days, settings.compliance_keep_years)
+    with exclusive(engine, "prune") as mine, sessions() as session:
+        if mine:  # the readings' tables for today, after a server was down for days
+            store.retention.make_tables(session, clock(), retention)
     policy = settings.policy()
     notifier = build_notifier(settings, sessions, clock)
 
@@ -97,7 +102,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
             evaluate_interval_s=settings.evaluate_interval_s,
             escalate_after=timedelta(minutes=settings.escalate_after_min),
             digest_hour_utc=settings.digest_hour_utc,
-            retention=Retention(settings.readings_keep_days, settings.compliance_keep_years),
+            retention=retention,
         )
         scheduler = build_scheduler(sessions, clock, policy, schedule, notifier)
         if background:

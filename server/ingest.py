@@ -123,7 +123,7 @@ def _store_all(
         for reading in unknown.values():
             _register(session, reading, now)
         devices.update(store.devices.locked(session, list(unknown)))
-    repeated = store.readings.stored_keys(session, [reading.key for _, reading in valid])
+    repeated = store.readings.stored_keys(session, [reading for _, reading in valid])
     placed: list[tuple[int, Reading, datetime, bool]] = []
     for index, reading in valid:
         device = devices[reading.device_id]
@@ -174,7 +174,7 @@ def _store(session: Session, reading: Reading, now: datetime, tolerance: timedel
     """Place the reading in its device's history and store it; None for a repeat."""
     device = store.devices.get(session, reading.device_id, lock=True) or _register(session, reading, now)
     _keep_current(device, reading)
-    if store.readings.stored_keys(session, [reading.key]):
+    if store.readings.stored_keys(session, [reading]):
         return None
     at, trusted = _place(device, reading, tolerance)
     row_id = store.readings.insert_if_new(session, reading, now, at, trusted)

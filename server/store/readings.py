@@ -56,12 +56,23 @@ def insert_many(session: Session, placed: Sequence[Placed], received_at: datetim
     return {key: int(row_id) for key, row_id in session.execute(statement, rows)}
 
 
-def stored_keys(session: Session, keys: Sequence[str]) -> set[str]:
-    """Which of these idempotency keys are stored already."""
+def stored_keys(session: Session, readings: Sequence[Reading]) -> set[str]:
+    """Which of these readings' idempotency keys are stored already. Their types and device
+    times are asked too: what a key holds, and on PostgreSQL what the readings' tables are cut
+    by, so that only the tables these could be in are looked into (server.store.partitions)."""
     found: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        found.update(session.scalars(select(StoredReading.key).where(StoredReading.key.in_(chunk))))
+    row = StoredReading
+    for start in range(0, len(readings), CHUNK):
+        chunk = readings[start : start + CHUNK]
+        found.update(
+            session.scalars(
+                select(row.key).where(
+                    row.key.in_([r.key for r in chunk]),
+                    row.type.in_(sorted({r.type.value for r in chunk})),
+                    row.device_time.in_(sorted({r.device_time for r in chunk})),
+                )
+            )
+        )
     return found
 
 

@@ -8,19 +8,24 @@ before the pruning."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import Session
 
 from aedmon.reading import ReadingType
 
+from . import partitions
 from .conflicts import dialect_insert
 from .models import Inspection, Pruned, StoredReading
 
 RECORD = (ReadingType.SELFTEST.value, ReadingType.EVENT.value)  # kept for the compliance period
 RAW = tuple(t.value for t in ReadingType if t.value not in RECORD)  # kept `readings_days`
 CHUNK = 5000  # rows deleted a transaction, so that ingest never waits long on a prune
+# PostgreSQL's tables of readings made back to the horizon, but no further than this: older
+# rows (a retention of years) stay in the default tables, deleted row by row
+RAW_TABLES_BACK = 62  # days
+RECORD_TABLES_BACK = 30  # years
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,13 @@ def horizons(now: datetime, retention: Retention) -> dict[str, datetime]:
 
 
 def prune(session: Session, now: datetime, retention: Retention) -> dict[str, int]:
-    """Delete what has passed its horizon, committing each chunk; how many rows of each."""
+    """Delete what has passed its horizon, committing each chunk: on PostgreSQL first the
+    readings' tables wholly past it, then row by row what is left. How many tables were
+    dropped, and how many rows of each kind deleted one by one."""
     limits = horizons(now, retention)
+    tables = 0
+    if make_tables(session, now, retention) is not None:
+        tables = len(partitions.drop_before(session, limits["readings"], limits["compliance"]))
     reading = StoredReading
     raw = and_(reading.type.in_(RAW), reading.at < limits["readings"])
     record = and_(reading.type.in_(RECORD), reading.device_time < limits["compliance"])
@@ -57,11 +67,25 @@ def prune(session: Session, now: datetime, retention: Retention) -> dict[str, in
         "readings": _in_chunks(session, reading, raw),
         "records": _in_chunks(session, reading, record),
         "inspections": _in_chunks(session, Inspection, Inspection.at < limits["compliance"]),
+        "tables": tables,
     }
     for name, before in limits.items():
         _reached(session, name, before)
     session.commit()
     return done
+
+
+def make_tables(session: Session, now: datetime, retention: Retention) -> list[str] | None:
+    """On PostgreSQL, make the readings' tables from the horizons to ahead of `now` that are
+    missing (at start, and with each prune); the names of those made. None where the readings
+    are one table (SQLite)."""
+    if not partitions.is_partitioned(session):
+        return None
+    limits = horizons(now, retention)
+    today = now.astimezone(UTC).date()
+    raw_from = max(limits["readings"].date(), today - timedelta(days=RAW_TABLES_BACK))
+    record_from = max(limits["compliance"].year, today.year - RECORD_TABLES_BACK)
+    return partitions.ensure(session, now, raw_from, record_from)
 
 
 def _in_chunks(
