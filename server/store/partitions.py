@@ -12,12 +12,18 @@ otherwise its rows go by the chunked delete, as on SQLite (`retention`)."""
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 AHEAD_DAYS = 7  # raw readings' tables made ahead of today: a device clock a little fast is placed
 LOCK_TIMEOUT = "5s"  # a change of tables waits no longer than this on ingest; tried again next hour
@@ -116,11 +122,23 @@ def ensure(session: Session, now: datetime, raw_from: date, record_from: int) ->
     for parent, needed in wanted.items():
         have = {span.name for span in spans(session, parent)}
         for span in needed:
-            if span.name not in have:
-                make(session, parent, span)
-                session.commit()
+            if span.name not in have and _done(session, span.name, partial(make, session, parent, span)):
                 made.append(span.name)
     return made
+
+
+def _done(session: Session, name: str, change: Callable[[], None]) -> bool:
+    """Make one change of tables and commit it; whether it was made. One that waits too long on
+    ingest, or meets a reading stored meanwhile in the default table for its times, is logged
+    and left for the next hour's run."""
+    try:
+        change()
+        session.commit()
+    except DBAPIError as error:
+        session.rollback()
+        log.warning("readings table left for the next run", extra={"table": name, "why": str(error.orig)})
+        return False
+    return True
 
 
 def drop_before(session: Session, raw_horizon: datetime, record_horizon: datetime) -> list[str]:
@@ -136,8 +154,11 @@ def drop_before(session: Session, raw_horizon: datetime, record_horizon: datetim
                 text(f"SELECT EXISTS (SELECT 1 FROM {span.name} WHERE at >= :horizon)"), {"horizon": horizon}
             ):
                 continue  # placed later than its device said: its rows go one by one
-            session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-            session.execute(text(f"DROP TABLE {span.name}"))
-            session.commit()
-            dropped.append(span.name)
+            if _done(session, span.name, partial(_drop, session, span.name)):
+                dropped.append(span.name)
     return dropped
+
+
+def _drop(session: Session, name: str) -> None:
+    session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    session.execute(text(f"DROP TABLE {name}"))

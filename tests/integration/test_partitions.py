@@ -20,6 +20,7 @@ from aedmon.reading import Reading, ReadingType, TestResult
 from server import store
 from server.app import create_app
 from server.settings import ServerSettings
+from server.store import partitions
 from server.store.models import StoredReading
 from server.store.retention import Retention
 
@@ -135,3 +136,29 @@ def test_the_same_readings_are_kept_on_both_engines_and_whole_tables_go_on_postg
 def to_regclass(session: Session, name: str) -> str | None:
     found = session.scalar(text("SELECT to_regclass(:name)::text"), {"name": name})
     return None if found is None else str(found)
+
+
+def test_a_table_that_waits_too_long_on_ingest_is_left_for_the_next_run(
+    api: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On PostgreSQL: a change of tables waits on ingest no longer than its lock timeout, and the
+    next run makes it; on SQLite there are no tables to make."""
+    later = NOW + timedelta(days=2)  # two days more to make ahead
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        if not database_url.startswith("postgresql"):
+            assert store.retention.make_tables(session, later, KEEP) is None
+            return
+    monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "200ms")
+    engine = api.app.state.sessions.kw["bind"]  # type: ignore[attr-defined]
+    with engine.connect() as ingest:  # a transaction that holds the raw readings' default table
+        ingest.execute(text("LOCK TABLE readings_raw_default IN ACCESS EXCLUSIVE MODE"))
+        with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+            made = store.retention.make_tables(session, later, KEEP)
+        ingest.rollback()
+    assert made is not None
+    assert made == []  # each waited, and was left
+    assert "readings table left for the next run" in caplog.text
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        made = store.retention.make_tables(session, later, KEEP)
+        assert made is not None
+        assert made == [f"readings_raw_{later + timedelta(days=n):%Y%m%d}" for n in (6, 7)]
