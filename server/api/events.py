@@ -76,6 +76,9 @@ class Hub:
     def _run(self) -> None:
         with self.sessions() as session:  # from now on: a stream tells what happens, not history
             self.last_id = store.changes.newest_id(session)
+            # the ids read again behind the newest (for a late commit) are history too: told
+            # to the first readers they replayed up to LATE_IDS old changes
+            self.recent = {c.id for c in store.changes.since(session, max(0, self.last_id - LATE_IDS))}
         while not self.stopping.wait(POLL_S):
             try:
                 self.read_once()

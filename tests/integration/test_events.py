@@ -70,6 +70,9 @@ def test_the_stream_tells_a_reader_of_its_own_sites_changes_only(server: ServerP
     assert any(kind == "alert" and body["device_id"] == "SN-A" and body["type"] == "self_test_failed"
                for kind, body in heard)  # fmt: skip
     assert all(body["device_id"] == "SN-A" for _, body in heard), heard
+    # what happened before the stream was asked for is history, not news: SN-A's registration
+    registered = ("verdict", {"device_id": "SN-A", "site": "pernik-school", "readiness": "unknown"})
+    assert registered not in heard
 
 
 def test_the_stream_needs_a_key(server: ServerProcess) -> None:
