@@ -94,6 +94,31 @@ def test_a_signed_in_board_changes_when_the_server_pushes_not_when_it_polls(
     )
     page.goto(f"{fleet.url}/board/town-hall")
     page.wait_for_selector('[data-device="SN1"][data-readiness="ready"]')
-    page.wait_for_function("() => pushed === true")  # the stream is open: polling every 30 s only
+    page.wait_for_function("() => changes.pushed === true")  # the stream is open: polling every 30 s only
     send(fleet, 2, TestResult.FAIL, "SN1", codes=("C02",))
     page.wait_for_selector('[data-device="SN1"][data-readiness="not_ready"]', timeout=5_000)
+
+
+def test_a_signed_in_technicians_console_hears_of_alerts_pushed_not_polled(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    with fleet.client("admin") as admin:
+        body = {"email": "georgi@service.bg", "name": "Georgi", "role": "technician", "sites": ["town-hall"]}
+        invited = admin.post("/api/v1/users", json=body)
+        invited.raise_for_status()
+    page = accept_and_sign_in(
+        browser, invited.json()["invite_url"], "georgi@service.bg", "a technician's passphrase"
+    )
+    asked: list[str] = []
+    page.on(
+        "request", lambda request: asked.append(request.url) if "/api/v1/alerts?" in request.url else None
+    )
+    page.goto(f"{fleet.url}/console")
+    page.wait_for_selector('[data-alert][data-type="self_test_warning"]')
+    page.wait_for_function("() => changes.pushed === true")
+    asked.clear()
+    page.wait_for_timeout(4_500)  # polling would have asked twice by now
+    assert asked == []
+    send(fleet, 2, TestResult.FAIL, "SN1", codes=("C02",))
+    page.wait_for_selector('[data-alert][data-type="self_test_failed"]', timeout=5_000)
+    assert len(asked) == 1  # the push, and nothing else

@@ -191,7 +191,7 @@ function bindFilters() {
     filters.readiness = f.readiness.value;
     const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value)).toString();
     history.replaceState(null, "", `${location.pathname}${query ? "?" + query : ""}${location.hash}`);
-    lastLoad = 0;
+    changes.now();
     if (reloadNow) reloadNow();
   }
   f.q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(changed, 300); });
@@ -209,26 +209,14 @@ function deviceQuery(extra = {}) {
 
 // The 100 worst sites and the first 200 devices that need something: a page, at any fleet size.
 const NEEDING = "?readiness=not_ready&readiness=attention&readiness=unknown&limit=200";
-// Pushed changes: a signed-in reader's board hears of them on the event stream and loads at
-// once, and otherwise only every 30 s; with a key in the link, or while the stream is cut, it
-// polls every 2 s, and the lists answer 304 (an empty body) while nothing changed.
-let pushed = false;
-let lastLoad = 0;
-if (!token && typeof EventSource !== "undefined") {
-  const stream = new EventSource("/api/v1/events");
-  stream.onopen = () => { pushed = true; };
-  stream.onerror = () => { pushed = false; };  // it reconnects by itself; meanwhile, polling
-  for (const kind of ["verdict", "alert"]) {
-    stream.addEventListener(kind, () => { lastLoad = 0; if (reloadNow) reloadNow(); });
-  }
-}
+// Verdicts and alerts pushed to a signed-in reader; polled every 2 s otherwise.
+const changes = pushedChanges(["verdict", "alert"]);
 
 bindLanguage(draw);
 bindFilters();
 let loads = 0;
 poll(async () => {
-  if (pushed && Date.now() - lastLoad < 30_000) return;
-  lastLoad = Date.now();
+  if (!changes.due()) return;
   const mine = ++loads;
   let found;
   if (site) {

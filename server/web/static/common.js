@@ -246,6 +246,32 @@ function poll(load, seconds) {
   return once;
 }
 
+// Pushed changes: a signed-in reader hears of them on the event stream (events of `kinds`) and
+// the page loads at once, and otherwise only every 30 s; with a key in the link (which an event
+// stream cannot carry), or while the stream is cut, the page polls as it always did, and the
+// lists answer 304 (an empty body) while nothing changed. `due()`: whether a load should go now.
+function pushedChanges(kinds) {
+  const changes = {
+    pushed: false,
+    last: 0,
+    due() {
+      if (this.pushed && Date.now() - this.last < 30_000) return false;
+      this.last = Date.now();
+      return true;
+    },
+    now() { this.last = 0; },  // the next load goes, pushed or not (the reader changed something)
+  };
+  if (!token && typeof EventSource !== "undefined") {
+    const stream = new EventSource("/api/v1/events");
+    stream.onopen = () => { changes.pushed = true; };
+    stream.onerror = () => { changes.pushed = false; };  // it reconnects by itself; meanwhile, polling
+    for (const kind of kinds) {
+      stream.addEventListener(kind, () => { changes.now(); if (reloadNow) reloadNow(); });
+    }
+  }
+  return changes;
+}
+
 // The language switch: redraw in the new language and remember it.
 function bindLanguage(draw) {
   const select = document.getElementById("lang");

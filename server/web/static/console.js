@@ -295,7 +295,16 @@ function bindForms() {
   contactForm.addEventListener("reset", () => { contactForm.elements.id.value = ""; });  // a new one next
 }
 
-const refresh = poll(async () => {
+// Alerts pushed to a signed-in technician; polled every 2 s otherwise. What the reader does
+// (an acknowledgement, a filter) loads at once either way.
+const changes = pushedChanges(["alert"]);
+async function refresh() {
+  changes.now();
+  await load();
+}
+
+const load = poll(async () => {
+  if (!changes.due()) return;
   role = await roleOf();
   const technician = MAY.acknowledge.includes(role);
   const query = alertQuery();
