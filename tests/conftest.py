@@ -9,7 +9,15 @@ from __future__ import annotations
 from aedmon.demo import free_port
 
 from .fixtures.browser import CHROMIUM_ARGS, browser
-from .fixtures.databases import POSTGRES_ADMIN, database_url, engine, postgres_url, server_database
+from .fixtures.databases import (
+    POSTGRES_ADMIN,
+    database_url,
+    empty_database_url,
+    engine,
+    postgres_url,
+    server_database,
+    templates,
+)
 from .fixtures.mqtt import Mosquitto, Publisher, mosquitto
 from .fixtures.oidc import IdentityProvider, ProviderStarter, identity_provider
 from .fixtures.processes import Process, binary, port_open, processes, wait_until
@@ -47,6 +55,7 @@ __all__ = [
     "binary",
     "browser",
     "database_url",
+    "empty_database_url",
     "free_port",
     "influx1",
     "map_tiles",
@@ -56,6 +65,7 @@ __all__ = [
     "processes",
     "server",
     "server_database",
+    "templates",
     "start_bridge",
     "start_server",
     "tokens",

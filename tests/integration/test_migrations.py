@@ -27,8 +27,8 @@ def said(change: Any) -> Any:
     return change
 
 
-def test_migrations_build_the_models_schema_and_run_twice_harmlessly(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_migrations_build_the_models_schema_and_run_twice_harmlessly(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
     create_schema(engine)
     create_schema(engine)  # a restart applies nothing twice
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
@@ -58,8 +58,10 @@ def test_migrations_build_the_models_schema_and_run_twice_harmlessly(database_ur
     engine.dispose()
 
 
-def test_a_database_of_the_first_release_keeps_its_devices_through_the_upgrade(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_a_database_of_the_first_release_keeps_its_devices_through_the_upgrade(
+    empty_database_url: str,
+) -> None:
+    engine = make_engine(empty_database_url)
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -78,8 +80,8 @@ def test_a_database_of_the_first_release_keeps_its_devices_through_the_upgrade(d
     engine.dispose()
 
 
-def test_an_upgrade_gives_each_site_a_row_and_old_alerts_keep_their_words(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_an_upgrade_gives_each_site_a_row_and_old_alerts_keep_their_words(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
     config = alembic_config(engine)
     opened = datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)
     with engine.begin() as connection:
@@ -111,10 +113,10 @@ def test_an_upgrade_gives_each_site_a_row_and_old_alerts_keep_their_words(databa
     engine.dispose()
 
 
-def test_an_installation_with_readings_and_alerts_upgrades_keeping_them(database_url: str) -> None:
+def test_an_installation_with_readings_and_alerts_upgrades_keeping_them(empty_database_url: str) -> None:
     """SQLite alters a table by copying it: with rows that refer to it (readings, alerts) the
     copy must not trip the foreign keys, and no reference may be left dangling afterwards."""
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     config = alembic_config(engine)
     now = datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)
     with engine.begin() as connection:
@@ -159,11 +161,11 @@ def test_an_installation_with_readings_and_alerts_upgrades_keeping_them(database
     engine.dispose()
 
 
-def test_readings_keep_their_ids_and_keys_through_partitioning_and_back(database_url: str) -> None:
+def test_readings_keep_their_ids_and_keys_through_partitioning_and_back(empty_database_url: str) -> None:
     """0015 partitions PostgreSQL's readings (SQLite's stay as they are): the rows are copied
     with their ids, the id sequence goes on after them, a key stored before is still refused
     after, and a downgrade gives the plain table back with the same rows."""
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     config = alembic_config(engine)
     now = datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)
     insert = text(

@@ -77,8 +77,8 @@ def test_a_row_being_claimed_is_skipped_not_waited_for(engine: Engine) -> None:
     first.close()
 
 
-def test_servers_started_at_once_migrate_one_after_another(database_url: str) -> None:
-    engines = [make_engine(database_url) for _ in range(3)]
+def test_servers_started_at_once_migrate_one_after_another(empty_database_url: str) -> None:
+    engines = [make_engine(empty_database_url) for _ in range(3)]
     errors: list[BaseException] = []
 
     def migrate(engine: Engine) -> None:
