@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aedmon.reading import TestResult
+from server import store
+from server.store.database import make_engine, session_factory
+from server.store.retention import Retention, horizons
 
 from ..conftest import ServerProcess
 from .conftest import screenshot, send, switch_language
@@ -152,6 +155,26 @@ def test_a_report_page_chooses_its_site_and_period_and_defaults_to_this_month(
     assert page.locator("#scope-site").input_value() == "school-3"  # the choice stays in the form
     switch_language(page, "uk")
     assert "Результат" in page.locator("#rows thead").inner_text()
+
+
+def test_a_compliance_record_reaching_before_what_is_kept_says_so_in_the_readers_language(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    engine = make_engine(fleet.database)  # an hourly prune with a compliance period of one year
+    with session_factory(engine)() as session:
+        store.retention.prune(session, datetime.now(UTC), Retention(readings_days=30, compliance_years=1))
+    engine.dispose()
+    begins = horizons(datetime.now(UTC), Retention(30, 1))["compliance"].date()
+    page = browser.new_page()
+    page.goto(f"{fleet.url}/reports/compliance?from=2020-01-01&to={begins}#token={fleet.tokens.viewer}")
+    page.wait_for_selector("#chain.chain-bad")
+    said = page.locator("#chain").inner_text()
+    assert said == f"Not kept any more: the compliance period's record now begins on {begins}"
+    assert page.locator("#rows tbody tr").count() == 0  # nothing printed short
+    switch_language(page, "bg")
+    assert page.locator("#chain").inner_text().startswith("Вече не се пази")
+    page.goto(f"{fleet.url}/reports/compliance?from={begins}&to={begins}")  # from the day it begins: kept
+    page.wait_for_selector("#chain.chain-ok")
 
 
 def test_building_staff_record_the_monthly_inspection_from_the_device_page(

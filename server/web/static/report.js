@@ -10,6 +10,7 @@ if (kind === "compliance") {  // by default this month so far
 for (const [name, value] of [...params]) if (!value) params.delete(name);
 const query = "?" + params.toString();
 let rows = [];
+let begins = null;  // the day the kept record begins, when the period asked reaches before it
 
 async function sha256(textValue) {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(textValue));
@@ -51,8 +52,13 @@ async function draw() {
     table(["#", "UTC", t("device_word"), t("col_kind"), t("col_result"), t("col_details"), t("col_by"), "SHA-256"],
       rows.map((r) => [r.number, r.entry.time.slice(0, 16).replace("T", " "), r.entry.device_id, r.entry.kind,
         r.entry.result, r.entry.details, r.entry.by, r.hash.slice(0, 16) + "…"]));
-    const bad = await brokenAt(rows);
     const chain = document.getElementById("chain");
+    if (begins) {  // refused rather than printed short: a record with a hole is no record
+      chain.textContent = `${t("record_pruned")} ${begins}`;
+      chain.className = "chain-bad";
+      return;
+    }
+    const bad = await brokenAt(rows);
     chain.textContent = bad === null ? t("chain_ok") : `${t("chain_bad")} ${bad}`;
     chain.className = bad === null ? "chain-ok" : "chain-bad";
   } else {
@@ -81,7 +87,14 @@ bindScope();
 bindLanguage(draw);
 poll(async () => {
   const path = "/api/v1/reports/" + kind + query;
-  rows = await api(path);
+  try {
+    rows = await api(path);
+    begins = null;
+  } catch (error) {  // 410: the period reaches before what the compliance period keeps
+    const gone = /^410 .*?(\d{4}-\d{2}-\d{2})/.exec(error.message);
+    if (!gone) throw error;
+    [rows, begins] = [[], gone[1]];
+  }
   const csv = document.getElementById("csv");
   csv.href = "#";
   csv.onclick = async (event) => {  // the CSV needs the key too, so it is fetched, not linked
