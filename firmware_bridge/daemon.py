@@ -27,7 +27,6 @@ from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.settings import BridgeSettings
 from firmware_bridge.sinks.base import Drain, Sink
-from firmware_bridge.sinks.influx import InfluxSink
 from firmware_bridge.sinks.server import ServerSink
 from firmware_bridge.sources.mqtt import MqttSource
 from firmware_bridge.sources.serial import SerialSource
@@ -62,6 +61,10 @@ class Bridge:
         self.exit_code = 0
         sinks: list[Sink] = [ServerSink(config.server, config.token)]
         if config.influx_url:
+            # imported only when asked for: influxdb-client's package loads its whole generated
+            # API (about 20 MiB) into a bridge that may never write to InfluxDB
+            from firmware_bridge.sinks.influx import InfluxSink
+
             sinks.append(
                 InfluxSink(
                     config.influx_url,
