@@ -18,7 +18,7 @@ from server.access import Access
 from server.rules.alerting import RULES
 from server.rules.facts import Policy
 from server.rules.findings import AlertType, Severity
-from server.store.alerts import AlertFilter, Order
+from server.store.alerts import UNRANKED, AlertFilter, Order
 from server.store.models import INT32_MAX, Alert, AlertState
 
 from .caching import etagged
@@ -63,7 +63,7 @@ def _after(cursor: str, order: Order) -> tuple[Any, ...]:
     *rank, moment, alert_id = key
     at = _moment(moment)
     if (
-        all(type(n) is int and 0 <= n < len(Severity) for n in rank)
+        all(type(n) is int and 0 <= n <= UNRANKED for n in rank)
         and at is not None
         and type(alert_id) is int
         and 0 <= alert_id <= INT32_MAX

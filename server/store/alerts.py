@@ -115,7 +115,9 @@ class AlertFilter:
 
 
 Sortable = ColumnElement[Any] | QueryableAttribute[Any]
-_RANK = case({severity.value: rank for rank, severity in enumerate(Severity)}, value=Alert.severity, else_=9)
+RANK = {severity.value: rank for rank, severity in enumerate(Severity)}  # most severe first
+UNRANKED = len(RANK)  # a severity no longer known (a hand-edited row) comes after every other
+_RANK = case(RANK, value=Alert.severity, else_=UNRANKED)
 
 
 def _sort_columns(order: Order) -> list[Sortable]:
@@ -129,7 +131,7 @@ def key_of(alert: Alert, site: str, order: Order) -> tuple[Any, ...]:
     """The alert's sort key in a list of this order: what `AlertFilter.after` takes."""
     if order is Order.NEWEST:
         return (alert.opened_at, alert.id)
-    worst = (list(Severity).index(Severity(alert.severity)), alert.last_opened_at, alert.id)
+    worst = (RANK.get(alert.severity, UNRANKED), alert.last_opened_at, alert.id)
     return (site, *worst) if order is Order.SITE else worst
 
 

@@ -221,7 +221,7 @@ HOSTILE = [
     {"cursor": cursor(0, MOMENT, 1), "order": "newest"},
     {"cursor": cursor("alpha", 0, MOMENT, 1), "order": "worst"},
     {"cursor": cursor(0, MOMENT, 1)[:-3], "order": "worst"},  # truncated
-    {"cursor": cursor(9, MOMENT, 1), "order": "worst"},  # no such severity
+    {"cursor": cursor(5, MOMENT, 1), "order": "worst"},  # beyond every severity
     {"cursor": cursor(-1, MOMENT, 1), "order": "worst"},
     {"cursor": cursor(0.5, MOMENT, 1), "order": "worst"},
     {"cursor": cursor(True, MOMENT, 1), "order": "worst"},
@@ -264,3 +264,14 @@ def test_a_hostile_alert_list_request_is_refused(api: TestClient) -> None:
             assert summary.status_code == 200, params  # the summary takes none of these
         else:
             assert summary.status_code == 422, (params, summary.text)
+
+
+def test_a_severity_no_longer_known_comes_last_and_pages_on(api: TestClient) -> None:
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        edited = session.query(Alert).filter_by(type="in_use").one()  # a hand-edited row
+        edited.severity = "catastrophic"
+        session.commit()
+        edited_id = edited.id
+    paged = every_page(api, {"order": "worst", "state": ["open", "acknowledged"]}, limit=1)
+    assert len(paged) == len({a["id"] for a in paged}) == len(ALERTS) - 1  # each once; one resolved
+    assert paged[-1]["id"] == edited_id
