@@ -38,16 +38,17 @@ class Span:
     name: str
 
 
-def _midnight(day: date) -> datetime:
+def midnight(day: date) -> datetime:
+    """The day's first moment, in UTC."""
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def raw_day(day: date) -> Span:
-    return Span(_midnight(day), _midnight(day + timedelta(days=1)), f"readings_raw_{day:%Y%m%d}")
+    return Span(midnight(day), midnight(day + timedelta(days=1)), f"readings_raw_{day:%Y%m%d}")
 
 
 def record_year(year: int) -> Span:
-    return Span(_midnight(date(year, 1, 1)), _midnight(date(year + 1, 1, 1)), f"readings_record_{year}")
+    return Span(midnight(date(year, 1, 1)), midnight(date(year + 1, 1, 1)), f"readings_record_{year}")
 
 
 def _raw_named(digits: str) -> Span:

@@ -8,7 +8,7 @@ before the pruning."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import Session
@@ -34,10 +34,6 @@ class Retention:
     compliance_years: int
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
 def horizons(now: datetime, retention: Retention) -> dict[str, datetime]:
     """Where each kind of data now begins: the midnight (UTC) before which it goes."""
     today = now.astimezone(UTC).date()
@@ -47,8 +43,8 @@ def horizons(now: datetime, retention: Retention) -> dict[str, datetime]:
     except ValueError:  # 29 February, in a year without one
         record = today.replace(year=years_ago, day=28)
     return {
-        "readings": _midnight(date.fromordinal(today.toordinal() - retention.readings_days)),
-        "compliance": _midnight(record),
+        "readings": partitions.midnight(date.fromordinal(today.toordinal() - retention.readings_days)),
+        "compliance": partitions.midnight(record),
     }
 
 
