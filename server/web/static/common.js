@@ -116,7 +116,8 @@ function picker(input, search, chosen = () => {}) {
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
       if (list.hidden || !items.length) return;
-      const next = (at + (event.key === "ArrowDown" ? 1 : items.length - 1 + (at < 0 ? 1 : 0))) % items.length;
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      const next = at < 0 ? (step > 0 ? 0 : items.length - 1) : (at + step + items.length) % items.length;
       items.forEach((item, index) => item.setAttribute("aria-selected", String(index === next)));
     } else if (event.key === "Enter" && !list.hidden && at >= 0) {
       event.preventDefault();
@@ -125,8 +126,7 @@ function picker(input, search, chosen = () => {}) {
       show(false);
     }
   });
-  return {
-    choose,
+  return {  // to show a choice made elsewhere (the address, a form's value)
     set(value, label) { before = { value, label }; input.value = label; input.dataset.value = value; },
   };
 }
