@@ -117,7 +117,7 @@ def test_a_signed_in_technicians_console_hears_of_alerts_pushed_not_polled(
     page.wait_for_selector('[data-alert][data-type="self_test_warning"]')
     page.wait_for_function("() => changes.pushed === true")
     asked.clear()
-    page.wait_for_timeout(4_500)  # polling would have asked twice by now
+    page.wait_for_timeout(2_500)  # polling every 2 s would have asked by now
     assert asked == []
     send(fleet, 2, TestResult.FAIL, "SN1", codes=("C02",))
     page.wait_for_selector('[data-alert][data-type="self_test_failed"]', timeout=5_000)
