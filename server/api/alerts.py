@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
@@ -96,31 +97,47 @@ Severities = Annotated[list[Severity] | None, Query(description=ANY)]
 Types = Annotated[list[AlertType] | None, Query(alias="type", description=ANY)]
 
 
+def _values(chosen: Sequence[StrEnum] | None) -> frozenset[str] | None:
+    return frozenset(choice.value for choice in chosen) if chosen else None
+
+
+def _filtered(
+    access: ViewerRole,
+    state: States = None,
+    site: SiteId = None,
+    severity: Severities = None,
+    types: Types = None,
+) -> AlertFilter:
+    """The filters the list and its summary share, within the reader's sites."""
+    return AlertFilter(
+        sites=access.visible,
+        states=_values(state),
+        site=site,
+        severities=_values(severity),
+        types=_values(types),
+    )
+
+
+Filtered = Annotated[AlertFilter, Depends(_filtered)]
+
+
 @router.get("", response_model=list[AlertOut])
 def list_alerts(
     request: Request,
     response: Response,
     session: SessionDep,
     speaker: SpeakerDep,
-    access: ViewerRole,
-    state: States = None,
+    filtered: Filtered,
     device_id: DeviceIdQuery = None,
-    site: SiteId = None,
-    severity: Severities = None,
-    types: Types = None,
     order: Annotated[Order, Query(description="newest, worst or site (worst first in each)")] = Order.NEWEST,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     cursor: Annotated[str | None, Query(max_length=300, description="from a Link header's next page")] = None,
 ) -> Response:
     """Alerts in the reader's sites, filtered by state, device, site, severity and type, a page
     at a time: when there may be more, the `Link` header names the next page (`rel="next"`)."""
-    wanted = AlertFilter(
-        sites=access.visible,
-        states=_values(state),
+    wanted = replace(
+        filtered,
         device_id=device_id,
-        site=site,
-        severities=_values(severity),
-        types=_values(types),
         order=order,
         after=_after(cursor, order) if cursor else None,
         limit=limit,
@@ -134,28 +151,10 @@ def list_alerts(
 ALERTS = TypeAdapter(list[AlertOut])
 
 
-def _values(chosen: Sequence[StrEnum] | None) -> frozenset[str] | None:
-    return frozenset(choice.value for choice in chosen) if chosen else None
-
-
 @router.get("/summary")
-def summary(
-    session: SessionDep,
-    access: ViewerRole,
-    state: States = None,
-    site: SiteId = None,
-    severity: Severities = None,
-    types: Types = None,
-) -> AlertSummaryOut:
+def summary(session: SessionDep, wanted: Filtered) -> AlertSummaryOut:
     """How many alerts the same filters as the list hold, by severity, by type and by site
     (sites worst first: most critical, then major, minor, info), from one aggregate query."""
-    wanted = AlertFilter(
-        sites=access.visible,
-        states=_values(state),
-        site=site,
-        severities=_values(severity),
-        types=_values(types),
-    )
     by_site: dict[str, dict[str, int]] = {}
     by_type: Counter[str] = Counter()
     for site_id, severity_of, kind, count in store.alerts.counted(session, wanted):
