@@ -14,6 +14,14 @@ from ..conftest import ServerProcess
 from .conftest import accept_and_sign_in, send
 
 
+def invited_and_signed_in(server: ServerProcess, browser: Any, person: dict[str, Any], password: str) -> Any:
+    """A person invited by the installation's admin key, signed in with their new password."""
+    with server.client("admin") as admin:
+        invited = admin.post("/api/v1/users", json=person)
+        invited.raise_for_status()
+    return accept_and_sign_in(browser, invited.json()["invite_url"], person["email"], password)
+
+
 def test_an_invited_caretaker_sets_a_password_signs_in_sees_their_site_and_signs_out(
     fleet: ServerProcess, browser: Any
 ) -> None:
@@ -52,13 +60,8 @@ def test_an_invited_caretaker_sets_a_password_signs_in_sees_their_site_and_signs
 def test_an_administrator_adds_a_second_factor_and_signs_in_with_its_code(
     server: ServerProcess, browser: Any
 ) -> None:
-    with server.client("admin") as bootstrap:
-        body = {"email": "elena@sofia.bg", "name": "Elena", "role": "admin", "areas": ["sofia"]}
-        invited = bootstrap.post("/api/v1/users", json=body)
-        invited.raise_for_status()
-    page = accept_and_sign_in(
-        browser, invited.json()["invite_url"], "elena@sofia.bg", "an administrator's passphrase"
-    )
+    elena = {"email": "elena@sofia.bg", "name": "Elena", "role": "admin", "areas": ["sofia"]}
+    page = invited_and_signed_in(server, browser, elena, "an administrator's passphrase")
     page.wait_for_selector("#admin-link", state="visible")
     page.click("#account-link")
     page.wait_for_url("**/account")
@@ -85,13 +88,8 @@ def test_an_administrator_adds_a_second_factor_and_signs_in_with_its_code(
 def test_a_signed_in_board_changes_when_the_server_pushes_not_when_it_polls(
     fleet: ServerProcess, browser: Any
 ) -> None:
-    with fleet.client("admin") as admin:
-        body = {"email": "vera@town-hall.bg", "name": "Vera", "role": "staff", "sites": ["town-hall"]}
-        invited = admin.post("/api/v1/users", json=body)
-        invited.raise_for_status()
-    page = accept_and_sign_in(
-        browser, invited.json()["invite_url"], "vera@town-hall.bg", "a caretaker's long password"
-    )
+    vera = {"email": "vera@town-hall.bg", "name": "Vera", "role": "staff", "sites": ["town-hall"]}
+    page = invited_and_signed_in(fleet, browser, vera, "a caretaker's long password")
     page.goto(f"{fleet.url}/board/town-hall")
     page.wait_for_selector('[data-device="SN1"][data-readiness="ready"]')
     page.wait_for_function("() => changes.pushed === true")  # the stream is open: polling every 30 s only
@@ -102,13 +100,8 @@ def test_a_signed_in_board_changes_when_the_server_pushes_not_when_it_polls(
 def test_a_signed_in_technicians_console_hears_of_alerts_pushed_not_polled(
     fleet: ServerProcess, browser: Any
 ) -> None:
-    with fleet.client("admin") as admin:
-        body = {"email": "georgi@service.bg", "name": "Georgi", "role": "technician", "sites": ["town-hall"]}
-        invited = admin.post("/api/v1/users", json=body)
-        invited.raise_for_status()
-    page = accept_and_sign_in(
-        browser, invited.json()["invite_url"], "georgi@service.bg", "a technician's passphrase"
-    )
+    georgi = {"email": "georgi@service.bg", "name": "Georgi", "role": "technician", "sites": ["town-hall"]}
+    page = invited_and_signed_in(fleet, browser, georgi, "a technician's passphrase")
     asked: list[str] = []
     page.on(
         "request", lambda request: asked.append(request.url) if "/api/v1/alerts?" in request.url else None
