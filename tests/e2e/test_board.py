@@ -126,13 +126,18 @@ def test_without_reachable_tiles_the_board_lists_positions_and_follows_the_newes
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
 
 
-def test_the_fleet_board_shows_sites_worst_first_and_only_what_needs_something(
-    fleet: ServerProcess, browser: Any
-) -> None:
+def school_with_a_failed_aed(fleet: ServerProcess) -> None:
+    """A second site, school-3, whose one AED (SCH1, "School gym AED") failed its self-test."""
     with fleet.client("admin") as admin:
         school = {"id": "SCH1", "site": "school-3", "kind": "aed", "name": "School gym AED"}
         admin.post("/api/v1/devices", json=school).raise_for_status()
     send(fleet, 1, TestResult.FAIL, "SCH1", site="school-3", codes=("C02",))
+
+
+def test_the_fleet_board_shows_sites_worst_first_and_only_what_needs_something(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    school_with_a_failed_aed(fleet)
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(f"{fleet.url}/board#token={fleet.tokens.viewer}")
     page.wait_for_selector('section.site[data-site="school-3"] [data-device="SCH1"]')
@@ -158,11 +163,9 @@ def test_the_fleet_board_shows_sites_worst_first_and_only_what_needs_something(
 def test_the_board_finds_sites_and_devices_by_name_and_filters_by_readiness(
     fleet: ServerProcess, browser: Any
 ) -> None:
+    school_with_a_failed_aed(fleet)
     with fleet.client("admin") as admin:
-        school = {"id": "SCH1", "site": "school-3", "kind": "aed", "name": "School gym AED"}
-        admin.post("/api/v1/devices", json=school).raise_for_status()
         admin.patch("/api/v1/sites/school-3", json={"name": "Училище №3"}).raise_for_status()
-    send(fleet, 1, TestResult.FAIL, "SCH1", site="school-3", codes=("C02",))
     page = browser.new_page(viewport={"width": 375, "height": 800})  # a phone
     page.goto(f"{fleet.url}/board#token={fleet.tokens.viewer}")
     page.wait_for_selector('[data-device="SCH1"]')
