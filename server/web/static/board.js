@@ -189,8 +189,7 @@ function bindFilters() {
   function changed() {
     filters.q = f.q.value.trim();
     filters.readiness = f.readiness.value;
-    const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value)).toString();
-    history.replaceState(null, "", `${location.pathname}${query ? "?" + query : ""}${location.hash}`);
+    keepInAddress(new URLSearchParams(Object.entries(filters).filter(([, value]) => value)));
     changes.now();
     if (reloadNow) reloadNow();
   }

@@ -246,6 +246,13 @@ function poll(load, seconds) {
   return once;
 }
 
+// A page's filters kept in its address, so that a link or a bookmark opens the same view; the
+// key in its fragment stays as it is.
+function keepInAddress(query) {
+  const said = query.toString();
+  history.replaceState(null, "", `${location.pathname}${said ? "?" + said : ""}${location.hash}`);
+}
+
 // Pushed changes: a signed-in reader hears of them on the event stream (events of `kinds`) and
 // the page loads at once, and otherwise only every 30 s; with a key in the link (which an event
 // stream cannot carry), or while the stream is cut, the page polls as it always did, and the

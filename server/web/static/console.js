@@ -228,8 +228,7 @@ function bindFilters() {
     const query = new URLSearchParams();
     for (const name of ["site", "severity", "type"]) if (filters[name]) query.set(name, filters[name]);
     if (filters.group) query.set("group", "site");
-    const said = query.toString();
-    history.replaceState(null, "", `${location.pathname}${said ? "?" + said : ""}${location.hash}`);
+    keepInAddress(query);
     shown = PAGE;
     refresh();
   }
