@@ -13,12 +13,16 @@ bounded size and depth), so a reading a bridge accepts is one the server can sto
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from functools import cached_property
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -33,6 +37,8 @@ from aedmon.fields import FIELD_BY_KEY, FIELDS, Derived, ReadingField
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ID_RE = re.compile(ID_PATTERN)
+BOOT_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"  # mqtt.md 1.1: drawn anew at each power-up
+BOOT_RE = re.compile(BOOT_PATTERN)
 SEQ_MAX = 65535
 
 # Times and dates a store can hold and a device may plausibly say. A clock reset to 1970 or
@@ -125,6 +131,35 @@ def _check_json(value: object, depth: int) -> None:
             _check_json(item, depth + 1)
     else:
         raise ValueError(f"{type(value).__name__} is not a JSON value")
+
+
+DROPPED_KEY = "dropped_fields"  # in `extra`: the names of payload fields that could not be kept
+DROPPED_MAX = 16
+
+
+def keepable_extra(extra: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The unknown fields that can be kept (check_extra field by field, the first
+    EXTRA_KEYS_MAX), and the names of those that cannot: a cosmetic field too deep, too long or
+    one too many never costs the reading it came with. The names dropped are kept too, under
+    DROPPED_KEY, shortened and at most DROPPED_MAX of them, so a person can see what was lost."""
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    for name, value in extra.items():
+        try:
+            if len(kept) >= EXTRA_KEYS_MAX - 1 or name == DROPPED_KEY:
+                raise ValueError("one too many")
+            check_extra({name: value})
+        except ValueError:
+            dropped.append(name)
+            continue
+        kept[name] = value
+    if dropped:
+        kept[DROPPED_KEY] = [_printable(name)[:64] or "?" for name in dropped[:DROPPED_MAX]]
+    return kept, dropped
+
+
+def _printable(name: object) -> str:
+    return _UNSTORABLE.sub("?", str(name))
 
 
 Text = Annotated[str, Field(max_length=TEXT_MAX), AfterValidator(check_text)]
@@ -244,6 +279,7 @@ class Reading(BaseModel):
     device_time: Moment
     arrival_time: Moment
     seq: int | None = Field(default=None, ge=0, le=SEQ_MAX)
+    boot: str | None = Field(default=None, pattern=BOOT_PATTERN)  # the device's power-up, when it says
     source: Text = ""
     bridge: str | None = Field(default=None, pattern=ID_PATTERN)  # the bridge that delivered it
 
@@ -294,11 +330,20 @@ class Reading(BaseModel):
                 raise ValueError(f"{key} outside {row.low}..{row.high} {row.unit}".rstrip())
         return self
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Idempotency key: (device, seq, device time); a repeat is the same reading."""
+        """Idempotency key: the message itself. (device, type, seq, device time) and a digest of
+        what the device said (`message_digest`): a resend is the same reading, while a different
+        reading under the same seq and time (a device whose clock and counter restart at each
+        power-up) is another."""
         seq = "-" if self.seq is None else str(self.seq)
-        return f"{self.device_id}|{self.type.value}|{seq}|{self.device_time.isoformat()}"
+        prefix = f"{self.device_id}|{self.type.value}|{seq}|{self.device_time.isoformat()}"
+        return f"{prefix}|{message_digest(self.model_dump(mode='json'))}"
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("key", None)  # the cached key is of the original
+        return copy
 
     @property
     def may_alert(self) -> bool:
@@ -318,6 +363,22 @@ class Reading(BaseModel):
             or not _comfortably_within(self.fridge_temp_c, ROUTINE_FRIDGE_C)
             or self.o2_pressure_bar is not None
         )
+
+
+# What a device did not say: where and how the reading travelled, and what the bridge made of
+# it. A resend through another port, bridge or site is the same message.
+NOT_SAID = frozenset({"arrival_time", "bridge", "source", "site", "kind"})
+
+
+def message_digest(body: Mapping[str, Any]) -> str:
+    """A digest of what a device said in one message, from the reading's JSON form (as stored):
+    every field but NOT_SAID, leaving out those absent or empty, so that a field added to the
+    model later does not change the digest of a message stored before. 64 bits of SHA-256."""
+    said = {
+        name: value for name, value in body.items() if name not in NOT_SAID and value not in (None, [], {})
+    }
+    text = json.dumps(said, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 # Temperatures a routine status may carry and still be dropped at the outbox bound: inside

@@ -11,6 +11,11 @@ DUPLICATES = Counter(
 REJECTED = Counter(
     "aedmon_bridge_rejected_total", "Input rejected before it became a reading", ["source", "reason"]
 )
+FIELDS_DROPPED = Counter(
+    "aedmon_bridge_fields_dropped_total",
+    "Payload fields that could not be kept (too deep, too long, one too many); their readings were kept",
+    ["source"],
+)
 NOISE_BYTES = Counter(
     "aedmon_bridge_noise_bytes_total", "Bytes skipped on a serial line outside any sentence", ["source"]
 )

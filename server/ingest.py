@@ -20,9 +20,15 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
-from aedmon.reading import DeviceKind, Reading, infer_kind
+from aedmon.reading import DeviceKind, Reading, infer_kind, keepable_extra
 from server import evaluation, store
-from server.metrics import DEVICES_REGISTERED, READINGS_DUPLICATE, READINGS_INGESTED, READINGS_REJECTED
+from server.metrics import (
+    DEVICES_REGISTERED,
+    FIELDS_DROPPED,
+    READINGS_DUPLICATE,
+    READINGS_INGESTED,
+    READINGS_REJECTED,
+)
 from server.rules.clock import ClockHead, place
 from server.rules.facts import Policy
 from server.rules.memory import Row
@@ -67,7 +73,7 @@ def ingest(
     valid: list[tuple[int, Reading]] = []
     for index, item in enumerate(items):
         try:
-            reading = Reading.model_validate(item)
+            reading = Reading.model_validate(_keepable(item))
         except ValidationError as exc:
             err = exc.errors(include_input=False)[0]
             where = ".".join(str(p) for p in err["loc"]) or "reading"
@@ -81,13 +87,16 @@ def ingest(
     tolerance = timedelta(seconds=policy.clock_tolerance_s)
     try:
         with session.begin_nested():
-            stored = _store_all(session, valid, now, tolerance)
+            stored, strangers = _store_all(session, valid, now, tolerance, sites)
     except OperationalError:
         raise  # the database busy or away: the whole batch is tried again, nothing refused
     except (DBAPIError, StatementError):
         # The boundary should make this impossible; if a store still refuses a value, each
         # reading is stored on its own, so that only the one refused is rejected.
-        stored = _store_each(session, valid, now, tolerance, outcomes)
+        stored, strangers = _store_each(session, valid, now, tolerance, outcomes, sites)
+    for index, reading, home in strangers:
+        reason = f"device {reading.device_id} belongs to site {home}, outside the sites of this key"
+        outcomes[index] = _rejected(index, reading.key, "scope", reason)
     fresh: dict[str, list[Row]] = {}
     for index, reading, row in stored:
         if row is None:
@@ -107,14 +116,27 @@ def ingest(
 
 
 Stored = tuple[int, Reading, Row | None]  # index in the batch, the reading, its row (None: a repeat)
+Stranger = tuple[
+    int, Reading, str
+]  # a reading of a device registered at a site outside the key's, and that site
+
+
+def _belongs(device: Device, sites: frozenset[str] | None) -> bool:
+    """Whether a key of `sites` may speak for the device: scope is the site the device is
+    registered at, never only the one a reading names (device ids are global)."""
+    return sites is None or device.site in sites
 
 
 def _store_all(
-    session: Session, valid: list[tuple[int, Reading]], now: datetime, tolerance: timedelta
-) -> list[Stored]:
+    session: Session,
+    valid: list[tuple[int, Reading]],
+    now: datetime,
+    tolerance: timedelta,
+    sites: frozenset[str] | None,
+) -> tuple[list[Stored], list[Stranger]]:
     """Place and store the batch's readings with a few statements for all of them: their
     devices locked (registered first if unknown), the keys already stored asked at once, the
-    new readings inserted in bulk."""
+    new readings inserted in bulk. Readings of devices outside `sites` are left out, returned."""
     devices = store.devices.locked(session, [reading.device_id for _, reading in valid])
     unknown = {
         reading.device_id: reading for _, reading in reversed(valid) if reading.device_id not in devices
@@ -123,6 +145,14 @@ def _store_all(
         for reading in unknown.values():
             _register(session, reading, now)
         devices.update(store.devices.locked(session, list(unknown)))
+    strangers = [
+        (index, reading, devices[reading.device_id].site)
+        for index, reading in valid
+        if not _belongs(devices[reading.device_id], sites)
+    ]
+    if strangers:
+        refused = {index for index, _, _ in strangers}
+        valid = [(index, reading) for index, reading in valid if index not in refused]
     repeated = store.readings.stored_keys(session, [reading for _, reading in valid])
     placed: list[tuple[int, Reading, datetime, bool]] = []
     for index, reading in valid:
@@ -135,7 +165,7 @@ def _store_all(
         placed.append((index, reading, at, trusted))
     ids = store.readings.insert_many(session, [(r, at, trusted) for _, r, at, trusted in placed], now)
     rows = {index: (at, ids[r.key], facts.placed(r, at)) for index, r, at, _ in placed if r.key in ids}
-    return [(index, reading, rows.get(index)) for index, reading in valid]
+    return [(index, reading, rows.get(index)) for index, reading in valid], strangers
 
 
 def _store_each(
@@ -144,14 +174,22 @@ def _store_each(
     now: datetime,
     tolerance: timedelta,
     outcomes: dict[int, ReadingOutcome],
-) -> list[Stored]:
+    sites: frozenset[str] | None,
+) -> tuple[list[Stored], list[Stranger]]:
     """Store each reading in a savepoint of its own; one the store refuses is rejected (in
     `outcomes`) and said loudly, and the rest go on."""
     stored: list[Stored] = []
+    strangers: list[Stranger] = []
     for index, reading in valid:
         try:
             with session.begin_nested():
-                row = _store(session, reading, now, tolerance)
+                device = store.devices.get(session, reading.device_id, lock=True) or _register(
+                    session, reading, now
+                )
+                if not _belongs(device, sites):
+                    strangers.append((index, reading, device.site))
+                    continue
+                row = _store(session, device, reading, now, tolerance)
         except OperationalError:
             raise
         except (DBAPIError, StatementError) as exc:
@@ -162,7 +200,19 @@ def _store_each(
             outcomes[index] = _rejected(index, reading.key, "store", "the store refused a value")
             continue
         stored.append((index, reading, row))
-    return stored
+    return stored, strangers
+
+
+def _keepable(item: Any) -> Any:
+    """The reading as posted, less the unknown fields that cannot be kept (counted): a cosmetic
+    field never costs the reading it came with."""
+    if not isinstance(item, dict) or not isinstance(item.get("extra"), dict) or not item["extra"]:
+        return item
+    extra, dropped = keepable_extra(item["extra"])
+    if not dropped:
+        return item
+    FIELDS_DROPPED.inc(len(dropped))
+    return {**item, "extra": extra}
 
 
 def _rejected(index: int, key: str | None, label: str, reason: str) -> ReadingOutcome:
@@ -170,9 +220,10 @@ def _rejected(index: int, key: str | None, label: str, reason: str) -> ReadingOu
     return ReadingOutcome(index, Outcome.REJECTED, key, reason)
 
 
-def _store(session: Session, reading: Reading, now: datetime, tolerance: timedelta) -> Row | None:
-    """Place the reading in its device's history and store it; None for a repeat."""
-    device = store.devices.get(session, reading.device_id, lock=True) or _register(session, reading, now)
+def _store(
+    session: Session, device: Device, reading: Reading, now: datetime, tolerance: timedelta
+) -> Row | None:
+    """Place the reading in its (locked) device's history and store it; None for a repeat."""
     _keep_current(device, reading)
     if store.readings.stored_keys(session, [reading]):
         return None
@@ -184,10 +235,11 @@ def _store(session: Session, reading: Reading, now: datetime, tolerance: timedel
 def _place(device: Device, reading: Reading, tolerance: timedelta) -> tuple[datetime, bool]:
     """Where the new reading stands in its device's history, and whether its device time is
     believed; the device's clock head moves on when it is the newest."""
-    placement = place(reading, ClockHead(device.clock_seq, device.clock_at, device.clock_trusted), tolerance)
+    head = ClockHead(device.clock_seq, device.clock_at, device.clock_trusted, device.clock_boot)
+    placement = place(reading, head, tolerance)
     if placement.newer:
         device.clock_seq, device.clock_at = placement.head.seq, placement.head.at
-        device.clock_trusted = placement.head.trusted
+        device.clock_trusted, device.clock_boot = placement.head.trusted, placement.head.boot
         if reading.seq is not None:
             offset = 0.0 if placement.trusted else (reading.device_time - placement.at).total_seconds()
             device.clock_offset_s = offset

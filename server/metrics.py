@@ -7,6 +7,10 @@ from prometheus_client import Counter
 READINGS_INGESTED = Counter("aedmon_server_readings_total", "Readings stored", ["type"])
 READINGS_DUPLICATE = Counter("aedmon_server_duplicates_total", "Readings already stored (repeats)")
 READINGS_REJECTED = Counter("aedmon_server_rejected_total", "Readings refused at ingest", ["reason"])
+FIELDS_DROPPED = Counter(
+    "aedmon_server_fields_dropped_total",
+    "Unknown reading fields that could not be kept (too deep, too long, too many); their readings were kept",
+)
 DEVICES_REGISTERED = Counter(
     "aedmon_server_devices_registered_total", "Unknown devices registered unconfirmed"
 )

@@ -3,7 +3,9 @@
 Pure and incremental: feed it whatever the port returned, get back complete sentences
 and a count of what it had to throw away. It follows serial-aed v1: a sentence starts at
 `$`, ends at LF (CR LF or bare LF), and is at most 200 bytes including `$` and CR LF;
-anything before a `$` is noise, anything longer is discarded up to the next `$`.
+anything before a `$` is noise, anything longer is discarded up to the next `$`. A bare CR
+ends a sentence too: firmware that ends its lines the old Mac way must not turn every
+sentence into noise, and a CR LF is one end, never an empty line.
 """
 
 from __future__ import annotations
@@ -45,14 +47,14 @@ class LineFramer:
             if byte not in (0x0A, 0x0D):
                 out.noise_bytes += 1
             return
-        if byte == 0x0A:
-            line = bytes(self._buf).rstrip(b"\r")
+        if byte in (0x0A, 0x0D):
+            line = bytes(self._buf)
             self._buf.clear()
             out.sentences.append(line)
             return
         self._buf.append(byte)
-        # +1 for the LF still to come; CR is already counted in the buffer when present
-        if len(self._buf) + 1 > self.max_len:
+        # +2 for the CR LF still to come
+        if len(self._buf) + 2 > self.max_len:
             out.overlong += 1
             self._buf.clear()
             self._discarding = True

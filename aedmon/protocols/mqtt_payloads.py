@@ -19,6 +19,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from aedmon.errors import MalformedMessage
 from aedmon.fields import mqtt_fields
 from aedmon.reading import (
+    BOOT_RE,
+    DROPPED_KEY,
+    DROPPED_MAX,
     DeviceState,
     EventType,
     LocationSource,
@@ -27,6 +30,7 @@ from aedmon.reading import (
     TestResult,
     TestType,
     infer_kind,
+    keepable_extra,
 )
 
 PREFIX = "aedmon/v1"
@@ -36,10 +40,15 @@ TOPIC_RE = re.compile(rf"^aedmon/v1/(?P<site>{_NAME})/(?P<device>{_NAME})/(?P<ch
 SUBSCRIPTION = "aedmon/v1/+/+/+"
 
 
+# A leap second, `…T23:59:60Z` or with an offset: read as the last microsecond of its minute.
+_LEAP_RE = re.compile(r"^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d):60(?:\.\d+)?(?=$|[Zz+-])")
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
     ts: AwareDatetime
     seq: int = Field(ge=0, le=65535)
+    boot: Any = None  # mqtt.md 1.1; checked by hand, so that a bad one costs only itself
 
 
 def _with_fields(name: str, base: type[_Payload], channel: str) -> type[_Payload]:
@@ -117,8 +126,13 @@ def parse_message(topic: str, payload: bytes, *, arrival: datetime, source: str 
     reading_type, model = PAYLOADS[channel]
     try:
         text = payload.decode("utf-8")
-        if not isinstance(json.loads(text), dict):
+        data = json.loads(text)
+        if not isinstance(data, dict):
             raise MalformedMessage("payload is not a JSON object", reason="bad_payload")
+        ts = data.get("ts")
+        if isinstance(ts, str) and _LEAP_RE.match(ts):
+            data["ts"] = _LEAP_RE.sub(r"\1:59.999999", ts)
+            text = json.dumps(data)
         parsed = model.model_validate_json(text)
     except ValidationError as exc:
         raise MalformedMessage(_first_error(exc), reason="bad_field") from exc
@@ -126,8 +140,13 @@ def parse_message(topic: str, payload: bytes, *, arrival: datetime, source: str 
         raise MalformedMessage(f"payload is not UTF-8 JSON: {exc}", reason="bad_payload") from exc
     except RecursionError as exc:
         raise MalformedMessage("payload nested too deeply", reason="bad_payload") from exc
-    fields = parsed.model_dump(exclude={"ts", "seq"}, exclude_unset=True)
+    fields = parsed.model_dump(exclude={"ts", "seq", "boot"}, exclude_unset=True)
     fields = {k: v for k, v in fields.items() if k not in (parsed.model_extra or {})}
+    extra = keepable_extra(parsed.model_extra or {})[0]
+    boot = parsed.boot
+    if boot is not None and not (isinstance(boot, str) and BOOT_RE.match(boot)):
+        extra[DROPPED_KEY] = ["boot", *extra.get(DROPPED_KEY, [])][:DROPPED_MAX]
+        boot = None
     if channel == "selftest":
         fields["codes"] = tuple(fields.get("codes", ()))
     if channel == "location" and "source" in fields:
@@ -138,8 +157,9 @@ def parse_message(topic: str, payload: bytes, *, arrival: datetime, source: str 
             **fields,
             type=reading_type,
             seq=parsed.seq,
+            boot=boot,
             device_time=parsed.ts,
-            extra=dict(parsed.model_extra or {}),
+            extra=extra,
         )
     except ValidationError as exc:
         raise MalformedMessage(_first_error(exc), reason="bad_field") from exc
@@ -167,6 +187,8 @@ def encode_message(reading: Reading) -> tuple[str, bytes]:
     if channel is None or reading.seq is None:
         raise ValueError(f"no MQTT message for a {reading.type} reading without seq")
     data: dict[str, Any] = {"ts": reading.device_time.isoformat().replace("+00:00", "Z"), "seq": reading.seq}
+    if reading.boot is not None:
+        data["boot"] = reading.boot
     keys = {
         "selftest": _SELFTEST_KEYS,
         "status": _STATUS_KEYS,

@@ -97,10 +97,14 @@ def encode_sentence(kind: str, fields: tuple[str, ...] | list[str] = ()) -> byte
 
 
 def parse_time(text: str) -> datetime:
+    """A UTC time; a leap second (`…235960Z`) is the last microsecond of its minute, so a FAIL
+    made in one is kept, and still before the next minute's readings."""
+    leap = len(text) == 16 and text[13:15] == "60"
     try:
-        return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+        moment = datetime.strptime(text[:13] + "59Z" if leap else text, TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError as exc:
         raise MalformedSentence(f"bad time {text!r}") from exc
+    return moment.replace(microsecond=999_999) if leap else moment
 
 
 def format_time(moment: datetime) -> str:

@@ -3,7 +3,9 @@
 Schema (also in the README): one measurement per reading type, `aedmon_<type>`; tags
 `site`, `device`, `kind` and a few low-cardinality strings per type; numeric fields from
 `aedmon.reading.METRICS`, plus `seq` and `lag_s` (arrival minus device time). Timestamps
-are device time in milliseconds, so a repeated reading overwrites itself.
+are device time to the millisecond plus, below it, nanoseconds drawn from the reading's
+message digest: a repeated reading overwrites itself, while a different reading at the same
+device time (a device whose clock restarts at each power-up) is a point of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from aedmon.errors import BatchRefused, SinkUnauthorized, SinkUnavailable
 from aedmon.reading import Reading, ReadingType, metric_values
+
+_NS_PER_MS = 1_000_000
 
 _STRING_TAGS: dict[ReadingType, tuple[str, ...]] = {
     ReadingType.SELFTEST: ("test", "result"),
@@ -56,8 +60,15 @@ def to_point(reading: Reading) -> Point:
     point = point.field("lag_s", round(lag, 3))
     if reading.type is ReadingType.EVENT:
         point = point.field("count", 1)
-    timed: Point = point.time(reading.device_time, WritePrecision.MS)
+    timed: Point = point.time(timestamp_ns(reading), WritePrecision.NS)
     return timed
+
+
+def timestamp_ns(reading: Reading) -> int:
+    """The point's time: device time to the millisecond, and the message's own nanoseconds."""
+    moment = reading.device_time
+    whole_ms = (int(moment.timestamp()) * 1000) + moment.microsecond // 1000
+    return whole_ms * _NS_PER_MS + int(reading.key.rsplit("|", 1)[1], 16) % _NS_PER_MS
 
 
 class InfluxSink:
@@ -74,7 +85,7 @@ class InfluxSink:
                 bucket=self.bucket,
                 org=self.org,
                 record=[to_point(r) for r in readings],
-                write_precision=WritePrecision.MS,  # type: ignore[arg-type]  # a str constant
+                write_precision=WritePrecision.NS,  # type: ignore[arg-type]  # a str constant
             )
         except ApiException as exc:
             if exc.status in (401, 403):

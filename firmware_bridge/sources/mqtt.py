@@ -25,7 +25,7 @@ from aedmon.errors import ProtocolError, StorageUnavailable
 from aedmon.logs import Throttle
 from aedmon.protocols.broker import BrokerAddress
 from aedmon.protocols.mqtt_payloads import SUBSCRIPTION, parse_message
-from aedmon.reading import DeviceKind, Reading
+from aedmon.reading import DROPPED_KEY, DeviceKind, Reading
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 
@@ -169,6 +169,13 @@ class MqttSource:
         except Exception as exc:  # noqa: BLE001  one message can fail only itself
             self._reject(message, "unreadable", f"{exc.__class__.__name__}: {str(exc)[:200]}")
             return None
+        dropped = reading.extra.get(DROPPED_KEY)
+        if dropped:
+            metrics.FIELDS_DROPPED.labels(SOURCE).inc(len(dropped))
+            log.warning(
+                "fields that cannot be kept dropped; the reading is kept",
+                extra={"topic": message.topic[:120], "fields": ", ".join(dropped)[:300]},
+            )
         # Kind sticks per device: a cabinet's location message says nothing of its kind.
         if reading.kind is None:
             kind = self._kinds.get(reading.device_id)

@@ -5,18 +5,25 @@ server cannot trust. Each reading is placed at a server time `at`, and the devic
 history is ordered by it:
 
 - A device time is *trusted* when it is not ahead of the reading's arrival (by more than
-  the tolerance), not behind the device's last trusted time (by more than the tolerance),
-  and, for a heartbeat (sent live, never resent), not behind its arrival by more than the
-  tolerance. A trusted reading stands at its device time; an untrusted one at its arrival.
-- Newer or older is the device's own sequence (`seq`, mod 65536): a step forward of less
-  than half the range is newer, whatever the dates say. So a FAIL sent after a PASS is a
-  failure even if the PASS was dated 2099 or the FAIL 2000-01-01.
-- A step back is an older reading resent (it does not override the newer one) when its
-  device time is trusted, earlier than the last trusted time and at most `RESEND_HORIZON`
-  before it. Any other step back is the device starting again (a reset, a new battery, a
-  counter that started over): a new epoch in which arrival order holds.
-- A device that powers up (an identity, the serial protocol's AEDID) starts a new epoch too,
-  and so does a reading without a seq: arrival order holds for it.
+  the tolerance), not behind the device's last trusted time in this epoch (by more than the
+  tolerance), and, for a heartbeat (sent live, never resent), not behind its arrival by more
+  than the tolerance. A trusted reading stands at its device time; an untrusted one at its
+  arrival.
+- Newer or older is the device's own sequence (`seq`, mod 65536) within an *epoch*: a step
+  forward of less than half the range is newer, whatever the dates say. So a FAIL sent
+  after a PASS is a failure even if the PASS was dated 2099 or the FAIL 2000-01-01.
+- A resend of a reading already stored never reaches this rule: it is a duplicate by its
+  identity (the message itself, aedmon.reading.Reading.key). So a reading that steps back
+  is one never heard before, and what it means depends on the epoch:
+  - under the same `boot` as the newest (mqtt.md 1.1: a device's sequence only steps
+    forward within one power-up) it is an older reading that arrived late: it enters the
+    history before the newest and does not override it;
+  - with no `boot` to tell, it is the device starting again (a reset, a new battery, a
+    counter that started over), whatever its device time says: a new epoch, newest. A clock
+    that ran ahead and then stepped back can therefore never hide a FAIL.
+- A new `boot`, an identity (the serial protocol's AEDID at power-up) and a reading without
+  a seq start a new epoch too: arrival order holds. A new boot also forgets the old epoch's
+  trusted time, so a clock set back at power-up is judged afresh.
 - A newer reading never stands before the newest one, an older one never after it.
 
 A device whose newest numbered reading's time was not trusted, off by more than the
@@ -33,7 +40,6 @@ from aedmon.reading import SEQ_MAX, Reading, ReadingType
 from .facts import DeviceFacts, Policy
 from .findings import AlertType, Finding, Phrase, Severity
 
-RESEND_HORIZON = timedelta(days=7)  # older than this before the newest: a reset, not a resend
 _TICK = timedelta(microseconds=1)
 _HALF = (SEQ_MAX + 1) // 2
 
@@ -46,6 +52,7 @@ class ClockHead:
     seq: int | None = None
     at: datetime | None = None
     trusted: datetime | None = None
+    boot: str | None = None  # the power-up the newest reading named, if it named one
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,12 @@ def _forward(reading: Reading, head: ClockHead) -> bool:
     return 0 < (reading.seq - head.seq) % (SEQ_MAX + 1) < _HALF
 
 
+def _late(reading: Reading, head: ClockHead) -> bool:
+    """Whether the reading is an older one of the newest reading's power-up, arrived late: its
+    seq steps back under the same boot. Without a boot on both, a step back is a restart."""
+    return reading.boot is not None and reading.boot == head.boot and not _forward(reading, head)
+
+
 def place(reading: Reading, head: ClockHead, tolerance: timedelta) -> Placement:
     """Where the reading stands in its device's history, and the device's clock after it.
     Arrival is the bridge's clock, a computer's that keeps time (NTP), unlike a device's."""
@@ -70,15 +83,14 @@ def place(reading: Reading, head: ClockHead, tolerance: timedelta) -> Placement:
     said = reading.device_time
     ahead = said > arrival + tolerance
     stale_beat = reading.type is ReadingType.HEARTBEAT and said < arrival - tolerance
-    if (
-        not _forward(reading, head)
-        and not (ahead or stale_beat)
-        and head.trusted is not None
-        and head.trusted - RESEND_HORIZON <= said < head.trusted
-    ):
-        at = said if head.at is None else min(said, head.at - _TICK)
-        return Placement(at, trusted=True, newer=False, head=head)
-    behind = head.trusted is not None and said < head.trusted - tolerance
+    if _late(reading, head):
+        believable = not (ahead or stale_beat)
+        at = said if believable else arrival
+        at = at if head.at is None else min(at, head.at - _TICK)
+        return Placement(at, trusted=believable, newer=False, head=head)
+    rebooted = reading.boot is not None and reading.boot != head.boot
+    last_trusted = None if rebooted else head.trusted
+    behind = last_trusted is not None and said < last_trusted - tolerance
     trusted = not (ahead or behind or stale_beat)
     at = said if trusted else arrival
     if head.at is not None:
@@ -90,7 +102,12 @@ def place(reading: Reading, head: ClockHead, tolerance: timedelta) -> Placement:
         at,
         trusted,
         newer=True,
-        head=ClockHead(seq=seq, at=at, trusted=said if trusted and numbered else head.trusted),
+        head=ClockHead(
+            seq=seq,
+            at=at,
+            trusted=said if trusted and numbered else last_trusted,
+            boot=reading.boot or (None if reading.type is ReadingType.IDENTITY else head.boot),
+        ),
     )
 
 

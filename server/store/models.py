@@ -121,6 +121,7 @@ class Device(Base):
     clock_seq: Mapped[int | None]
     clock_at: Mapped[datetime | None]
     clock_trusted: Mapped[datetime | None]
+    clock_boot: Mapped[str | None] = mapped_column(String(32))
     clock_offset_s: Mapped[float | None] = mapped_column(Float)
     # a retired device stays on record (history, compliance) but is left out of lists and rules
     retired_at: Mapped[datetime | None]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from aedmon.errors import SinkUnavailable
-from aedmon.reading import DeviceKind, Reading, TestResult
+from aedmon.reading import DeviceKind, Reading, ReadingType, TestResult
 from firmware_bridge.sinks.influx import InfluxSink, to_point
 
 from .. import factories
@@ -38,6 +39,28 @@ def test_point_schema_has_site_device_kind_tags_and_numeric_fields() -> None:
         assert tag in line
     for field in ("battery_pct=89", "result_level=2", "pads_connected=1", "temp_c=21.5", "seq=1i", "lag_s=3"):
         assert field in line
+
+
+def test_a_different_reading_at_the_same_seq_and_time_is_its_own_point_and_a_repeat_is_not() -> None:
+    passed = selftest(2)  # PASS, as every even seq here
+    failed = passed.model_copy(update={"result": TestResult.FAIL, "codes": ("P02",)})
+    status_open = reading_of_status(door_open=True)
+    status_shut = reading_of_status(door_open=False)
+    stamps = {
+        to_point(r).to_line_protocol().rsplit(" ", 1)[1] for r in (passed, failed, status_open, status_shut)
+    }
+    assert len(stamps) == 4  # no two of them overwrite each other
+    assert to_point(passed).to_line_protocol() == to_point(selftest(2)).to_line_protocol()
+    for line in stamps:  # within the device time's millisecond
+        assert int(line) // 1_000_000 == int(passed.device_time.timestamp() * 1000)
+
+
+def reading_of_status(**fields: Any) -> Reading:
+    return Reading(
+        device_id="CAB1", site="town-hall", type=ReadingType.STATUS, device_time=T0 + timedelta(minutes=2),
+        arrival_time=T0 + timedelta(minutes=2), seq=7,
+        **fields,
+    )  # fmt: skip
 
 
 def test_readings_reach_the_server_and_read_back_once_even_when_sent_twice(victoria: VictoriaMetrics) -> None:

@@ -3,6 +3,7 @@ and carry a database made by an older build forward without losing what it holds
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,11 +14,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
+from aedmon.reading import TestResult
 from server import store
 from server.i18n import Words
+from server.ingest import Outcome, ingest
+from server.rules.facts import Policy
 from server.store.database import create_schema, make_engine
 from server.store.migrate import alembic_config
 from server.store.models import Base
+
+from .. import factories
 
 
 def said(change: Any) -> Any:
@@ -190,8 +196,9 @@ def test_readings_keep_their_ids_and_keys_through_partitioning_and_back(empty_da
     query = text("SELECT id, key FROM readings ORDER BY id")
     with engine.connect() as connection:
         before = connection.execute(query).all()
-    create_schema(engine)
     with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0015")  # 0016 rewrites the keys (its own test below)
         assert connection.execute(query).all() == before
         for key, kind, moment in rows:  # stored before the partitioning: still a repeat
             assert (
@@ -213,4 +220,44 @@ def test_readings_keep_their_ids_and_keys_through_partitioning_and_back(empty_da
         ).scalar()
         assert kind == 1
     create_schema(engine)  # and up again
+    engine.dispose()
+
+
+def test_a_reading_stored_before_message_keys_is_still_a_duplicate_after(empty_database_url: str) -> None:
+    """0016 gives every stored key the digest of what its device said: the same reading resent
+    across the upgrade is a duplicate, while a different reading under its seq and time (a
+    device whose clock and counter restarted) is stored beside it."""
+    engine = make_engine(empty_database_url)
+    config = alembic_config(engine)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    passed = factories.selftest(TestResult.PASS, at=datetime(2000, 1, 1, 0, 0, 5, tzinfo=UTC), arrived=now)
+    failed = passed.model_copy(update={"result": TestResult.FAIL, "codes": ("P02",)})
+    old_key = passed.key.rsplit("|", 1)[0]  # (device, type, seq, device time), as before 0016
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0015")
+        connection.execute(
+            text(
+                "INSERT INTO devices (id, site, kind, name, place, report_interval_s, confirmed, created_at, "
+                "public) VALUES ('SN1', :site, 'aed', '', '', 60, true, :now, false)"
+            ),
+            {"now": now, "site": passed.site},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO readings (key, device_id, site, type, seq, device_time, arrival_time, "
+                "received_at, at, clock_trusted, body) VALUES (:key, 'SN1', :site, 'selftest', 1, :time, "
+                ":now, :now, :now, false, :body)"
+            ),
+            {"key": old_key, "site": passed.site, "time": passed.device_time.replace(tzinfo=None),
+             "now": now.replace(tzinfo=None),
+             "body": json.dumps(passed.model_dump(mode="json"))},
+        )  # fmt: skip
+    create_schema(engine)
+    with Session(engine) as session:
+        resent = ingest(session, [factories.as_json(passed), factories.as_json(failed)], now, Policy())
+    assert [outcome.status for outcome in resent.outcomes] == [Outcome.DUPLICATE, Outcome.STORED]
+    with engine.connect() as connection:
+        keys = set(connection.scalars(text("SELECT key FROM readings")))
+    assert keys == {passed.key, failed.key}
     engine.dispose()

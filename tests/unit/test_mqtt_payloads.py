@@ -157,3 +157,54 @@ def test_simulator_encoding_round_trips_through_the_bridge_parser(reading: Readi
 def test_no_topic_or_payload_crashes_the_parser(topic: str, payload: bytes) -> None:
     with contextlib.suppress(MalformedMessage):
         parse_message(topic, payload, arrival=ARRIVAL)
+
+
+def test_boot_is_read_and_a_bad_one_is_dropped_without_the_reading() -> None:
+    topic = "aedmon/v1/s/CAB1/status"
+    good = parse_message(topic, b'{"ts":"2026-11-23T06:00:00Z","seq":1,"boot":"a7-Z_9"}', arrival=ARRIVAL)
+    assert good.boot == "a7-Z_9"
+    for bad in (b'"x y"', b"17", b'"' + b"a" * 33 + b'"', b"null"):
+        payload = b'{"ts":"2026-11-23T06:00:00Z","seq":1,"door_open":true,"boot":' + bad + b"}"
+        reading = parse_message(topic, payload, arrival=ARRIVAL)
+        assert reading.door_open is True
+        assert reading.boot is None
+        assert reading.extra.get("dropped_fields", []) == ([] if bad == b"null" else ["boot"])
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        ("2026-12-31T23:59:60Z", datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)),
+        ("2026-12-31T23:59:60.5Z", datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)),
+        ("2027-01-01T01:59:60+02:00", datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)),
+    ],
+)
+def test_a_fail_dated_in_a_leap_second_is_kept(ts: str, expected: datetime) -> None:
+    payload = json.dumps({"ts": ts, "seq": 3, "test": "daily", "result": "FAIL", "codes": ["C02"]}).encode()
+    reading = parse_message("aedmon/v1/s/AED1/selftest", payload, arrival=ARRIVAL)
+    assert reading.result is TestResult.FAIL
+    assert reading.device_time == expected
+
+
+@pytest.mark.parametrize(
+    "cosmetic",
+    [
+        {"deep": {"a": {"b": {"c": {"d": 1}}}}},
+        {f"k{i}": i for i in range(70)},
+        {"list": list(range(100))},
+        {"ctl": "a\u0007b"},
+        {"huge": 2**64},
+        {"k" * 70: 1},
+    ],
+    ids=["too-deep", "too-many", "long-list", "control", "huge-int", "long-name"],
+)
+def test_a_cosmetic_field_that_cannot_be_kept_is_dropped_and_the_fail_kept(
+    cosmetic: dict[str, object],
+) -> None:
+    payload = json.dumps(
+        {"ts": "2026-11-23T06:00:00Z", "seq": 3, "test": "daily", "result": "FAIL", **cosmetic}
+    )
+    reading = parse_message("aedmon/v1/s/AED1/selftest", payload.encode()[:4096], arrival=ARRIVAL)
+    assert reading.result is TestResult.FAIL
+    assert reading.extra["dropped_fields"]
+    assert len(reading.extra) <= 64

@@ -86,3 +86,15 @@ def test_beyond_the_bound_alerting_readings_are_kept_and_counted(tmp_path: Path)
     assert box.over_bound == 20
     box.append(beat(500, DeviceState.NOT_READY))  # a NOT_READY heartbeat may alert too
     assert box.rows == 121
+
+
+def test_a_different_reading_under_a_waiting_seq_and_time_is_kept_beside_it(tmp_path: Path) -> None:
+    """A device whose clock and counter restart at each power-up: PASS and FAIL share (seq, time)."""
+    box = Outbox(tmp_path / "o.db", sinks=["server"])
+    reset = datetime(2000, 1, 1, 0, 0, 5, tzinfo=UTC)
+    passed = factories.selftest(TestResult.PASS, at=reset, seq=1)
+    failed = factories.selftest(TestResult.FAIL, at=reset, seq=1, codes=("P02",))
+    assert box.append(passed)
+    assert box.append(failed)
+    assert not box.append(failed)  # its resend is still a repeat
+    assert [entry.reading.result for entry in box.batch("server", 10)] == [TestResult.PASS, TestResult.FAIL]

@@ -230,3 +230,19 @@ _readings = st.builds(
 @given(_readings)
 def test_simulator_encoding_round_trips_through_the_bridge_parser(reading: Reading) -> None:
     assert parse(serial_aed.encode_reading(reading).rstrip()) == reading
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\n", b"\r"], ids=["crlf", "lf", "cr"])
+def test_every_line_end_a_firmware_may_use_ends_a_sentence(ending: bytes) -> None:
+    result = LineFramer().feed(b"".join(line + ending for line in EXAMPLES))
+    assert result.sentences == list(EXAMPLES)
+    assert result.noise_bytes == 0
+
+
+def test_a_fail_dated_in_a_leap_second_is_kept_as_the_last_instant_of_its_minute() -> None:
+    body = b"AEDST,SN10442,18,20261231T235960Z,D,FAIL,P02,14,2029-05,2026-11-01,1,20.0"
+    reading = parse(b"$" + body + b"*" + serial_aed.checksum(body).encode())
+    assert reading.result is TestResult.FAIL
+    assert reading.device_time == datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    with pytest.raises(MalformedSentence):
+        serial_aed.parse_time("20261231T235961Z")  # no minute has 62 seconds
