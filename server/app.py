@@ -81,6 +81,8 @@ def build_notifier(settings: ServerSettings, sessions: sessionmaker[Session], cl
         interval_s=settings.notify_interval_s,
         default_time_zone=settings.time_zone,
         public_url=settings.public_url,
+        workers=settings.notify_workers,
+        attempt_deadline_s=settings.notify_deadline_s,
     )
 
 

@@ -139,6 +139,18 @@ class ServerSettings(BaseSettings):
     notify_interval_s: float = Field(
         default=1.0, gt=0, description="how often due notifications are looked for"
     )
+    notify_workers: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="messages sent at once (one per contact); a slow receiver holds one",
+    )
+    notify_deadline_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="total time one attempt on one channel may take, however slowly the receiver answers",
+    )
     map_tiles_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="map tiles for the board, {z}/{x}/{y}; the browser fetches them, and lists "

@@ -10,6 +10,18 @@ marked failed.
 Delivery is once per row in every case but one: a crash between a channel accepting a
 message and the row being marked sent. Webhooks carry their Standard Webhooks id so a
 receiver can drop that repeat.
+
+Isolation: a slow or dead receiver delays only its own messages.
+- Claiming, reading and recording are short transactions of their own: no transaction is
+  open, and no database lock held, while a channel sends.
+- Each contact's groups go to a bounded pool of workers (`workers`) as one job, told in
+  turn; a contact with a job in flight is left for a later round, everyone else goes on. The
+  site's own people start first and the rest once they are told, or after `HEAD_START` at
+  the latest, so a slow receiver of the building's staff holds nobody else for long.
+- Each attempt on a channel has a total deadline (`attempt_deadline_s`), not a per-read
+  timeout: a receiver that answers a byte every few seconds is abandoned when it passes (its
+  thread left to end by itself, at most `MAX_ABANDONED` per channel, past which the channel
+  fails at once) and counts as that channel's failure, so the next channel is tried.
 """
 
 from __future__ import annotations
@@ -18,6 +30,8 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -30,7 +44,7 @@ from server.rules.findings import Severity
 from server.store.models import Contact, Notification, NotificationState, Purpose
 
 from .channels import Channel, ChannelError
-from .messages import Item, device_link, render, render_digest
+from .messages import Item, Message, device_link, render, render_digest
 from .routing import site_first
 
 log = logging.getLogger(__name__)
@@ -41,6 +55,59 @@ MAX_ATTEMPTS = 10
 # receiver drops), anything else after a minute.
 LEASE = timedelta(seconds=60)
 CRITICAL_LEASE = timedelta(seconds=8)
+MAX_ABANDONED = 16  # attempts past their deadline still running, per channel
+HEAD_START = 1.0  # seconds the site's own people are told before those of every site, at most
+
+
+@dataclass(frozen=True)
+class _Group:
+    """One message, read and rendered, ready to send with no store open."""
+
+    site: str
+    row_ids: list[int]
+    message: Message
+    payload: dict[str, Any]
+
+
+@dataclass
+class _Job:
+    """What one contact is told this round, message after message."""
+
+    contact: Contact  # detached from its session, its columns loaded
+    groups: list[_Group]
+
+
+class _Deadline:
+    """Runs a channel's send with a total deadline; an attempt past it is abandoned."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._abandoned: dict[str, list[threading.Thread]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def send(self, channel: Channel, contact: Contact, message: Message, payload: dict[str, Any]) -> None:
+        with self._lock:
+            stalled = [thread for thread in self._abandoned[channel.name] if thread.is_alive()]
+            self._abandoned[channel.name] = stalled
+            if len(stalled) >= MAX_ABANDONED:
+                raise ChannelError(f"{len(stalled)} earlier sends are still stalled past their deadline")
+        failure: list[BaseException] = []
+
+        def attempt() -> None:
+            try:
+                channel.send(contact, message, payload)
+            except BaseException as exc:  # handed to the waiting worker
+                failure.append(exc)
+
+        thread = threading.Thread(target=attempt, name=f"send-{channel.name}", daemon=True)
+        thread.start()
+        thread.join(self.seconds)
+        if thread.is_alive():
+            with self._lock:
+                self._abandoned[channel.name].append(thread)
+            raise ChannelError(f"no answer within {self.seconds:g} s")
+        if failure:
+            raise failure[0]
 
 
 class Notifier:
@@ -56,11 +123,17 @@ class Notifier:
         interval_s: float = 1.0,
         default_time_zone: str | None = None,
         public_url: str | None = None,
+        workers: int = 8,
+        attempt_deadline_s: float = 10.0,
     ) -> None:
         self.sessions, self.channels, self.clock = sessions, list(channels), clock
         self.group_window, self.interval_s = group_window, interval_s
         self.default_time_zone = default_time_zone
         self.public_url = public_url
+        self._deadline = _Deadline(attempt_deadline_s)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify")
+        self._busy: dict[int, _Job] = {}  # contact → its job in flight
+        self._busy_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
@@ -71,7 +144,9 @@ class Notifier:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=15)
+        if self._thread.is_alive():
+            self._thread.join(timeout=15)
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def wake(self) -> None:
         self._wake.set()
@@ -81,7 +156,7 @@ class Notifier:
             self._wake.wait(self.interval_s)
             self._wake.clear()
             try:
-                self.deliver_due()
+                self._dispatch()
             except Exception:  # the loop must outlive any one bad round; the rows stay pending
                 log.exception("notification round failed")
 
@@ -99,13 +174,20 @@ class Notifier:
         return row.due_at <= now if urgent else row.due_at + self.group_window <= now
 
     def deliver_due(self) -> int:
-        """One round: claim, group, send. Returns how many notifications were delivered."""
+        """One round, waiting for its sends: how many notifications were delivered."""
+        return sum(future.result() for future in self._dispatch())
+
+    def _dispatch(self) -> list[Future[int]]:
+        """One round: claim what is due (but the rows of contacts with a group in flight here),
+        group it, say it, and hand each group to the pool."""
         now = self.clock()
+        with self._busy_lock:
+            busy = set(self._busy)
         with self.sessions() as session:
             candidates = store.notifications.candidates(session, now, CRITICAL_LEASE)
-            due = [row for row in candidates if self._is_due(row, now)]
+            due = [row for row in candidates if row.contact_id not in busy and self._is_due(row, now)]
             if not due:
-                return 0
+                return []
             # Claim: only rows still as they were read are taken, so two servers never send one row.
             pending = [row.id for row in due if row.state == NotificationState.PENDING]
             stale: dict[timedelta, list[int]] = defaultdict(list)
@@ -121,27 +203,27 @@ class Notifier:
                 groups[(row.contact_id, row.site, alone)].append(row)
             contacts = store.contacts.by_ids(session, [contact_id for contact_id, _, _ in groups])
             zones = store.sites.time_zones(session, sorted({site for _, site, _ in groups}))
-            delivered = 0
+            jobs: dict[int, _Job] = {}
             for contact_id, site, alone in sorted(groups, key=lambda key: site_first(contacts[key[0]])):
-                words = Words(contacts[contact_id].language, zones.get(site) or self.default_time_zone)
-                group = groups[(contact_id, site, alone)]
-                delivered += self._deliver(session, contacts[contact_id], site, group, words)
-            return delivered
-
-    def _linked(self, body: dict[str, Any]) -> dict[str, Any]:
-        """An alert as the machine channels carry it, with its device's page when there is one."""
-        link = device_link(self.public_url, str(body.get("device_id", "")))
-        return {**body, "link": link} if link else dict(body)
-
-    def _deliver(
-        self, session: Session, contact: Contact, site: str, group: list[Notification], words: Words
-    ) -> int:
-        now = self.clock()
-        if contact.retired_at is not None:  # removed after these were planned: told nothing more
-            for row in group:
-                row.state, row.last_error = NotificationState.CANCELLED, "contact removed"
+                group, contact = groups[(contact_id, site, alone)], contacts[contact_id]
+                if contact.retired_at is not None:  # removed after these were planned: told nothing more
+                    for row in group:
+                        row.state, row.last_error = NotificationState.CANCELLED, "contact removed"
+                    continue
+                words = Words(contact.language, zones.get(site) or self.default_time_zone)
+                jobs.setdefault(contact_id, _Job(contact, [])).groups.append(self._group(site, group, words))
             session.commit()
-            return 0
+        # the session is closed: nothing of the store is held while the channels send
+        with self._busy_lock:
+            self._busy.update(jobs)
+        own = [job for job in jobs.values() if site_first(job.contact) == 0]
+        first = [self._pool.submit(self._send, job) for job in own]
+        if first and len(own) < len(jobs):
+            wait(first, timeout=HEAD_START)
+        rest = [self._pool.submit(self._send, job) for job in jobs.values() if site_first(job.contact) != 0]
+        return first + rest
+
+    def _group(self, site: str, group: list[Notification], words: Words) -> _Group:
         if group[0].purpose == Purpose.DIGEST:
             body = group[0].body
             items = [Item.from_body(item) for item in body["items"]]
@@ -158,39 +240,74 @@ class Notifier:
             "purpose": Purpose.DIGEST.value if group[0].purpose == Purpose.DIGEST else "alerts",
             "alerts": alerts,
         }
+        return _Group(site, [row.id for row in group], message, payload)
+
+    def _linked(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An alert as the machine channels carry it, with its device's page when there is one."""
+        link = device_link(self.public_url, str(body.get("device_id", "")))
+        return {**body, "link": link} if link else dict(body)
+
+    def _send(self, job: _Job) -> int:
+        """Tell the contact each group in turn, with no store open, each outcome recorded in a
+        short transaction. How many notifications were delivered."""
+        delivered = 0
+        try:
+            for group in job.groups:
+                delivered += self._try_channels(job.contact, group)
+        except Exception:  # a worker outlives any one job; its rows are claimed again after their lease
+            log.exception("notification job failed", extra={"contact": job.contact.id})
+        finally:
+            with self._busy_lock:
+                self._busy.pop(job.contact.id, None)
+        return delivered
+
+    def _try_channels(self, contact: Contact, group: _Group) -> int:
         errors = []
         for channel in self.channels:
             if not channel.serves(contact):
                 continue
             try:
-                channel.send(contact, message, payload)
+                self._deadline.send(channel, contact, group.message, group.payload)
             except ChannelError as exc:
                 errors.append(f"{channel.name}: {exc}")
                 log.warning(
                     "channel failed, trying the next", extra={"channel": channel.name, "error": str(exc)}
                 )
                 continue
-            for row in group:
-                row.state, row.channel, row.sent_at, row.last_error = (
-                    NotificationState.SENT,
-                    channel.name,
-                    now,
-                    None,
-                )
-            session.commit()
+            self._record(group, channel.name, errors)
             log.info(
                 "notification sent",
-                extra={"contact": contact.id, "channel": channel.name, "alerts": len(group), "site": site},
+                extra={
+                    "contact": contact.id,
+                    "channel": channel.name,
+                    "alerts": len(group.row_ids),
+                    "site": group.site,
+                },
             )
-            return len(group)
-        for row in group:
-            row.attempts += 1
-            row.last_error = "; ".join(errors) or "no channel serves this contact"
-            if row.attempts >= MAX_ATTEMPTS:
-                row.state = NotificationState.FAILED
-            else:
-                row.state = NotificationState.PENDING
-                row.due_at = now + timedelta(seconds=min(2**row.attempts, 300))
-        session.commit()
+            return len(group.row_ids)
+        self._record(group, None, errors)
         log.warning("notification not delivered", extra={"contact": contact.id, "errors": "; ".join(errors)})
         return 0
+
+    def _record(self, group: _Group, channel: str | None, errors: list[str]) -> None:
+        """Sent on `channel`; or (None) not delivered: retried with backoff, failed after
+        MAX_ATTEMPTS."""
+        now = self.clock()
+        with self.sessions() as session:
+            for row in store.notifications.by_ids(session, group.row_ids):
+                if channel is not None:
+                    row.state, row.channel, row.sent_at, row.last_error = (
+                        NotificationState.SENT,
+                        channel,
+                        now,
+                        None,
+                    )
+                    continue
+                row.attempts += 1
+                row.last_error = "; ".join(errors) or "no channel serves this contact"
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.state = NotificationState.FAILED
+                else:
+                    row.state = NotificationState.PENDING
+                    row.due_at = now + timedelta(seconds=min(2**row.attempts, 300))
+            session.commit()

@@ -169,8 +169,8 @@ def test_a_new_boot_is_a_power_up_and_a_late_reading_of_the_same_boot_is_only_hi
     first = factories.selftest(TestResult.PASS, device="SNB7", at=NOW, seq=500, boot="a1")
     failed = factories.selftest(TestResult.FAIL, device="SNB7", at=NOW + timedelta(seconds=20), seq=502,
                                 boot="a1", codes=("C02",))  # fmt: skip
-    late = factories.selftest(TestResult.PASS, device="SNB7", at=NOW + timedelta(seconds=10), seq=501, boot="a1",
-                              arrived=NOW + timedelta(seconds=30))  # fmt: skip
+    late = factories.selftest(TestResult.PASS, device="SNB7", at=NOW + timedelta(seconds=10), seq=501,
+                              boot="a1", arrived=NOW + timedelta(seconds=30))  # fmt: skip
     clock.now = NOW + timedelta(seconds=30)
     send(api, tokens.bridge, first, failed, late)
     assert "self_test_failed" in open_types(api, tokens, "SNB7")  # the late PASS did not hide it
