@@ -14,13 +14,19 @@ history is ordered by it:
   after a PASS is a failure even if the PASS was dated 2099 or the FAIL 2000-01-01.
 - A resend of a reading already stored never reaches this rule: it is a duplicate by its
   identity (the message itself, aedmon.reading.Reading.key). So a reading that steps back
-  is one never heard before, and what it means depends on the epoch:
+  is one never heard before: an older reading that arrived late (the device's resend buffer,
+  or the network's reordering), or the device starting again (a reset, a new battery, a
+  counter that started over). Which, depends on what it can be told by:
   - under the same `boot` as the newest (mqtt.md 1.1: a device's sequence only steps
-    forward within one power-up) it is an older reading that arrived late: it enters the
-    history before the newest and does not override it;
-  - with no `boot` to tell, it is the device starting again (a reset, a new battery, a
-    counter that started over), whatever its device time says: a new epoch, newest. A clock
-    that ran ahead and then stepped back can therefore never hide a FAIL.
+    forward within one power-up) it arrived late: it enters the history before the newest
+    and does not override it;
+  - under another `boot`, it is a new power-up: a new epoch, newest;
+  - with no `boot` to tell, it may be taken as late only when its time says so: believable,
+    before the device's last trusted time and at most `RESEND_HORIZON` before it; and only
+    if it brings no bad news (`bad_news`: a self-test that is not a clean PASS, anything
+    else that could open an alert). A late PASS then cannot override a FAIL, and a FAIL
+    after a silent restart is always the newest, however far the clock ran ahead before:
+    the one ambiguity left is settled towards being heard. Anything else is a new epoch.
 - A new `boot`, an identity (the serial protocol's AEDID at power-up) and a reading without
   a seq start a new epoch too: arrival order holds. A new boot also forgets the old epoch's
   trusted time, so a clock set back at power-up is judged afresh.
@@ -35,11 +41,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aedmon.reading import SEQ_MAX, Reading, ReadingType
+from aedmon.reading import SEQ_MAX, Reading, ReadingType, TestResult
 
 from .facts import DeviceFacts, Policy
 from .findings import AlertType, Finding, Phrase, Severity
 
+RESEND_HORIZON = timedelta(days=7)  # older than this before the newest: a restart, not late
 _TICK = timedelta(microseconds=1)
 _HALF = (SEQ_MAX + 1) // 2
 
@@ -70,10 +77,28 @@ def _forward(reading: Reading, head: ClockHead) -> bool:
     return 0 < (reading.seq - head.seq) % (SEQ_MAX + 1) < _HALF
 
 
-def _late(reading: Reading, head: ClockHead) -> bool:
-    """Whether the reading is an older one of the newest reading's power-up, arrived late: its
-    seq steps back under the same boot. Without a boot on both, a step back is a restart."""
-    return reading.boot is not None and reading.boot == head.boot and not _forward(reading, head)
+def bad_news(reading: Reading) -> bool:
+    """Whether the reading, were it the newest, could make its device less ready: a self-test
+    that is not a clean PASS, or another reading that may open an alert."""
+    if reading.type is ReadingType.SELFTEST:
+        return reading.result is not TestResult.PASS or bool(reading.codes)
+    return reading.may_alert
+
+
+def _late(reading: Reading, head: ClockHead, believable: bool) -> bool:
+    """Whether a reading is an older one that arrived late rather than the device starting
+    again (see the module's docstring)."""
+    if _forward(reading, head):
+        return False
+    if reading.boot is not None and head.boot is not None:
+        return reading.boot == head.boot
+    said = reading.device_time
+    return (
+        believable
+        and head.trusted is not None
+        and head.trusted - RESEND_HORIZON <= said < head.trusted
+        and not bad_news(reading)
+    )
 
 
 def place(reading: Reading, head: ClockHead, tolerance: timedelta) -> Placement:
@@ -83,8 +108,8 @@ def place(reading: Reading, head: ClockHead, tolerance: timedelta) -> Placement:
     said = reading.device_time
     ahead = said > arrival + tolerance
     stale_beat = reading.type is ReadingType.HEARTBEAT and said < arrival - tolerance
-    if _late(reading, head):
-        believable = not (ahead or stale_beat)
+    believable = not (ahead or stale_beat)
+    if _late(reading, head, believable):
         at = said if believable else arrival
         at = at if head.at is None else min(at, head.at - _TICK)
         return Placement(at, trusted=believable, newer=False, head=head)

@@ -71,15 +71,28 @@ def test_a_device_restarting_without_a_word_after_its_clock_ran_ahead_is_heard_a
 ) -> None:
     """Its clock ran ahead (inside the tolerance, or beyond it), it rebooted without an AEDID or
     a boot, and counts from 0 at the true time: each FAIL is the newest, not an old resend."""
-    before = [selftest(seq, NOW + stepped - timedelta(minutes=10 - seq), NOW - timedelta(minutes=10 - seq))
-              for seq in range(500, 505)]  # fmt: skip
+    before = [selftest(seq, NOW - timedelta(minutes=105 - seq) + stepped, NOW - timedelta(minutes=105 - seq))
+              for seq in range(100, 105)]  # fmt: skip
     later = NOW + timedelta(minutes=1)
     after = [
-        selftest(seq, later + timedelta(seconds=seq), later + timedelta(seconds=seq)) for seq in (0, 1, 2)
+        failing(seq, later + timedelta(seconds=seq), later + timedelta(seconds=seq)) for seq in (0, 1, 2)
     ]
     placed = run(*before, *after)
     assert all(newer for _, newer in placed)
     assert newest(*before, *after) == len(before) + 2
+
+
+@pytest.mark.parametrize("boot", [None, "b1"])
+def test_a_late_pass_of_the_same_power_up_never_overrides_a_fail(boot: str | None) -> None:
+    """The network or a resend buffer delivers PASS seq 17 after FAIL seq 19."""
+    fail = failing(19, NOW, NOW + timedelta(minutes=1), boot=boot)
+    late = selftest(17, NOW - timedelta(seconds=2), NOW + timedelta(minutes=2), boot=boot)
+    assert newest(selftest(16, NOW - timedelta(seconds=3), NOW, boot=boot), fail, late) == 1
+
+
+def failing(seq: int, said: datetime, arrived: datetime = NOW, boot: str | None = None) -> Reading:
+    return factories.reading(ReadingType.SELFTEST, site="s", at=said, arrived=arrived, seq=seq, boot=boot,
+                             result=TestResult.FAIL, codes=("C02",))  # fmt: skip
 
 
 def test_a_new_boot_is_a_new_epoch_and_its_clock_is_judged_afresh() -> None:
@@ -179,6 +192,8 @@ def device_lives(draw: st.DrawFn) -> list[Reading]:
             sent.append(selftest(seq, said, arrived, kind, boot if way == "boot" else None))
             if sent and draw(st.booleans()):
                 sent.append(draw(st.sampled_from(sent)))  # a resend of something sent before
+            if len(sent) > 1 and way == "boot" and draw(st.booleans()):
+                sent[-1], sent[-2] = sent[-2], sent[-1]  # overtaken on the way
     arrived += timedelta(seconds=1)
     said = min(max(arrived + clock, datetime(1971, 1, 1, tzinfo=UTC)), datetime(2199, 1, 1, tzinfo=UTC))
     failed = factories.reading(
