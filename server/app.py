@@ -170,7 +170,9 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     app.mount("/static", StaticFiles(directory=web_routes.HERE / "static"), name="static")
     app.mount("/metrics", make_asgi_app())
     known = token_checker(sessions, app.state.tokens, clock)
-    app.add_middleware(Edge, max_body_bytes=settings.max_body_bytes, known=known)
+    app.add_middleware(
+        Edge, max_body_bytes=settings.max_body_bytes, import_max_bytes=settings.import_max_bytes, known=known
+    )
 
     @app.exception_handler(DataError)
     def value_the_store_refuses(request: Request, exc: DataError) -> JSONResponse:

@@ -86,11 +86,13 @@ def evaluate_many(
     open_alerts: dict[str, list[Alert]] = {device_id: [] for device_id in ids}
     for alert in store.alerts.open_of_devices(session, ids):
         open_alerts[alert.device_id].append(alert)
-    memories = {
-        device.id: recall(before.get(device.id), (fresh or {}).get(device.id, ()))
-        or store.facts.remembered(session, device.id)
-        for device in devices
+    recalled = {
+        device.id: recall(before.get(device.id), (fresh or {}).get(device.id, ())) for device in devices
     }
+    rebuilt = store.facts.remembered_all(
+        session, [device_id for device_id, memory in recalled.items() if memory is None]
+    )
+    memories = {device_id: memory or rebuilt[device_id] for device_id, memory in recalled.items()}
     seen = _bridges_seen(session, devices, memories)
     found: dict[str, Assessment] = {}
     kept: list[store.snapshots.Kept] = []

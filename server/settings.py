@@ -188,6 +188,12 @@ class ServerSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="largest request body taken; larger ones get 413"
     )
+    import_max_bytes: int = Field(
+        default=32_000_000,
+        ge=1024,
+        le=1_000_000_000,
+        description="largest file the device imports take (a 20,000-row CSV, a country's OSM export)",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("tokens")

@@ -34,14 +34,27 @@ SESSION_COOKIE = "aedmon_session"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+IMPORT_PATHS = frozenset({"/api/v1/devices/import", "/api/v1/devices/import-osm"})
+
+
 class Edge:
     """ASGI middleware; `known` says whether a bearer token is a bootstrap token or a live key
     (it may ask the database, so it runs in a worker thread)."""
 
     def __init__(
-        self, app: App, *, max_body_bytes: int, known: Callable[[bytes | None, str | None], bool]
+        self,
+        app: App,
+        *,
+        max_body_bytes: int,
+        known: Callable[[bytes | None, str | None], bool],
+        import_max_bytes: int | None = None,
     ) -> None:
         self.app, self.max_body_bytes, self.known = app, max_body_bytes, known
+        self.import_max_bytes = import_max_bytes or max_body_bytes
+
+    def _limit(self, scope: Scope) -> int:
+        """The largest body this path takes: the imports' files have a limit of their own."""
+        return self.import_max_bytes if scope.get("path", "") in IMPORT_PATHS else self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,21 +75,22 @@ class Edge:
             code, detail, headers = refusal
             await _answer(send, code, detail, headers)
             return
-        received = 0
+        received, limit = 0, self._limit(scope)
 
         async def limited() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise HTTPException(413, self._too_large())
+                if received > limit:
+                    raise HTTPException(413, self._too_large(limit))
             return message
 
         await self.app(scope, limited, send)
 
-    def _too_large(self) -> str:
-        return f"the body is larger than {self.max_body_bytes} bytes; send less at a time"
+    @staticmethod
+    def _too_large(limit: int) -> str:
+        return f"the body is larger than {limit} bytes; send less at a time"
 
     def _refusal(self, scope: Scope) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
         path: str = scope.get("path", "")
@@ -91,8 +105,8 @@ class Edge:
         if length is not None:
             if not length.isdigit():
                 return 400, "Content-Length is not a number", []
-            if int(length) > self.max_body_bytes:
-                return 413, self._too_large(), []
+            if int(length) > self._limit(scope):
+                return 413, self._too_large(self._limit(scope)), []
         return None
 
     @staticmethod

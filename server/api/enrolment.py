@@ -27,6 +27,7 @@ from aedmon.reading import ID_PATTERN, DeviceKind
 from server import evaluation, store
 from server.access import Access
 from server.rules.facts import Policy
+from server.store.database import yield_to_writers
 from server.store.devices import NewDevice
 from server.store.models import Device
 
@@ -40,6 +41,7 @@ router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 CSV_COLUMNS = tuple(name for name in DeviceIn.model_fields)
 REQUIRED_COLUMNS = ("id", "site", "kind")
 MAX_ROWS = 20_000
+CHUNK = 250  # rows an import plans and does in one transaction
 TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
 FALSE_WORDS = frozenset({"no", "false", "0", "n"})
 # What an OpenStreetMap object gives a device; everything else stays the admin's.
@@ -298,11 +300,18 @@ def _current(device: Device, name: str, session: Session) -> Any:
     return getattr(device, name)
 
 
-def _plan(session: Session, access: Access, rows: list[Row], *, osm: bool) -> list[Plan]:
+@dataclass
+class _Planned:
+    """What the rows planned so far mean for the next: the ids they took and the sites they make."""
+
+    seen_ids: dict[str, int] = field(default_factory=dict)
+    new_sites: dict[str, str | None] = field(default_factory=dict)  # as if made already
+
+
+def _plan(session: Session, access: Access, rows: list[Row], planned: _Planned, *, osm: bool) -> list[Plan]:
     """What each row would do, given the store and the rows before it."""
     plans: list[Plan] = []
-    seen_ids: dict[str, int] = {}
-    new_sites: dict[str, str | None] = {}  # sites this file makes, as if made already
+    seen_ids, new_sites = planned.seen_ids, planned.new_sites
     devices = store.devices.by_osm_refs(session, [r.ref for r in rows if r.ref]) if osm else {}
     for row in rows:
         if row.error is not None:
@@ -329,8 +338,8 @@ def _plan(session: Session, access: Access, rows: list[Row], *, osm: bool) -> li
             continue
         # Imported again, an OpenStreetMap device stays where the admin put it.
         site, area = (device.site, None) if (device is not None and osm) else (body.site, body.area)
-        planned = site in new_sites and (area is None or area == new_sites[site])
-        if not planned and not may_place(session, access, site, area):
+        made_here = site in new_sites and (area is None or area == new_sites[site])
+        if not made_here and not may_place(session, access, site, area):
             plans.append(Plan(row, Outcome.ERROR, body, error="no such site or area within your scope"))
             continue
         if store.sites.get(session, site) is None:
@@ -356,35 +365,50 @@ def _compare(session: Session, row: Row, body: DeviceIn, device: Device | None, 
     return Plan(row, Outcome.UPDATE if changes else Outcome.UNCHANGED, body, device, changes)
 
 
-def _apply(
-    session: Session, access: Access, plan: Plan, now: datetime, osm: bool
-) -> tuple[Device | None, Access]:
-    """Do the row; answers the device and the caller's access (a new site of its area is its own)."""
-    body = plan.body
-    assert body is not None
-    if plan.outcome is Outcome.CREATE:
-        access = place(session, access, body.site, body.area, now)
+def _create_all(
+    session: Session, access: Access, plans: list[Plan], now: datetime, osm: bool
+) -> tuple[list[Device], Access]:
+    """Make the new devices of these plans with one statement, each site placed once; answers
+    them and the caller's access (a new site of its area is its own)."""
+    placed: set[tuple[str, str | None]] = set()
+    new: list[NewDevice] = []
+    for plan in plans:
+        body = plan.body
+        assert body is not None
+        if (body.site, body.area) not in placed:
+            access = place(session, access, body.site, body.area, now)
+            placed.add((body.site, body.area))
         fields = body.model_dump(exclude={"id", "site", "kind", "access", "area"})
-        new = NewDevice(
-            id=body.id,
-            site=body.site,
-            kind=body.kind,
-            access=body.access.value if body.access else None,
-            created_at=now,
-            confirmed=not osm,
-            osm_ref=plan.row.ref,
-            **fields,
+        new.append(
+            NewDevice(
+                id=body.id,
+                site=body.site,
+                kind=body.kind,
+                access=body.access.value if body.access else None,
+                created_at=now,
+                confirmed=not osm,
+                osm_ref=plan.row.ref,
+                **fields,
+            )
         )
-        if not store.devices.insert_if_new(session, new):
+    made = store.devices.insert_many_if_new(session, new)
+    devices = list(store.devices.by_ids(session, sorted(made)))
+    found = {device.id: device for device in devices}
+    for plan in plans:
+        assert plan.body is not None
+        device = found.get(plan.body.id)
+        if device is None:
             plan.outcome = Outcome.ERROR
             plan.error = "another request made this device meanwhile; import again"
-            return None, access
-        device = store.devices.get(session, body.id)
-        assert device is not None
+            continue
         audit_device(
-            session, access, device, "imported", body.model_dump(mode="json", exclude_unset=True), now
+            session, access, device, "imported", plan.body.model_dump(mode="json", exclude_unset=True), now
         )
-        return device, access
+    return devices, access
+
+
+def _update(session: Session, access: Access, plan: Plan, now: datetime) -> tuple[Device, Access]:
+    """Change the device as the row says; answers it and the caller's access."""
     device = plan.device
     assert device is not None
     changes = dict(plan.changes)
@@ -410,18 +434,25 @@ def _run(
     *,
     osm: bool,
 ) -> ImportOut:
-    plans = _plan(session, access, rows, osm=osm)
-    if not dry_run:
-        changed = []
-        for plan in plans:
-            if plan.outcome in (Outcome.CREATE, Outcome.UPDATE):
-                device, access = _apply(session, access, plan, now, osm)
-                changed.append(device)
-        session.flush()
-        for device in changed:
-            if device is not None:
-                evaluation.evaluate(session, device, now, policy)
+    """Plan and do the rows CHUNK at a time, each chunk a transaction of its own: a long file
+    never holds the store, so ingest and alerting go on between its chunks."""
+    plans: list[Plan] = []
+    planned = _Planned()
+    for start in range(0, len(rows), CHUNK):
+        chunk = _plan(session, access, rows[start : start + CHUNK], planned, osm=osm)
+        if not dry_run:
+            changed, access = _create_all(
+                session, access, [p for p in chunk if p.outcome is Outcome.CREATE], now, osm
+            )
+            for plan in chunk:
+                if plan.outcome is Outcome.UPDATE:
+                    device, access = _update(session, access, plan, now)
+                    changed.append(device)
+            session.flush()
+            evaluation.evaluate_many(session, changed, now, policy)
         session.commit()
+        yield_to_writers(session)
+        plans.extend(chunk)
     counts = {outcome: sum(plan.outcome is outcome for plan in plans) for outcome in Outcome}
     if not dry_run:
         log.info("devices imported", extra={"by": access.name, **{str(k): v for k, v in counts.items()}})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,16 +34,49 @@ def make_engine(url: str) -> Engine:
             # Case folding beyond ASCII, as PostgreSQL's: a search for "кмет" finds "Кметство".
             dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
+        writers = _Writers()
+        _WRITERS[engine] = writers
+
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
             # Each transaction takes SQLite's write lock as it begins, waiting (up to the busy
             # timeout) for the one before: a transaction that reads and then writes would
             # otherwise fail at once (SQLITE_BUSY) when another wrote in between, and two
             # requests at once (two bridges) would refuse readings.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            with writers.changed:
+                writers.waiting += 1
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                with writers.changed:
+                    writers.waiting -= 1
+                    writers.changed.notify_all()
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+class _Writers:
+    """How many of a SQLite engine's transactions are waiting for its write lock."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self.changed = threading.Condition()
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, _Writers] = weakref.WeakKeyDictionary()
+
+
+def yield_to_writers(session: Session, timeout: float = 5.0) -> None:
+    """Between the chunks of a long job: let the transactions waiting for SQLite's write lock
+    go first (it is not fair: a job that commits and begins again at once would keep it, and
+    ingest would wait its busy timeout out). On PostgreSQL, whose row locks are taken and let
+    go per chunk, nothing to do."""
+    writers = _WRITERS.get(session.get_bind().engine)
+    if writers is None:
+        return
+    with writers.changed:
+        writers.changed.wait_for(lambda: writers.waiting == 0, timeout)
 
 
 def create_schema(engine: Engine) -> None:

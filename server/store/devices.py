@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from aedmon.reading import DeviceKind
 from server.rules.facts import DEFAULT_REPORT_INTERVAL_S
 
-from .conflicts import insert_or_skip
+from .conflicts import dialect_insert, insert_or_skip
 from .models import Device, ReadinessSnapshot, Site
 from .search import containing
 
@@ -51,6 +51,20 @@ def insert_if_new(session: Session, device: NewDevice) -> bool:
     values["kind"] = device.kind.value
     values["report_interval_s"] = device.report_interval_s or default_interval(device.kind)
     return insert_or_skip(session, Device, **values, public_key=secrets.token_urlsafe(16)) is not None
+
+
+def insert_many_if_new(session: Session, devices: Sequence[NewDevice]) -> set[str]:
+    """Insert each device unless its id is taken, with one statement for all; the ids inserted."""
+    if not devices:
+        return set()
+    rows = []
+    for device in devices:
+        values = asdict(device)
+        values["kind"] = device.kind.value
+        values["report_interval_s"] = device.report_interval_s or default_interval(device.kind)
+        rows.append({**values, "public_key": secrets.token_urlsafe(16)})
+    statement = dialect_insert(session)(Device).on_conflict_do_nothing().returning(Device.id)
+    return set(session.scalars(statement, rows))
 
 
 def get(session: Session, device_id: str, *, lock: bool = False) -> Device | None:

@@ -3,7 +3,7 @@ type, as the server placed them, and its bridge's last word) as `DeviceFacts`.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -89,6 +89,23 @@ def last_seen(session: Session, device_id: str) -> datetime | None:
 def remembered(session: Session, device_id: str) -> Memory:
     """The rules' memory of the device (server.rules.memory) built afresh from its history."""
     return Memory.of(row for t, limit in LOOK_BACK.items() for row in _newest(session, device_id, t, limit))
+
+
+def remembered_all(session: Session, device_ids: Sequence[str]) -> dict[str, Memory]:
+    """`remembered` for each of these devices, asking only those with any history: a device
+    never heard from (just imported, say) remembers nothing."""
+    heard: set[str] = set()
+    for start in range(0, len(device_ids), 500):
+        chunk = list(device_ids[start : start + 500])
+        heard.update(
+            session.scalars(
+                select(StoredReading.device_id).where(StoredReading.device_id.in_(chunk)).distinct()
+            )
+        )
+    return {
+        device_id: remembered(session, device_id) if device_id in heard else Memory.of(())
+        for device_id in device_ids
+    }
 
 
 def device_facts(

@@ -17,6 +17,7 @@ from aedmon.reading import ReadingType
 
 from . import partitions
 from .conflicts import dialect_insert
+from .database import yield_to_writers
 from .models import Inspection, Pruned, StoredReading
 
 RECORD = (ReadingType.SELFTEST.value, ReadingType.EVENT.value)  # kept for the compliance period
@@ -91,6 +92,7 @@ def _in_chunks(
     while ids := session.scalars(select(model.id).where(gone).limit(CHUNK)).all():
         session.execute(delete(model).where(model.id.in_(ids)))
         session.commit()
+        yield_to_writers(session)
         count += len(ids)
     return count
 

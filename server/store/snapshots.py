@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, undefer
 
 from . import changes
 from .conflicts import dialect_insert
+from .database import yield_to_writers
 from .models import Device, ReadinessSnapshot, Site, SiteCounts
 from .search import containing
 
@@ -126,24 +127,37 @@ def _count(session: Session, site: str, readiness: str, step: int) -> None:
     session.execute(statement.on_conflict_do_update(index_elements=["site"], set_={readiness: column + step}))
 
 
+RECOUNT_SITES = 200  # sites recounted in one transaction
+
+
 def recount(session: Session) -> None:
-    """The sites' counts from the snapshots themselves, in one aggregate query: what the
-    counts kept with each change must equal (a periodic job makes sure). Commits."""
-    counted = (
-        select(ReadinessSnapshot.site, ReadinessSnapshot.readiness, func.count())
-        .where(ReadinessSnapshot.counted.is_(True))
-        .group_by(ReadinessSnapshot.site, ReadinessSnapshot.readiness)
+    """The sites' counts from the snapshots themselves: what the counts kept with each change
+    must equal (a periodic job makes sure). RECOUNT_SITES sites a transaction, so a fleet's
+    recount never holds the store. Commits."""
+    sites = sorted(
+        set(
+            session.scalars(
+                select(ReadinessSnapshot.site).where(ReadinessSnapshot.counted.is_(True)).distinct()
+            )
+        )
+        | set(session.scalars(select(SiteCounts.site)))
     )
-    counts: dict[str, dict[str, int]] = {}
-    for site, readiness, count in session.execute(counted):
-        counts.setdefault(site, dict.fromkeys(READINESS, 0))[readiness] = int(count)
-    known = set(session.scalars(select(SiteCounts.site)))
-    for site in known - set(counts):
-        counts[site] = dict.fromkeys(READINESS, 0)  # all its devices retired or moved: zeros
-    session.execute(delete(SiteCounts))
-    if counts:
-        session.execute(sa_insert(SiteCounts), [{"site": site, **said} for site, said in counts.items()])
     session.commit()
+    for start in range(0, len(sites), RECOUNT_SITES):
+        chunk = sites[start : start + RECOUNT_SITES]
+        counted = (
+            select(ReadinessSnapshot.site, ReadinessSnapshot.readiness, func.count())
+            .where(ReadinessSnapshot.counted.is_(True), ReadinessSnapshot.site.in_(chunk))
+            .group_by(ReadinessSnapshot.site, ReadinessSnapshot.readiness)
+        )
+        # a site whose devices are all retired or moved is counted zeros
+        counts = {site: dict.fromkeys(READINESS, 0) for site in chunk}
+        for site, readiness, count in session.execute(counted):
+            counts[site][readiness] = int(count)
+        session.execute(delete(SiteCounts).where(SiteCounts.site.in_(chunk)))
+        session.execute(sa_insert(SiteCounts), [{"site": site, **said} for site, said in counts.items()])
+        session.commit()
+        yield_to_writers(session)
 
 
 def as_snapshot(row: ReadinessSnapshot) -> Snapshot:
