@@ -38,7 +38,8 @@ class Sink(Protocol):
 
 
 class Drain(threading.Thread):
-    """Delivers one sink's backlog in order; an outage backs off without blocking others."""
+    """Delivers one sink's backlog, alerting readings first (Outbox.batch); an outage backs off
+    without blocking others."""
 
     def __init__(
         self,
@@ -139,7 +140,9 @@ class Drain(threading.Thread):
         return True
 
     def _advance(self, entries: Sequence[Entry], dead: Dead) -> None:
-        self.outbox.advance(self.sink.name, entries[-1].id, dead)
+        # the dead leave this sink's queue too, as dead letters
+        done = [entry.id for entry in entries] + [entry.id for entry, _ in dead]
+        self.outbox.advance(self.sink.name, done, dead)
         self._head = (0, 0)
         delivered = len(entries) - len(dead)
         metrics.SINK_DELIVERED.labels(self.sink.name).inc(delivered)

@@ -81,7 +81,7 @@ def test_dead_letters_are_listed_and_requeued_from_the_command_line(tmp_path: Pa
     box = Outbox(tmp_path / "o.db", sinks=["server"])
     box.append(factories.reading(ReadingType.HEARTBEAT, device="A", site="s", at=now))
     entry = box.batch("server", 1)[0]
-    box.advance("server", entry.id, [(Entry(entry.id, entry.reading), "rejected: bad field")])
+    box.advance("server", [entry.id], [(Entry(entry.id, entry.reading), "rejected: bad field")])
     box.close()
     listed = aedmon("bridge", "dead-letters", "--outbox", str(tmp_path / "o.db"))
     assert listed.returncode == 0, listed.stderr

@@ -13,14 +13,17 @@ from .. import factories
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
-def beat(seq: int, state: DeviceState = DeviceState.READY) -> Reading:
-    return factories.heartbeat(state, site="s", at=T0 + timedelta(seconds=seq), arrived=T0, seq=seq)
-
-
-def failed_test(seq: int) -> Reading:
-    return factories.selftest(
-        TestResult.FAIL, site="s", at=T0 + timedelta(seconds=seq), arrived=T0, seq=seq, codes=("C02",)
+def beat(seq: int, state: DeviceState = DeviceState.READY, device: str = "SN1") -> Reading:
+    return factories.heartbeat(
+        state, site="s", device=device, at=T0 + timedelta(seconds=seq), arrived=T0, seq=seq % 65536
     )
+
+
+def failed_test(seq: int, device: str = "SN1") -> Reading:
+    return factories.selftest(
+        TestResult.FAIL, site="s", device=device, at=T0 + timedelta(seconds=seq), arrived=T0, seq=seq,
+        codes=("C02",),
+    )  # fmt: skip
 
 
 def test_each_sink_drains_with_its_own_cursor_and_rows_go_when_all_passed(tmp_path: Path) -> None:
@@ -29,11 +32,11 @@ def test_each_sink_drains_with_its_own_cursor_and_rows_go_when_all_passed(tmp_pa
         assert box.append(beat(seq))
     first = box.batch("server", 3)
     assert [e.reading.seq for e in first] == [0, 1, 2]
-    box.advance("server", first[-1].id)
+    box.advance("server", [e.id for e in first])
     assert box.depth("server") == 2
     assert box.depth("influx") == 5
     assert box.rows == 5  # influx has not passed them yet
-    box.advance("influx", box.batch("influx", 10)[-1].id)
+    box.advance("influx", [e.id for e in box.batch("influx", 10)])
     assert box.rows == 2
     assert [e.reading.seq for e in box.batch("server", 10)] == [3, 4]
 
@@ -49,7 +52,7 @@ def test_contents_and_cursors_survive_reopening(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.db", sinks=["server", "influx"])
     for seq in range(4):
         box.append(beat(seq))
-    box.advance("server", box.batch("server", 2)[-1].id)
+    box.advance("server", [e.id for e in box.batch("server", 2)])
     box.close()  # as after kill -9: everything committed is on disk
     again = Outbox(tmp_path / "o.db", sinks=["server", "influx"])
     assert [e.reading.seq for e in again.batch("server", 10)] == [2, 3]
@@ -60,7 +63,7 @@ def test_ids_are_not_reused_after_pruning(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.db", sinks=["server"])
     box.append(beat(1))
     last = box.batch("server", 1)[-1].id
-    box.advance("server", last)
+    box.advance("server", [last])
     box.append(beat(2))
     assert box.batch("server", 1)[0].id > last
 
@@ -98,3 +101,47 @@ def test_a_different_reading_under_a_waiting_seq_and_time_is_kept_beside_it(tmp_
     assert box.append(failed)
     assert not box.append(failed)  # its resend is still a repeat
     assert [entry.reading.result for entry in box.batch("server", 10)] == [TestResult.PASS, TestResult.FAIL]
+
+
+def test_an_alerting_reading_goes_ahead_of_a_routine_backlog_and_the_backlog_still_moves(
+    tmp_path: Path,
+) -> None:
+    box = Outbox(tmp_path / "o.db", sinks=["server", "influx"])
+    box.append_many([beat(seq, device=f"CAB{seq % 500}") for seq in range(4_000)])  # routine, 500 devices
+    box.append(failed_test(1, device="AED-X"))
+    first = box.batch("server", 100)
+    assert first[-1].reading.device_id == "AED-X"  # in the first batch, not the fortieth
+    assert [e.reading.seq for e in first[:-1]] == list(range(5))  # and a few of the oldest routine ones
+    box.advance("server", [e.id for e in first])
+    assert box.depth("server") == 4_001 - 6
+    assert len(box.batch("server", 100)) == 100  # nothing alerting waits: a whole batch of routine
+    seen = [e.reading.seq for e in first[:-1]]
+    while entries := box.batch("server", 500):
+        seen += [e.reading.seq for e in entries]
+        box.advance("server", [e.id for e in entries])
+    assert sorted(seen) == list(range(4_000))  # nothing lost, nothing twice
+    assert box.depth("server") == 0
+    assert box.rows == 4_001  # the other sink has delivered none
+    while entries := box.batch("influx", 10_000):
+        box.advance("influx", [e.id for e in entries])
+    assert box.rows == 0
+
+
+def test_an_alerting_reading_brings_its_own_devices_earlier_readings_along(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", sinks=["server"])
+    box.append_many([beat(seq, device=f"CAB{seq % 50}") for seq in range(1_000)])
+    box.append_many([beat(seq, device="AED-X") for seq in range(5_000, 5_003)])
+    box.append(failed_test(5_003, device="AED-X"))
+    first = box.batch("server", 10)
+    mine = [e.reading.seq for e in first if e.reading.device_id == "AED-X"]
+    assert mine == [5_000, 5_001, 5_002, 5_003]  # in its own order, all in one batch
+
+
+def test_what_was_delivered_ahead_survives_reopening(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", sinks=["server"])
+    box.append_many([beat(seq) for seq in range(20)])
+    box.append(failed_test(99, device="AED-X"))
+    box.advance("server", [e.id for e in box.batch("server", 2) if e.reading.device_id == "AED-X"])
+    box.close()
+    again = Outbox(tmp_path / "o.db", sinks=["server"])
+    assert [e.reading.seq for e in again.batch("server", 100)] == list(range(20))

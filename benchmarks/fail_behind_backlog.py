@@ -1,0 +1,119 @@
+"""How soon a FAIL behind a routine backlog is heard once the server is back: a bridge's
+outbox holds `--backlog` routine cabinet statuses (500 cabinets) and then one failed
+self-test, as after an outage; `aedmon server` (SQLite or PostgreSQL) is started, the
+bridge's server drain starts with it, and the time from the server answering to the FAIL's
+open alert (the alerts API polled every 5 ms) is reported, with how long the whole backlog
+took to drain. `--fifo` drains first in, first out (as before the priority lane) for a side by
+side figure.
+
+    .venv/bin/python benchmarks/fail_behind_backlog.py --backlog 40000 --database postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from databases import database, load, wait_healthy
+
+from aedmon.demo import free_port
+from aedmon.reading import Reading, ReadingType, TestResult, TestType
+from firmware_bridge.outbox import Entry, Outbox
+from firmware_bridge.sinks.base import Drain
+from firmware_bridge.sinks.server import ServerSink
+
+POLL_S = 0.005
+
+
+class Fifo(Outbox):
+    """The outbox as it was: the oldest rows first, whatever they say."""
+
+    def batch(self, sink: str, limit: int) -> list[Entry]:
+        rows = self._db.execute(
+            "SELECT id, body FROM outbox WHERE id > (SELECT position FROM cursor WHERE sink = ?) "
+            "ORDER BY id LIMIT ?",
+            (sink, limit),
+        ).fetchall()
+        return [Entry(row_id, Reading.model_validate_json(body)) for row_id, body in rows]
+
+
+def backlog(count: int) -> list[Reading]:
+    start = datetime.now(UTC) - timedelta(seconds=count // 500 + 60)
+    readings = [
+        Reading(device_id=f"CAB-{i % 500:03d}", site="bench", type=ReadingType.STATUS, seq=(i // 500) % 65536,
+                device_time=start + timedelta(seconds=i // 500), arrival_time=start + timedelta(seconds=i // 500),
+                door_open=False, aed_present=True, temp_c=20.0)  # fmt: skip
+        for i in range(count)
+    ]
+    now = datetime.now(UTC)
+    failed = Reading(device_id="AED-FAIL", site="bench", type=ReadingType.SELFTEST, seq=1, device_time=now,
+                     arrival_time=now, test=TestType.DAILY, result=TestResult.FAIL, codes=("C02",))  # fmt: skip
+    return [*readings, failed]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backlog", type=int, default=40_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--fifo", action="store_true", help="drain first in, first out, as before")
+    args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        measure(args, stack)
+
+
+def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
+    work = Path(tempfile.mkdtemp(prefix="aedmon-bench-"))
+    tokens = {role: secrets.token_urlsafe(18) for role in ("viewer", "bridge")}
+    env = {
+        **os.environ,
+        "AEDMON_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items()),
+        "AEDMON_LOG_LEVEL": "WARNING",
+    }
+    box = (Fifo if args.fifo else Outbox)(work / "outbox.db", sinks=["server"])
+    readings = backlog(args.backlog)
+    for start in range(0, len(readings), 5000):
+        box.append_many(readings[start : start + 5000])
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    url = stack.enter_context(database(args.database, work, "db"))
+    log = (work / "server.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aedmon", "server", "--port", str(port), "--database-url", url],
+        env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    stack.callback(server.wait, 15)
+    stack.callback(server.terminate)
+    wait_healthy(base)
+    returned = time.perf_counter()  # the server is back: the bridge's drain finds it
+    stop = threading.Event()
+    stack.callback(stop.set)
+    drain = Drain(box, ServerSink(base, tokens["bridge"], timeout=60), stop)
+    drain.start()
+    viewer = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['viewer']}"}, timeout=60)
+    opened = float("nan")
+    while time.perf_counter() - returned < 600:
+        alerts = viewer.get("/api/v1/alerts", params={"device_id": "AED-FAIL", "state": "open"}).json()
+        if any(alert["type"] == "self_test_failed" for alert in alerts):
+            opened = time.perf_counter()
+            break
+        time.sleep(POLL_S)
+    while box.depth("server") and time.perf_counter() - returned < 900:
+        time.sleep(0.1)
+    drained = time.perf_counter()
+    print(f"load average {load()}, {args.database}, {'first in, first out' if args.fifo else 'priority lane'}")
+    print(f"  FAIL behind {args.backlog} routine readings: alert open {opened - returned:.2f} s after the server answered")
+    print(f"  the whole backlog drained in {drained - returned:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
