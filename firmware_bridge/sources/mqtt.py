@@ -1,8 +1,12 @@
 """The MQTT source: paho-mqtt 2.x with a fixed client id, a persistent session and QoS 1.
 
-paho's network thread only enqueues; a worker thread reads what has arrived and commits it to
+paho's network thread only parses and enqueues, in two lanes of one bounded queue (Lanes):
+what may raise an alert goes ahead of routine traffic, and a full queue holds the network
+thread, so the broker keeps what the bridge cannot take yet (memory stays bounded under a
+flood). A worker thread takes what has arrived, alerting messages first, and commits it to
 the outbox in one transaction (a group commit: one sync to disk for all the messages that
-came together), and only then sends their PUBACKs (manual ack), in arrival order as MQTT wants.
+came together); only then it sends their PUBACKs (manual ack), in arrival order as MQTT
+wants, each once every message that arrived before it is committed too.
 A malformed message, or one the parser cannot handle at all, is counted, logged and
 acknowledged, so it is not redelivered forever and never stops the worker. When the outbox
 cannot commit (disk full), nothing is acknowledged: the worker holds those messages, retries
@@ -12,7 +16,6 @@ with backoff, and the broker keeps the rest until space returns.
 from __future__ import annotations
 
 import logging
-import queue
 import ssl
 import threading
 from typing import Any
@@ -29,10 +32,15 @@ from aedmon.reading import DROPPED_KEY, DeviceKind, Reading
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 
+from .lanes import Arrival, Lanes
+
 log = logging.getLogger(__name__)
 
 SOURCE = "mqtt"
 GROUP = 1000  # messages committed to the outbox together, at most
+QUEUED = 5000  # messages parsed and waiting for the worker, at most
+
+Parsed = tuple[mqtt.MQTTMessage, Reading | None]  # a message and its reading (None: rejected)
 
 
 class MqttSource:
@@ -48,7 +56,10 @@ class MqttSource:
         self.broker, self.outbox, self.clock = broker, outbox, clock
         self.topic = f"$share/{shared_group}/{SUBSCRIPTION}" if shared_group else SUBSCRIPTION
         self.connected = threading.Event()
-        self._queue: queue.Queue[mqtt.MQTTMessage | None] = queue.Queue()
+        self._lanes: Lanes[Parsed] = Lanes(QUEUED)
+        self._committed: set[int] = set()  # arrivals committed (or rejected) and not yet acknowledged
+        self._unacked: dict[int, mqtt.MQTTMessage] = {}
+        self._next_ack = 0
         self._kinds: dict[str, DeviceKind] = {}
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -79,8 +90,8 @@ class MqttSource:
     def stop(self) -> None:
         self._stopping.set()
         self._client.disconnect()
+        self._lanes.close()
         self._client.loop_stop()
-        self._queue.put(None)
         self.worker.join(timeout=10)
 
     # paho's network thread: nothing here may block
@@ -116,32 +127,23 @@ class MqttSource:
         )
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self._queue.put(message)
+        reading = self._read(message)  # parse only; waits when the queue is full (back-pressure)
+        self._lanes.put((message, reading), urgent=reading is not None and reading.may_alert)
 
     # worker thread
     def _work(self) -> None:
-        """Take what has arrived, up to GROUP messages, commit it in one transaction, and only
-        then acknowledge each message in arrival order."""
-        while (message := self._queue.get()) is not None:
-            group, stopping = [message], False
-            while len(group) < GROUP:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stopping = True
-                    break
-                group.append(more)
-            self._handle(group)
-            if stopping:
+        """Take what has arrived, alerting messages first, up to GROUP, commit it in one
+        transaction, and only then acknowledge what may be, in arrival order."""
+        while (group := self._lanes.take(GROUP)) is not None:
+            if not self._handle(group):
                 return
 
-    def _handle(self, group: list[mqtt.MQTTMessage]) -> None:
-        readings = [reading for message in group if (reading := self._read(message)) is not None]
+    def _handle(self, group: list[Arrival[Parsed]]) -> bool:
+        """Commit the group's readings and acknowledge; False if the bridge stops first."""
+        readings = [reading for arrival in group if (reading := arrival.item[1]) is not None]
         added = self._store(readings) if readings else []
         if added is None:
-            return  # stopping before they could be stored: unacknowledged, the broker keeps them
+            return False  # stopping before they could be stored: unacknowledged, the broker keeps them
         for reading, new in zip(readings, added, strict=True):
             if new:
                 metrics.READINGS_IN.labels(SOURCE, reading.type.value).inc()
@@ -153,8 +155,15 @@ class MqttSource:
                 metrics.DUPLICATES.labels(SOURCE).inc()
         if readings:
             log.info("readings stored", extra={"stored": sum(added), "repeats": len(added) - sum(added)})
-        for message in group:
+        for arrival in group:
+            self._committed.add(arrival.number)
+            self._unacked[arrival.number] = arrival.item[0]
+        while self._next_ack in self._committed:  # MQTT acknowledges in the order of arrival
+            self._committed.discard(self._next_ack)
+            message = self._unacked.pop(self._next_ack)
             self._client.ack(message.mid, message.qos)
+            self._next_ack += 1
+        return True
 
     def _read(self, message: mqtt.MQTTMessage) -> Reading | None:
         """The message's reading; None when it is rejected (counted and logged, and acknowledged

@@ -14,10 +14,12 @@ from aedmon.protocols.broker import BrokerAddress
 from aedmon.reading import DeviceKind, ReadingType
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
+from firmware_bridge.sources import mqtt as mqtt_source
 from firmware_bridge.sources.mqtt import MqttSource
 
 from .. import factories
 from ..conftest import Mosquitto, Publisher, free_port, wait_until
+from ..fixtures.mqtt import start_mosquitto
 
 
 @pytest.fixture
@@ -166,3 +168,58 @@ def test_an_unreachable_broker_is_said_at_once_with_its_backoff(
         finally:
             source.stop()
     assert "backoff" in caplog.text
+
+
+@pytest.mark.parametrize("bound", [mqtt_source.QUEUED, 500])
+def test_a_fail_behind_a_flood_goes_first_memory_stays_bounded_and_acks_keep_their_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bound: int
+) -> None:
+    """A broker that sends many messages unacknowledged (max_inflight_messages raised, as the
+    README advises) while the first commit is held: the worker's queue never holds more than its
+    bound (the broker keeps the rest); a FAIL behind 3,000 routine statuses that fit in it is in
+    the first group committed after the held one; every acknowledgement goes in arrival order."""
+    monkeypatch.setattr(mqtt_source, "QUEUED", bound)
+    broker = start_mosquitto(tmp_path, "max_inflight_messages 0\nmax_queued_messages 0\n")
+    publisher = Publisher(broker)
+    outbox = Outbox(tmp_path / "o.db", sinks=["server"])
+    gate = threading.Event()
+    groups: list[list[str]] = []
+    original_append = outbox.append_many
+
+    def held_append(readings):  # type: ignore[no-untyped-def]
+        gate.wait(20)
+        groups.append([r.device_id for r in readings])
+        return original_append(readings)
+
+    outbox.append_many = held_append  # type: ignore[method-assign]
+    source = start_source(broker, outbox)
+    acked: list[int] = []
+    original_ack = source._client.ack
+
+    def recording_ack(mid: int, qos: int):  # type: ignore[no-untyped-def]
+        acked.append(mid)
+        return original_ack(mid, qos)
+
+    source._client.ack = recording_ack  # type: ignore[method-assign]
+    longest = 0
+    try:
+        for seq in range(3_000):
+            publisher.send(f"aedmon/v1/street/CAB-{seq % 50}/status", status(seq % 65536, door_open=False))
+        publisher.send("aedmon/v1/street/AED-1/selftest", factories.mqtt_payload(
+            "selftest", 1, factories.T0, result="FAIL", codes=["C02"]))  # fmt: skip
+        for _ in range(40):  # the first group is held; the rest pile up against the bound
+            longest = max(longest, len(source._lanes))
+            threading.Event().wait(0.05)
+        gate.set()
+        wait_until(lambda: outbox.rows == 3_001, timeout=60, what="every message in the outbox")
+        wait_until(lambda: len(acked) == 3_001, timeout=30, what="every message acknowledged")
+    finally:
+        gate.set()
+        source.stop()
+        publisher.close()
+        broker.process.stop()
+    assert longest <= bound
+    if bound > 3_001:
+        assert longest > 2_000  # the flood did arrive while the first commit was held
+        assert next(i for i, group in enumerate(groups) if "AED-1" in group) <= 1  # not behind the 3,000
+    assert acked == sorted(acked)  # mids rise with arrival: acknowledged in arrival order
