@@ -76,7 +76,7 @@ def accept_invite(session: Session, token: str, password: str, now: datetime) ->
         raise AccountError("this invitation is not valid (used, expired, or never made)")
     user.password_hash = _HASHER.hash(password)
     user.invite_hash = user.invite_expires_at = None
-    store.users.end_sessions_of(session, user.id)
+    store.users.end_sessions_of(session, user.id, now)
     return user
 
 
@@ -190,10 +190,10 @@ def _verified(user: User | None, password: str) -> bool:
         return False
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
+def change_password(session: Session, user: User, current: str, new: str, now: datetime) -> None:
     if not _verified(user, current):
         raise AccountError("the current password is wrong")
     if len(new) < PASSWORD_MIN:
         raise AccountError(f"a password needs at least {PASSWORD_MIN} characters")
     user.password_hash = _HASHER.hash(new)
-    store.users.end_sessions_of(session, user.id)
+    store.users.end_sessions_of(session, user.id, now)

@@ -84,11 +84,11 @@ def set_session_cookie(request: Request, answer: Response, cookie: str) -> None:
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep, _: AnyRole) -> Response:
+def logout(request: Request, session: SessionDep, now: NowDep, _: AnyRole) -> Response:
     """End this session (with the CSRF token, as any change)."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        store.users.end_session(session, accounts.digest(cookie))
+        store.users.end_session(session, accounts.digest(cookie), now)
         session.commit()
     answer = Response(status_code=status.HTTP_204_NO_CONTENT)
     answer.delete_cookie(SESSION_COOKIE, path="/")
@@ -96,14 +96,14 @@ def logout(request: Request, session: SessionDep, _: AnyRole) -> Response:
 
 
 @router.post("/password")
-def change_password(body: PasswordIn, session: SessionDep, access: AnyRole) -> Response:
+def change_password(body: PasswordIn, session: SessionDep, now: NowDep, access: AnyRole) -> Response:
     """Change one's own password; every session of one's ends, this one too."""
     if access.principal.user_id is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only a signed-in person has a password")
     user = store.users.get(session, access.principal.user_id)
     assert user is not None
     try:
-        accounts.change_password(session, user, body.current, body.new)
+        accounts.change_password(session, user, body.current, body.new, now)
     except AccountError as exc:
         raise HTTPException(422, str(exc)) from None
     session.commit()

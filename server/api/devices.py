@@ -122,7 +122,7 @@ def place(session: Session, access: Access, site_id: str, area: str | None, now:
         store.areas.ensure(session, area, now)
     store.sites.ensure(session, site_id, now)
     if area is not None:
-        store.sites.set_area(session, site_id, area)
+        store.sites.set_area(session, site_id, area, now)
     return access_of(session, access.principal)
 
 

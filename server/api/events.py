@@ -6,6 +6,11 @@ whichever server made it. Each server process reads the feed once for all its re
 `Hub`: one query every half second, whatever the number of pages open) and hands each reader
 the changes of the sites it sees. A reader that cannot keep up is dropped (its page falls
 back to polling and reconnects); a comment every 15 s keeps proxies from closing a quiet stream.
+
+Revocation reaches open streams: a change of anyone's access (a person disabled or changed, a
+session ended, a key revoked, a site moved to another area) is in the feed too, and every
+server then authorises each of its readers again, ending at once the streams of those no
+longer allowed or whose sites changed; every `RECHECK` each reader is authorised again anyway.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated
@@ -38,12 +43,14 @@ KEEPALIVE_S = 15.0
 BACKLOG = 1000  # changes a reader may have waiting before it is dropped
 LATE_IDS = 200  # ids read again behind the newest: a transaction may commit after a later one
 KEPT = timedelta(hours=1)
+RECHECK = timedelta(seconds=60)
 
 
 @dataclass(eq=False)
 class Reader:
     sites: frozenset[str] | None
     loop: asyncio.AbstractEventLoop
+    authorise: Callable[[], Access]  # the reader's access now; raises when it has none
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(BACKLOG))
 
 
@@ -58,6 +65,7 @@ class Hub:
         self.stopping = threading.Event()
         self.last_id = 0
         self.recent: set[int] = set()
+        self.checked_at = clock()
 
     def join(self, reader: Reader) -> None:
         with self.lock:
@@ -98,11 +106,36 @@ class Hub:
             session.commit()
         with self.lock:
             readers = list(self.readers)
+        now = self.clock()
+        if any(change.kind == store.changes.ACCESS for change in fresh) or now - self.checked_at >= RECHECK:
+            self.checked_at = now
+            readers = [reader for reader in readers if self._still_allowed(reader)]
         for change in fresh:
+            if change.kind == store.changes.ACCESS:
+                continue
             event = f"event: {change.kind}\nid: {change.id}\ndata: {json.dumps(change.body)}\n\n"
             for reader in readers:
                 if reader.sites is None or change.site in reader.sites:
                     reader.loop.call_soon_threadsafe(self._hand, reader, event)
+
+    def _still_allowed(self, reader: Reader) -> bool:
+        """Authorise the reader again; a reader no longer allowed, or whose sites changed, has
+        its stream ended (a page comes back with its new access)."""
+        try:
+            allowed = reader.authorise().visible == reader.sites
+        except Exception:  # noqa: BLE001  refused (401/403) or anything else: the stream ends
+            allowed = False
+        if not allowed:
+            self.leave(reader)
+            reader.loop.call_soon_threadsafe(self._end, reader)
+            log.info("an event stream ended: its reader's access changed")
+        return allowed
+
+    @staticmethod
+    def _end(reader: Reader) -> None:
+        while not reader.queue.empty():
+            reader.queue.get_nowait()
+        reader.queue.put_nowait(None)
 
     def _hand(self, reader: Reader, event: str) -> None:
         try:
@@ -127,7 +160,7 @@ async def events(
 
     access = await run_in_threadpool(authorise)
     hub: Hub = request.app.state.hub
-    reader = Reader(access.visible, asyncio.get_running_loop())
+    reader = Reader(access.visible, asyncio.get_running_loop(), authorise)
     hub.join(reader)
 
     async def stream() -> AsyncIterator[str]:

@@ -73,6 +73,7 @@ def revoke_key(key_id: KeyId, session: SessionDep, now: NowDep, access: AdminRol
     if key.revoked_at is None:
         key.revoked_at = now
         audit.note(session, access, audit.Subject.KEY, key.id, "revoked", now)
+        store.changes.access_changed(session, now)  # its open streams end, on every server
         session.commit()
         log.info("key revoked", extra={"key": key.id, "by": access.name})
     return KeyOut.model_validate(key)

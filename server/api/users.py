@@ -137,7 +137,7 @@ def change_person(
         user.disabled_at = now
     elif changes.get("disabled") is False:
         user.disabled_at = None
-    store.users.end_sessions_of(session, user.id)  # a change takes effect at their next sign-in
+    store.users.end_sessions_of(session, user.id, now)  # a change takes effect at their next sign-in
     audit.note(session, access, audit.Subject.USER, user.email, "changed", now, _said(body))
     session.commit()
     log.info("person changed", extra={"user": user.id, "by": access.name})
@@ -151,7 +151,7 @@ def disable_person(user_id: UserId, session: SessionDep, now: NowDep, access: Ad
     if user.disabled_at is None:
         user.disabled_at = now
         audit.note(session, access, audit.Subject.USER, user.email, "disabled", now)
-    store.users.end_sessions_of(session, user.id)
+    store.users.end_sessions_of(session, user.id, now)
     session.commit()
     log.info("person disabled", extra={"user": user.id, "by": access.name})
     return UserOut.model_validate(user)

@@ -17,6 +17,16 @@ def add(session: Session, kind: str, device_id: str, site: str, body: dict[str, 
     session.add(Change(at=now, kind=kind, device_id=device_id, site=site, body=body))
 
 
+ACCESS = "access"  # a person's or key's right changed: every server re-authorises its streams
+
+
+def access_changed(session: Session, now: datetime) -> None:
+    """Tell every server's streams that someone's access changed (a person disabled or changed,
+    a session ended, a key revoked, a site moved to another area), in the change's own
+    transaction; each re-authorises its readers and ends those no longer allowed."""
+    session.add(Change(at=now, kind=ACCESS, device_id="", site="", body={}))
+
+
 def since(session: Session, after_id: int, limit: int = 1000) -> Sequence[Change]:
     return session.scalars(select(Change).where(Change.id > after_id).order_by(Change.id).limit(limit)).all()
 

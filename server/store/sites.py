@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import changes
 from .conflicts import insert_or_skip
 from .models import Site
 
@@ -46,7 +47,8 @@ def by_ids(session: Session, site_ids: Sequence[str]) -> dict[str, Site]:
     return {site.id: site for site in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
 
 
-def set_area(session: Session, site_id: str, area_id: str | None) -> None:
+def set_area(session: Session, site_id: str, area_id: str | None, now: datetime) -> None:
     site = session.get(Site, site_id)
-    if site is not None:
+    if site is not None and site.area_id != area_id:
         site.area_id = area_id
+        changes.access_changed(session, now)  # who sees it changed: streams re-authorise

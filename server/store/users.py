@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from . import changes
 from .models import LoginFailure, User, UserSession
 
 
@@ -48,12 +49,15 @@ def session_of(session: Session, session_hash: str, now: datetime) -> tuple[User
     return None if found is None else (found[0], found[1])
 
 
-def end_session(session: Session, session_hash: str) -> None:
+def end_session(session: Session, session_hash: str, now: datetime) -> None:
     session.execute(delete(UserSession).where(UserSession.id == session_hash))
+    changes.access_changed(session, now)
 
 
-def end_sessions_of(session: Session, user_id: int) -> None:
+def end_sessions_of(session: Session, user_id: int, now: datetime) -> None:
+    """End the person's sessions, and so their open streams, on every server."""
     session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+    changes.access_changed(session, now)
 
 
 def note_failure(session: Session, subject: str, now: datetime) -> None:

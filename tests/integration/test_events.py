@@ -97,3 +97,60 @@ def test_a_polled_list_answers_304_while_nothing_changed(server: ServerProcess) 
         changed = viewer.get("/api/v1/devices", headers={"If-None-Match": tags["/api/v1/devices"]})
         assert changed.status_code == 200
         assert changed.json()[0]["name"] == "Renamed"
+
+
+def stream_until_closed(server: ServerProcess, client: httpx.Client, ended: threading.Event) -> None:
+    """Hold the stream open until the server ends it."""
+    try:
+        with client.stream("GET", f"{server.url}/api/v1/events", timeout=None) as answer:
+            assert answer.status_code == 200
+            for _ in answer.iter_lines():
+                pass
+    except httpx.HTTPError:
+        pass
+    ended.set()
+
+
+@pytest.mark.parametrize("server_database", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.parametrize("who", ["key revoked", "person disabled", "person's sites changed", "signed out"])
+def test_a_change_of_access_ends_open_streams_at_once(server: ServerProcess, who: str) -> None:
+    with server.client("admin") as admin:
+        admin.post("/api/v1/devices", json=factories.device("SN-A", site="pernik-school")).raise_for_status()
+        if who == "key revoked":
+            made = admin.post(
+                "/api/v1/keys", json={"name": "board", "role": "viewer", "sites": ["pernik-school"]}
+            )
+            reader = httpx.Client(
+                base_url=server.url, headers={"Authorization": f"Bearer {made.json()['key']}"}
+            )
+        else:
+            body = {
+                "email": "caretaker@school.bg",
+                "name": "Caretaker",
+                "role": "staff",
+                "sites": ["pernik-school"],
+            }
+            invited = admin.post("/api/v1/users", json=body).json()
+            reader = httpx.Client(base_url=server.url)
+            reader.post(
+                "/api/v1/auth/invite",
+                json={"token": invited["invite_token"], "password": "a long password 1"},
+            )
+            signed = reader.post(
+                "/api/v1/auth/login", json={"email": body["email"], "password": "a long password 1"}
+            )
+            assert signed.status_code == 200, signed.text
+        ended = threading.Event()
+        threading.Thread(target=stream_until_closed, args=(server, reader, ended), daemon=True).start()
+        assert not ended.wait(1.5)  # open, and staying open
+        if who == "key revoked":
+            admin.delete(f"/api/v1/keys/{made.json()['id']}").raise_for_status()
+        elif who == "person disabled":
+            admin.delete(f"/api/v1/users/{invited['id']}").raise_for_status()
+        elif who == "person's sites changed":
+            admin.patch(f"/api/v1/users/{invited['id']}", json={"sites": ["sofia-school"]}).raise_for_status()
+        else:
+            csrf = signed.json()["csrf_token"]
+            reader.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).raise_for_status()
+        assert ended.wait(5), f"the stream stayed open after: {who}"
+        reader.close()
