@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, CliApp, SettingsConfigDict, SettingsError
+from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, SettingsConfigDict, SettingsError
 
 from aedmon import logs
 from aedmon.clock import utc_now
@@ -31,6 +31,7 @@ commands:
   server                       run the API server, alerting and readiness
   bridge                       run a bridge: serial AEDs, GNSS, MQTT → outbox → sinks
   bridge dead-letters          list (or --requeue) what a sink refused for good
+  verify-record FILE           check a compliance record exported as CSV: its hash chain
   simulate aed|cabinet|mobile-unit|gnss
                                run a simulated device (CI's hardware)
   demo                         run everything together with simulated devices
@@ -143,6 +144,33 @@ class DeadLettersCommand(BaseSettings):
                 print(f"{letter.id}\t{letter.sink}\t{letter.at}\t{letter.key}\t{letter.reason}")  # noqa: T201
         finally:
             box.close()
+
+
+class VerifyRecordCommand(BaseSettings):
+    """Check a compliance record exported as CSV (the report page's CSV, or the API's
+    ?format=csv): every row follows from the one before by its hash. Exit 0 if it does, 1 with
+    the first row that does not."""
+
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon verify-record")
+
+    file: CliPositionalArg[Path] = Field(description="the CSV file")
+
+    def cli_cmd(self) -> None:
+        from server.reports.compliance import from_csv, verify
+
+        try:
+            text = self.file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"{self.file} cannot be read: {exc.__class__.__name__}") from None
+        try:
+            rows = from_csv(text)
+        except ValueError as exc:
+            raise ConfigurationError(f"{self.file} is not a compliance record: {exc}") from None
+        broken = verify(rows)
+        if broken is not None:
+            print(f"row {broken} does not follow from the one before: the record was altered")  # noqa: T201
+            sys.exit(1)
+        print(f"all {len(rows)} rows follow from the one before: the record is whole")  # noqa: T201
 
 
 def _wait_until_interrupted(close: Callable[[], None]) -> None:
@@ -314,6 +342,7 @@ COMMANDS: dict[str, type[BaseSettings]] = {
     "server": ServerCommand,
     "bridge": BridgeCommand,
     "demo": DemoCommand,
+    "verify-record": VerifyRecordCommand,
 }
 
 
@@ -344,6 +373,7 @@ _EXTRA = {
     "server": ("server", "fastapi"),
     "bridge": ("bridge", "paho"),
     "bridge dead-letters": ("bridge", "paho"),
+    "verify-record": ("server", "sqlalchemy"),
 }
 _DEMO_EXTRA = ("demo", "amqtt")
 _OWN_PACKAGES = ("aedmon", "firmware_bridge", "server", "simulators")

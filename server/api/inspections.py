@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 
 from server import store
-from server.reports.compliance import ChainedEntry, Entry, EntryKind, chain
+from server.reports.compliance import ChainedEntry, Entry, EntryKind, chain, inert_row
 from server.store.models import Device, Inspection
 
 from .deps import InspectorRole, NowDep, SessionDep, SpeakerDep, ViewerRole
@@ -116,9 +116,9 @@ def compliance(
     out = io.StringIO()
     writer = csv.writer(out)
     words = speaker.at({}, "")
-    writer.writerow([words(column) for column in COMPLIANCE_COLUMNS])
+    writer.writerow(inert_row([words(column) for column in COMPLIANCE_COLUMNS]))
     for row in rows:
         e = row.entry
-        writer.writerow([row.number, e.time, e.device_id, e.site, e.kind, e.result, e.details, e.by,
-                         row.previous, row.hash])  # fmt: skip
+        writer.writerow(inert_row([row.number, e.time, e.device_id, e.site, e.kind, e.result, e.details,
+                                   e.by, row.previous, row.hash]))  # fmt: skip
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8")

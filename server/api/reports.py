@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from aedmon.reading import ReadingType
 from server import store
+from server.reports.compliance import inert_row
 from server.reports.forecast import Consumable, Expiry, Row, forecast
 
 from .deps import NowDep, SessionDep, SpeakerDep, ViewerRole
@@ -46,10 +47,15 @@ def consumables(
     writer = csv.writer(out)
     words = speaker.at({}, "")
     writer.writerow(
-        [words(column) for column in ("csv.site", "csv.month", "csv.pads", "csv.batteries", "csv.devices")]
+        inert_row(
+            [
+                words(column)
+                for column in ("csv.site", "csv.month", "csv.pads", "csv.batteries", "csv.devices")
+            ]
+        )
     )
     for row in rows:
-        writer.writerow([row.site, row.month, row.pads, row.batteries, " ".join(row.devices)])
+        writer.writerow(inert_row([row.site, row.month, row.pads, row.batteries, " ".join(row.devices)]))
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

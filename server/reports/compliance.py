@@ -5,11 +5,19 @@ hash-chained to the one before, so a missing, added or altered row is detectable
 
 with the chain starting from 64 zeros. Anyone can check a printed or exported record with
 `verify` or a few lines in any language: recompute each hash and compare.
+
+The CSV export is inert in a spreadsheet (OWASP's advice on CSV injection): a text cell that
+starts with `=`, `+`, `-`, `@`, a tab, a carriage return, or `'` itself gets one `'` in front, so
+no cell is read as a formula. The escaping is exact and undone before hashing: a verifier of a
+CSV takes one leading `'` off every cell that has one (`from_csv`, `aedmon verify-record`). The
+JSON answer is the record as hashed, unescaped.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -53,6 +61,45 @@ def chain(entries: list[Entry]) -> list[ChainedEntry]:
         digest = row_hash(previous, entry)
         out.append(ChainedEntry(number, entry, previous, digest))
         previous = digest
+    return out
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def inert(cell: object) -> object:
+    """A CSV cell no spreadsheet runs: text that could start a formula gets a leading `'`.
+    Numbers are left as they are (a negative count is a number, not a formula)."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def inert_row(cells: list[object]) -> list[object]:
+    return [inert(cell) for cell in cells]
+
+
+def undo_inert(cell: str) -> str:
+    """The cell as hashed: `inert` undone."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def from_csv(text: str) -> list[ChainedEntry]:
+    """The record from its CSV export (headings in any language, then number, the seven
+    fields, previous and hash), the escaping undone; ValueError if a row cannot be read."""
+    rows = list(csv.reader(io.StringIO(text)))
+    out = []
+    for line, cells in enumerate(rows[1:], start=2):
+        if not cells:
+            continue
+        if len(cells) != len(FIELDS) + 3:
+            raise ValueError(f"line {line}: {len(cells)} cells, not {len(FIELDS) + 3}")
+        plain = [undo_inert(cell) for cell in cells]
+        try:
+            number = int(plain[0])
+        except ValueError:
+            raise ValueError(f"line {line}: the row number {plain[0][:20]!r} is not a number") from None
+        out.append(ChainedEntry(number, Entry(*plain[1 : 1 + len(FIELDS)]), plain[-2], plain[-1]))
     return out
 
 
