@@ -6,6 +6,10 @@ goes to that sink's dead letters. An outage (unreachable, 5xx, timeout) is retri
 backoff; but when the same head keeps failing, the head is tried alone and the rest
 without it, and if the rest goes through the head is isolated as a dead letter, so a
 poison reading never holds back what stands behind it.
+
+A full disk never ends a drain: when what was delivered cannot be recorded in the outbox
+(its commit fails), the drain says so, waits with backoff and goes on; the same readings are
+delivered again (delivery is idempotent) until the record can be written.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from aedmon.errors import BatchRefused, SinkUnauthorized, SinkUnavailable, StorageUnavailable
+from aedmon.logs import Throttle
 from aedmon.reading import Reading
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Entry, Outbox
@@ -62,39 +67,46 @@ class Drain(threading.Thread):
         self._head: tuple[int, int] = (0, 0)  # (id of the head that failed, how many times)
 
     def run(self) -> None:
-        backoff = self.min_backoff
+        backoff, told = self.min_backoff, Throttle()
         while not self.stop.is_set():
             try:
-                entries = self.outbox.batch(self.sink.name, self.batch_size)
-            except StorageUnavailable as exc:
-                log.error("outbox cannot be read", extra={"sink": self.sink.name, "error": str(exc)})
-                self.stop.wait(5)
-                continue
-            if not entries:
-                self.outbox.wait(1.0)
-                continue
-            started = time.monotonic()
-            try:
-                dead = self._deliver(entries)
-            except SinkUnavailable as exc:
-                if self._isolated(entries, exc):
-                    backoff = self.min_backoff
-                    continue
-                self._failed(exc, started)
+                backoff = self._round(backoff)
+            except StorageUnavailable as exc:  # a full disk: wait for space, never end the drain
+                if told.due():
+                    log.error(
+                        "outbox cannot be read or written; delivery goes on when it can (what was "
+                        "delivered meanwhile is delivered again)",
+                        extra={"sink": self.sink.name, "error": str(exc)},
+                    )
                 self.stop.wait(backoff * (0.5 + random.random()))  # noqa: S311  jitter, not crypto
                 backoff = min(backoff * 2, self.max_backoff)
-                continue
-            self.last_write_s = time.monotonic() - started
-            metrics.SINK_SECONDS.labels(self.sink.name).observe(self.last_write_s)
-            self._advance(entries, dead)
-            if self.failing_since is not None:
-                log.info(
-                    "sink back",
-                    extra={"sink": self.sink.name, "outage_s": round(started - self.failing_since, 1)},
-                )
-                self.failing_since = None
-            backoff = self.min_backoff
-            log.info("delivered %d readings to %s", len(entries) - len(dead), self.sink.name)
+
+    def _round(self, backoff: float) -> float:
+        """One batch: delivered and recorded, or backed off. The backoff for the next."""
+        entries = self.outbox.batch(self.sink.name, self.batch_size)
+        if not entries:
+            self.outbox.wait(1.0)
+            return backoff
+        started = time.monotonic()
+        try:
+            dead = self._deliver(entries)
+        except SinkUnavailable as exc:
+            if self._isolated(entries, exc):
+                return self.min_backoff
+            self._failed(exc, started)
+            self.stop.wait(backoff * (0.5 + random.random()))  # noqa: S311  jitter, not crypto
+            return min(backoff * 2, self.max_backoff)
+        self.last_write_s = time.monotonic() - started
+        metrics.SINK_SECONDS.labels(self.sink.name).observe(self.last_write_s)
+        self._advance(entries, dead)
+        if self.failing_since is not None:
+            log.info(
+                "sink back",
+                extra={"sink": self.sink.name, "outage_s": round(started - self.failing_since, 1)},
+            )
+            self.failing_since = None
+        log.info("delivered %d readings to %s", len(entries) - len(dead), self.sink.name)
+        return self.min_backoff
 
     def _deliver(self, entries: list[Entry]) -> Dead:
         """Deliver these entries; the ones the sink refuses for good, with why. A refused
