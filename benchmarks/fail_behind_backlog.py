@@ -50,14 +50,23 @@ class Fifo(Outbox):
 def backlog(count: int) -> list[Reading]:
     start = datetime.now(UTC) - timedelta(seconds=count // 500 + 60)
     readings = [
-        Reading(device_id=f"CAB-{i % 500:03d}", site="bench", type=ReadingType.STATUS, seq=(i // 500) % 65536,
-                device_time=start + timedelta(seconds=i // 500), arrival_time=start + timedelta(seconds=i // 500),
-                door_open=False, aed_present=True, temp_c=20.0)  # fmt: skip
+        Reading(
+            device_id=f"CAB-{i % 500:03d}",
+            site="bench",
+            type=ReadingType.STATUS,
+            seq=(i // 500) % 65536,
+            device_time=start + timedelta(seconds=i // 500),
+            arrival_time=start + timedelta(seconds=i // 500),
+            door_open=False,
+            aed_present=True,
+            temp_c=20.0,
+        )  # fmt: skip
         for i in range(count)
     ]
     now = datetime.now(UTC)
-    failed = Reading(device_id="AED-FAIL", site="bench", type=ReadingType.SELFTEST, seq=1, device_time=now,
-                     arrival_time=now, test=TestType.DAILY, result=TestResult.FAIL, codes=("C02",))  # fmt: skip
+    failed = Reading(device_id="AED-FAIL", site="bench", type=ReadingType.SELFTEST, seq=1,
+                     device_time=now, arrival_time=now, test=TestType.DAILY, result=TestResult.FAIL,
+                     codes=("C02",))  # fmt: skip
     return [*readings, failed]
 
 
@@ -110,8 +119,10 @@ def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     while box.depth("server") and time.perf_counter() - returned < 900:
         time.sleep(0.1)
     drained = time.perf_counter()
-    print(f"load average {load()}, {args.database}, {'first in, first out' if args.fifo else 'priority lane'}")
-    print(f"  FAIL behind {args.backlog} routine readings: alert open {opened - returned:.2f} s after the server answered")
+    order = "first in, first out" if args.fifo else "priority lane"
+    print(f"load average {load()}, {args.database}, {order}")
+    print(f"  FAIL behind {args.backlog} routine readings: alert open {opened - returned:.2f} s "
+          "after the server answered")  # fmt: skip
     print(f"  the whole backlog drained in {drained - returned:.1f} s")
 
 

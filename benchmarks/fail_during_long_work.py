@@ -144,16 +144,17 @@ def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
         def run_stall() -> None:
             now = datetime.now(UTC).isoformat()
             for i in range(20):  # twenty of the stalled contact's alerts, one device each
-                reading = {"device_id": f"ST{i}", "site": "stalled", "type": "selftest", "device_time": now,
-                           "arrival_time": now, "seq": 1, "test": "daily", "result": "FAIL", "codes": ["C02"]}  # fmt: skip
+                reading = {"device_id": f"ST{i}", "site": "stalled", "type": "selftest",
+                           "device_time": now, "arrival_time": now, "seq": 1, "test": "daily",
+                           "result": "FAIL", "codes": ["C02"]}  # fmt: skip
                 bridge.post("/api/v1/ingest", json={"readings": [reading]})
 
         worker = threading.Thread(target=run_stall)
     worker.start()
     time.sleep(args.after)
     now = datetime.now(UTC).isoformat()
-    failed = {"device_id": "FAIL1", "site": "bench", "type": "selftest", "device_time": now, "arrival_time": now,
-              "seq": 1, "test": "daily", "result": "FAIL", "codes": ["C02"]}  # fmt: skip
+    failed = {"device_id": "FAIL1", "site": "bench", "type": "selftest", "device_time": now,
+              "arrival_time": now, "seq": 1, "test": "daily", "result": "FAIL", "codes": ["C02"]}  # fmt: skip
     sent = time.perf_counter()
     answer = bridge.post("/api/v1/ingest", json={"readings": [failed]})
     returned = time.perf_counter()
@@ -172,7 +173,8 @@ def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     worker.join(timeout=900)
     print(f"load average {load()}, {args.database}, during {args.during}")
     print(f"  ingest request {1000 * (returned - sent):.0f} ms")
-    print(f"  alert open {1000 * ((opened or float('nan')) - returned):.0f} ms after the ingest returned {busy}")
+    opened_ms = 1000 * ((opened or float("nan")) - returned)
+    print(f"  alert open {opened_ms:.0f} ms after the ingest returned {busy}")
     print(f"  healthy receiver told {1000 * (healthy.at - returned):.0f} ms after the ingest returned")
     if args.during == "import":
         print(f"  import of {args.rows} rows: {long_work.get('seconds', float('nan')):.1f} s, "
