@@ -6,8 +6,12 @@ Signing in makes a server-side session: the cookie holds a random value the stor
 as its SHA-256, with a CSRF token every state-changing request made with the cookie must carry.
 Failed logins are counted per account and per address; past `ACCOUNT_FAILURES` (account) or
 `ADDRESS_FAILURES` (address) within `FAILURE_WINDOW`, logins from there wait until the window
-has passed. A login for an unknown e-mail costs the same hash as a known one. Whoever wants
-a second factor adds a TOTP secret; then a login needs its one-time code too.
+has passed. A lock-out cannot be turned against the owner (OWASP's device cookies): a browser
+that has signed in to an account before carries a device cookie, and its logins to that
+account are counted on their own, so wrong passwords sent from anywhere else lock out only
+browsers the account has never used. A login for an unknown e-mail costs the same hash as a
+known one. Whoever wants a second factor adds a TOTP secret; then a login needs its one-time
+code too.
 """
 
 from __future__ import annotations
@@ -85,6 +89,7 @@ class SignedIn:
     user: User
     cookie: str  # the session cookie's value
     csrf: str
+    device: str | None = None  # a new device cookie's value, when this browser had none for the account
 
 
 def _subjects(email: str, address: str) -> tuple[str, str]:
@@ -92,18 +97,33 @@ def _subjects(email: str, address: str) -> tuple[str, str]:
 
 
 def login(
-    session: Session, email: str, password: str, address: str, now: datetime, code: str | None = None
+    session: Session,
+    email: str,
+    password: str,
+    address: str,
+    now: datetime,
+    code: str | None = None,
+    device: str | None = None,
 ) -> SignedIn:
     """A new session for the person, or AccountError (Throttled when they must wait,
-    SecondFactorNeeded when their password is right and their one-time code is missing)."""
+    SecondFactorNeeded when their password is right and their one-time code is missing).
+    `device` is the browser's device cookie, if it has one."""
     account, place = _subjects(email, address)
+    known = store.users.by_email(session, email)
+    trusted = (
+        device is not None
+        and known is not None
+        and store.users.trusts_device(session, digest(device), known.id)
+    )
+    if trusted:
+        assert device is not None
+        account = f"device:{digest(device)}"  # its own count: others' failures never lock it out
     since = now - FAILURE_WINDOW
-    if (
-        store.users.failures_since(session, account, since) >= ACCOUNT_FAILURES
-        or store.users.failures_since(session, place, since) >= ADDRESS_FAILURES
+    if store.users.failures_since(session, account, since) >= ACCOUNT_FAILURES or (
+        not trusted and store.users.failures_since(session, place, since) >= ADDRESS_FAILURES
     ):
         raise Throttled(int(FAILURE_WINDOW.total_seconds()))
-    user = store.users.by_email(session, email)
+    user = known
     if not _verified(user, password):
         store.users.prune_failures(session, since)
         store.users.note_failure(session, account, now)
@@ -120,7 +140,12 @@ def login(
     store.users.forget_failures(session, account)
     if user.password_hash is not None and _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
-    return _open_session(session, user, now)
+    signed = _open_session(session, user, now)
+    if trusted:
+        return signed
+    fresh = secrets.token_urlsafe(32)
+    store.users.trust_device(session, digest(fresh), user.id, now)
+    return SignedIn(signed.user, signed.cookie, signed.csrf, fresh)
 
 
 # A second factor: a TOTP secret (RFC 6238, 30-s steps, 6 digits) that authenticator apps

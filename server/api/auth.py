@@ -23,6 +23,8 @@ from .stickers import qr_svg
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/auth", tags=["session"])
 SECOND_FACTOR = "X-Aedmon-Second-Factor"  # on a 401: the password was right, a code is wanted
+DEVICE_COOKIE = "aedmon_device"  # a browser the person signed in from (server.accounts)
+DEVICE_VALID_S = 400 * 24 * 3600  # as long as a browser keeps a cookie
 
 
 def address_of(request: Request) -> str:
@@ -50,7 +52,10 @@ def accept_invite(body: InviteIn, session: SessionDep, now: NowDep) -> dict[str,
 def login(body: LoginIn, request: Request, session: SessionDep, now: NowDep) -> JSONResponse:
     """Sign in: sets the session cookie and answers who one is, with the CSRF token."""
     try:
-        signed = accounts.login(session, body.email, body.password, address_of(request), now, body.code)
+        signed = accounts.login(
+            session, body.email, body.password, address_of(request), now, body.code,
+            request.cookies.get(DEVICE_COOKIE),
+        )  # fmt: skip
     except SecondFactorNeeded as exc:
         session.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers={SECOND_FACTOR: "totp"}) from None
@@ -66,6 +71,11 @@ def login(body: LoginIn, request: Request, session: SessionDep, now: NowDep) -> 
     me = WhoAmI(name=user.email, role=user.role, sites=user.sites, areas=user.areas, csrf_token=signed.csrf)
     answer = JSONResponse(me.model_dump(mode="json"))
     set_session_cookie(request, answer, signed.cookie)
+    if signed.device is not None:  # this browser is the person's from now on
+        answer.set_cookie(
+            DEVICE_COOKIE, signed.device, max_age=DEVICE_VALID_S, httponly=True, samesite="strict",
+            secure=_secure(request), path="/api/v1/auth/login",
+        )  # fmt: skip
     log.info("signed in", extra={"user": user.id})
     return answer
 

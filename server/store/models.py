@@ -369,6 +369,16 @@ class UserSession(Base):
     expires_at: Mapped[datetime]
 
 
+class TrustedDevice(Base):
+    """A browser a person has signed in from: its device cookie's value, kept only as its hash."""
+
+    __tablename__ = "trusted_devices"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+
+
 class LoginFailure(Base):
     """A failed login, for slowing the next ones of the same account or address."""
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from . import changes
-from .models import LoginFailure, User, UserSession
+from .models import LoginFailure, TrustedDevice, User, UserSession
 
 
 def add(session: Session, user: User) -> User:
@@ -58,6 +58,16 @@ def end_sessions_of(session: Session, user_id: int, now: datetime) -> None:
     """End the person's sessions, and so their open streams, on every server."""
     session.execute(delete(UserSession).where(UserSession.user_id == user_id))
     changes.access_changed(session, now)
+
+
+def trust_device(session: Session, device_hash: str, user_id: int, now: datetime) -> None:
+    session.add(TrustedDevice(id=device_hash, user_id=user_id, created_at=now))
+
+
+def trusts_device(session: Session, device_hash: str, user_id: int) -> bool:
+    """Whether the person has signed in from the browser with this device cookie."""
+    device = session.get(TrustedDevice, device_hash)
+    return device is not None and device.user_id == user_id
 
 
 def note_failure(session: Session, subject: str, now: datetime) -> None:

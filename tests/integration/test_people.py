@@ -157,10 +157,42 @@ def test_failed_logins_from_one_address_are_slowed_across_accounts(
     api: TestClient, tokens: Tokens, clock: MovableClock
 ) -> None:
     person(api, tokens, "c@pernik.bg", areas=["pernik"])
+    api.cookies.clear()  # a browser never signed in from: see the next test for one that was
     for number in range(20):
         api.post("/api/v1/auth/login", json={"email": f"guess{number}@x.bg", "password": "password123456"})
     assert (
         api.post("/api/v1/auth/login", json={"email": "c@pernik.bg", "password": PASSWORD}).status_code == 429
+    )
+
+
+def test_wrong_passwords_from_anyone_never_lock_the_owner_out_of_their_own_browser(
+    api: TestClient, tokens: Tokens
+) -> None:
+    """OWASP's device cookies: a browser the person signed in from before keeps its own count."""
+    person(api, tokens, "e@pernik.bg", areas=["pernik"])  # the owner's browser: it has a device cookie
+    owners = dict(api.cookies)
+    assert "aedmon_device" in owners
+    api.cookies.clear()
+    for number in range(30):  # an attacker, from the same address and without the owner's cookie
+        api.post("/api/v1/auth/login", json={"email": "e@pernik.bg", "password": f"guess {number} 123"})
+    locked = api.post("/api/v1/auth/login", json={"email": "e@pernik.bg", "password": PASSWORD})
+    assert locked.status_code == 429  # the attacker's untrusted browser is slowed
+    api.cookies.clear()
+    api.cookies.set("aedmon_device", owners["aedmon_device"], path="/api/v1/auth/login")
+    assert sign_in(api, "e@pernik.bg")["name"] == "e@pernik.bg"  # the owner is not
+    forged = {"aedmon_device": "not-a-device-of-theirs"}
+    api.cookies.clear()
+    for cookie, value in forged.items():
+        api.cookies.set(cookie, value, path="/api/v1/auth/login")
+    assert (
+        api.post("/api/v1/auth/login", json={"email": "e@pernik.bg", "password": PASSWORD}).status_code == 429
+    )
+    api.cookies.clear()
+    api.cookies.set("aedmon_device", owners["aedmon_device"], path="/api/v1/auth/login")
+    for number in range(5):  # and the owner's own browser is still slowed when it guesses
+        api.post("/api/v1/auth/login", json={"email": "e@pernik.bg", "password": f"mine {number} wrong"})
+    assert (
+        api.post("/api/v1/auth/login", json={"email": "e@pernik.bg", "password": PASSWORD}).status_code == 429
     )
 
 
