@@ -79,6 +79,12 @@ class ServerSettings(BaseSettings):
     relocation_fixes: int = Field(default=3, ge=1, description="consecutive fixes outside before relocated")
     relocation_margin_m: float = Field(default=25, ge=0, description="margin beyond the geofence, in metres")
     aed_not_returned_h: float = Field(default=2, gt=0, description="aed_not_returned after this many hours")
+    in_use_max_h: float = Field(
+        default=24,
+        gt=0,
+        le=24 * 30,
+        description="a rescue whose end was never heard ends this many hours after it began",
+    )
     door_open_max_min: float = Field(default=15, gt=0, description="door_open after this many minutes")
     clock_tolerance_s: float = Field(
         default=300,
@@ -262,6 +268,7 @@ class ServerSettings(BaseSettings):
             relocation_fixes=self.relocation_fixes,
             relocation_margin_m=self.relocation_margin_m,
             aed_not_returned_h=self.aed_not_returned_h,
+            in_use_max_h=self.in_use_max_h,
             door_open_max_min=self.door_open_max_min,
             clock_tolerance_s=self.clock_tolerance_s,
         )

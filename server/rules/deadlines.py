@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from .cabinet import aed_absent, door_open, run_since
 from .facts import DeviceFacts, Policy, silent_after
+from .rescue import rescue_since
 
 CEILING = timedelta(hours=24)
 MINUTE = timedelta(minutes=1)
@@ -72,6 +73,9 @@ def next_change(facts: DeviceFacts, now: datetime, policy: Policy) -> datetime:
         passing, ticking = _lasting_moments(run_since(signals, signal), limit, now)
         after += passing
         at += ticking
+    rescue = rescue_since(facts, now, policy)
+    if rescue is not None:  # a rescue whose end is lost ends at its limit
+        after.append(rescue + timedelta(hours=policy.in_use_max_h))
     if test is not None:
         at += _expiry_moments(test.pads_expiry, policy.pads_expiring_days, now)
         at += _expiry_moments(test.battery_expiry, policy.battery_expiring_days, now)

@@ -80,6 +80,7 @@ class Policy:
     relocation_fixes: int = 3
     relocation_margin_m: float = 25.0
     aed_not_returned_h: float = 2
+    in_use_max_h: float = 24  # a rescue whose end was lost ends this long after it began
     door_open_max_min: float = 15
     # Storage temperature ranges (°C): the AED's own or its cabinet's, and a medicine fridge.
     storage_temp_c: tuple[float, float] = (0.0, 50.0)

@@ -16,9 +16,11 @@ from aedmon.reading import (
     Reading,
     ReadingType,
     TestResult,
+    TestType,
 )
 from server.i18n import english
 from server.rules.alerting import evaluate
+from server.rules.deadlines import next_change
 from server.rules.facts import DeviceFacts, DeviceInfo, Policy
 from server.rules.findings import AlertType, Finding, Phrase, Severity
 from server.rules.location import distance_m
@@ -385,7 +387,7 @@ def test_temperature_ranges_by_kind(device: DeviceInfo, fields: dict[str, Any], 
 
 def test_rescue_holds_back_other_alerts_until_it_ends_then_needs_service() -> None:
     rescue = [event(10, 5, EventType.RESCUE_START), event(8, 6, EventType.SHOCK_DELIVERED)]
-    failed = selftest(result=TestResult.FAIL, codes=("P03",), device_time=NOW - timedelta(minutes=9))
+    failed = selftest(result=TestResult.FAIL, codes=("P03",), device_time=NOW - timedelta(minutes=11))
     during = facts_for(failed, recent_events=tuple(rescue))
     evaluation = evaluate(during, NOW, POLICY)
     assert set(evaluation.findings) == {AlertType.IN_USE}
@@ -399,6 +401,38 @@ def test_rescue_holds_back_other_alerts_until_it_ends_then_needs_service() -> No
     assert set(evaluation.findings) == {AlertType.SELF_TEST_FAILED, AlertType.NEEDS_SERVICE}
     serviced = replace(after, serviced_at=NOW, latest_selftest=selftest(device_time=NOW))
     assert found(serviced) == set()
+
+
+@pytest.mark.parametrize(
+    ("test_after", "now_after", "still"),
+    [
+        (None, timedelta(hours=23), True),
+        (None, timedelta(hours=25), False),  # RESCUE_END lost: over after in_use_max_h
+        (TestType.DAILY, timedelta(hours=1), False),  # the next scheduled self-test ends it
+        (TestType.USER, timedelta(hours=1), False),
+        (TestType.POWER_ON, timedelta(hours=1), True),  # switched on for the rescue: still in it
+    ],
+)
+def test_a_rescue_whose_end_is_lost_ends_on_the_next_self_test_or_after_its_limit(
+    test_after: TestType | None, now_after: timedelta, still: bool
+) -> None:
+    began = NOW - timedelta(days=2)
+    rescue = (factories.reading(ReadingType.EVENT, device="SN1", site="street", at=began, arrived=began,
+                                seq=1, event=EventType.RESCUE_START),)  # fmt: skip
+    test = selftest(device_time=began - timedelta(hours=1))
+    if test_after is not None:
+        test = selftest(test=test_after, result=TestResult.FAIL, codes=("C02",),
+                        device_time=began + timedelta(minutes=30))  # fmt: skip
+    facts = facts_for(test, recent_events=rescue)
+    findings = found(facts, began + now_after)
+    assert (AlertType.IN_USE in findings) is still
+    if not still:
+        assert AlertType.NEEDS_SERVICE in findings  # used: a technician checks it
+    if test_after is None:  # the scheduler comes back when the limit passes
+        limit = began + timedelta(hours=24, seconds=1)
+        assert next_change(facts, began + timedelta(minutes=31), POLICY) <= limit
+    if test_after is TestType.DAILY:
+        assert AlertType.SELF_TEST_FAILED in findings  # no longer held back
 
 
 def test_in_use_state_on_a_heartbeat_is_a_rescue_too() -> None:
