@@ -37,6 +37,15 @@ from aedmon.fields import FIELD_BY_KEY, FIELDS, Derived, ReadingField
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ID_RE = re.compile(ID_PATTERN)
+
+
+# Site ids are case-insensitive: `Site-A` and `site-a` are one site, kept in lower case at
+# every edge (MQTT topics, a bridge's --site, ingest, the API).
+def lower_site(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+SiteId = Annotated[str, Field(pattern=ID_PATTERN), AfterValidator(lower_site)]
 BOOT_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"  # mqtt.md 1.1: drawn anew at each power-up
 BOOT_RE = re.compile(BOOT_PATTERN)
 SEQ_MAX = 65535
@@ -273,7 +282,7 @@ class Reading(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     device_id: str = Field(pattern=ID_PATTERN)
-    site: str = Field(pattern=ID_PATTERN)
+    site: SiteId
     kind: DeviceKind | None = None
     type: ReadingType
     device_time: Moment

@@ -23,7 +23,17 @@ from server.store.alerts import UNRANKED, AlertFilter, Order
 from server.store.models import INT32_MAX, Alert, AlertState
 
 from .caching import etagged
-from .deps import AlertId, NowDep, PolicyDep, SessionDep, Speaker, SpeakerDep, TechnicianRole, ViewerRole
+from .deps import (
+    AlertId,
+    NowDep,
+    PolicyDep,
+    SessionDep,
+    SiteQuery,
+    Speaker,
+    SpeakerDep,
+    TechnicianRole,
+    ViewerRole,
+)
 from .paging import NOT_OURS, key_of, link_next
 from .schemas import AckIn, AlertEventOut, AlertOut, AlertSummaryOut, SiteAlertsOut
 
@@ -91,7 +101,7 @@ def _cursor_key(alert: Alert, site: str, order: Order) -> list[Any]:
 
 ANY = "any of these (repeat the parameter)"
 States = Annotated[list[AlertState] | None, Query(description=ANY)]
-SiteId = Annotated[str | None, Query(pattern=ID_PATTERN)]
+SiteId = SiteQuery
 DeviceIdQuery = Annotated[str | None, Query(pattern=ID_PATTERN)]
 Severities = Annotated[list[Severity] | None, Query(description=ANY)]
 Types = Annotated[list[AlertType] | None, Query(alias="type", description=ANY)]

@@ -10,9 +10,11 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session, sessionmaker
 
 from aedmon.clock import Clock
+from aedmon.reading import ID_PATTERN, lower_site
 from server import store
 from server.access import Access, Principal
 from server.accounts import digest
@@ -198,3 +200,7 @@ AlertId = Annotated[int, Path(ge=1, le=INT32_MAX, description="an alert's id")]
 ContactId = Annotated[int, Path(ge=1, le=INT32_MAX, description="a contact's id")]
 SilenceId = Annotated[int, Path(ge=1, le=INT32_MAX, description="a maintenance window's id")]
 AlertIdFilter = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="only this alert's")]
+
+
+# A site named in a query: case-insensitive, as every site id (aedmon.reading.SiteId).
+SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN), AfterValidator(lower_site)]

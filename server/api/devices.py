@@ -27,7 +27,17 @@ from server.store.snapshots import Snapshot
 
 from . import audit
 from .caching import etagged
-from .deps import AdminRole, NowDep, PolicyDep, SessionDep, SpeakerDep, TechnicianRole, ViewerRole, access_of
+from .deps import (
+    AdminRole,
+    NowDep,
+    PolicyDep,
+    SessionDep,
+    SiteQuery,
+    SpeakerDep,
+    TechnicianRole,
+    ViewerRole,
+    access_of,
+)
 from .paging import NOT_OURS, key_of, link_next
 from .schemas import DeviceIn, DeviceOut, DevicePatch, SeriesOut
 
@@ -143,7 +153,7 @@ def list_devices(
     policy: PolicyDep,
     speaker: SpeakerDep,
     access: ViewerRole,
-    site: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    site: SiteQuery = None,
     area: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     readiness: Annotated[
         list[Readiness] | None, Query(description="any of these (repeat the parameter)")

@@ -20,10 +20,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from aedmon.reading import ID_PATTERN, DeviceKind
+from aedmon.reading import ID_PATTERN, DeviceKind, lower_site
 from server import evaluation, store
 from server.access import Access
 from server.rules.facts import Policy
@@ -503,7 +503,11 @@ def import_osm(
     now: NowDep,
     policy: PolicyDep,
     access: AdminRole,
-    site: Annotated[str, Query(pattern=ID_PATTERN, description="the site the new devices join")],
+    site: Annotated[
+        str,
+        Query(pattern=ID_PATTERN, description="the site the new devices join"),
+        AfterValidator(lower_site),
+    ],
     area: Annotated[str | None, Query(pattern=ID_PATTERN, description="the area of a new site")] = None,
     dry_run: DryRun = True,
 ) -> ImportOut:

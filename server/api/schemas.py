@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from aedmon.reading import ID_PATTERN, DeviceKind, Moment, check_note, check_text
+from aedmon.reading import ID_PATTERN, DeviceKind, Moment, SiteId, check_note, check_text
 from server.i18n import is_zone
 from server.rules.findings import Severity
 from server.rules.readiness import Readiness
@@ -53,7 +53,7 @@ class Access(StrEnum):
 class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=ID_PATTERN)
-    site: str = Field(pattern=ID_PATTERN)
+    site: SiteId
     kind: DeviceKind
     name: Line = Field(default="", max_length=200)
     place: Note = Field(default="", max_length=2000)
@@ -71,7 +71,7 @@ class DeviceIn(BaseModel):
 
 class DevicePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    site: str | None = Field(default=None, pattern=ID_PATTERN)
+    site: SiteId | None = None
     kind: DeviceKind | None = None
     name: Line | None = Field(default=None, max_length=200)
     place: Note | None = Field(default=None, max_length=2000)
@@ -202,7 +202,7 @@ class AlertEventOut(BaseModel):
 class SilenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     device_id: str | None = Field(default=None, pattern=ID_PATTERN)
-    site: str | None = Field(default=None, pattern=ID_PATTERN)
+    site: SiteId | None = None
     reason: Note = Field(min_length=3, max_length=2000)
     starts_at: Moment | None = None
     ends_at: Moment
@@ -233,7 +233,7 @@ class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Line = Field(min_length=1, max_length=200)
     language: Language = Language.EN
-    sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=500)
+    sites: list[SiteId] = Field(default_factory=list, max_length=500)
     min_severity: Severity = Severity.MINOR
     escalation: bool = False
     webhook_url: Line | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2000)
@@ -346,7 +346,7 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Line = Field(min_length=1, max_length=200)
     role: Role
-    sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=500)
+    sites: list[SiteId] = Field(default_factory=list, max_length=500)
     areas: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=100)
 
 
@@ -388,7 +388,7 @@ class UserIn(BaseModel):
     email: Email
     name: Line = Field(min_length=1, max_length=200)
     role: Role
-    sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=500)
+    sites: list[SiteId] = Field(default_factory=list, max_length=500)
     areas: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=100)
     language: Language = Language.EN
     time_zone: Annotated[str | None, Field(max_length=64), AfterValidator(_known_zone)] = None
@@ -398,7 +398,7 @@ class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Line | None = Field(default=None, min_length=1, max_length=200)
     role: Role | None = None
-    sites: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = Field(default=None, max_length=500)
+    sites: list[SiteId] | None = Field(default=None, max_length=500)
     areas: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = Field(default=None, max_length=100)
     language: Language | None = None
     time_zone: Annotated[str | None, Field(max_length=64), AfterValidator(_known_zone)] = None

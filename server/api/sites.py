@@ -36,7 +36,7 @@ def _out(request: Request, site: Site, counts: dict[str, int]) -> SiteOut:
 
 
 def _get(session: Session, access: Access, site_id: str) -> Site:
-    site = store.sites.get(session, site_id) if ID_RE.match(site_id) else None
+    site = store.sites.get(session, site_id.lower()) if ID_RE.match(site_id) else None
     if site is None or not access.sees(site.id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such site")
     return site

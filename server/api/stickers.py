@@ -12,10 +12,10 @@ import qrcode.image.svg
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
-from aedmon.reading import ID_PATTERN, ID_RE
+from aedmon.reading import ID_RE
 from server import store
 
-from .deps import SessionDep, ViewerRole
+from .deps import SessionDep, SiteQuery, ViewerRole
 
 router = APIRouter(prefix="/api/v1/stickers", tags=["devices"])
 MAX_STICKERS = 500  # a site's sheet
@@ -48,7 +48,7 @@ def stickers(
     request: Request,
     session: SessionDep,
     access: ViewerRole,
-    site: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    site: SiteQuery = None,
     ids: Annotated[
         str | None, Query(max_length=65 * MAX_PICKED, description="device ids, comma-separated")
     ] = None,

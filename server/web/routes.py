@@ -147,7 +147,7 @@ def report_page(request: Request, kind: str) -> HTMLResponse:
 def site_board(request: Request, site: str) -> HTMLResponse:
     if not ID_RE.match(site):
         return HTMLResponse("no such site", status_code=404)
-    return _board(request, site)
+    return _board(request, site.lower())
 
 
 def _device_by_key(session: SessionDep, device_id: str, key: str) -> Device:

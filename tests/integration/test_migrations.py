@@ -261,3 +261,37 @@ def test_a_reading_stored_before_message_keys_is_still_a_duplicate_after(empty_d
         keys = set(connection.scalars(text("SELECT key FROM readings")))
     assert keys == {passed.key, failed.key}
     engine.dispose()
+
+
+def test_sites_that_differ_only_in_case_become_one_in_lower_case(empty_database_url: str) -> None:
+    """0019: `Site-A` and `site-a` were two sites; they are one, and every row and list of
+    sites says it in lower case."""
+    engine = make_engine(empty_database_url)
+    config = alembic_config(engine)
+    now = datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0018")
+        for site, name in (("Site-A", "upper"), ("site-a", "lower"), ("Town-Hall", "town")):
+            connection.execute(text("INSERT INTO sites (id, name, created_at) VALUES (:id, :name, :now)"),
+                               {"id": site, "name": name, "now": now})  # fmt: skip
+        for device, site in (("SN1", "Site-A"), ("SN2", "site-a"), ("SN3", "Town-Hall")):
+            connection.execute(
+                text("INSERT INTO devices (id, site, kind, name, place, report_interval_s, confirmed, "
+                     "created_at, public) VALUES (:id, :site, 'aed', '', '', 60, true, :now, false)"),
+                {"id": device, "site": site, "now": now},
+            )  # fmt: skip
+        connection.execute(
+            text("INSERT INTO api_keys (name, role, key_hash, prefix, sites, areas, created_at, created_by) "
+                 "VALUES ('k', 'bridge', 'h', 'p', :sites, '[]', :now, 'admin')"),
+            {"sites": json.dumps(["Site-A", "site-a", "Town-Hall"]), "now": now},
+        )  # fmt: skip
+    create_schema(engine)
+    with engine.connect() as connection:
+        sites = dict(connection.execute(text("SELECT id, name FROM sites")).all())
+        assert sites == {"site-a": "lower", "town-hall": "town"}
+        devices = dict(connection.execute(text("SELECT id, site FROM devices")).all())
+        assert devices == {"SN1": "site-a", "SN2": "site-a", "SN3": "town-hall"}
+        listed = connection.execute(text("SELECT sites FROM api_keys")).scalar_one()
+        assert (json.loads(listed) if isinstance(listed, str) else listed) == ["site-a", "town-hall"]
+    engine.dispose()

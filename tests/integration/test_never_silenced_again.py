@@ -202,3 +202,27 @@ def test_a_cosmetic_field_that_cannot_be_kept_never_costs_the_fail(
     answer = send(api, tokens.bridge, failed)
     assert answer["accepted"] == 1, answer
     assert "self_test_failed" in open_types(api, tokens, "SNC1")
+
+
+def test_site_ids_are_one_site_whatever_their_case_at_every_edge(api: TestClient, tokens: Tokens) -> None:
+    made = api.post("/api/v1/devices", json=factories.device("SNK1", site="Kmetstvo-Pernik"),
+                    headers=bearer(tokens.admin))  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert made.json()["site"] == "kmetstvo-pernik"
+    site = api.get("/api/v1/sites/KMETSTVO-PERNIK", headers=bearer(tokens.admin))
+    assert site.status_code == 200
+    assert site.json()["id"] == "kmetstvo-pernik"
+    key = site_key(api, tokens, "Kmetstvo-PERNIK")  # a key given the site in another case
+    failed = factories.selftest(
+        TestResult.FAIL, device="SNK1", site="KMETSTVO-pernik", at=NOW, codes=("C02",)
+    )
+    assert send(api, key, failed)["accepted"] == 1  # the same site: in its scope
+    assert "self_test_failed" in open_types(api, tokens, "SNK1")
+    stranger = factories.selftest(TestResult.FAIL, device="SNK2", site="KMETSTVO-PERNIK", at=NOW)
+    assert send(api, key, stranger)["accepted"] == 1  # registered at the one site, not a second
+    sites = api.get("/api/v1/sites", params={"q": "kmetstvo"}, headers=bearer(tokens.admin)).json()
+    assert [s["id"] for s in sites] == ["kmetstvo-pernik"]
+    listed = api.get(
+        "/api/v1/alerts", params={"site": "Kmetstvo-Pernik"}, headers=bearer(tokens.admin)
+    ).json()
+    assert {a["device_id"] for a in listed} == {"SNK1", "SNK2"}

@@ -208,3 +208,10 @@ def test_a_cosmetic_field_that_cannot_be_kept_is_dropped_and_the_fail_kept(
     assert reading.result is TestResult.FAIL
     assert reading.extra["dropped_fields"]
     assert len(reading.extra) <= 64
+
+
+def test_a_site_in_a_topic_is_the_same_site_whatever_its_case() -> None:
+    payload = b'{"ts":"2026-11-23T06:00:00Z","seq":1}'
+    reading = parse_message("aedmon/v1/Pernik-Town-Hall/CAB-1/status", payload, arrival=ARRIVAL)
+    assert reading.site == "pernik-town-hall"
+    assert reading.device_id == "CAB-1"  # device ids keep their case
