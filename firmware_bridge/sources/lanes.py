@@ -1,6 +1,8 @@
 """A bounded queue of two lanes between a network thread and a worker: what may raise an
-alert goes ahead of routine traffic, and a full queue makes the producer wait (back-pressure
-to the broker, which keeps what it cannot deliver) instead of growing without bound."""
+alert goes ahead of routine traffic, taking its own device's routine items queued before it
+along (one device's items keep their order), and a full queue makes the producer wait
+(back-pressure to the broker, which keeps what it cannot deliver) instead of growing
+without bound."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ T = TypeVar("T")
 class Arrival(Generic[T]):
     number: int  # the order it arrived in, from 0
     item: T
+    key: str | None = None  # whose it is (a device): its items keep their order
 
 
 class Lanes(Generic[T]):
@@ -31,16 +34,20 @@ class Lanes(Generic[T]):
         with self._changed:
             return len(self._urgent) + len(self._routine)
 
-    def put(self, item: T, *, urgent: bool) -> bool:
-        """Queue the item in its lane, waiting while the queue is full; False once closed."""
+    def put(self, item: T, *, urgent: bool, key: str | None = None) -> bool:
+        """Queue the item in its lane (an urgent one with the routine items of its `key` queued
+        before it), waiting while the queue is full; False once closed."""
         with self._changed:
             self._changed.wait_for(
                 lambda: self._closed or len(self._urgent) + len(self._routine) < self.bound
             )
             if self._closed:
                 return False
-            arrival = Arrival(self._arrived, item)
+            arrival = Arrival(self._arrived, item, key)
             self._arrived += 1
+            if urgent and key is not None and any(queued.key == key for queued in self._routine):
+                self._urgent.extend(queued for queued in self._routine if queued.key == key)
+                self._routine = deque(queued for queued in self._routine if queued.key != key)
             (self._urgent if urgent else self._routine).append(arrival)
             self._changed.notify_all()
             return True

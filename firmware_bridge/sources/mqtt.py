@@ -128,7 +128,8 @@ class MqttSource:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         reading = self._read(message)  # parse only; waits when the queue is full (back-pressure)
-        self._lanes.put((message, reading), urgent=reading is not None and reading.may_alert)
+        urgent = reading is not None and reading.may_alert
+        self._lanes.put((message, reading), urgent=urgent, key=reading.device_id if reading else None)
 
     # worker thread
     def _work(self) -> None:

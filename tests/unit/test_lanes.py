@@ -22,6 +22,17 @@ def test_urgent_items_are_taken_first_and_each_lane_keeps_its_order() -> None:
     assert [a.item for a in rest] == ["routine-2", "routine-3", "routine-4", "routine-5"]
 
 
+def test_an_urgent_item_takes_its_own_keys_earlier_items_along_in_their_order() -> None:
+    lanes: Lanes[str] = Lanes(100)
+    lanes.put("cab1-closed", urgent=False, key="CAB1")
+    lanes.put("cab2-closed", urgent=False, key="CAB2")
+    lanes.put("cab1-beat", urgent=False, key="CAB1")
+    lanes.put("cab1-open", urgent=True, key="CAB1")
+    taken = lanes.take(10)
+    assert taken is not None
+    assert [a.item for a in taken] == ["cab1-closed", "cab1-beat", "cab1-open", "cab2-closed"]
+
+
 def test_a_full_queue_holds_the_producer_until_the_worker_takes() -> None:
     lanes: Lanes[int] = Lanes(10)
     for i in range(10):
