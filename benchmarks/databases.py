@@ -4,10 +4,15 @@ machine's load to report beside it."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -49,3 +54,37 @@ def wait_healthy(base: str, timeout: float = 60) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"no server answered at {base} within {timeout:.0f} s")
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    tokens: dict[str, str]  # role -> its token
+
+    def client(self, role: str, timeout: float = 60) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Bearer {self.tokens[role]}"}, timeout=timeout
+        )
+
+
+def running_server(stack: ExitStack, work: Path, kind: str, port: int) -> Server:
+    """`aedmon server` as a process on a new database of `kind`, with a token for each role and a
+    webhook secret, logging warnings to work/server.log; stopped when `stack` closes."""
+    tokens = {role: secrets.token_urlsafe(18) for role in ("viewer", "bridge", "admin")}
+    env = {
+        **os.environ,
+        "AEDMON_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items()),
+        "AEDMON_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+        "AEDMON_LOG_LEVEL": "WARNING",
+    }
+    url = stack.enter_context(database(kind, work, "db"))
+    log = stack.enter_context((work / "server.log").open("wb"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aedmon", "server", "--port", str(port), "--database-url", url],
+        env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    stack.callback(server.wait, 15)
+    stack.callback(server.terminate)
+    base = f"http://127.0.0.1:{port}"
+    wait_healthy(base)
+    return Server(base, tokens)

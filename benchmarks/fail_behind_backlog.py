@@ -13,18 +13,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import secrets
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-from databases import database, load, wait_healthy
+from databases import load, running_server
 
 from aedmon.demo import free_port
 from aedmon.reading import Reading, ReadingType, TestResult, TestType
@@ -82,33 +77,17 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     work = Path(tempfile.mkdtemp(prefix="aedmon-bench-"))
-    tokens = {role: secrets.token_urlsafe(18) for role in ("viewer", "bridge")}
-    env = {
-        **os.environ,
-        "AEDMON_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items()),
-        "AEDMON_LOG_LEVEL": "WARNING",
-    }
     box = (Fifo if args.fifo else Outbox)(work / "outbox.db", sinks=["server"])
     readings = backlog(args.backlog)
     for start in range(0, len(readings), 5000):
         box.append_many(readings[start : start + 5000])
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    url = stack.enter_context(database(args.database, work, "db"))
-    log = (work / "server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "aedmon", "server", "--port", str(port), "--database-url", url],
-        env=env, stdout=log, stderr=log,
-    )  # fmt: skip
-    stack.callback(server.wait, 15)
-    stack.callback(server.terminate)
-    wait_healthy(base)
+    server = running_server(stack, work, args.database, free_port())
     returned = time.perf_counter()  # the server is back: the bridge's drain finds it
     stop = threading.Event()
     stack.callback(stop.set)
-    drain = Drain(box, ServerSink(base, tokens["bridge"], timeout=60), stop)
+    drain = Drain(box, ServerSink(server.base, server.tokens["bridge"], timeout=60), stop)
     drain.start()
-    viewer = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['viewer']}"}, timeout=60)
+    viewer = server.client("viewer")
     opened = float("nan")
     while time.perf_counter() - returned < 600:
         alerts = viewer.get("/api/v1/alerts", params={"device_id": "AED-FAIL", "state": "open"}).json()

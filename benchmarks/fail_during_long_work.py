@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import secrets
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,8 +21,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
-from databases import database, load, wait_healthy
+from databases import load, running_server
 
 from aedmon.demo import free_port
 
@@ -97,27 +92,12 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     work = Path(tempfile.mkdtemp(prefix="aedmon-bench-"))
-    tokens = {role: secrets.token_urlsafe(18) for role in ("viewer", "bridge", "admin")}
-    env = {
-        **os.environ,
-        "AEDMON_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items()),
-        "AEDMON_WEBHOOK_SECRET": secrets.token_urlsafe(24),
-        "AEDMON_LOG_LEVEL": "WARNING",
-    }
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    url = stack.enter_context(database(args.database, work, "db"))
-    log = (work / "server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "aedmon", "server", "--port", str(port), "--database-url", url],
-        env=env, stdout=log, stderr=log,
-    )  # fmt: skip
-    stack.callback(server.wait, 15)
-    stack.callback(server.terminate)
-    wait_healthy(base)
-    admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['admin']}"}, timeout=600)
-    bridge = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['bridge']}"}, timeout=60)
-    viewer = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['viewer']}"}, timeout=60)
+    server = running_server(stack, work, args.database, free_port())
+    admin, bridge, viewer = (
+        server.client("admin", timeout=600),
+        server.client("bridge"),
+        server.client("viewer"),
+    )
     healthy = Receiver()
     admin.post("/api/v1/contacts", json={"name": "healthy", "sites": ["bench"], "webhook_url": healthy.url})
     stop = threading.Event()

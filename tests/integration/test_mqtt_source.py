@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aedmon.clock import utc_now
 from aedmon.protocols.broker import BrokerAddress
-from aedmon.reading import DeviceKind, ReadingType
+from aedmon.reading import DeviceKind, Reading, ReadingType
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.sources import mqtt as mqtt_source
@@ -31,6 +32,30 @@ def publisher(mosquitto: Mosquitto) -> Iterator[Publisher]:
 
 def status(seq: int, **fields: object) -> dict[str, object]:
     return factories.mqtt_payload("status", seq, factories.T0 + timedelta(seconds=seq), **fields)
+
+
+def hold_commits(outbox: Outbox, gate: threading.Event, committed: Callable[[list[Reading]], None]) -> None:
+    """Every commit to the outbox waits for `gate`; `committed` is told of each once it is made."""
+    original_append = outbox.append_many
+
+    def held_append(readings: list[Reading]) -> list[bool]:
+        gate.wait(20)
+        added = original_append(readings)
+        committed(readings)
+        return added
+
+    outbox.append_many = held_append  # type: ignore[method-assign]
+
+
+def record_acks(source: MqttSource, acked: Callable[[int], None]) -> None:
+    """`acked` is told of each acknowledgement's message id as it goes out."""
+    original_ack = source._client.ack
+
+    def recording_ack(mid: int, qos: int) -> Any:
+        acked(mid)
+        return original_ack(mid, qos)
+
+    source._client.ack = recording_ack  # type: ignore[method-assign]
 
 
 def start_source(broker: Mosquitto, outbox: Outbox) -> MqttSource:
@@ -80,22 +105,10 @@ def test_a_message_is_acknowledged_only_after_the_outbox_write(
     """While the outbox write is held, the broker has no PUBACK: a crash then means redelivery."""
     outbox = Outbox(tmp_path / "o.db", sinks=["server"])
     gate = threading.Event()
-    original_append = outbox.append_many
-
-    def held_append(readings):  # type: ignore[no-untyped-def]
-        gate.wait(10)
-        return original_append(readings)
-
-    outbox.append_many = held_append  # type: ignore[method-assign]
+    hold_commits(outbox, gate, lambda readings: None)
     source = start_source(mosquitto, outbox)
     acked: list[int] = []
-    original_ack = source._client.ack
-
-    def recording_ack(mid: int, qos: int):  # type: ignore[no-untyped-def]
-        acked.append(mid)
-        return original_ack(mid, qos)
-
-    source._client.ack = recording_ack  # type: ignore[method-assign]
+    record_acks(source, acked.append)
     try:
         publisher.send("aedmon/v1/street/CAB-1/status", status(1, door_open=True))
         threading.Event().wait(0.5)
@@ -116,23 +129,9 @@ def test_messages_arriving_together_are_committed_together_and_each_acknowledged
     outbox = Outbox(tmp_path / "o.db", sinks=["server"])
     gate = threading.Event()
     happened: list[tuple[str, int]] = []
-    original_append = outbox.append_many
-
-    def held_append(readings):  # type: ignore[no-untyped-def]
-        gate.wait(10)
-        added = original_append(readings)
-        happened.append(("committed", len(readings)))
-        return added
-
-    outbox.append_many = held_append  # type: ignore[method-assign]
+    hold_commits(outbox, gate, lambda readings: happened.append(("committed", len(readings))))
     source = start_source(mosquitto, outbox)
-    original_ack = source._client.ack
-
-    def recording_ack(mid: int, qos: int):  # type: ignore[no-untyped-def]
-        happened.append(("acked", mid))
-        return original_ack(mid, qos)
-
-    source._client.ack = recording_ack  # type: ignore[method-assign]
+    record_acks(source, lambda mid: happened.append(("acked", mid)))
     try:
         for seq in range(1, 41):
             publisher.send(f"aedmon/v1/street/CAB-{seq % 4}/status", status(seq, door_open=False))
@@ -184,23 +183,10 @@ def test_a_fail_behind_a_flood_goes_first_memory_stays_bounded_and_acks_keep_the
     outbox = Outbox(tmp_path / "o.db", sinks=["server"])
     gate = threading.Event()
     groups: list[list[str]] = []
-    original_append = outbox.append_many
-
-    def held_append(readings):  # type: ignore[no-untyped-def]
-        gate.wait(20)
-        groups.append([r.device_id for r in readings])
-        return original_append(readings)
-
-    outbox.append_many = held_append  # type: ignore[method-assign]
+    hold_commits(outbox, gate, lambda readings: groups.append([r.device_id for r in readings]))
     source = start_source(broker, outbox)
     acked: list[int] = []
-    original_ack = source._client.ack
-
-    def recording_ack(mid: int, qos: int):  # type: ignore[no-untyped-def]
-        acked.append(mid)
-        return original_ack(mid, qos)
-
-    source._client.ack = recording_ack  # type: ignore[method-assign]
+    record_acks(source, acked.append)
     longest = 0
     try:
         for seq in range(3_000):
