@@ -50,6 +50,7 @@ def make_engine(url: str) -> Engine:
             finally:
                 with writers.changed:
                     writers.waiting -= 1
+                    writers.begun += 1
                     writers.changed.notify_all()
 
         return engine
@@ -57,10 +58,12 @@ def make_engine(url: str) -> Engine:
 
 
 class _Writers:
-    """How many of a SQLite engine's transactions are waiting for its write lock."""
+    """How many of a SQLite engine's transactions are waiting for its write lock, and how many
+    have ended their wait (got it, or given up) so far."""
 
     def __init__(self) -> None:
         self.waiting = 0
+        self.begun = 0
         self.changed = threading.Condition()
 
 
@@ -69,14 +72,16 @@ _WRITERS: weakref.WeakKeyDictionary[Engine, _Writers] = weakref.WeakKeyDictionar
 
 def yield_to_writers(session: Session, timeout: float = 5.0) -> None:
     """Between the chunks of a long job: let the transactions waiting for SQLite's write lock
-    go first (it is not fair: a job that commits and begins again at once would keep it, and
-    ingest would wait its busy timeout out). On PostgreSQL, whose row locks are taken and let
-    go per chunk, nothing to do."""
+    now go first (it is not fair: a job that commits and begins again at once would keep it,
+    and ingest would wait its busy timeout out); those that come later take their turn with the
+    job's next chunk. On PostgreSQL, whose row locks are taken and let go per chunk, nothing
+    to do."""
     writers = _WRITERS.get(session.get_bind().engine)
     if writers is None:
         return
     with writers.changed:
-        writers.changed.wait_for(lambda: writers.waiting == 0, timeout)
+        turn = writers.begun + writers.waiting
+        writers.changed.wait_for(lambda: writers.begun >= turn, timeout)
 
 
 def create_schema(engine: Engine) -> None:
