@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aedmon.reading import DeviceState, Reading, ReadingType, TestResult
 from firmware_bridge.outbox import Outbox
@@ -145,3 +149,44 @@ def test_what_was_delivered_ahead_survives_reopening(tmp_path: Path) -> None:
     box.close()
     again = Outbox(tmp_path / "o.db", sinks=["server"])
     assert [e.reading.seq for e in again.batch("server", 100)] == list(range(20))
+
+
+@st.composite
+def resent_lives(draw: st.DrawFn) -> list[Reading]:
+    """What a device whose clock and counter restart at every power-up sends, with resends: few
+    seqs and times, so that different readings share them, and copies of what went before
+    arriving later through another bridge."""
+    sent: list[Reading] = []
+    for _ in range(draw(st.integers(1, 40))):
+        if sent and draw(st.booleans()):
+            again = draw(st.sampled_from(sent))
+            sent.append(again.model_copy(update={"arrival_time": again.arrival_time + timedelta(minutes=5),
+                                                 "bridge": draw(st.sampled_from(["b1", "b2"]))}))  # fmt: skip
+            continue
+        seq, second = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+        said = {"site": "s", "seq": seq, "boot": draw(st.sampled_from([None, "a", "b"])),
+                "at": datetime(2000, 1, 1, tzinfo=UTC) + timedelta(seconds=second)}  # fmt: skip
+        if draw(st.booleans()):
+            reading = factories.selftest(draw(st.sampled_from(list(TestResult))), **said)
+        else:
+            reading = factories.heartbeat(draw(st.sampled_from(list(DeviceState))), **said)
+        sent.append(reading)
+    return sent
+
+
+@settings(max_examples=60, deadline=None)
+@given(resent_lives())
+def test_every_distinct_reading_is_kept_once_whatever_its_seq_and_time(sent: list[Reading]) -> None:
+    """For any sequence of reboots (counter and clock back to the start), resends and readings
+    that share a seq and a time, the outbox keeps each distinct message once."""
+    with tempfile.TemporaryDirectory() as work:
+        box = Outbox(Path(work) / "o.db", sinks=["server"])
+        for reading in sent:
+            box.append(reading)
+        said = {r.model_dump_json(exclude={"arrival_time", "bridge"}) for r in sent}
+        assert box.rows == len(said)
+        kept = {
+            e.reading.model_dump_json(exclude={"arrival_time", "bridge"}) for e in box.batch("server", 1000)
+        }
+        assert kept == said
+        box.close()
