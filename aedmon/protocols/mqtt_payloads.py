@@ -129,10 +129,15 @@ def parse_message(topic: str, payload: bytes, *, arrival: datetime, source: str 
         data = json.loads(text)
         if not isinstance(data, dict):
             raise MalformedMessage("payload is not a JSON object", reason="bad_payload")
+        # Unknown keys are kept or dropped by keepable_extra, never judged by the model: one that
+        # no store can keep (a lone surrogate, say) costs only itself.
+        unknown = {name: value for name, value in data.items() if name not in model.model_fields}
         ts = data.get("ts")
-        if isinstance(ts, str) and _LEAP_RE.match(ts):
-            data["ts"] = _LEAP_RE.sub(r"\1:59.999999", ts)
-            text = json.dumps(data)
+        leap = isinstance(ts, str) and _LEAP_RE.match(ts) is not None
+        if leap:
+            data["ts"] = _LEAP_RE.sub(r"\1:59.999999", str(ts))
+        if unknown or leap:
+            text = json.dumps({name: value for name, value in data.items() if name not in unknown})
         parsed = model.model_validate_json(text)
     except ValidationError as exc:
         raise MalformedMessage(_first_error(exc), reason="bad_field") from exc
@@ -141,8 +146,7 @@ def parse_message(topic: str, payload: bytes, *, arrival: datetime, source: str 
     except RecursionError as exc:
         raise MalformedMessage("payload nested too deeply", reason="bad_payload") from exc
     fields = parsed.model_dump(exclude={"ts", "seq", "boot"}, exclude_unset=True)
-    fields = {k: v for k, v in fields.items() if k not in (parsed.model_extra or {})}
-    extra = keepable_extra(parsed.model_extra or {})[0]
+    extra = keepable_extra(unknown)[0]
     boot = parsed.boot
     if boot is not None and not (isinstance(boot, str) and BOOT_RE.match(boot)):
         extra[DROPPED_KEY] = ["boot", *extra.get(DROPPED_KEY, [])][:DROPPED_MAX]

@@ -110,7 +110,7 @@ def test_every_panel_query_returns_data_from_the_bridges_line_protocol(
     influx1.query("CREATE DATABASE aedmon")
     lines = "\n".join(to_point(r).to_line_protocol() for r in readings())
     written = httpx.post(
-        f"{influx1.url}/write", params={"db": "aedmon", "precision": "ms"}, content=lines, timeout=10
+        f"{influx1.url}/write", params={"db": "aedmon", "precision": "ns"}, content=lines, timeout=10
     )
     assert written.status_code == 204, written.text
     device = "MU-1" if any(m in query for m in ("fridge_temp_c", "speed_kmh")) else "SN2"

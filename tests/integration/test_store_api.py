@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from aedmon.clock import MovableClock
-from aedmon.reading import EventType, ReadingType, TestResult
+from aedmon.reading import EventType, Reading, ReadingType, TestResult
 from server.app import create_app
 from server.settings import ServerSettings
 from server.store.models import Alert
@@ -63,9 +63,10 @@ def open_alerts(api: TestClient, tokens: Tokens) -> dict[tuple[str, str], dict[s
     return {(a["device_id"], a["type"]): a for a in response.json()}
 
 
-def test_ingest_is_idempotent_on_device_seq_and_time(api: TestClient, tokens: Tokens) -> None:
+def test_ingest_is_idempotent_on_the_message(api: TestClient, tokens: Tokens) -> None:
     first = selftest(1, TestResult.PASS)
-    key = "SN1|selftest|1|2026-11-23T07:00:00+00:00"
+    key = Reading.model_validate(first).key
+    assert key.startswith("SN1|selftest|1|2026-11-23T07:00:00+00:00|")
     assert ingest(api, tokens, first, first) == {
         "accepted": 1,
         "duplicates": 1,
@@ -123,10 +124,23 @@ def test_failed_selftest_opens_alerts_and_the_next_pass_resolves_them(
 
 
 def test_an_old_resent_failure_does_not_reopen_after_a_newer_pass(api: TestClient, tokens: Tokens) -> None:
-    ingest(api, tokens, selftest(5, TestResult.PASS))
-    ingest(api, tokens, selftest(4, TestResult.FAIL, codes=("C02",)))  # arrives late, from the resend buffer
+    """A true resend is the same message: a duplicate. A FAIL never heard before that arrives after
+    a newer PASS of the same power-up (same `boot`) only enters the history; without a boot to
+    tell it from a device that restarted and failed, it is heard (#19: no sequence of seq, time
+    and arrival hides a FAIL), and the device's next reading supersedes it."""
+    failed = selftest(3, TestResult.FAIL, codes=("C02",), boot="b1")
+    ingest(api, tokens, failed, selftest(5, TestResult.PASS, boot="b1"))
     assert open_alerts(api, tokens) == {}
-    assert len(api.get("/api/v1/devices/SN1/readings", headers=auth(tokens.viewer)).json()) == 2
+    assert ingest(api, tokens, failed)["duplicates"] == 1  # resent after a lost ack
+    ingest(
+        api, tokens, selftest(4, TestResult.FAIL, codes=("C02",), boot="b1")
+    )  # late, from the resend buffer
+    assert open_alerts(api, tokens) == {}
+    assert len(api.get("/api/v1/devices/SN1/readings", headers=auth(tokens.viewer)).json()) == 3
+    ingest(api, tokens, selftest(14, TestResult.PASS), selftest(13, TestResult.FAIL, codes=("C02",)))
+    assert ("SN1", "self_test_failed") in open_alerts(api, tokens)  # no boot: heard (its time behind too)
+    ingest(api, tokens, selftest(15, TestResult.PASS))
+    assert open_alerts(api, tokens) == {}
 
 
 def test_pads_expiring_opens_as_the_clock_moves(api: TestClient, tokens: Tokens, clock: MovableClock) -> None:

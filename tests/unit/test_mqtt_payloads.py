@@ -195,8 +195,9 @@ def test_a_fail_dated_in_a_leap_second_is_kept(ts: str, expected: datetime) -> N
         {"ctl": "a\u0007b"},
         {"huge": 2**64},
         {"k" * 70: 1},
+        {"x": "\ud800"},
     ],
-    ids=["too-deep", "too-many", "long-list", "control", "huge-int", "long-name"],
+    ids=["too-deep", "too-many", "long-list", "control", "huge-int", "long-name", "lone-surrogate"],
 )
 def test_a_cosmetic_field_that_cannot_be_kept_is_dropped_and_the_fail_kept(
     cosmetic: dict[str, object],
