@@ -94,8 +94,8 @@ def ingest(
         # The boundary should make this impossible; if a store still refuses a value, each
         # reading is stored on its own, so that only the one refused is rejected.
         stored, strangers = _store_each(session, valid, now, tolerance, outcomes, sites)
-    for index, reading, home in strangers:
-        reason = f"device {reading.device_id} belongs to site {home}, outside the sites of this key"
+    for index, reading, _ in strangers:  # where it is registered is not this key's to know
+        reason = f"device {reading.device_id} is registered at a site outside the sites of this key"
         outcomes[index] = _rejected(index, reading.key, "scope", reason)
     fresh: dict[str, list[Row]] = {}
     for index, reading, row in stored:
@@ -116,9 +116,8 @@ def ingest(
 
 
 Stored = tuple[int, Reading, Row | None]  # index in the batch, the reading, its row (None: a repeat)
-Stranger = tuple[
-    int, Reading, str
-]  # a reading of a device registered at a site outside the key's, and that site
+# A reading of a device registered at a site outside the key's: index, reading, that site.
+Stranger = tuple[int, Reading, str]
 
 
 def _belongs(device: Device, sites: frozenset[str] | None) -> bool:
