@@ -142,8 +142,7 @@ class Hub:
             reader.queue.put_nowait(event)
         except asyncio.QueueFull:  # too slow: end its stream, its page polls and comes back
             self.leave(reader)
-            reader.queue.get_nowait()
-            reader.queue.put_nowait(None)
+            self._end(reader)
 
 
 @router.get("", response_class=StreamingResponse)

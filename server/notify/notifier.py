@@ -132,7 +132,7 @@ class Notifier:
         self.public_url = public_url
         self._deadline = _Deadline(attempt_deadline_s)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify")
-        self._busy: dict[int, _Job] = {}  # contact → its job in flight
+        self._busy: set[int] = set()  # the contacts with a job in flight
         self._busy_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -215,7 +215,7 @@ class Notifier:
             session.commit()
         # the session is closed: nothing of the store is held while the channels send
         with self._busy_lock:
-            self._busy.update(jobs)
+            self._busy.update(jobs)  # their contacts' ids
         own = [job for job in jobs.values() if site_first(job.contact) == 0]
         first = [self._pool.submit(self._send, job) for job in own]
         if first and len(own) < len(jobs):
@@ -258,7 +258,7 @@ class Notifier:
             log.exception("notification job failed", extra={"contact": job.contact.id})
         finally:
             with self._busy_lock:
-                self._busy.pop(job.contact.id, None)
+                self._busy.discard(job.contact.id)
         return delivered
 
     def _try_channels(self, contact: Contact, group: _Group) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from aedmon.reading import DeviceKind
 from server.rules.facts import DEFAULT_REPORT_INTERVAL_S
 
-from .conflicts import dialect_insert, insert_or_skip
+from .conflicts import dialect_insert
 from .models import Device, ReadinessSnapshot, Site
 from .search import containing
 
@@ -47,10 +47,7 @@ def default_interval(kind: DeviceKind) -> int:
 
 def insert_if_new(session: Session, device: NewDevice) -> bool:
     """Insert the device unless its id is taken (another server may register it at once)."""
-    values = asdict(device)
-    values["kind"] = device.kind.value
-    values["report_interval_s"] = device.report_interval_s or default_interval(device.kind)
-    return insert_or_skip(session, Device, **values, public_key=secrets.token_urlsafe(16)) is not None
+    return bool(insert_many_if_new(session, [device]))
 
 
 def insert_many_if_new(session: Session, devices: Sequence[NewDevice]) -> set[str]:
