@@ -4,19 +4,24 @@ machine's load to report beside it."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import psycopg
+
+POLL_S = 0.005  # how often the alerts API is asked while a benchmark waits for an alert
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -88,3 +93,39 @@ def running_server(stack: ExitStack, work: Path, kind: str, port: int) -> Server
     base = f"http://127.0.0.1:{port}"
     wait_healthy(base)
     return Server(base, tokens)
+
+
+def failed_open(viewer: httpx.Client, device: str, since: float, timeout: float) -> float | None:
+    """When (time.perf_counter) `device`'s self_test_failed alert was seen open, polling the
+    alerts API every POLL_S from now; None if not within `timeout` of `since`."""
+    while time.perf_counter() - since < timeout:
+        alerts = viewer.get("/api/v1/alerts", params={"device_id": device, "state": "open"}).json()
+        if any(alert["type"] == "self_test_failed" for alert in alerts):
+            return time.perf_counter()
+        time.sleep(POLL_S)
+    return None
+
+
+class Receiver:
+    """A webhook receiver noting when a self_test_failed alert arrives."""
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self.at = 0.0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if any(a["type"] == "self_test_failed" and a["purpose"] == "alert" for a in body["alerts"]):
+                    receiver.at = time.perf_counter()
+                    receiver.arrived.set()
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -19,15 +19,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from databases import load, running_server
+from databases import failed_open, load, running_server
 
 from aedmon.demo import free_port
 from aedmon.reading import Reading, ReadingType, TestResult, TestType
 from firmware_bridge.outbox import Entry, Outbox
 from firmware_bridge.sinks.base import Drain
 from firmware_bridge.sinks.server import ServerSink
-
-POLL_S = 0.005
 
 
 class Fifo(Outbox):
@@ -88,13 +86,7 @@ def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     drain = Drain(box, ServerSink(server.base, server.tokens["bridge"], timeout=60), stop)
     drain.start()
     viewer = server.client("viewer")
-    opened = float("nan")
-    while time.perf_counter() - returned < 600:
-        alerts = viewer.get("/api/v1/alerts", params={"device_id": "AED-FAIL", "state": "open"}).json()
-        if any(alert["type"] == "self_test_failed" for alert in alerts):
-            opened = time.perf_counter()
-            break
-        time.sleep(POLL_S)
+    opened = failed_open(viewer, "AED-FAIL", returned, 600) or float("nan")
     while box.depth("server") and time.perf_counter() - returned < 900:
         time.sleep(0.1)
     drained = time.perf_counter()

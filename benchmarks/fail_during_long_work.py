@@ -18,39 +18,11 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from databases import load, running_server
+from databases import Receiver, failed_open, load, running_server
 
 from aedmon.demo import free_port
-
-POLL_S = 0.005
-
-
-class Receiver:
-    """A healthy webhook receiver: notes when the first message arrives."""
-
-    def __init__(self) -> None:
-        self.arrived = threading.Event()
-        self.at = 0.0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers["Content-Length"]))
-                if not receiver.arrived.is_set():
-                    receiver.at = time.perf_counter()
-                    receiver.arrived.set()
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
 
 
 def drip_receiver(stop: threading.Event) -> str:
@@ -139,17 +111,10 @@ def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     answer = bridge.post("/api/v1/ingest", json={"readings": [failed]})
     returned = time.perf_counter()
     answer.raise_for_status()
-    opened = None
-    while time.perf_counter() - returned < 300:
-        alerts = viewer.get("/api/v1/alerts", params={"device_id": "FAIL1", "state": "open"}).json()
-        if any(alert["type"] == "self_test_failed" for alert in alerts):
-            opened = time.perf_counter()
-            break
-        time.sleep(POLL_S)
+    opened = failed_open(viewer, "FAIL1", returned, 300)
     healthy.arrived.wait(300)
-    busy = "the import was still running" if args.during == "import" and "ended" not in long_work else ""
-    if args.during == "import" and "ended" in long_work and long_work["ended"] > (opened or 0):
-        busy = "the import was still running"
+    during = args.during == "import" and long_work.get("ended", float("inf")) > (opened or 0)
+    busy = "the import was still running" if during else ""
     worker.join(timeout=900)
     print(f"load average {load()}, {args.database}, during {args.during}")
     print(f"  ingest request {1000 * (returned - sent):.0f} ms")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import secrets
 import statistics
@@ -25,16 +24,13 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-from databases import database
+from databases import POLL_S, Receiver, database
 
 from aedmon.demo import free_port
 from simulators.aed import AedModel, AedSimulator
-
-POLL_S = 0.005
 
 
 def wait(predicate: object, timeout: float = 30) -> None:
@@ -170,31 +166,6 @@ class Load(threading.Thread):
 
     def rate(self) -> float:
         return self.stored / (self.ended - self.started) if self.ended > self.started else 0.0
-
-
-class Receiver:
-    """A webhook receiver noting when a self_test_failed alert arrives."""
-
-    def __init__(self) -> None:
-        self.arrived = threading.Event()
-        self.at = 0.0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802  (http.server's name)
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if any(a["type"] == "self_test_failed" and a["purpose"] == "alert" for a in body["alerts"]):
-                    receiver.at = time.perf_counter()
-                    receiver.arrived.set()
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{server.server_port}/hook"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
 class TimedAed(AedSimulator):
