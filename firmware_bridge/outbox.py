@@ -149,11 +149,9 @@ class Outbox:
                 db.execute(f"PRAGMA max_page_count={max(self.max_bytes // PAGE_SIZE, 16)}")
             db.executescript(_SCHEMA)
             columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
-            if "device_id" not in columns:  # an outbox made by an earlier bridge
+            if "device_id" not in columns:  # an outbox made by an earlier bridge: once, at its first open
                 db.execute("ALTER TABLE outbox ADD COLUMN device_id TEXT")
-            db.execute(
-                "UPDATE outbox SET device_id = substr(key, 1, instr(key, '|') - 1) WHERE device_id IS NULL"
-            )
+                db.execute("UPDATE outbox SET device_id = substr(key, 1, instr(key, '|') - 1)")
             db.execute("CREATE INDEX IF NOT EXISTS outbox_device ON outbox (device_id, id)")
             for sink in self.sinks:
                 db.execute(

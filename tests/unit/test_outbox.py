@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -190,3 +191,22 @@ def test_every_distinct_reading_is_kept_once_whatever_its_seq_and_time(sent: lis
         }
         assert kept == said
         box.close()
+
+
+def test_an_outbox_of_an_earlier_bridge_gains_its_rows_devices_at_its_first_open(tmp_path: Path) -> None:
+    path = tmp_path / "o.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, "
+        "may_alert INTEGER NOT NULL, body TEXT NOT NULL);"
+        "CREATE TABLE cursor (sink TEXT PRIMARY KEY, position INTEGER NOT NULL);"
+    )
+    for reading in (beat(1, device="CAB1"), beat(2, device="CAB1"), failed_test(3, device="AED-X")):
+        old.execute("INSERT INTO outbox (key, may_alert, body) VALUES (?, ?, ?)",
+                    (reading.key, int(reading.may_alert), reading.model_dump_json()))  # fmt: skip
+    old.commit()
+    old.close()
+    box = Outbox(path, sinks=["server"])
+    devices = dict(box._db.execute("SELECT id, device_id FROM outbox").fetchall())
+    assert sorted(devices.values()) == ["AED-X", "CAB1", "CAB1"]
+    assert [e.reading.seq for e in box.batch("server", 2)] == [1, 3]  # the FAIL first, with a routine one
