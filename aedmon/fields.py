@@ -120,6 +120,13 @@ FIELDS: tuple[ReadingField, ...] = (
         charts=frozenset({STATUS}), grafana_unit="celsius",
     ),
     ReadingField("o2_pressure_bar", float, "bar", _STATES, 0, 300, mqtt=frozenset({STATUS})),
+    # A cabinet's own sensor (LoRaWAN, Zigbee): its battery, never the AED's; its radio; its tamper switch.
+    ReadingField(
+        "sensor_battery_pct", int, "%", _STATES, 0, 100, charts=frozenset({STATUS}), grafana_unit="percent"
+    ),
+    ReadingField("sensor_battery_low", bool, "", _STATES, 0, 1),
+    ReadingField("snr_db", float, "dB", _STATES, -40, 40),
+    ReadingField("tamper", bool, "", _STATES, 0, 1),
     ReadingField("lat", float, "°", _LOCATION, -90, 90, mqtt=_LOCATION, mqtt_required=True),
     ReadingField("lon", float, "°", _LOCATION, -180, 180, mqtt=_LOCATION, mqtt_required=True),
     ReadingField("accuracy_m", float, "m", _LOCATION, 0, 100_000, mqtt=_LOCATION),

@@ -316,6 +316,11 @@ class Reading(BaseModel):
     rssi_dbm: float | None = None
     fridge_temp_c: float | None = None
     o2_pressure_bar: float | None = None
+    # a cabinet's sensor (LoRaWAN, Zigbee) on itself
+    sensor_battery_pct: int | None = None
+    sensor_battery_low: bool | None = None
+    snr_db: float | None = None
+    tamper: bool | None = None
     # event
     event: EventType | None = None
     detail: Detail | None = None
@@ -368,6 +373,8 @@ class Reading(BaseModel):
             (self.state is not None and self.state is not DeviceState.READY)
             or self.door_open is True
             or self.aed_present is False
+            or self.tamper is True
+            or self.sensor_battery_low is True
             or not _comfortably_within(self.temp_c, ROUTINE_TEMP_C)
             or not _comfortably_within(self.fridge_temp_c, ROUTINE_FRIDGE_C)
             or self.o2_pressure_bar is not None

@@ -19,13 +19,19 @@ from functools import partial
 from prometheus_client import start_http_server
 
 from aedmon.clock import Clock, utc_now
+from aedmon.config import read_secret
 from aedmon.errors import StorageUnavailable
+from aedmon.profiles import Profiles
 from aedmon.protocols import DEFAULT_LINE_PROTOCOL, LINE_PROTOCOLS, LineContext
 from aedmon.protocols.broker import BrokerAddress
+from aedmon.protocols.lorawan import CHIRPSTACK_BASE, THINGS_STACK_BASE, ChirpStack, ThingsStack
+from aedmon.protocols.sensors import Translator
+from aedmon.protocols.zigbee2mqtt import BASE as ZIGBEE2MQTT_BASE
+from aedmon.protocols.zigbee2mqtt import Zigbee2Mqtt
 from aedmon.reading import DeviceKind, DeviceState, Reading, ReadingType
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
-from firmware_bridge.settings import BridgeSettings
+from firmware_bridge.settings import NETWORKS, BridgeSettings
 from firmware_bridge.sinks.base import Drain, Sink
 from firmware_bridge.sinks.server import ServerSink
 from firmware_bridge.sources.mqtt import MqttSource
@@ -51,6 +57,36 @@ def parse_serial_option(option: str) -> tuple[str, str]:
             raise ValueError(f"unknown serial protocol {name!r}; known: {known}")
         return name, url
     return DEFAULT_LINE_PROTOCOL, option
+
+
+def network_sources(config: BridgeSettings) -> list[tuple[BrokerAddress, Translator]]:
+    """The sensor networks the bridge listens to, each on its own broker: (address, translator).
+    Profiles are read once, and only when a LoRaWAN network is asked for."""
+    sources: list[tuple[BrokerAddress, Translator]] = []
+    profiles = Profiles.load(config.profiles_dir) if config.chirpstack or config.things_stack else None
+    for option in NETWORKS:
+        url = getattr(config, option)
+        if not url:
+            continue
+        flag = "--" + option.replace("_", "-")
+        secret = getattr(config, f"{option}_password_file")
+        broker = BrokerAddress.parse(
+            url,
+            password=read_secret(secret, f"{flag}-password-file") if secret else None,
+            username=getattr(config, f"{option}_user"),
+            option=flag,
+        )
+        translator: Translator
+        if option == "chirpstack":
+            assert profiles is not None
+            translator = ChirpStack(config.site, profiles, broker.base or CHIRPSTACK_BASE)
+        elif option == "things_stack":
+            assert profiles is not None
+            translator = ThingsStack(config.site, profiles, broker.base or THINGS_STACK_BASE)
+        else:
+            translator = Zigbee2Mqtt(config.site, broker.base or ZIGBEE2MQTT_BASE)
+        sources.append((broker, translator))
+    return sources
 
 
 class Bridge:
@@ -109,12 +145,26 @@ class Bridge:
                 client_id=config.mqtt_client_id or f"aedmon-bridge-{config.site}",
                 shared_group=config.mqtt_shared_group,
             )
+        self.networks = [
+            MqttSource(
+                broker, self.outbox, clock, client_id=f"aedmon-bridge-{config.site}-{t.source}", translator=t
+            )
+            for broker, t in network_sources(config)
+        ]
+
+    @property
+    def brokers(self) -> list[MqttSource]:
+        return [*([self.mqtt] if self.mqtt else []), *self.networks]
 
     @property
     def workers(self) -> list[threading.Thread]:
         """The threads that must live as long as the bridge does."""
-        mqtt = [self.mqtt.worker] if self.mqtt else []
-        return [*self.drains, *self.serial_sources, *mqtt, self.heartbeat]
+        return [
+            *self.drains,
+            *self.serial_sources,
+            *(source.worker for source in self.brokers),
+            self.heartbeat,
+        ]
 
     def _supervise(self, thread: threading.Thread) -> None:
         """Make the thread's death end the process loudly instead of leaving it deaf."""
@@ -154,8 +204,8 @@ class Bridge:
             metrics.SINK_LAG.labels(sink.name).set_function(partial(self.outbox.depth, sink.name))
         for thread in [*self.drains, *self.serial_sources, self.heartbeat]:
             thread.start()
-        if self.mqtt:
-            self.mqtt.start()
+        for source in self.brokers:
+            source.start()
         log.info(
             "bridge started",
             extra={
@@ -163,6 +213,7 @@ class Bridge:
                 "serial_ports": len(self.config.serial),
                 "gnss": bool(self.config.gnss),
                 "mqtt": bool(self.mqtt),
+                "networks": ",".join(source.source for source in self.networks),
                 "sinks": ",".join(s.name for s in self.sinks),
                 "outbox_rows": self.outbox.rows,
             },
@@ -213,8 +264,8 @@ class Bridge:
 
     def shutdown(self) -> None:
         self.stop_event.set()
-        if self.mqtt:
-            self.mqtt.stop()
+        for source in self.brokers:
+            source.stop()
         for thread in [*self.drains, *self.serial_sources]:
             thread.join(timeout=5)
         self.outbox.close()

@@ -16,6 +16,12 @@ FIELDS_DROPPED = Counter(
     "Payload fields that could not be kept (too deep, too long, one too many); their readings were kept",
     ["source"],
 )
+UNREAD = Counter(
+    "aedmon_bridge_unread_total",
+    "Messages of a network that gave no sensor fields: an uplink no codec decoded (undecoded), a sensor "
+    "without a profile (no_profile, its payload kept), or a message of the network on itself",
+    ["source", "reason"],
+)
 NOISE_BYTES = Counter(
     "aedmon_bridge_noise_bytes_total", "Bytes skipped on a serial line outside any sentence", ["source"]
 )

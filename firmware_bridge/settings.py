@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aedmon.config import CommaList, read_secret
 from aedmon.reading import ID_PATTERN
+
+NETWORKS = ("chirpstack", "things_stack", "zigbee2mqtt")  # the sensor networks' options, each its broker
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False  # not a URL: BrokerAddress.parse says so
 
 
 class BridgeSettings(BaseSettings):
@@ -63,6 +73,37 @@ class BridgeSettings(BaseSettings):
     mqtt_shared_group: str | None = Field(
         default=None, description="spread devices over bridges: $share group"
     )
+    chirpstack: str | None = Field(
+        default=None,
+        description="ChirpStack v4's MQTT integration: mqtt[s]://[user@]host:port[/base topic] "
+        "(default base: application)",
+    )
+    chirpstack_user: str | None = Field(default=None, description="its broker user (or the URL's)")
+    chirpstack_password_file: Path | None = Field(
+        default=None, description="read its broker password from this file"
+    )
+    things_stack: str | None = Field(
+        default=None,
+        description="The Things Stack v3's MQTT server: mqtts://host:8883[/base topic] (default base: v3)",
+    )
+    things_stack_user: str | None = Field(
+        default=None, description="its user: the application id, as app@tenant (app@ttn on TTN)"
+    )
+    things_stack_password_file: Path | None = Field(
+        default=None, description="read its password (an API key of the application) from this file"
+    )
+    zigbee2mqtt: str | None = Field(
+        default=None,
+        description="Zigbee2MQTT's broker: mqtt[s]://[user@]host:port[/base topic] "
+        "(default base: zigbee2mqtt)",
+    )
+    zigbee2mqtt_user: str | None = Field(default=None, description="its broker user (or the URL's)")
+    zigbee2mqtt_password_file: Path | None = Field(
+        default=None, description="read its broker password from this file"
+    )
+    profiles_dir: Path | None = Field(
+        default=None, description="a directory of sensor profiles (TOML) beside those aedmon ships"
+    )
     influx_url: str | None = Field(default=None, description="InfluxDB URL (v2 write API)")
     influx_org: str | None = Field(default=None, description="InfluxDB organisation")
     influx_bucket: str | None = Field(default=None, description="InfluxDB bucket")
@@ -93,6 +134,11 @@ class BridgeSettings(BaseSettings):
             self.influx_token = read_secret(self.influx_token_file, "--influx-token-file")
         if self.mqtt_password_file is not None:
             self.mqtt_password = read_secret(self.mqtt_password_file, "--mqtt-password-file")
+        for option in NETWORKS:
+            url = getattr(self, option)
+            if url and _has_password(url):
+                flag = "--" + option.replace("_", "-")
+                raise ValueError(f"{flag}: a password in the URL shows in ps; use {flag}-password-file")
         if not self.token:
             raise ValueError(
                 "no bridge token: set --token-file (or AEDMON_TOKEN) to a bridge token of the server"

@@ -268,12 +268,34 @@ def _register(session: Session, reading: Reading, now: datetime) -> Device:
     return device
 
 
+SENSOR_INTERVAL_S = (60, 7 * 24 * 3600)  # a sensor's own report interval, as its bridge says it
+
+
+def _learn_sensor(device: Device, reading: Reading) -> None:
+    """A sensor heard through its network (aedmon.protocols.sensors) brings its network name, for
+    a device not yet named, and its report interval, for one whose interval nobody chose (its
+    kind's default): a door sensor that reports every two hours is not silent after fifteen
+    minutes."""
+    name = reading.extra.get("sensor_name")
+    if isinstance(name, str) and name.strip() and not device.name:
+        device.name = name.strip()[:200]
+    interval = reading.extra.get("report_interval_s")
+    if (
+        isinstance(interval, int)
+        and not isinstance(interval, bool)
+        and SENSOR_INTERVAL_S[0] <= interval <= SENSOR_INTERVAL_S[1]
+        and device.report_interval_s == store.devices.default_interval(DeviceKind(device.kind))
+    ):
+        device.report_interval_s = interval
+
+
 def _keep_current(device: Device, reading: Reading) -> None:
     """An unconfirmed device learns its kind; identity fields and the bridge follow the newest word."""
     kind = infer_kind(reading)
     if not device.confirmed and device.kind == DeviceKind.OTHER and kind is not None:
         device.kind = kind.value
         device.report_interval_s = store.devices.default_interval(kind)
+    _learn_sensor(device, reading)
     if reading.bridge and reading.bridge != reading.device_id:
         device.bridge_id = reading.bridge
     for name in ("manufacturer", "model", "firmware"):

@@ -67,6 +67,12 @@ class ServerSettings(BaseSettings):
     demo: bool = Field(default=False, description="allow short placeholder tokens (demo only)")
     pads_expiring_days: int = Field(default=30, ge=1, description="pads_expiring lead time in days")
     battery_low_pct: int = Field(default=20, ge=0, le=100, description="battery_low below this charge")
+    sensor_battery_low_pct: int = Field(
+        default=20,
+        ge=0,
+        le=100,
+        description="sensor_battery_low below this charge of a cabinet sensor's battery",
+    )
     battery_expiring_days: int = Field(default=60, ge=1, description="battery_expiring lead time in days")
     selftest_interval_h: dict[DeviceKind, float] = Field(
         default_factory=lambda: {DeviceKind.AED: 24.0},
@@ -261,6 +267,7 @@ class ServerSettings(BaseSettings):
         return Policy(
             pads_expiring_days=self.pads_expiring_days,
             battery_low_pct=self.battery_low_pct,
+            sensor_battery_low_pct=self.sensor_battery_low_pct,
             battery_expiring_days=self.battery_expiring_days,
             selftest_interval_h=dict(self.selftest_interval_h),
             selftest_grace_h=self.selftest_grace_h,

@@ -22,6 +22,7 @@ from aedmon.reading import (
     BOOT_RE,
     DROPPED_KEY,
     DROPPED_MAX,
+    DeviceKind,
     DeviceState,
     EventType,
     LocationSource,
@@ -32,6 +33,8 @@ from aedmon.reading import (
     infer_kind,
     keepable_extra,
 )
+
+from .sensors import Translation
 
 PREFIX = "aedmon/v1"
 MAX_PAYLOAD = 4096
@@ -214,3 +217,27 @@ def encode_message(reading: Reading) -> tuple[str, bytes]:
         data["source"] = reading.location_source.value
     data.update(reading.extra)
     return topic_for(reading.site, reading.device_id, channel), json.dumps(data).encode()
+
+
+class AedmonMqtt:
+    """The device contract's MQTT messages as a broker-side translator (aedmon.protocols.sensors).
+    A device's kind sticks: a cabinet's location message says nothing of its kind."""
+
+    source = "mqtt"
+
+    def __init__(self, shared_group: str | None = None) -> None:
+        self.shared_group = shared_group
+        self._kinds: dict[str, DeviceKind] = {}
+
+    def subscriptions(self) -> list[str]:
+        return [f"$share/{self.shared_group}/{SUBSCRIPTION}" if self.shared_group else SUBSCRIPTION]
+
+    def translate(self, topic: str, payload: bytes, *, arrival: datetime) -> Translation:
+        reading = parse_message(topic, payload, arrival=arrival, source=self.source)
+        if reading.kind is None:
+            kind = self._kinds.get(reading.device_id)
+            if kind is not None:
+                reading = reading.model_copy(update={"kind": kind})
+        else:
+            self._kinds[reading.device_id] = reading.kind
+        return Translation([reading])

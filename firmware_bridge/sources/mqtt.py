@@ -1,4 +1,8 @@
-"""The MQTT source: paho-mqtt 2.x with a fixed client id, a persistent session and QoS 1.
+"""An MQTT source: paho-mqtt 2.x with a fixed client id, a persistent session and QoS 1.
+
+One source serves one broker and one translator (aedmon.protocols.sensors.Translator): the
+device contract's messages (aedmon/v1), or a network's: ChirpStack, The Things Stack,
+Zigbee2MQTT. The translator reads; everything below is the same for all of them.
 
 paho's network thread only parses and enqueues, in two lanes of one bounded queue (Lanes):
 what may raise an alert goes ahead of routine traffic, and a full queue holds the network
@@ -27,8 +31,9 @@ from aedmon.clock import Clock
 from aedmon.errors import ProtocolError, StorageUnavailable
 from aedmon.logs import Throttle
 from aedmon.protocols.broker import BrokerAddress
-from aedmon.protocols.mqtt_payloads import SUBSCRIPTION, parse_message
-from aedmon.reading import DROPPED_KEY, DeviceKind, Reading
+from aedmon.protocols.mqtt_payloads import AedmonMqtt
+from aedmon.protocols.sensors import Translator
+from aedmon.reading import DROPPED_KEY, Reading
 from firmware_bridge import metrics
 from firmware_bridge.outbox import Outbox
 
@@ -36,11 +41,10 @@ from .lanes import Arrival, Lanes
 
 log = logging.getLogger(__name__)
 
-SOURCE = "mqtt"
 GROUP = 1000  # messages committed to the outbox together, at most
 QUEUED = 5000  # messages parsed and waiting for the worker, at most
 
-Parsed = tuple[mqtt.MQTTMessage, Reading | None]  # a message and its reading (None: rejected)
+Parsed = tuple[mqtt.MQTTMessage, list[Reading]]  # a message and its readings (none: rejected or unread)
 
 
 class MqttSource:
@@ -52,15 +56,17 @@ class MqttSource:
         *,
         client_id: str,
         shared_group: str | None = None,
+        translator: Translator | None = None,
     ) -> None:
         self.broker, self.outbox, self.clock = broker, outbox, clock
-        self.topic = f"$share/{shared_group}/{SUBSCRIPTION}" if shared_group else SUBSCRIPTION
+        self.translator: Translator = translator or AedmonMqtt(shared_group)
+        self.source = self.translator.source
+        self.topics = self.translator.subscriptions()
         self.connected = threading.Event()
         self._lanes: Lanes[Parsed] = Lanes(QUEUED)
         self._committed: set[int] = set()  # arrivals committed (or rejected) and not yet acknowledged
         self._unacked: dict[int, mqtt.MQTTMessage] = {}
         self._next_ack = 0
-        self._kinds: dict[str, DeviceKind] = {}
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -79,7 +85,7 @@ class MqttSource:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._stopping = threading.Event()
-        self.worker = threading.Thread(target=self._work, name="mqtt-worker", daemon=True)
+        self.worker = threading.Thread(target=self._work, name=f"{self.source}-worker", daemon=True)
 
     def start(self) -> None:
         self.worker.start()
@@ -104,14 +110,14 @@ class MqttSource:
         log.info(
             "broker connected", extra={"broker": str(self.broker), "session_present": flags.session_present}
         )
-        metrics.RECONNECTS.labels(SOURCE).inc()
-        client.subscribe(self.topic, qos=1)
+        metrics.RECONNECTS.labels(self.source).inc()
+        client.subscribe([(topic, 1) for topic in self.topics])
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
         if any(reason.is_failure for reason in reasons):
-            log.error("broker refused the subscription", extra={"topic": self.topic})
+            log.error("broker refused the subscription", extra={"topic": ", ".join(self.topics)})
             return
-        log.info("subscribed", extra={"topic": self.topic})
+        log.info("subscribed", extra={"topic": ", ".join(self.topics)})
         self.connected.set()  # ready only once the broker has the subscription
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -127,9 +133,9 @@ class MqttSource:
         )
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        reading = self._read(message)  # parse only; waits when the queue is full (back-pressure)
-        urgent = reading is not None and reading.may_alert
-        self._lanes.put((message, reading), urgent=urgent, key=reading.device_id if reading else None)
+        readings = self._read(message)  # parse only; waits when the queue is full (back-pressure)
+        urgent = any(reading.may_alert for reading in readings)
+        self._lanes.put((message, readings), urgent=urgent, key=readings[0].device_id if readings else None)
 
     # worker thread
     def _work(self) -> None:
@@ -141,19 +147,19 @@ class MqttSource:
 
     def _handle(self, group: list[Arrival[Parsed]]) -> bool:
         """Commit the group's readings and acknowledge; False if the bridge stops first."""
-        readings = [reading for arrival in group if (reading := arrival.item[1]) is not None]
+        readings = [reading for arrival in group for reading in arrival.item[1]]
         added = self._store(readings) if readings else []
         if added is None:
             return False  # stopping before they could be stored: unacknowledged, the broker keeps them
         for reading, new in zip(readings, added, strict=True):
             if new:
-                metrics.READINGS_IN.labels(SOURCE, reading.type.value).inc()
+                metrics.READINGS_IN.labels(self.source, reading.type.value).inc()
                 log.debug(
                     "reading stored",
                     extra={"device": reading.device_id, "type": reading.type.value, "seq": reading.seq},
                 )
             else:
-                metrics.DUPLICATES.labels(SOURCE).inc()
+                metrics.DUPLICATES.labels(self.source).inc()
         if readings:
             log.info("readings stored", extra={"stored": sum(added), "repeats": len(added) - sum(added)})
         for arrival in group:
@@ -166,37 +172,41 @@ class MqttSource:
             self._next_ack += 1
         return True
 
-    def _read(self, message: mqtt.MQTTMessage) -> Reading | None:
-        """The message's reading; None when it is rejected (counted and logged, and acknowledged
-        with its group, so that it is not delivered again forever)."""
+    def _read(self, message: mqtt.MQTTMessage) -> list[Reading]:
+        """The message's readings; none when it is rejected (counted and logged, and acknowledged
+        with its group, so that it is not delivered again forever) or says nothing to keep."""
         try:
-            reading = parse_message(
-                message.topic, bytes(message.payload), arrival=self.clock(), source=SOURCE
+            translation = self.translator.translate(
+                message.topic, bytes(message.payload), arrival=self.clock()
             )
         except ProtocolError as exc:
             self._reject(message, exc.reason, str(exc))
-            return None
+            return []
         except Exception as exc:  # noqa: BLE001  one message can fail only itself
             self._reject(message, "unreadable", f"{exc.__class__.__name__}: {str(exc)[:200]}")
-            return None
-        dropped = reading.extra.get(DROPPED_KEY)
-        if dropped:
-            metrics.FIELDS_DROPPED.labels(SOURCE).inc(len(dropped))
-            log.warning(
-                "fields that cannot be kept dropped; the reading is kept",
-                extra={"topic": message.topic[:120], "fields": ", ".join(dropped)[:300]},
-            )
-        # Kind sticks per device: a cabinet's location message says nothing of its kind.
-        if reading.kind is None:
-            kind = self._kinds.get(reading.device_id)
-            if kind is not None:
-                reading = reading.model_copy(update={"kind": kind})
-        else:
-            self._kinds[reading.device_id] = reading.kind
-        return reading
+            return []
+        if translation.unread is not None:
+            metrics.UNREAD.labels(self.source, translation.unread).inc()
+            if translation.unread in ("undecoded", "no_profile"):
+                log.warning(
+                    "uplink without sensor fields: kept as the sensor being heard",
+                    extra={
+                        "device": translation.readings[0].device_id if translation.readings else "",
+                        "reason": translation.unread,
+                    },
+                )
+        for reading in translation.readings:
+            dropped = reading.extra.get(DROPPED_KEY)
+            if dropped:
+                metrics.FIELDS_DROPPED.labels(self.source).inc(len(dropped))
+                log.warning(
+                    "fields that cannot be kept dropped; the reading is kept",
+                    extra={"topic": message.topic[:120], "fields": ", ".join(dropped)[:300]},
+                )
+        return translation.readings
 
     def _reject(self, message: mqtt.MQTTMessage, reason: str, error: str) -> None:
-        metrics.REJECTED.labels(SOURCE, reason).inc()
+        metrics.REJECTED.labels(self.source, reason).inc()
         log.warning(
             "message rejected", extra={"topic": message.topic[:120], "reason": reason, "error": error}
         )
@@ -210,7 +220,7 @@ class MqttSource:
             try:
                 return self.outbox.append_many(readings)
             except StorageUnavailable as exc:
-                metrics.STORAGE_ERRORS.labels(SOURCE).inc()
+                metrics.STORAGE_ERRORS.labels(self.source).inc()
                 if len(readings) > 1:
                     middle = len(readings) // 2
                     first = self._store(readings[:middle])

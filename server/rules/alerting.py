@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import cabinet, clock, location, presence, rescue, selftest
+from . import cabinet, clock, location, presence, rescue, selftest, sensor
 from .facts import DeviceFacts, Policy
 from .findings import AlertType, Finding
 
@@ -36,6 +36,9 @@ RULES: dict[AlertType, Rule] = {
     AlertType.TEMPERATURE_OUT_OF_RANGE: cabinet.temperature_out_of_range,
     AlertType.IN_USE: rescue.in_use,
     AlertType.NEEDS_SERVICE: rescue.needs_service,
+    AlertType.SENSOR_BATTERY_LOW: sensor.sensor_battery_low,
+    AlertType.CABINET_TAMPER: sensor.cabinet_tamper,
+    AlertType.SENSOR_OFFLINE: sensor.sensor_offline,
     AlertType.CLOCK_FAULT: clock.clock_fault,
 }
 

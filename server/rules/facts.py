@@ -67,6 +67,7 @@ class Policy:
 
     pads_expiring_days: int = 30
     battery_low_pct: int = 20
+    sensor_battery_low_pct: int = 20  # a cabinet sensor's own battery
     battery_expiring_days: int = 60
     # An AED tests itself daily; overdue after the interval plus grace (26 h).
     selftest_interval_h: dict[DeviceKind, float] = field(default_factory=lambda: _per_kind(aed=24))

@@ -35,6 +35,9 @@ class AlertType(StrEnum):
     TEMPERATURE_OUT_OF_RANGE = "temperature_out_of_range"
     IN_USE = "in_use"
     NEEDS_SERVICE = "needs_service"
+    SENSOR_BATTERY_LOW = "sensor_battery_low"  # a cabinet sensor's own battery, never the AED's
+    CABINET_TAMPER = "cabinet_tamper"
+    SENSOR_OFFLINE = "sensor_offline"  # its network lost the sensor (Zigbee2MQTT availability)
     CLOCK_FAULT = "clock_fault"  # the device's clock cannot be believed
     REPORTED_PROBLEM = "reported_problem"  # from the public page; no rule clears it, a technician does
 

@@ -29,7 +29,7 @@ RECENT_LOCATIONS = 20
 STATES = frozenset({ReadingType.HEARTBEAT, ReadingType.STATUS})
 # What says a device was heard: anything but availability, which the broker may say for it.
 HEARD = frozenset(t for t in ReadingType if t is not ReadingType.AVAILABILITY)
-VERSION = 1  # of the stored form; a memory of another version is rebuilt from the store
+VERSION = 2  # of the stored form; a memory of another version is rebuilt from the store
 
 
 def _order(row: Row) -> tuple[datetime, int]:
@@ -42,7 +42,14 @@ def _newest(*rows: Row | None) -> Row | None:
 
 def _says(reading: Reading) -> tuple[Any, ...]:
     """What a state says to the rules that read the recent states."""
-    return reading.state, reading.aed_present, reading.door_open
+    return (
+        reading.state,
+        reading.aed_present,
+        reading.door_open,
+        reading.tamper,
+        reading.sensor_battery_low,
+        reading.sensor_battery_pct,
+    )
 
 
 def compress(states: Sequence[Row], events: Sequence[Row]) -> tuple[Row, ...]:

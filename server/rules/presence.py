@@ -7,6 +7,7 @@ from datetime import datetime
 
 from aedmon.reading import DeviceKind
 
+from . import sensor
 from .facts import DeviceFacts, Policy, bridge_silent, silent_after
 from .findings import AlertType, Finding, Phrase, Severity
 
@@ -21,10 +22,13 @@ def device_silent(facts: DeviceFacts, now: datetime, policy: Policy) -> Finding 
     if bridge_silent(facts, now, policy):
         return None  # put down to its bridge: one bridge_offline alert, not one per device
     assert facts.last_seen is not None  # silent means heard once, and not since
+    if sensor.sensor_offline(facts, now, policy) is not None:
+        return None  # its network already said it is gone: one alert, sensor_offline
+    which = "detail.sensor_silent" if sensor.is_sensor(facts) else "detail.device_silent"
     return Finding(
         AlertType.DEVICE_SILENT,
         Severity.MAJOR,
-        Phrase("detail.device_silent", {"since_at": facts.last_seen, "n": facts.device.report_interval_s}),
+        Phrase(which, {"since_at": facts.last_seen, "n": facts.device.report_interval_s}),
     )
 
 
