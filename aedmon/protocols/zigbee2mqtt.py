@@ -122,10 +122,11 @@ class Zigbee2Mqtt:
             member = _member(item)
             if member is not None:
                 members[member.name] = member
+        devices = [i for i in listed if not (isinstance(i, dict) and i.get("type") == "Coordinator")]
         if (
-            listed
+            devices
             and not members
-            and any(isinstance(i, dict) and i.get("type") != "Coordinator" for i in listed)
+            and not all(isinstance(i, dict) and i.get("disabled") is True for i in devices)
         ):
             raise MalformedMessage("bridge/devices names no device that can be read", reason="bad_devices")
         changed = [m for name, m in members.items() if self.members.get(name) != m]

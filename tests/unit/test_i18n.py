@@ -81,7 +81,9 @@ def ids_the_code_asks_for() -> set[str]:
     asked |= {f"detail.{t}.no_code" for t in (AlertType.SELF_TEST_FAILED, AlertType.SELF_TEST_WARNING)}
     asked |= {f"detail.temperature_out_of_range.{which}" for which in ("storage", "fridge", "both")}
     asked |= {f"detail.clock_fault.{direction}" for direction in ("ahead", "behind")}
-    asked |= {f"detail.sensor_offline.{which}" for which in ("sensor", "coordinator")}  # sensor.py: f"…{which}"
+    asked |= {
+        f"detail.sensor_offline.{which}" for which in ("sensor", "coordinator")
+    }  # sensor.py: f"…{which}"
     return asked
 
 
