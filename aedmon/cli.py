@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, SettingsConfigDict, SettingsError
@@ -32,7 +32,7 @@ commands:
   bridge                       run a bridge: serial AEDs, GNSS, MQTT → outbox → sinks
   bridge dead-letters          list (or --requeue) what a sink refused for good
   verify-record FILE           check a compliance record exported as CSV: its hash chain
-  simulate aed|cabinet|mobile-unit|gnss
+  simulate aed|cabinet|mobile-unit|gnss|lorawan-cabinet|zigbee-cabinet
                                run a simulated device (CI's hardware)
   demo                         run everything together with simulated devices
 """
@@ -278,6 +278,68 @@ class SimulateMobileUnit(_SimulateMqtt):
     device_class = "MobileUnit"
 
 
+class SimulateLorawanCabinet(BaseSettings):
+    """Simulate a LoRaWAN street cabinet (a Milesight EM300-MCS) as its network server publishes
+    it: ChirpStack v4 or The Things Stack v3. Faults: door, warm, battery-low, offline, rejoin,
+    undecoded, recover."""
+
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon simulate lorawan-cabinet")
+
+    mqtt: str = Field(default="mqtt://127.0.0.1:1883", description="the network server's broker")
+    network: Literal["chirpstack", "things-stack"] = Field(default="chirpstack", description="whose format")
+    dev_eui: str = Field(default="24e124136b316541", pattern=r"^[0-9a-fA-F]{16}$", description="its DevEUI")
+    interval_s: float = Field(default=30, gt=0, description="seconds between uplinks")
+    fault: CommaList = Field(default_factory=list, description="NAME@SECONDS, repeatable")
+    log_level: str = "INFO"
+
+    def cli_cmd(self) -> None:
+        from simulators.faults import Fault
+        from simulators.sensors import LORAWAN_FAULTS, LorawanCabinet
+
+        logs.configure(self.log_level)
+        faults = [Fault.parse(text, LORAWAN_FAULTS) for text in self.fault]
+        sim = LorawanCabinet(
+            self.mqtt,
+            utc_now,
+            network=self.network,
+            dev_eui=self.dev_eui,
+            interval_s=self.interval_s,
+            faults=faults,
+        ).start()
+        _wait_until_interrupted(sim.close)
+
+
+class SimulateZigbeeCabinet(BaseSettings):
+    """Simulate a Zigbee wall cabinet (an Aqara door sensor) as Zigbee2MQTT publishes it. Faults:
+    door, warm, battery-low, offline, coordinator-down, tamper, recover."""
+
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon simulate zigbee-cabinet")
+
+    mqtt: str = Field(default="mqtt://127.0.0.1:1883", description="Zigbee2MQTT's broker")
+    base: str = Field(default="zigbee2mqtt", description="Zigbee2MQTT's base topic")
+    ieee: str = Field(
+        default="0x00158d0001d82999", pattern=r"^0x[0-9a-fA-F]{16}$", description="its IEEE address"
+    )
+    name: str = Field(
+        default="school/aed cabinet", min_length=1, max_length=200, description="its friendly name"
+    )
+    interval_s: float = Field(default=30, gt=0, description="seconds between state reports")
+    fault: CommaList = Field(default_factory=list, description="NAME@SECONDS, repeatable")
+    log_level: str = "INFO"
+
+    def cli_cmd(self) -> None:
+        from simulators.faults import Fault
+        from simulators.sensors import ZIGBEE_FAULTS, ZigbeeCabinet
+
+        logs.configure(self.log_level)
+        faults = [Fault.parse(text, ZIGBEE_FAULTS) for text in self.fault]
+        sim = ZigbeeCabinet(
+            self.mqtt, utc_now, ieee=self.ieee, name=self.name, base=self.base, interval_s=self.interval_s,
+            faults=faults,
+        ).start()  # fmt: skip
+        _wait_until_interrupted(sim.close)
+
+
 class SimulateGnss(BaseSettings):
     """Simulate a GNSS receiver on a pseudo-terminal: NMEA GGA+RMC, or replay a capture.
     Faults: nofix, move, noise."""
@@ -336,6 +398,8 @@ SIMULATORS: dict[str, type[BaseSettings]] = {
     "aed": SimulateAed,
     "cabinet": SimulateCabinet,
     "mobile-unit": SimulateMobileUnit,
+    "lorawan-cabinet": SimulateLorawanCabinet,
+    "zigbee-cabinet": SimulateZigbeeCabinet,
     "gnss": SimulateGnss,
 }
 COMMANDS: dict[str, type[BaseSettings]] = {
@@ -354,7 +418,8 @@ def main(argv: list[str] | None = None) -> None:
     command, rest = args[0], args[1:]
     if command == "simulate":
         if not rest or rest[0] not in SIMULATORS:
-            print("usage: aedmon simulate aed|cabinet|mobile-unit|gnss [--help]", file=sys.stderr)  # noqa: T201
+            names = "|".join(SIMULATORS)
+            print(f"usage: aedmon simulate {names} [--help]", file=sys.stderr)  # noqa: T201
             sys.exit(2)
         _run(f"simulate {rest[0]}", SIMULATORS[rest[0]], rest[1:])
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -81,6 +82,9 @@ class ServerSettings(BaseSettings):
     selftest_grace_h: float = Field(default=2, ge=0, description="grace before self_test_overdue, in hours")
     silent_intervals: float = Field(
         default=3, gt=0, description="device_silent after this many report intervals"
+    )
+    min_silent_s: float = Field(
+        default=300, gt=0, description="never device_silent before this many seconds without a word"
     )
     relocation_fixes: int = Field(default=3, ge=1, description="consecutive fixes outside before relocated")
     relocation_margin_m: float = Field(default=25, ge=0, description="margin beyond the geofence, in metres")
@@ -272,6 +276,7 @@ class ServerSettings(BaseSettings):
             selftest_interval_h=dict(self.selftest_interval_h),
             selftest_grace_h=self.selftest_grace_h,
             silent_intervals=self.silent_intervals,
+            min_silent=timedelta(seconds=self.min_silent_s),
             relocation_fixes=self.relocation_fixes,
             relocation_margin_m=self.relocation_margin_m,
             aed_not_returned_h=self.aed_not_returned_h,
