@@ -502,3 +502,69 @@ def test_a_device_silent_behind_a_live_bridge_is_device_silent() -> None:
     )
     assert found(aed) == {AlertType.DEVICE_SILENT}
     assert found(facts_for(device=BRIDGE, last_seen=NOW - timedelta(minutes=4))) == set()
+
+
+# A cabinet's own sensor (LoRaWAN, Zigbee) -------------------------------------------------------
+
+
+def sensor_facts(*states: Reading, availability: Reading | None = None, interval_s: int = 600) -> DeviceFacts:
+    info = DeviceInfo("24e124136b316541", "s", DeviceKind.CABINET, report_interval_s=interval_s)
+    newest = states[-1] if states else None
+    return DeviceFacts(
+        info,
+        latest_state=newest,
+        recent_states=states,
+        latest_availability=availability,
+        last_seen=newest.device_time if newest else None,
+    )
+
+
+def sensor_status(minutes_ago: float, **fields: Any) -> Reading:
+    at = NOW - timedelta(minutes=minutes_ago)
+    return factories.status(device="24e124136b316541", source="chirpstack", at=at, **fields)
+
+
+def test_the_sensors_battery_is_its_own_and_the_newest_word_on_it_counts() -> None:
+    facts = sensor_facts(sensor_status(30, sensor_battery_pct=12), sensor_status(1, door_open=False))
+    found = evaluate(facts, NOW, POLICY).findings
+    assert found[AlertType.SENSOR_BATTERY_LOW].severity is Severity.MINOR
+    assert "sensor's battery" in said(found[AlertType.SENSOR_BATTERY_LOW])
+    assert AlertType.BATTERY_LOW not in found  # never the AED's
+    flagged = sensor_facts(sensor_status(1, sensor_battery_pct=80, sensor_battery_low=True))
+    assert AlertType.SENSOR_BATTERY_LOW in evaluate(flagged, NOW, POLICY).findings
+    replaced = sensor_facts(
+        sensor_status(30, sensor_battery_pct=12), sensor_status(1, sensor_battery_pct=100)
+    )
+    assert AlertType.SENSOR_BATTERY_LOW not in evaluate(replaced, NOW, POLICY).findings
+
+
+def test_tamper_opens_cabinet_tamper_from_when_it_began() -> None:
+    facts = sensor_facts(
+        sensor_status(20, tamper=False), sensor_status(10, tamper=True), sensor_status(1, tamper=True)
+    )
+    finding = evaluate(facts, NOW, POLICY).findings[AlertType.CABINET_TAMPER]
+    assert finding.severity is Severity.MAJOR
+    assert finding.detail.params["since_at"] == NOW - timedelta(minutes=10)
+    assert (
+        AlertType.CABINET_TAMPER
+        not in evaluate(sensor_facts(sensor_status(1, tamper=False)), NOW, POLICY).findings
+    )
+
+
+def test_a_sensor_its_network_lost_is_told_at_once_and_a_quiet_one_as_the_sensor() -> None:
+    gone = factories.reading(
+        ReadingType.AVAILABILITY, device="24e124136b316541", source="zigbee2mqtt", online=False, seq=None,
+        at=NOW - timedelta(seconds=5), extra={"reason": "coordinator"},
+    )  # fmt: skip
+    facts = sensor_facts(sensor_status(1), availability=gone)
+    found = evaluate(facts, NOW, POLICY).findings
+    assert found[AlertType.SENSOR_OFFLINE].detail.id == "detail.sensor_offline.coordinator"
+    quiet = sensor_facts(sensor_status(31), interval_s=600)  # silent after 3 × 10 min
+    silent = evaluate(quiet, NOW, POLICY).findings[AlertType.DEVICE_SILENT]
+    assert silent.detail.id == "detail.sensor_silent"
+    assert "cabinet's sensor" in said(silent)
+    assert AlertType.DEVICE_SILENT not in evaluate(sensor_facts(sensor_status(29)), NOW, POLICY).findings
+    # both at once: one alert, its network's word
+    both = evaluate(sensor_facts(sensor_status(31), availability=gone), NOW, POLICY).findings
+    assert AlertType.SENSOR_OFFLINE in both
+    assert AlertType.DEVICE_SILENT not in both
