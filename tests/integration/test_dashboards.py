@@ -62,7 +62,7 @@ def readings() -> list[Reading]:
         cabinet = {"device": "CAB-1", "kind": DeviceKind.CABINET}
         unit = {"device": "MU-1", "kind": DeviceKind.MOBILE_UNIT}
         out.append(factories.status(at=moment, door_open=False, aed_present=True, temp_c=4.0 + hour / 10,
-                                    **cabinet, **common))  # fmt: skip
+                                    sensor_battery_pct=90 - hour, **cabinet, **common))  # fmt: skip
         out.append(factories.status(at=moment, fridge_temp_c=5.0, o2_pressure_bar=180.0, **unit, **common))
         fix_at = moment + timedelta(seconds=5)
         out.append(factories.location(42.6, 23.0, at=fix_at, speed_kmh=40.0, **unit, **common))
@@ -114,6 +114,7 @@ def test_every_panel_query_returns_data_from_the_bridges_line_protocol(
     )
     assert written.status_code == 204, written.text
     device = "MU-1" if any(m in query for m in ("fridge_temp_c", "speed_kmh")) else "SN2"
+    device = "CAB-1" if "sensor_battery_pct" in query else device  # a cabinet's own sensor
     if "aedmon_status" in query and "fridge" not in query:
         device = "CAB-1"
     if "aedmon_event" in query:
