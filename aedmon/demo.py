@@ -2,8 +2,10 @@
 
 A server on SQLite; three AEDs on pseudo-terminals at a town hall (one fails its
 self-test with expired pads 20 s in); a street cabinet and a mobile medical unit over
-MQTT; the unit's GNSS receiver on a pty; a bridge for the town hall and one on board the
-unit. Every part is a child process started with the same `aedmon` commands a user runs.
+MQTT; the unit's GNSS receiver on a pty; a LoRaWAN street cabinet through ChirpStack (its
+door opens a minute in) and a Zigbee school cabinet through Zigbee2MQTT (its sensor's
+battery runs low); a bridge for the town hall, one for the sensor networks and one on board
+the unit. Every part is a child process started with the same `aedmon` commands a user runs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from simulators.broker import start_broker
 TOWN_HALL = "pernik-town-hall"
 STREET = "pernik-street"
 UNIT_SITE = "mobile-unit-1"
+SCHOOL = "pernik-school-5"
+LORAWAN_CABINET = "24e124136b316541"  # a Milesight EM300-MCS's DevEUI
+ZIGBEE_CABINET = "0x00158d0001d82999"  # an Aqara door sensor's IEEE address
 UNIT_BASE = (42.6062, 23.0379)
 AEDS = [
     ("SN10001", "Ground floor, beside reception", []),
@@ -82,6 +87,26 @@ def _register(base: str, admin: str) -> None:
             "lat": UNIT_BASE[0],
             "lon": UNIT_BASE[1],
             "geofence_m": 30000,
+        }
+    )
+    devices.append(
+        {
+            "id": LORAWAN_CABINET,
+            "site": STREET,
+            "kind": "cabinet",
+            "name": "Street cabinet, railway station (LoRaWAN)",
+            "place": "Beside the ticket office",
+            "report_interval_s": 600,
+        }
+    )
+    devices.append(
+        {
+            "id": ZIGBEE_CABINET,
+            "site": SCHOOL,
+            "kind": "cabinet",
+            "name": "School wall cabinet (Zigbee)",
+            "place": "Sports hall corridor",
+            "report_interval_s": 3600,
         }
     )
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as client:
@@ -198,6 +223,16 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
             ],
         )
         spawn(
+            "lorawan-cabinet",
+            [*aedmon, "simulate", "lorawan-cabinet", "--network", "chirpstack", "--mqtt", mqtt,
+             "--dev-eui", LORAWAN_CABINET, "--interval-s", "15", "--fault", "door@60"],
+        )  # fmt: skip
+        spawn(
+            "zigbee-cabinet",
+            [*aedmon, "simulate", "zigbee-cabinet", "--mqtt", mqtt, "--ieee", ZIGBEE_CABINET,
+             "--interval-s", "15", "--fault", "battery-low@45"],
+        )  # fmt: skip
+        spawn(
             "gnss",
             [
                 *aedmon,
@@ -228,6 +263,11 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
                 str(free_port()),
             ],
         )
+        spawn(
+            "bridge-sensors",
+            [*bridge, "--site", STREET, "--chirpstack", mqtt, "--zigbee2mqtt", mqtt,
+             "--outbox", str(workdir / "outbox-sensors.db")],
+        )  # fmt: skip
         spawn(
             "bridge-unit",
             [
@@ -281,7 +321,8 @@ def _banner(base: str, tokens: dict[str, str], broker: str, broker_port: int, wo
         f"  files      {workdir}  (logs in logs/)",
         "  tokens     " + "  ".join(f"{role}={token}" for role, token in tokens.items()),
         "",
-        "Within a minute AED SN10002 fails its self-test (pads expired). Watch the alerts:",
+        "Within a minute AED SN10002 fails its self-test (pads expired), the Zigbee school cabinet's",
+        "sensor battery runs low, and the LoRaWAN street cabinet's door opens. Watch the alerts:",
         f"  curl -s -H 'Authorization: Bearer {tokens['viewer']}' '{base}/api/v1/alerts?state=open'",
         f"  curl -s -H 'Authorization: Bearer {tokens['viewer']}' {base}/api/v1/devices",
         "",

@@ -52,7 +52,14 @@ def test_demo_opens_an_alert_within_a_minute_and_stops_cleanly(tmp_path: Path) -
         listener.disconnect()
         assert ("SN10002", "pads_expired") in alert_types()
         devices = httpx.get(f"http://127.0.0.1:{port}/api/v1/devices", headers=headers).json()
-        assert {d["id"] for d in devices} >= {"SN10001", "SN10002", "SN10003", "CAB-0007", "MU-01"}
+        assert {d["id"] for d in devices} >= {
+            "SN10001", "SN10002", "SN10003", "CAB-0007", "MU-01", "24e124136b316541", "0x00158d0001d82999",
+        }  # fmt: skip
+        wait_until(
+            lambda: ("0x00158d0001d82999", "sensor_battery_low") in alert_types(),
+            timeout=60,
+            what="the Zigbee cabinet's sensor battery low",
+        )
         wait_until(
             lambda: all(
                 d["last_seen"]

@@ -19,6 +19,7 @@ from server.ingest import Outcome, ingest
 from server.rules import alerting
 from server.rules.facts import Policy
 from server.rules.findings import AlertType
+from server.rules.memory import VERSION
 from server.store.database import session_factory
 from server.store.models import Alert, AlertState, ReadinessSnapshot, StoredReading
 
@@ -173,7 +174,15 @@ def test_a_failing_device_with_a_snapshot_is_tried_again_after_a_while(
 
 
 @pytest.mark.parametrize(
-    "stored", [{"v": 1, "states": "garbage"}, {"v": 1}, [1, 2], "text", {"v": 1, "heard": ["x", 1, {}]}]
+    "stored",
+    [
+        {"v": VERSION, "states": "garbage"},
+        {"v": VERSION},
+        [1, 2],
+        "text",
+        {"v": VERSION, "heard": ["x", 1, {}]},
+        {"v": VERSION - 1, "states": []},  # an earlier version's form
+    ],
 )
 def test_a_remembered_form_that_cannot_be_read_is_rebuilt(engine: Engine, stored: Any) -> None:
     sessions = session_factory(engine)
@@ -188,4 +197,4 @@ def test_a_remembered_form_that_cannot_be_read_is_rebuilt(engine: Engine, stored
         assert said(session) == before
         memory = store.snapshots.with_memory(session, ["CAB1"])["CAB1"].memory
         assert memory is not None
-        assert memory["v"] == 1
+        assert memory["v"] == VERSION
