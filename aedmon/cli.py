@@ -78,6 +78,8 @@ class ServerCommand(ServerSettings):
                 "--database-url is not a usable SQLAlchemy URL (sqlite:///file.db or "
                 f"postgresql+psycopg://user@host/db): {str(exc).splitlines()[0][:200]}"
             ) from None
+        except ValueError as exc:  # a setting read only now (a broker URL, a secret's file)
+            raise ConfigurationError(str(exc).splitlines()[0][:300]) from None
         except (StoreUnreachable, DBAPIError) as exc:
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()
             raise ConfigurationError(

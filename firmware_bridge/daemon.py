@@ -24,12 +24,13 @@ from aedmon.errors import StorageUnavailable
 from aedmon.profiles import Profiles
 from aedmon.protocols import DEFAULT_LINE_PROTOCOL, LINE_PROTOCOLS, LineContext
 from aedmon.protocols.broker import BrokerAddress
-from aedmon.protocols.lorawan import CHIRPSTACK_BASE, THINGS_STACK_BASE, ChirpStack, ThingsStack
+from aedmon.protocols.lorawan import CHIRPSTACK_BASE, THINGS_STACK_BASE, ChirpStack, Chosen, ThingsStack
 from aedmon.protocols.sensors import Translator
 from aedmon.protocols.zigbee2mqtt import BASE as ZIGBEE2MQTT_BASE
 from aedmon.protocols.zigbee2mqtt import Zigbee2Mqtt
 from aedmon.reading import DeviceKind, DeviceState, Reading, ReadingType
 from firmware_bridge import metrics
+from firmware_bridge.assignments import Assignments
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.settings import NETWORKS, BridgeSettings
 from firmware_bridge.sinks.base import Drain, Sink
@@ -59,9 +60,10 @@ def parse_serial_option(option: str) -> tuple[str, str]:
     return DEFAULT_LINE_PROTOCOL, option
 
 
-def network_sources(config: BridgeSettings) -> list[tuple[BrokerAddress, Translator]]:
+def network_sources(config: BridgeSettings, chosen: Chosen) -> list[tuple[BrokerAddress, Translator]]:
     """The sensor networks the bridge listens to, each on its own broker: (address, translator).
-    Profiles are read once, and only when a LoRaWAN network is asked for."""
+    Profiles are read once, and only when a LoRaWAN network is asked for; `chosen` names a
+    device's profile as its record at the server says."""
     sources: list[tuple[BrokerAddress, Translator]] = []
     profiles = Profiles.load(config.profiles_dir) if config.chirpstack or config.things_stack else None
     for option in NETWORKS:
@@ -79,10 +81,10 @@ def network_sources(config: BridgeSettings) -> list[tuple[BrokerAddress, Transla
         translator: Translator
         if option == "chirpstack":
             assert profiles is not None
-            translator = ChirpStack(config.site, profiles, broker.base or CHIRPSTACK_BASE)
+            translator = ChirpStack(config.site, profiles, broker.base or CHIRPSTACK_BASE, chosen)
         elif option == "things_stack":
             assert profiles is not None
-            translator = ThingsStack(config.site, profiles, broker.base or THINGS_STACK_BASE)
+            translator = ThingsStack(config.site, profiles, broker.base or THINGS_STACK_BASE, chosen)
         else:
             translator = Zigbee2Mqtt(config.site, broker.base or ZIGBEE2MQTT_BASE)
         sources.append((broker, translator))
@@ -145,11 +147,14 @@ class Bridge:
                 client_id=config.mqtt_client_id or f"aedmon-bridge-{config.site}",
                 shared_group=config.mqtt_shared_group,
             )
+        lorawan = bool(config.chirpstack or config.things_stack)
+        self.assignments = Assignments(config.server, config.token, self.stop_event) if lorawan else None
+        chosen: Chosen = self.assignments or (lambda device: None)
         self.networks = [
             MqttSource(
                 broker, self.outbox, clock, client_id=f"aedmon-bridge-{config.site}-{t.source}", translator=t
             )
-            for broker, t in network_sources(config)
+            for broker, t in network_sources(config, chosen)
         ]
 
     @property
@@ -163,6 +168,7 @@ class Bridge:
             *self.drains,
             *self.serial_sources,
             *(source.worker for source in self.brokers),
+            *([self.assignments] if self.assignments else []),
             self.heartbeat,
         ]
 
@@ -202,7 +208,12 @@ class Bridge:
         for sink in self.sinks:
             # read at scrape time, so a scrape never sees a stale zero
             metrics.SINK_LAG.labels(sink.name).set_function(partial(self.outbox.depth, sink.name))
-        for thread in [*self.drains, *self.serial_sources, self.heartbeat]:
+        for thread in [
+            *self.drains,
+            *self.serial_sources,
+            *([self.assignments] if self.assignments else []),
+            self.heartbeat,
+        ]:
             thread.start()
         for source in self.brokers:
             source.start()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -17,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 
 from aedmon.clock import Clock, utc_now
+from aedmon.config import read_secret
+from aedmon.protocols.broker import BrokerAddress
 from server import store
 from server.api import (
     alerts,
@@ -41,6 +45,7 @@ from server.api import (
 )
 from server.api.deps import token_checker
 from server.api.edge import Edge
+from server.homeassistant.publisher import HomeAssistantPublisher, default_server_id
 from server.notify.channels import Channel
 from server.notify.mqtt import MqttChannel
 from server.notify.notifier import Notifier
@@ -86,6 +91,32 @@ def build_notifier(settings: ServerSettings, sessions: sessionmaker[Session], cl
     )
 
 
+def build_home_assistant(
+    settings: ServerSettings, sessions: Any, clock: Clock
+) -> HomeAssistantPublisher | None:
+    """The Home Assistant publisher `--home-assistant` asks for, if it does."""
+    if not settings.home_assistant:
+        return None
+    secret = settings.home_assistant_password_file
+    broker = BrokerAddress.parse(
+        settings.home_assistant,
+        password=read_secret(secret, "--home-assistant-password-file") if secret else None,
+        username=settings.home_assistant_user,
+        option="--home-assistant",
+    )
+    return HomeAssistantPublisher(
+        broker,
+        sessions,
+        clock,
+        server_id=settings.home_assistant_server_id or default_server_id(socket.gethostname(), settings.port),
+        prefix=settings.home_assistant_prefix,
+        sites=settings.home_assistant_sites,
+        areas=settings.home_assistant_areas,
+        language=settings.home_assistant_language,
+        interval_s=settings.home_assistant_interval_s,
+    )
+
+
 def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: bool = True) -> FastAPI:
     """The app; `background=False` leaves the scheduler and notifier threads to the caller."""
     engine = make_engine(settings.database_url)
@@ -97,6 +128,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
             store.retention.make_tables(session, clock(), retention)
     policy = settings.policy()
     notifier = build_notifier(settings, sessions, clock)
+    home_assistant = build_home_assistant(settings, sessions, clock) if background else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,12 +142,16 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         if background:
             scheduler.start()
             notifier.start()
+            if home_assistant is not None:
+                home_assistant.start()
         log.info("server ready", extra={"database": engine.url.render_as_string(hide_password=True)})
         yield
         app.state.hub.stop()
         if background:
             scheduler.shutdown(wait=False)
             notifier.stop()
+            if home_assistant is not None:
+                home_assistant.stop()
         engine.dispose()
 
     # /docs from the swagger-ui-bundle package's own files: it works with no network outside

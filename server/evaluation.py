@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from aedmon.reading import DeviceKind
 from server import alerts, store
+from server.rules import cabinet
 from server.rules.alerting import Evaluation
 from server.rules.alerting import evaluate as run_rules
 from server.rules.deadlines import next_change
@@ -152,7 +153,24 @@ def snapshot_of(device: Device, found: Assessment, now: datetime, policy: Policy
         located_lon=fix.lon if fix else None,
         located_at=fix.device_time if fix else None,
         due_at=next_change(facts, now, policy),
+        door_open=_door(facts),
+        temp_c=_temperature(facts),
     )
+
+
+def _door(facts: DeviceFacts) -> bool | None:
+    """The newest word on the door: a state's, or an event's."""
+    said = [r for r in (*facts.recent_states, *facts.recent_events) if cabinet.door_open(r) is not None]
+    newest = max(said, key=lambda r: (r.device_time, r.seq or 0), default=None)
+    return None if newest is None else cabinet.door_open(newest)
+
+
+def _temperature(facts: DeviceFacts) -> float | None:
+    """The newest temperature: the newest state's, else the newest self-test's."""
+    state, test = facts.latest_state, facts.latest_selftest
+    if state is not None and state.temp_c is not None:
+        return state.temp_c
+    return None if test is None else test.temp_c
 
 
 DUE_BATCH = 500  # devices evaluated per transaction of a scheduler pass

@@ -5,14 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aedmon.config import read_secret
+from aedmon.config import CommaList, read_secret
 from aedmon.reading import DeviceKind
 from server.rules.facts import Policy
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False  # not a URL: BrokerAddress.parse says so
+
 
 PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "token", "password", "demo"})
 MIN_TOKEN_LENGTH = 16
@@ -135,6 +144,39 @@ class ServerSettings(BaseSettings):
     notify_mqtt: str | None = Field(
         default=None, description="broker for alert publications, mqtt://host:port (aedmon/v1/alerts/…)"
     )
+    home_assistant: str | None = Field(
+        default=None,
+        description="publish each device's readiness for Home Assistant's MQTT discovery on this broker, "
+        "mqtt[s]://[user@]host:port",
+    )
+    home_assistant_user: str | None = Field(default=None, description="its broker user (or the URL's)")
+    home_assistant_password_file: Path | None = Field(
+        default=None, description="read its broker password from this file"
+    )
+    home_assistant_sites: CommaList = Field(
+        default_factory=list, description="only these sites' devices (with --home-assistant-areas: either)"
+    )
+    home_assistant_areas: CommaList = Field(default_factory=list, description="only these areas' devices")
+    home_assistant_prefix: str = Field(
+        default="homeassistant",
+        pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
+        description="its discovery prefix",
+    )
+    home_assistant_language: str = Field(
+        default="en",
+        pattern="^(en|bg|uk|cs)$",
+        description="entity names for sites without a language of their own",
+    )
+    home_assistant_interval_s: float = Field(
+        default=30,
+        gt=0,
+        description="every device in scope is looked at this often (changes of a verdict at once)",
+    )
+    home_assistant_server_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="this server's name on its status topic (default: host name and port)",
+    )
     notify_group_window_s: float = Field(
         default=5.0,
         ge=0,
@@ -238,6 +280,10 @@ class ServerSettings(BaseSettings):
             self.webhook_secret = read_secret(self.webhook_secret_file, "--webhook-secret-file")
         if self.smtp_password_file is not None:
             self.smtp_password = read_secret(self.smtp_password_file, "--smtp-password-file")
+        if self.home_assistant and _has_password(self.home_assistant):
+            raise ValueError(
+                "--home-assistant: a password in the URL shows in ps; use --home-assistant-password-file"
+            )
         if self.oidc_client_secret_file is not None:
             self.oidc_client_secret = read_secret(self.oidc_client_secret_file, "--oidc-client-secret-file")
         if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):

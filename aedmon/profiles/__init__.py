@@ -40,6 +40,7 @@ from aedmon.reading import DeviceKind
 
 SHIPPED = Path(__file__).resolve().parent
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$"  # vendor/model, as lorawan-devices
+NAME_RE = re.compile(NAME_PATTERN)
 PROFILE_FILE_MAX = 64 * 1024
 # The fields a sensor's payload may fill: what a cabinet's sensor can say of it and of itself.
 Target = Literal[

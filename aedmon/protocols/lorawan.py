@@ -3,7 +3,8 @@
 Both tell of a sensor by its DevEUI (its aedmon id, in lower case, so a sensor moved from one
 network server to the other stays one device) and give its uplinks decoded by the codec of
 its device profile; a sensor profile (aedmon.profiles) reads the decoded payload as fields.
-The profile is the first found of: the device's `aedmon_profile` tag (ChirpStack), its
+The profile is the first found of: the one chosen on the device's record at enrolment (`chosen`,
+fetched from the server by the bridge), the device's `aedmon_profile` tag (ChirpStack), its
 brand and model (The Things Stack's `version_ids`), its device-profile name (ChirpStack).
 
 - Device time is the network server's time of the uplink, a clock that keeps time.
@@ -20,7 +21,7 @@ brand and model (The Things Stack's `version_ids`), its device-profile name (Chi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,13 @@ from .sensors import (
 
 EVENT_MAX = 64 * 1024  # an uplink heard by many gateways is a few KiB; a codec's object a few more
 _SEGMENT = r"[^/+#]{1,256}"
+
+
+Chosen = Callable[[str], str | None]  # a device's profile as its record names it, if it does
+
+
+def _none_chosen(device: str) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -190,8 +198,11 @@ class ChirpStack:
 
     source = "chirpstack"
 
-    def __init__(self, site: str, profiles: Profiles, base: str = CHIRPSTACK_BASE) -> None:
+    def __init__(
+        self, site: str, profiles: Profiles, base: str = CHIRPSTACK_BASE, chosen: Chosen = _none_chosen
+    ) -> None:
         self.site, self.profiles, self.base = site, profiles, base.strip("/") or CHIRPSTACK_BASE
+        self.chosen = chosen
         self._topic = re.compile(
             rf"^{re.escape(self.base)}/(?P<app>{_SEGMENT})/device/(?P<eui>{_SEGMENT})/event/(?P<event>{_SEGMENT})$"
         )
@@ -215,7 +226,7 @@ class ChirpStack:
             raise MalformedMessage(f"device {device} in the payload, another in the topic", reason="bad_id")
         tags = obj(info.get("tags"))
         profile_name = text(info.get("deviceProfileName"))
-        profile = self.profiles.find(text(tags.get("aedmon_profile")), profile_name)
+        profile = self.profiles.find(self.chosen(device), text(tags.get("aedmon_profile")), profile_name)
         name = text(info.get("deviceName"))
         time = moment(data.get("time"))
         common: dict[str, Any] = {
@@ -334,8 +345,11 @@ class ThingsStack:
 
     source = "things-stack"
 
-    def __init__(self, site: str, profiles: Profiles, base: str = THINGS_STACK_BASE) -> None:
+    def __init__(
+        self, site: str, profiles: Profiles, base: str = THINGS_STACK_BASE, chosen: Chosen = _none_chosen
+    ) -> None:
         self.site, self.profiles, self.base = site, profiles, base.strip("/") or THINGS_STACK_BASE
+        self.chosen = chosen
         self._topic = re.compile(
             rf"^{re.escape(self.base)}/(?P<app>{_SEGMENT})/devices/(?P<dev>{_SEGMENT})/(?P<event>[^+#]{{1,64}})$"
         )
@@ -374,8 +388,9 @@ class ThingsStack:
         if event == "join":
             accept = obj(data.get("join_accept"))
             time = moment(accept.get("received_at")) or moment(data.get("received_at"))
+            chosen = self.profiles.find(self.chosen(device))
             return _joined(
-                **common, time=time, boot=boot, profile=None, name=name, model=None,
+                **common, time=time, boot=boot, profile=chosen, name=name, model=None,
                 meta={"uplink_id": text(uplink_id, 64)},
             )  # fmt: skip
         up = data.get("uplink_message")
@@ -385,7 +400,9 @@ class ThingsStack:
             )
         version = obj(up.get("version_ids"))
         brand, model = text(version.get("brand_id"), 64), text(version.get("model_id"), 64)
-        profile = self.profiles.find(f"{brand}/{model}" if brand and model else None, model)
+        profile = self.profiles.find(
+            self.chosen(device), f"{brand}/{model}" if brand and model else None, model
+        )
         decoded = up.get("decoded_payload")
         translation = _uplink(
             **common,

@@ -68,6 +68,7 @@ def device_out(device: Device, snapshot: Snapshot, words: Words, area: str | Non
         opening_hours=device.opening_hours,
         level=device.level,
         osm_ref=device.osm_ref,
+        profile=device.profile,
         retired_at=device.retired_at,
         public_key=device.public_key,
         time_zone=words.zone.key,

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from server import store
 from server.ingest import Outcome, ingest
 
 from .deps import BridgeRole, NowDep, PolicyDep, SessionDep
-from .schemas import IngestIn, IngestOut, ReadingOutcomeOut
+from .schemas import IngestIn, IngestOut, ProfilesOut, ReadingOutcomeOut
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
+
+
+@router.get("/ingest/profiles")
+def get_profiles(session: SessionDep, access: BridgeRole) -> ProfilesOut:
+    """The sensor profile chosen at enrolment for each device of the key's sites that has one:
+    a bridge reads those devices' LoRaWAN payloads with it, before any profile the network names."""
+    return ProfilesOut(profiles=store.devices.profiles(session, access.visible))
 
 
 @router.post("/ingest")

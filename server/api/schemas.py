@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from aedmon.profiles import NAME_PATTERN
 from aedmon.reading import ID_PATTERN, DeviceKind, Moment, SiteId, check_note, check_text
 from server.i18n import is_zone
 from server.rules.findings import Severity
@@ -50,6 +51,18 @@ class Access(StrEnum):
     NO = "no"
 
 
+# A sensor profile by its lorawan-devices name (aedmon.profiles): the bridges read the device's
+# LoRaWAN payloads with it, before any the network names.
+PROFILE_PATTERN = NAME_PATTERN
+PROFILE_SAID = "its sensor profile, vendor/model as lorawan-devices names it (e.g. dragino/lds02); null: none"
+
+
+class ProfilesOut(BaseModel):
+    profiles: dict[str, str] = Field(
+        description="device id → its sensor profile, for the devices that have one"
+    )
+
+
 class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=ID_PATTERN)
@@ -67,6 +80,9 @@ class DeviceIn(BaseModel):
     opening_hours: Line | None = Field(default=None, max_length=200)
     level: Line | None = Field(default=None, max_length=32, description="the floor (OpenStreetMap's level)")
     area: str | None = Field(default=None, pattern=ID_PATTERN, description="the area its site belongs to")
+    profile: str | None = Field(
+        default=None, pattern=PROFILE_PATTERN, max_length=128, description=PROFILE_SAID
+    )
 
 
 class DevicePatch(BaseModel):
@@ -86,6 +102,9 @@ class DevicePatch(BaseModel):
     opening_hours: Line | None = Field(default=None, max_length=200)
     level: Line | None = Field(default=None, max_length=32, description="the floor (OpenStreetMap's level)")
     area: str | None = Field(default=None, pattern=ID_PATTERN, description="the area its site belongs to")
+    profile: str | None = Field(
+        default=None, pattern=PROFILE_PATTERN, max_length=128, description=PROFILE_SAID
+    )
     retired: bool | None = Field(default=None, description="true retires it, false puts it back in service")
 
 
@@ -118,6 +137,7 @@ class DeviceOut(BaseModel):
     opening_hours: str | None
     level: str | None
     osm_ref: str | None = Field(description="the OpenStreetMap object it was imported from")
+    profile: str | None = Field(description=PROFILE_SAID)
     retired_at: datetime | None
     public_key: str | None  # the key in the link of the cabinet's QR code (/d/<id>?k=<key>)
     time_zone: str = Field(description="the site's time zone, in which its pages show times")
@@ -330,12 +350,18 @@ class SiteOut(BaseModel):
     area: str | None
     time_zone: str = Field(description="the zone its pages and notices use: its own, else the installation's")
     own_time_zone: str | None = Field(description="the zone set for this site; null keeps the installation's")
+    language: Language | None = Field(
+        description="the site's language (its Home Assistant entity names); null: the installation's"
+    )
     devices: int = Field(description="its devices in service (bridges aside)")
     counts: dict[Readiness, int] = Field(description="how many of them are of each readiness")
 
 
 class SitePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    language: Language | None = Field(
+        default=None, description="en, bg, uk or cs; null for the installation's"
+    )
     name: Line | None = Field(default=None, max_length=200)
     time_zone: Annotated[str | None, Field(max_length=64), AfterValidator(_known_zone)] = Field(
         default=None, description="an IANA time zone such as Europe/Sofia; null for the installation's"

@@ -30,6 +30,7 @@ def _out(request: Request, site: Site, counts: dict[str, int]) -> SiteOut:
         area=site.area_id,
         time_zone=site.time_zone or default,
         own_time_zone=site.time_zone,
+        language=site.language,
         devices=sum(counts.values()),
         counts={readiness: counts.get(readiness.value, 0) for readiness in Readiness},
     )
@@ -97,7 +98,7 @@ def get_site(site_id: str, request: Request, session: SessionDep, access: Viewer
 def change_site(
     site_id: str, body: SitePatch, request: Request, session: SessionDep, access: AdminRole
 ) -> SiteOut:
-    """Name the site, or set its time zone (null: the installation's)."""
+    """Name the site, or set its time zone or language (null: the installation's)."""
     site = _get(session, access, site_id)
     changes = body.model_dump(exclude_unset=True)
     if "name" in changes:
@@ -106,5 +107,7 @@ def change_site(
         site.name = changes["name"]
     if "time_zone" in changes:
         site.time_zone = changes["time_zone"]
+    if "language" in changes:
+        site.language = changes["language"]
     session.commit()
     return _out(request, site, store.snapshots.counts_of(session, site.id))

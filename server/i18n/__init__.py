@@ -13,6 +13,7 @@ counts are formatted by Babel for the reader, and plural forms follow the langua
     notice.*    the frame of notifications and digests
     code.*      self-test codes in words
     csv.*       report column headings
+    ha.*        Home Assistant's entity names
 """
 
 from __future__ import annotations

@@ -39,6 +39,15 @@ class NewDevice:
     opening_hours: str | None = None
     level: str | None = None
     osm_ref: str | None = None
+    profile: str | None = None  # its sensor profile (aedmon.profiles), when a person chose one
+
+
+def profiles(session: Session, sites: frozenset[str] | None) -> dict[str, str]:
+    """The sensor profile chosen for each device in service that has one, of these sites (None: all)."""
+    query = select(Device.id, Device.profile).where(Device.profile.is_not(None), Device.retired_at.is_(None))
+    if sites is not None:
+        query = query.where(Device.site.in_(sites))
+    return {device: str(profile) for device, profile in session.execute(query)}
 
 
 def default_interval(kind: DeviceKind) -> int:

@@ -127,6 +127,9 @@ class Device(Base):
     retired_at: Mapped[datetime | None]
     level: Mapped[str | None] = mapped_column(String(32))  # the floor, as OpenStreetMap's level=
     osm_ref: Mapped[str | None] = mapped_column(String(32))  # node/123 when imported from OSM
+    profile: Mapped[str | None] = mapped_column(
+        String(128)
+    )  # its sensor profile (aedmon.profiles), if chosen
 
 
 class Area(Base):
@@ -147,6 +150,9 @@ class Site(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the installation's default
+    language: Mapped[str | None] = mapped_column(
+        String(8)
+    )  # None: the installation's (Home Assistant's names)
     area_id: Mapped[str | None] = mapped_column(ForeignKey("areas.id", name="fk_sites_area"), index=True)
     created_at: Mapped[datetime]
 
@@ -426,6 +432,8 @@ class ReadinessSnapshot(Base):
     located_lat: Mapped[float | None] = mapped_column(Float)
     located_lon: Mapped[float | None] = mapped_column(Float)
     located_at: Mapped[datetime | None]
+    door_open: Mapped[bool | None]  # the newest state's door, as the verdict read it
+    temp_c: Mapped[float | None] = mapped_column(Float)  # the newest temperature it read
     due_at: Mapped[datetime]
     evaluated_at: Mapped[datetime]
     counted: Mapped[bool]  # in its site's counts: a device in service, not a bridge

@@ -33,6 +33,8 @@ class Snapshot:
     located_lon: float | None
     located_at: datetime | None
     due_at: datetime
+    door_open: bool | None = None
+    temp_c: float | None = None
 
 
 READINESS = ("not_ready", "attention", "unknown", "ready")
@@ -103,6 +105,13 @@ def save(session: Session, kept: Sequence[Kept], before: dict[str, ReadinessSnap
         if old is None or (old.site, old.readiness, list(old.reasons)) != said:
             body = {"device_id": k.device_id, "site": snapshot.site, "readiness": snapshot.readiness}
             changes.add(session, "verdict", k.device_id, snapshot.site, body, now)
+        elif old.door_open != snapshot.door_open:  # told at once to those who show it (Home Assistant)
+            door: dict[str, Any] = {
+                "device_id": k.device_id,
+                "site": snapshot.site,
+                "door_open": snapshot.door_open,
+            }
+            changes.add(session, "state", k.device_id, snapshot.site, door, now)
     for (site, readiness), step in sorted(steps.items()):
         if step:
             _count(session, site, readiness, step)
@@ -173,6 +182,8 @@ def as_snapshot(row: ReadinessSnapshot) -> Snapshot:
         located_lon=row.located_lon,
         located_at=row.located_at,
         due_at=row.due_at,
+        door_open=row.door_open,
+        temp_c=row.temp_c,
     )
 
 

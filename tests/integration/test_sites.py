@@ -56,6 +56,7 @@ def test_a_site_is_made_with_its_first_device_and_keeps_the_installations_zone(
         "area": None,
         "time_zone": "Europe/Sofia",
         "own_time_zone": None,
+        "language": None,
         "devices": 1,
         "counts": {"ready": 0, "attention": 0, "not_ready": 1, "unknown": 0},  # its failed self-test
     }
@@ -98,6 +99,10 @@ def test_a_sites_own_zone_says_its_times_in_the_readers_language(
         {"name": "School\u00003"},
         {"name": None},
         {"colour": "red"},
+        {"language": "de"},
+        {"language": "BG"},
+        {"language": "bg" * 40},
+        {"language": 1},
     ],
 )
 def test_a_zone_no_machine_knows_or_hostile_text_is_refused(
@@ -107,6 +112,17 @@ def test_a_zone_no_machine_knows_or_hostile_text_is_refused(
     assert answer.status_code == 422, answer.text
     assert (
         api.get("/api/v1/sites/school-3", headers=as_role(tokens, "viewer")).json()["own_time_zone"] is None
+    )
+
+
+def test_a_sites_language_is_set_and_cleared(api: TestClient, tokens: Tokens) -> None:
+    admin = as_role(tokens, "admin")
+    assert (
+        api.patch("/api/v1/sites/school-3", json={"language": "bg"}, headers=admin).json()["language"] == "bg"
+    )
+    assert api.get("/api/v1/sites/school-3", headers=as_role(tokens, "viewer")).json()["language"] == "bg"
+    assert (
+        api.patch("/api/v1/sites/school-3", json={"language": None}, headers=admin).json()["language"] is None
     )
 
 

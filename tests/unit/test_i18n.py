@@ -23,7 +23,9 @@ from server.web.routes import SSO_REFUSALS
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # ids said as literals in Python, templates and scripts
-LITERAL = re.compile(r"""["']((?:ui|reason|todo|detail|cause|notice|code|csv)\.[a-z0-9_.]+[a-z0-9_])["']""")
+LITERAL = re.compile(
+    r"""["']((?:ui|reason|todo|detail|cause|notice|code|csv|ha)\.[a-z0-9_.]+[a-z0-9_])["']"""
+)
 # t("x"), data-t="x", button("x", …), a row ["x", value], t(flag ? "x" : "y")
 SCRIPT_KEY = re.compile(
     r"""\bt\(\s*["']([a-z_]+)["']\s*\)|data-(?:t|placeholder)=["']([a-z_]+)["']|\bbutton\(\s*["']([a-z_]+)["']"""
