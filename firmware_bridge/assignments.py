@@ -33,7 +33,7 @@ class Assignments(threading.Thread):
         self.url = server.rstrip("/") + "/api/v1/ingest/profiles"
         self.token, self.stop_event, self.interval_s = token, stop, interval_s
         self.chosen: dict[str, str] = {}  # replaced whole: readers never see it half made
-        self.fetched = threading.Event()
+        self.tried = threading.Event()  # the first fetch is over, done or failed
 
     def __call__(self, device: str) -> str | None:
         return self.chosen.get(device)
@@ -42,8 +42,10 @@ class Assignments(threading.Thread):
         told = Throttle()
         while not self.stop_event.is_set():
             try:
-                self.chosen = self._fetch()
-                self.fetched.set()
+                fetched = self._fetch()
+                if fetched != self.chosen:
+                    log.info("sensor profiles chosen at enrolment", extra={"devices": len(fetched)})
+                self.chosen = fetched
             except (httpx.HTTPError, ValueError, TimeoutError) as exc:
                 if told.due():
                     log.warning(
@@ -53,6 +55,7 @@ class Assignments(threading.Thread):
                             "known": len(self.chosen),
                         },
                     )
+            self.tried.set()
             self.stop_event.wait(self.interval_s)
 
     def _fetch(self) -> dict[str, str]:

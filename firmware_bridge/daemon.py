@@ -30,7 +30,7 @@ from aedmon.protocols.zigbee2mqtt import BASE as ZIGBEE2MQTT_BASE
 from aedmon.protocols.zigbee2mqtt import Zigbee2Mqtt
 from aedmon.reading import DeviceKind, DeviceState, Reading, ReadingType
 from firmware_bridge import metrics
-from firmware_bridge.assignments import Assignments
+from firmware_bridge.assignments import DEADLINE_S, Assignments
 from firmware_bridge.outbox import Outbox
 from firmware_bridge.settings import NETWORKS, BridgeSettings
 from firmware_bridge.sinks.base import Drain, Sink
@@ -215,6 +215,8 @@ class Bridge:
             self.heartbeat,
         ]:
             thread.start()
+        if self.assignments is not None:  # the sensors' chosen profiles before their first uplink
+            self.assignments.tried.wait(DEADLINE_S + 1)
         for source in self.brokers:
             source.start()
         log.info(

@@ -53,6 +53,10 @@ def fast_server(tmp_path: Path, tokens: Tokens, server_database: str) -> Iterato
     started.process.stop()
 
 
+def known(server: ServerProcess, device: str) -> bool:
+    return any(d["id"] == device for d in server.get("/api/v1/devices", site="town-a"))  # type: ignore[attr-defined, index]
+
+
 def open_types(server: ServerProcess, device: str) -> dict[str, dict[str, Any]]:
     alerts = server.get("/api/v1/alerts", state="open", device_id=device)
     return {a["type"]: a for a in alerts}  # type: ignore[attr-defined, index]
@@ -118,7 +122,7 @@ def test_a_lorawan_cabinet_sensor_opens_its_alerts_and_its_silence_is_the_sensor
             )
 
         report(False, 87)()
-        wait_until(lambda: fast_server.get("/api/v1/devices", site="town-a"), timeout=20, what="the sensor")
+        wait_until(lambda: known(fast_server, EUI), timeout=20, what="the sensor")
         registered = fast_server.get(f"/api/v1/devices/{EUI}")
         assert registered["kind"] == "cabinet"  # type: ignore[index]
         assert registered["report_interval_s"] == 600  # type: ignore[index]  # its profile's, not a cabinet's 300
@@ -161,7 +165,7 @@ def test_a_zigbee_cabinet_sensor_opens_its_alerts_and_going_offline_is_told_at_o
     z2m.send("zigbee2mqtt/bridge/logging", b'{"level":"info","message":"MQTT publish"}')
     process = bridge(tmp_path, tokens, fast_server, "--zigbee2mqtt", mosquitto.url)
     try:
-        wait_until(lambda: fast_server.get("/api/v1/devices", site="town-a"), timeout=20, what="the sensor")
+        wait_until(lambda: known(fast_server, IEEE), timeout=20, what="the sensor")
 
         def report(door_open: bool, battery: int) -> Callable[[], None]:
             return lambda: z2m.send(f"zigbee2mqtt/{name}", zigbee_state(door_open, 19.5, battery, utc_now()))
@@ -206,3 +210,37 @@ def test_a_zigbee_cabinet_sensor_opens_its_alerts_and_going_offline_is_told_at_o
     output = process.output()
     assert "bad_devices" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("server_database", ["sqlite", "postgresql"], indirect=True)
+def test_a_profile_chosen_at_enrolment_reads_a_sensor_its_network_does_not_name(
+    fast_server: ServerProcess, mosquitto: Mosquitto, tmp_path: Path, tokens: Tokens
+) -> None:
+    sensor = "a81758fffe0a1b2c"
+    with fast_server.client("admin") as admin:
+        enrolled = {"id": sensor, "site": "town-a", "kind": "cabinet", "name": "Library cabinet",
+                    "profile": "netvox/r311a"}  # fmt: skip
+        admin.post("/api/v1/devices", json=enrolled).raise_for_status()
+    process = bridge(tmp_path, tokens, fast_server, "--chirpstack", mosquitto.url)
+    try:
+        wait_until(lambda: "subscribed" in process.output(), timeout=20, what="the bridge's subscription")
+        assert "sensor profiles chosen at enrolment" in process.output()
+        network = Publisher(mosquitto, client_id="chirpstack")
+        topic, payload = chirpstack_uplink(
+            sensor, 5, "260b0002", utc_now(), {"Device": "R311A", "Volt": "2.3(low battery)", "OnOff": 1}
+        )
+        data = json.loads(payload)
+        data["deviceInfo"]["deviceProfileName"] = "Class A OTAA"  # names no profile aedmon knows
+        network.send(topic, json.dumps(data).encode())
+        wait_until(
+            lambda: fast_server.get(f"/api/v1/devices/{sensor}/readings", type="status"),
+            timeout=20,
+            what="the uplink stored",
+        )
+        [stored] = fast_server.get(f"/api/v1/devices/{sensor}/readings", type="status")  # type: ignore[misc]
+        assert stored["door_open"] is True
+        assert stored["sensor_battery_low"] is True
+        assert stored["extra"]["profile"] == "netvox/r311a"
+        network.close()
+    finally:
+        process.stop()

@@ -253,3 +253,38 @@ def test_a_hostile_key_request_is_refused(api: TestClient, tokens: Tokens, body:
     assert api.post("/api/v1/keys", json=body, headers=bearer(tokens.admin)).status_code == 422
     for key_id in ("0", "-1", "2147483648", "x"):
         assert api.delete(f"/api/v1/keys/{key_id}", headers=bearer(tokens.admin)).status_code == 422
+
+
+def test_a_bridge_key_reads_the_chosen_sensor_profiles_of_its_own_sites_only(
+    api: TestClient, tokens: Tokens, places: Places
+) -> None:
+    admin = bearer(tokens.admin)
+    for device, profile in (("SN-A", "dragino/lds02"), ("SN-B", "netvox/r311a")):
+        changed = api.patch(f"/api/v1/devices/{device}", json={"profile": profile}, headers=admin)
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["profile"] == profile
+    ours = api.get("/api/v1/ingest/profiles", headers=bearer(places.keys["pernik"]["bridge"]))
+    assert ours.json() == {"profiles": {"SN-A": "dragino/lds02"}}
+    every = api.get("/api/v1/ingest/profiles", headers=bearer(tokens.bridge)).json()["profiles"]
+    assert every == {"SN-A": "dragino/lds02", "SN-B": "netvox/r311a"}
+    for role in ("viewer", "staff", "technician"):
+        assert (
+            api.get("/api/v1/ingest/profiles", headers=bearer(places.keys["pernik"][role])).status_code == 403
+        )
+    api.patch("/api/v1/devices/SN-B", json={"profile": None}, headers=admin).raise_for_status()
+    api.delete("/api/v1/devices/SN-A", headers=admin).raise_for_status()  # retired: no longer read
+    assert api.get("/api/v1/ingest/profiles", headers=bearer(tokens.bridge)).json() == {"profiles": {}}
+
+
+@pytest.mark.parametrize(
+    "profile",
+    ["dragino", "Dragino/LDS02", "dragino/lds02/extra", "../../etc/passwd", "a/" + "b" * 200, "", 3],
+)
+def test_a_sensor_profile_that_is_no_vendor_model_name_is_refused(
+    api: TestClient, tokens: Tokens, places: Places, profile: object
+) -> None:
+    admin = bearer(tokens.admin)
+    assert api.patch("/api/v1/devices/SN-A", json={"profile": profile}, headers=admin).status_code == 422
+    made = api.post("/api/v1/devices", json={**factories.device("SN-Z"), "profile": profile}, headers=admin)
+    assert made.status_code == 422
+    assert api.get("/api/v1/devices/SN-A", headers=admin).json()["profile"] is None

@@ -477,3 +477,25 @@ def test_retained_junk_on_bridge_devices_is_refused_and_the_list_before_it_stays
         network.translate("zigbee2mqtt/bridge/devices", junk, arrival=ARRIVAL)
     assert refused.value.reason in ("bad_devices", "bad_payload")
     assert network.translate("zigbee2mqtt/school/aed cabinet", b'{"contact":true}', arrival=ARRIVAL).readings
+
+
+def test_the_profile_chosen_on_the_devices_record_comes_first() -> None:
+    payload = chirpstack_up(object={"Device": "R311A", "Volt": 3, "OnOff": 0})
+    chosen = {EUI: "netvox/r311a"}
+    translation = ChirpStack("town-a", PROFILES, chosen=chosen.get).translate(
+        f"application/8d1b4a9e/device/{EUI}/event/up", payload, arrival=ARRIVAL
+    )
+    [reading] = translation.readings
+    assert reading.door_open is False
+    assert reading.extra["profile"] == "netvox/r311a"
+    # a name no profile answers to gives way to what the network names
+    unknown = ChirpStack("town-a", PROFILES, chosen={EUI: "acme/nothing"}.get).translate(
+        f"application/8d1b4a9e/device/{EUI}/event/up", chirpstack_up(), arrival=ARRIVAL
+    )
+    assert unknown.readings[0].extra["profile"] == "dragino/lds02"
+    tts_chosen = ThingsStack("town-a", PROFILES, chosen={EUI: "netvox/r311a"}.get).translate(
+        "v3/aed-cabinets@ttn/devices/eui-a84041000181c2d5/up",
+        tts_up({"OnOff": 1, "Volt": 3}),
+        arrival=ARRIVAL,
+    )
+    assert tts_chosen.readings[0].door_open is True

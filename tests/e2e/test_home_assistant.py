@@ -1,0 +1,173 @@
+"""Readiness in Home Assistant, end to end on real Mosquitto: `aedmon server --home-assistant`
+publishes discovery configs that keep Home Assistant's rules (checked as
+tests/unit/test_home_assistant.py states them), states that follow a failed self-test within
+seconds, entity names in the site's language, removal of a retired device's entities, and each
+server's availability, with `availability_mode: any` across several servers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from aedmon.reading import DeviceKind, TestResult
+
+from .. import factories
+from ..conftest import Mosquitto, ServerProcess, Tokens, start_server, wait_until
+from ..unit.test_home_assistant import check
+from .conftest import send
+
+CONFIG = "homeassistant/{component}/aedmon/{device}_{key}/config"
+
+
+class Retained:
+    """What Home Assistant would read: the newest message on each topic, as it came."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self.topics: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="home-assistant")
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.subscribe([("homeassistant/#", 1), ("aedmon/ha/#", 1)])
+        self.client.loop_start()
+
+    def _on_message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            self.topics[message.topic] = bytes(message.payload)
+
+    def json(self, topic: str) -> Any:
+        with self._lock:
+            body = self.topics.get(topic)
+        return json.loads(body) if body else None
+
+    def configs(self, device: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            found = dict(self.topics)
+        return {
+            topic: json.loads(body)
+            for topic, body in found.items()
+            if topic.startswith("homeassistant/") and f"/aedmon/{device}_" in topic and body
+        }
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def retained(mosquitto: Mosquitto) -> Iterator[Retained]:
+    listener = Retained(mosquitto)
+    yield listener
+    listener.close()
+
+
+def ha_server(
+    tmp_path: Path, tokens: Tokens, database: str, broker: Mosquitto, server_id: str, **more: str
+) -> ServerProcess:
+    env = {
+        "AEDMON_HOME_ASSISTANT": broker.url,
+        "AEDMON_HOME_ASSISTANT_INTERVAL_S": "1",
+        "AEDMON_HOME_ASSISTANT_SERVER_ID": server_id,
+        **more,
+    }
+    return start_server(tmp_path, tokens, database, env)
+
+
+@pytest.mark.parametrize("server_database", ["sqlite", "postgresql"], indirect=True)
+def test_home_assistant_sees_readiness_in_the_sites_words_and_loses_a_retired_device(
+    tmp_path: Path, tokens: Tokens, server_database: str, mosquitto: Mosquitto, retained: Retained
+) -> None:
+    server = ha_server(tmp_path, tokens, server_database, mosquitto, "srv-a")
+    try:
+        with server.client("admin") as admin:
+            admin.post(
+                "/api/v1/devices", json=factories.device("SN1", name="Reception AED")
+            ).raise_for_status()
+            cabinet = factories.device("CAB-1", kind=DeviceKind.CABINET, name="Street cabinet")
+            admin.post("/api/v1/devices", json=cabinet).raise_for_status()
+        send(server, 1, TestResult.PASS, "SN1", pads_expiry=date(2027, 3, 31))
+        readiness = CONFIG.format(component="sensor", device="SN1", key="readiness")
+        problem_state = "aedmon/ha/SN1/state"
+        wait_until(lambda: retained.json(readiness) is not None, timeout=20, what="the discovery configs")
+        wait_until(
+            lambda: (retained.json(problem_state) or {}).get("problem") == "OFF", timeout=20, what="ready"
+        )
+        for device in ("SN1", "CAB-1"):
+            made = retained.configs(device)
+            assert made
+            for topic, config in made.items():
+                check(topic, config)
+                assert config["availability"] == [{"topic": "aedmon/ha/status/srv-a"}]
+        assert CONFIG.format(component="binary_sensor", device="CAB-1", key="door") in retained.configs(
+            "CAB-1"
+        )
+        assert retained.json(problem_state)["pads_expiry"] == "2027-03-31"
+        assert retained.topics["aedmon/ha/status/srv-a"] == b"online"
+
+        # the site's language names the entities and says the readiness
+        with server.client("admin") as admin:
+            admin.patch(f"/api/v1/sites/{factories.SITE}", json={"language": "bg"}).raise_for_status()
+        wait_until(
+            lambda: retained.json(readiness)["name"] == "Готовност", timeout=20, what="names in Bulgarian"
+        )
+        assert retained.json(problem_state)["readiness_text"] in retained.json(readiness)["options"]
+
+        # a failed self-test: problem on within seconds (the change feed, not the next pass)
+        send(server, 2, TestResult.FAIL, "SN1", codes=("P02",))
+        wait_until(lambda: retained.json(problem_state)["problem"] == "ON", timeout=10, what="problem on")
+        assert retained.json(problem_state)["readiness"] == "not_ready"
+        assert any("електрод" in reason.lower() for reason in retained.json(problem_state)["reasons"])
+
+        # retired: every entity removed (an empty retained config), the state emptied
+        with server.client("admin") as admin:
+            admin.delete("/api/v1/devices/SN1").raise_for_status()
+        wait_until(
+            lambda: not retained.configs("SN1"), timeout=20, what="the retired device's entities removed"
+        )
+        assert retained.topics.get(problem_state) == b""
+        assert retained.configs("CAB-1")
+    finally:
+        server.process.stop()
+    wait_until(
+        lambda: retained.topics.get("aedmon/ha/status/srv-a") == b"offline", timeout=10, what="offline"
+    )
+    output = server.process.output()
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("server_database", ["postgresql"], indirect=True)
+def test_each_server_is_one_availability_and_any_of_them_keeps_the_entities_available(
+    tmp_path: Path, tokens: Tokens, server_database: str, mosquitto: Mosquitto, retained: Retained
+) -> None:
+    first = ha_server(tmp_path, tokens, server_database, mosquitto, "srv-a")
+    second = ha_server(tmp_path, tokens, server_database, mosquitto, "srv-b")
+    try:
+        with first.client("admin") as admin:
+            admin.post("/api/v1/devices", json=factories.device("SN7", name="Gym AED")).raise_for_status()
+        topic = CONFIG.format(component="binary_sensor", device="SN7", key="problem")
+        both = [{"topic": "aedmon/ha/status/srv-a"}, {"topic": "aedmon/ha/status/srv-b"}]
+        wait_until(
+            lambda: (retained.json(topic) or {}).get("availability") == both,
+            timeout=30,
+            what="both servers listed",
+        )
+        assert retained.json(topic)["availability_mode"] == "any"
+        second.process.stop()
+        wait_until(
+            lambda: retained.topics.get("aedmon/ha/status/srv-b") == b"offline",
+            timeout=10,
+            what="srv-b offline",
+        )
+        assert retained.topics["aedmon/ha/status/srv-a"] == b"online"  # any: the entities stay available
+        assert retained.json(topic)["availability"] == both
+    finally:
+        first.process.stop()
+        second.process.stop()
