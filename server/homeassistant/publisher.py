@@ -4,7 +4,9 @@ expiry dates published for Home Assistant's MQTT discovery (server.homeassistant
 - Configs and states are retained, QoS 1, and published only when they changed.
 - Each server keeps its own status topic (`aedmon/ha/status/<server>`, `online`, with a
   retained `offline` as its last will) and learns the others' from theirs: every config lists
-  them all, `availability_mode: any`.
+  itself and the servers online (at most MAX_SERVERS), `availability_mode: any`, and is
+  published again when that list changes; a server that went offline leaves the list, so
+  Home Assistant needs only one listed server alive.
 - A verdict or alert change (the store's change feed, which every server reads) is published
   within a second or two; everything else (a new device, a name, a temperature) by a pass over
   the devices in scope every `--home-assistant-interval-s`, a page at a time, each page one short
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import ssl
 import threading
 from collections.abc import Callable, Iterable
@@ -53,6 +56,8 @@ from .discovery import (
 log = logging.getLogger(__name__)
 
 PAGE = 500
+MAX_SERVERS = 16  # status topics listed in each config, at most: junk on the broker cannot bloat them
+SERVER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 FOLLOW_S = 1.0  # how often the change feed is read
 SETTLE_S = 2.0  # after connecting, time for the broker's retained messages to arrive
 _STATUS_PREFIX = STATUS_TOPIC.format(server="")
@@ -88,7 +93,8 @@ class HomeAssistantPublisher:
         self.sites, self.areas = frozenset(s.lower() for s in sites), frozenset(areas)
         self.language, self.interval_s = language, interval_s
         self.status_topic = STATUS_TOPIC.format(server=server_id)
-        self.servers: set[str] = {server_id}
+        self.servers: set[str] = {server_id}  # listed in the configs: this one and those online
+        self._online: set[str] = set()  # the other servers whose status says online
         self._lock = threading.Lock()
         self._servers_changed = threading.Event()
         self._connected = threading.Event()
@@ -146,13 +152,17 @@ class HomeAssistantPublisher:
         topic = message.topic
         if topic.startswith(_STATUS_PREFIX):
             server = topic[len(_STATUS_PREFIX) :]
+            if not SERVER_RE.match(server):
+                return  # not a server's status: nothing any config will list
+            if server == self.server_id:
+                return  # this server is always listed
             with self._lock:
-                known = server in self.servers
-                if message.payload and not known and server:
-                    self.servers.add(server)
-                    self._servers_changed.set()
-                elif not message.payload and known and server != self.server_id:
-                    self.servers.discard(server)  # a server taken out of the installation
+                before = self.servers
+                serving = bytes(message.payload) == ONLINE.encode()  # offline, empty, junk: not serving
+                online = self._online | {server} if serving else self._online - {server}
+                self._online = online
+                self.servers = {self.server_id, *sorted(online)[: MAX_SERVERS - 1]}
+                if self.servers != before:
                     self._servers_changed.set()
             return
         device = _device_of(topic)

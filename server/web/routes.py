@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
+from aedmon.profiles import Profiles
 from aedmon.reading import ID_RE
 from server import alerts, evaluation, store
 from server.api.deps import NowDep, PolicyDep, SessionDep
@@ -105,7 +106,11 @@ def invite_page(request: Request) -> HTMLResponse:
 def admin_page(request: Request) -> HTMLResponse:
     """Devices, imports, people and keys, for administrators (the API decides what they may do)."""
     tiles, attribution = request.app.state.map_tiles
-    return _page(request, "admin.html", tiles=tiles, attribution=attribution)
+    return _page(request, "admin.html", tiles=tiles, attribution=attribution, profiles=SHIPPED_PROFILES)
+
+
+# The sensor profiles aedmon ships, offered on the device form (a bridge's own may be typed).
+SHIPPED_PROFILES = sorted({profile.name for profile in Profiles.load().by_name.values()})
 
 
 @router.get("/stickers", response_class=HTMLResponse)

@@ -17,7 +17,7 @@ from aedmon.reading import TestResult
 
 from .. import factories
 from ..conftest import ServerProcess
-from .conftest import accept_and_sign_in
+from .conftest import accept_and_sign_in, switch_language
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "docs" / "devices-sample.csv"
@@ -134,3 +134,39 @@ def test_an_administrator_enrols_a_town_invites_its_people_and_prints_stickers(
     admin.reload()
     admin.wait_for_selector('#keys [data-key="bridge-school-1"]')
     assert "never" not in admin.locator('#keys [data-key="bridge-school-1"]').inner_text()
+
+
+def test_an_administrator_chooses_a_sensors_profile_on_the_device_form_in_their_language(
+    server: ServerProcess, browser: Any
+) -> None:
+    with server.client("admin") as bootstrap:
+        made = bootstrap.post(
+            "/api/v1/users", json={"email": "maria@pernik.bg", "name": "Maria", "role": "admin"}
+        )
+        made.raise_for_status()
+        sensor = {
+            "id": "24e124136b316541",
+            "site": "pernik-street",
+            "kind": "cabinet",
+            "name": "Station cabinet",
+        }
+        bootstrap.post("/api/v1/devices", json=sensor).raise_for_status()
+    admin = accept_and_sign_in(
+        browser, made.json()["invite_url"], "maria@pernik.bg", "a municipal passphrase"
+    )
+    admin.goto(f"{server.url}/admin")
+    switch_language(admin, "bg")
+    row = admin.locator('#device-table tr[data-device="24e124136b316541"]')
+    row.wait_for()
+    row.locator("button").first.click()  # edit
+    form = admin.locator("#device-form")
+    label = form.locator("label", has=admin.locator("input[name=profile]")).inner_text()
+    assert "Профил на датчика" in label
+    assert "dragino/lds02" in admin.locator("#profiles").inner_html()  # the shipped ones, offered
+    form.locator("input[name=profile]").fill("dragino/lds02")
+    form.locator("button[type=submit]").click()
+    admin.wait_for_function(
+        "() => document.querySelector('#device-form output').textContent.trim().length > 0"
+    )
+    with server.client("admin") as api:
+        assert api.get("/api/v1/devices/24e124136b316541").json()["profile"] == "dragino/lds02"

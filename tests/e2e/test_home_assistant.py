@@ -20,7 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from aedmon.reading import DeviceKind, TestResult
 
 from .. import factories
-from ..conftest import Mosquitto, ServerProcess, Tokens, start_server, wait_until
+from ..conftest import Mosquitto, Publisher, ServerProcess, Tokens, start_server, wait_until
 from ..unit.test_home_assistant import check
 from .conftest import send
 
@@ -167,7 +167,44 @@ def test_each_server_is_one_availability_and_any_of_them_keeps_the_entities_avai
             what="srv-b offline",
         )
         assert retained.topics["aedmon/ha/status/srv-a"] == b"online"  # any: the entities stay available
-        assert retained.json(topic)["availability"] == both
+        alone = [{"topic": "aedmon/ha/status/srv-a"}]
+        wait_until(lambda: retained.json(topic)["availability"] == alone, timeout=20, what="srv-b left out")
     finally:
         first.process.stop()
         second.process.stop()
+
+
+def test_junk_on_the_status_and_config_topics_changes_nothing_it_should_not(
+    tmp_path: Path, tokens: Tokens, server_database: str, mosquitto: Mosquitto, retained: Retained
+) -> None:
+    junk = Publisher(mosquitto, client_id="junk")
+    junk.send("aedmon/ha/status/" + "x" * 300, b"online", retain=True)  # not a server's name
+    junk.send("aedmon/ha/status/bad name", b"online", retain=True)
+    junk.send("aedmon/ha/status/srv-z", b"\xff" * 5000, retain=True)  # neither online nor offline
+    for n in range(40):  # more servers than a config lists
+        junk.send(f"aedmon/ha/status/flood-{n:02d}", b"offline", retain=True)
+    ghost = CONFIG.format(component="sensor", device="GHOST-1", key="readiness")
+    junk.send(ghost, b'{"name": "left by an earlier run"}', retain=True)
+    server = ha_server(tmp_path, tokens, server_database, mosquitto, "srv-a")
+    try:
+        with server.client("admin") as admin:
+            admin.post("/api/v1/devices", json=factories.device("SN9")).raise_for_status()
+        topic = CONFIG.format(component="sensor", device="SN9", key="readiness")
+        wait_until(lambda: retained.json(topic) is not None, timeout=20, what="the config")
+        listed = [item["topic"] for item in retained.json(topic)["availability"]]
+        assert listed == ["aedmon/ha/status/srv-a"]  # no junk, and no server that is not online
+        for n in range(20):  # servers online beyond what a config lists: this one stays listed
+            junk.send(f"aedmon/ha/status/online-{n:02d}", b"online", retain=True)
+
+        def capped() -> bool:
+            listed = [item["topic"] for item in retained.json(topic)["availability"]]
+            return len(listed) == 16 and "aedmon/ha/status/srv-a" in listed
+
+        wait_until(capped, timeout=20, what="the list capped, this server in it")
+        check(topic, retained.json(topic))
+        wait_until(
+            lambda: retained.topics.get(ghost) == b"", timeout=20, what="the unknown device's entity removed"
+        )
+    finally:
+        server.process.stop()
+        junk.close()

@@ -64,6 +64,7 @@ function deviceBody(form) {
     level: f.level.value.trim() || null,
     opening_hours: f.opening_hours.value.trim() || null,
     access: f.access.value || null,
+    profile: f.profile.value.trim() || null,
   };
   if (f.report_interval_s.value !== "") body.report_interval_s = Number(f.report_interval_s.value);
   if (f.area.value.trim()) body.area = f.area.value.trim();
@@ -82,6 +83,7 @@ function editDevice(device) {
   f.lat.value = device.lat === null ? "" : device.lat;
   f.lon.value = device.lon === null ? "" : device.lon;
   f.access.value = device.access || "";
+  f.profile.value = device.profile || "";
   f.public.checked = device.public;
   f.indoor.checked = Boolean(device.indoor);
   document.getElementById("device-form-title").textContent = t("edit") + " " + device.id;
