@@ -129,7 +129,10 @@ def test(extra: list[str]) -> None:
     say("import-linter (the layers in pyproject.toml)")
     run(VENV / "bin" / "lint-imports")
     say("pytest")
-    sys.exit(run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra, check=False))
+    # In parallel (pytest-xdist): every fixture starts its own services on free ports, with its own
+    # databases and files, so workers share nothing; two on a 2-core machine, at most four.
+    workers = ("--numprocesses=auto", "--maxprocesses=4")
+    sys.exit(run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers, *extra, check=False))
 
 
 def demo(extra: list[str]) -> None:

@@ -208,3 +208,36 @@ def test_junk_on_the_status_and_config_topics_changes_nothing_it_should_not(
     finally:
         server.process.stop()
         junk.close()
+
+
+@pytest.mark.parametrize("server_database", ["sqlite", "postgresql"], indirect=True)
+def test_only_the_sites_and_areas_asked_for_reach_home_assistant(
+    tmp_path: Path, tokens: Tokens, server_database: str, mosquitto: Mosquitto, retained: Retained
+) -> None:
+    server = ha_server(
+        tmp_path, tokens, server_database, mosquitto, "srv-a",
+        AEDMON_HOME_ASSISTANT_SITES="school-7", AEDMON_HOME_ASSISTANT_AREAS="pernik",
+    )  # fmt: skip
+    try:
+        with server.client("admin") as admin:
+            placed = (
+                ("SN1", "school-7", None),
+                ("SN2", "pernik-hall", "pernik"),
+                ("SN3", "sofia-hall", "sofia"),
+                ("SN4", "town-hall", None),
+            )
+            for device, site, area in placed:
+                body = factories.device(device, site=site, **({"area": area} if area else {}))
+                admin.post("/api/v1/devices", json=body).raise_for_status()
+        wait_until(
+            lambda: retained.configs("SN1") and retained.configs("SN2"), timeout=20, what="SN1 and SN2"
+        )
+        wait_until(lambda: retained.json("aedmon/ha/SN2/state") is not None, timeout=20, what="SN2's state")
+        assert not retained.configs("SN3")
+        assert not retained.configs("SN4")
+        # a device moved out of the scope has its entities removed
+        with server.client("admin") as admin:
+            admin.patch("/api/v1/devices/SN1", json={"site": "sofia-hall"}).raise_for_status()
+        wait_until(lambda: not retained.configs("SN1"), timeout=20, what="SN1's entities removed")
+    finally:
+        server.process.stop()

@@ -424,3 +424,29 @@ def test_hostile_openstreetmap_exports_get_errors_row_by_row(api: TestClient) ->
     assert nested.status_code in (400, 422)
     assert send_osm(api, {"elements": []}, dry_run=False, site="no/site").status_code == 422
     assert list(devices(api)) == ["osm-node-11"]
+
+
+def test_a_spreadsheets_profile_column_chooses_each_sensors_profile(api: TestClient) -> None:
+    body = (
+        "id,site,kind,name,profile\n"
+        "24e124136b316541,street,cabinet,Station cabinet,milesight-iot/em300-mcs\n"
+        "a81758fffe0a1b2c,street,cabinet,Library cabinet,\n"
+        "a81758fffe0a1b2d,street,cabinet,Bad profile,Dragino LDS02\n"
+        "a81758fffe0a1b2e,street,cabinet,Worse profile,../../etc/passwd\n"
+    )
+    answer = send_csv(api, body, dry_run=False)
+    assert outcomes(answer) == [
+        ("24e124136b316541", "create"),
+        ("a81758fffe0a1b2c", "create"),
+        ("a81758fffe0a1b2d", "error"),
+        ("a81758fffe0a1b2e", "error"),
+    ]
+    assert all("profile" in row["error"] for row in answer.json()["rows"][2:])
+    found = devices(api)
+    assert found["24e124136b316541"]["profile"] == "milesight-iot/em300-mcs"
+    assert found["a81758fffe0a1b2c"]["profile"] is None
+    again = send_csv(
+        api, "id,site,kind,profile\n24e124136b316541,street,cabinet,dragino/lds02\n", dry_run=False
+    )
+    assert outcomes(again) == [("24e124136b316541", "update")]
+    assert devices(api)["24e124136b316541"]["profile"] == "dragino/lds02"
