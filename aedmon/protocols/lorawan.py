@@ -20,6 +20,9 @@ brand and model (The Things Stack's `version_ids`), its device-profile name (Chi
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -73,7 +76,8 @@ def best_reception(receptions: object, rssi_key: str = "rssi", snr_key: str = "s
     for item in receptions if isinstance(receptions, list) else []:
         if not isinstance(item, dict):
             continue
-        rssi, snr = finite(item.get(rssi_key)), finite(item.get(snr_key))
+        rssi = finite(item.get(rssi_key))
+        snr = finite(item.get(snr_key, item.get("loRaSNR")))  # ChirpStack v3 says loRaSNR
         rssi = rssi if rssi is not None and -150 <= rssi <= 0 else None
         snr = snr if snr is not None and -40 <= snr <= 40 else None
         if rssi is None and snr is None:
@@ -185,7 +189,8 @@ def _joined(
 # ChirpStack v4 ------------------------------------------------------------------------------
 
 CHIRPSTACK_BASE = "application"
-CHIRPSTACK_IGNORED = frozenset({"ack", "txack", "log", "integration"})  # nothing of readiness
+# nothing of readiness (`error` is ChirpStack v3's `log`)
+CHIRPSTACK_IGNORED = frozenset({"ack", "txack", "log", "integration", "error"})
 _CHIRPSTACK_LOCATION = {
     "GEO_RESOLVER_GNSS": LocationSource.GNSS,
     "GEO_RESOLVER_WIFI": LocationSource.WIFI,
@@ -221,14 +226,15 @@ class ChirpStack:
             raise MalformedMessage(f"unknown ChirpStack event {event[:40]!r}", reason="unknown_event")
         data = json_object(payload, EVENT_MAX)
         info = obj(data.get("deviceInfo"))
-        device = dev_eui(info.get("devEui", match["eui"]))
+        said = info.get("devEui", data.get("devEUI", match["eui"]))  # v4; v3: hex, or base64 of 8 bytes
+        device = dev_eui(_hex_of(said, 8) or said)
         if device != dev_eui(match["eui"]):
             raise MalformedMessage(f"device {device} in the payload, another in the topic", reason="bad_id")
-        tags = obj(info.get("tags"))
-        profile_name = text(info.get("deviceProfileName"))
+        tags = obj(info.get("tags", data.get("tags")))
+        profile_name = text(info.get("deviceProfileName", data.get("deviceProfileName")))
         profile = self.profiles.find(self.chosen(device), text(tags.get("aedmon_profile")), profile_name)
-        name = text(info.get("deviceName"))
-        time = moment(data.get("time"))
+        name = text(info.get("deviceName", data.get("deviceName")))
+        time = moment(data.get("time")) or _reception_time(data.get("rxInfo"))
         common: dict[str, Any] = {
             "device": device,
             "site": self.site,
@@ -241,8 +247,8 @@ class ChirpStack:
                 **common,
                 time=time,
                 f_cnt=data.get("fCnt"),
-                boot=session_of(data.get("devAddr")),
-                decoded=data.get("object"),
+                boot=session_of(_hex_of(data.get("devAddr"), 4) or data.get("devAddr")),
+                decoded=_decoded(data, device),
                 profile=profile,
                 radio=best_reception(data.get("rxInfo")),
                 name=name,
@@ -250,7 +256,8 @@ class ChirpStack:
             )
         if event == "join":
             return _joined(
-                **common, time=time, boot=session_of(data.get("devAddr")), profile=profile, name=name,
+                **common, time=time, boot=session_of(_hex_of(data.get("devAddr"), 4) or data.get("devAddr")),
+                profile=profile, name=name,
                 model=profile_name, meta={"uplink_id": uplink_id},
             )  # fmt: skip
         if event == "status":
@@ -328,6 +335,46 @@ class ChirpStack:
                 )  # fmt: skip
             ]
         )
+
+
+def _hex_of(value: object, size: int) -> str | None:
+    """Bytes as ChirpStack v3's protobuf JSON gives them (base64) in hex; None when not that."""
+    if not isinstance(value, str) or len(value) != 4 * ((size + 2) // 3):
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == size else None
+
+
+def _decoded(data: dict[str, Any], device: str) -> object:
+    """The codec's object: `object` (v4, and v3's own JSON), or v3's `objectJSON`, a JSON text."""
+    if "object" in data:
+        return data["object"]
+    text_form = data.get("objectJSON")
+    if not isinstance(text_form, str) or not text_form:
+        return None
+    try:
+        return json.loads(text_form, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise MalformedMessage(f"device {device}: objectJSON is not JSON", reason="bad_payload") from None
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _reception_time(receptions: object) -> datetime | None:
+    """The earliest time a gateway (or the network server) gives for an uplink, when the event has none."""
+    times = [
+        found
+        for item in (receptions if isinstance(receptions, list) else [])[:64]
+        if isinstance(item, dict)
+        for key in ("nsTime", "time", "gwTime")
+        if (found := moment(item.get(key))) is not None
+    ]
+    return min(times, default=None)
 
 
 def _small(value: object) -> int | None:

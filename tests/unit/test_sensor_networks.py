@@ -499,3 +499,48 @@ def test_the_profile_chosen_on_the_devices_record_comes_first() -> None:
         arrival=ARRIVAL,
     )
     assert tts_chosen.readings[0].door_open is True
+
+
+def test_chirpstack_v3s_own_formats_are_read_too() -> None:
+    """ChirpStack v3 publishes on the same topics: its protobuf JSON (bytes in base64, the codec's
+    object as `objectJSON` text, `loRaSNR`, `error` events) and its legacy JSON (hex, `object`).
+    Shaped as its documentation's `up` example."""
+    v3 = {
+        "applicationID": "123",
+        "applicationName": "temperature-sensor",
+        "deviceName": "garden-sensor",
+        "devEUI": "AgICAgICAgI=",
+        "rxInfo": [
+            {"gatewayID": "AwMDAwMDAwM=", "time": "2019-11-08T13:59:25.048445Z", "timeSinceGPSEpoch": None,
+             "rssi": -48, "loRaSNR": 9, "channel": 5, "rfChain": 0, "board": 0, "antenna": 0,
+             "location": {"latitude": 52.3740364, "longitude": 4.9144401, "altitude": 10.5},
+             "fineTimestampType": "NONE", "context": "9u/uvA==", "uplinkID": "jhMh8Gq6RAOChSKbi83RHQ=="},
+        ],
+        "txInfo": {"frequency": 868100000, "modulation": "LORA",
+                   "loRaModulationInfo": {"bandwidth": 125, "spreadingFactor": 11, "codeRate": "4/5"}},
+        "adr": True, "dr": 1, "fCnt": 10, "fPort": 5, "data": "AXUyA2fIAARoPA==",
+        "objectJSON": '{"battery":50,"temperature":20.0,"humidity":30.0}',
+        "tags": {"aedmon_profile": "milesight-iot/em300-th"},
+        "confirmedUplink": False,
+        "devAddr": "AFE5Qg==",
+    }  # fmt: skip
+    topic = "application/123/device/0202020202020202/event/up"
+    network = ChirpStack("town-a", PROFILES)
+    [reading] = network.translate(topic, json.dumps(v3).encode(), arrival=ARRIVAL).readings
+    assert reading.device_id == "0202020202020202"
+    assert (reading.temp_c, reading.humidity_pct, reading.sensor_battery_pct) == (20.0, 30.0, 50)
+    assert (reading.rssi_dbm, reading.snr_db, reading.seq) == (-48.0, 9.0, 10)
+    assert reading.device_time == datetime(2019, 11, 8, 13, 59, 25, 48445, tzinfo=UTC)
+    assert reading.boot == "00513942"
+    assert reading.extra["sensor_name"] == "garden-sensor"
+    legacy = {**v3, "devEUI": "0202020202020202", "object": {"battery": 9}}
+    del legacy["objectJSON"]
+    [low] = network.translate(topic, json.dumps(legacy).encode(), arrival=ARRIVAL).readings
+    assert low.sensor_battery_pct == 9
+    assert network.translate(topic.replace("/up", "/error"), b"{}", arrival=ARRIVAL).unread == "error"
+    with pytest.raises(ProtocolError) as refused:
+        network.translate(topic, json.dumps({**v3, "objectJSON": "{not json"}).encode(), arrival=ARRIVAL)
+    assert refused.value.reason == "bad_payload"
+    with pytest.raises(ProtocolError) as other:
+        network.translate(topic, json.dumps({**v3, "devEUI": "AwMDAwMDAwM="}).encode(), arrival=ARRIVAL)
+    assert other.value.reason == "bad_id"
