@@ -98,6 +98,8 @@ class Zigbee2Mqtt:
         if member is None:
             if rest.endswith(("/set", "/get")) or "/set/" in rest or self._attribute(rest):
                 return Translation(unread="command")  # a command to a device, or one property alone
+            member = _self_named(rest, payload)
+        if member is None:
             raise MalformedMessage(
                 f"no device named {rest[:60]!r}{'…' if len(rest) > 60 else ''} in {self.base}/bridge/devices",
                 reason="unknown_device",
@@ -182,7 +184,7 @@ class Zigbee2Mqtt:
     def _state(self, member: Member, payload: bytes, arrival: datetime) -> Translation:
         data = json_object(payload, STATE_MAX)
         fields: dict[str, Any] = {}
-        used = {"last_seen"}
+        used = {"last_seen", "device"}  # `device`: Zigbee2MQTT's include_device_information
         for prop, (field_name, kind) in _FIELDS.items():
             value = data.get(prop)
             if value is None:
@@ -234,6 +236,26 @@ def _last_seen(value: object) -> datetime | None:
             return datetime.fromtimestamp(value / 1000, tz=UTC)
         return None
     return moment(value)
+
+
+def _self_named(name: str, payload: bytes) -> Member | None:
+    """A device the list does not name yet whose state names itself: Zigbee2MQTT's
+    `include_device_information` adds `device: {ieeeAddr, friendlyName, model, manufacturerName}`."""
+    if len(payload) > STATE_MAX or b'"ieeeAddr"' not in payload:
+        return None
+    try:
+        device = obj(json_object(payload, STATE_MAX).get("device"))
+    except MalformedMessage:
+        return None
+    ieee = device.get("ieeeAddr")
+    if not isinstance(ieee, str) or not IEEE_RE.match(ieee):
+        return None
+    return Member(
+        ieee=ieee.lower(),
+        name=text(device.get("friendlyName"), 1024) or name,
+        vendor=text(device.get("manufacturerName")),
+        model=text(device.get("model")),
+    )
 
 
 def _state_word(payload: bytes) -> str:

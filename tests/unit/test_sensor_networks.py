@@ -544,3 +544,26 @@ def test_chirpstack_v3s_own_formats_are_read_too() -> None:
     with pytest.raises(ProtocolError) as other:
         network.translate(topic, json.dumps({**v3, "devEUI": "AwMDAwMDAwM="}).encode(), arrival=ARRIVAL)
     assert other.value.reason == "bad_id"
+
+
+def test_a_state_that_names_its_device_is_read_before_the_device_list_names_it() -> None:
+    """Zigbee2MQTT's `include_device_information: true` puts the device's IEEE address in each state."""
+    network = Zigbee2Mqtt("school-7")
+    state = {
+        "contact": False,
+        "battery": 87,
+        "device": {"friendlyName": "hall/cabinet", "ieeeAddr": "0x00158D0001D82999", "networkAddress": 29159,
+                   "manufacturerName": "LUMI", "model": "MCCGQ11LM", "powerSource": "Battery",
+                   "type": "EndDevice"},
+    }  # fmt: skip
+    [reading] = network.translate(
+        "zigbee2mqtt/hall/cabinet", json.dumps(state).encode(), arrival=ARRIVAL
+    ).readings
+    assert reading.device_id == "0x00158d0001d82999"
+    assert reading.door_open is True
+    assert "device" not in reading.extra
+    assert reading.extra["sensor_name"] == "hall/cabinet"
+    forged = {"contact": True, "device": {"ieeeAddr": "0xnot-an-address"}}
+    with pytest.raises(ProtocolError) as refused:
+        network.translate("zigbee2mqtt/hall/other", json.dumps(forged).encode(), arrival=ARRIVAL)
+    assert refused.value.reason == "unknown_device"
