@@ -208,13 +208,10 @@ class Bridge:
         for sink in self.sinks:
             # read at scrape time, so a scrape never sees a stale zero
             metrics.SINK_LAG.labels(sink.name).set_function(partial(self.outbox.depth, sink.name))
-        for thread in [
-            *self.drains,
-            *self.serial_sources,
-            *([self.assignments] if self.assignments else []),
-            self.heartbeat,
-        ]:
-            thread.start()
+        started_with_sources = {source.worker for source in self.brokers}
+        for thread in self.workers:
+            if thread not in started_with_sources:
+                thread.start()
         if self.assignments is not None:  # the sensors' chosen profiles before their first uplink
             self.assignments.tried.wait(DEADLINE_S + 1)
         for source in self.brokers:

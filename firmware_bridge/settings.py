@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aedmon.config import CommaList, read_secret
+from aedmon.protocols.broker import has_password
 from aedmon.reading import ID_PATTERN
 
 NETWORKS = ("chirpstack", "things_stack", "zigbee2mqtt")  # the sensor networks' options, each its broker
-
-
-def _has_password(url: str) -> bool:
-    try:
-        return urlsplit(url).password is not None
-    except ValueError:
-        return False  # not a URL: BrokerAddress.parse says so
 
 
 class BridgeSettings(BaseSettings):
@@ -136,7 +129,7 @@ class BridgeSettings(BaseSettings):
             self.mqtt_password = read_secret(self.mqtt_password_file, "--mqtt-password-file")
         for option in NETWORKS:
             url = getattr(self, option)
-            if url and _has_password(url):
+            if url and has_password(url):
                 flag = "--" + option.replace("_", "-")
                 raise ValueError(f"{flag}: a password in the URL shows in ps; use {flag}-password-file")
         if not self.token:

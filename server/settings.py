@@ -5,23 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aedmon.config import CommaList, read_secret
+from aedmon.protocols.broker import has_password
 from aedmon.reading import DeviceKind
 from server.rules.facts import Policy
-
-
-def _has_password(url: str) -> bool:
-    try:
-        return urlsplit(url).password is not None
-    except ValueError:
-        return False  # not a URL: BrokerAddress.parse says so
-
 
 PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "token", "password", "demo"})
 MIN_TOKEN_LENGTH = 16
@@ -280,7 +272,7 @@ class ServerSettings(BaseSettings):
             self.webhook_secret = read_secret(self.webhook_secret_file, "--webhook-secret-file")
         if self.smtp_password_file is not None:
             self.smtp_password = read_secret(self.smtp_password_file, "--smtp-password-file")
-        if self.home_assistant and _has_password(self.home_assistant):
+        if self.home_assistant and has_password(self.home_assistant):
             raise ValueError(
                 "--home-assistant: a password in the URL shows in ps; use --home-assistant-password-file"
             )

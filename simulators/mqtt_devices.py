@@ -40,6 +40,19 @@ class Place:
         )
 
 
+def connect(broker: str, client_id: str, *, will: tuple[str, bytes] | None = None) -> mqtt.Client:
+    """A simulator's MQTT client, connecting in the background (with a retained last will, if given)."""
+    address = BrokerAddress.parse(broker)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+    if address.username:
+        client.username_pw_set(address.username, address.password)
+    if will is not None:
+        client.will_set(will[0], will[1], qos=1, retain=True)
+    client.connect_async(address.host, address.port, keepalive=30)
+    client.loop_start()
+    return client
+
+
 class MqttDevice:
     """Connection, sequence numbers and the fault schedule shared by both devices."""
 
@@ -63,13 +76,8 @@ class MqttDevice:
         self.seq = 0
         self.silent_until = 0.0
         self.stop = threading.Event()
-        address = BrokerAddress.parse(broker)
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sim-{site}-{device}")
-        if address.username:
-            self.client.username_pw_set(address.username, address.password)
-        self.client.will_set(topic_for(site, device, "availability"), b"offline", qos=1, retain=True)
-        self.client.connect_async(address.host, address.port, keepalive=30)
-        self.client.loop_start()
+        will = (topic_for(site, device, "availability"), b"offline")
+        self.client = connect(broker, f"sim-{site}-{device}", will=will)
         self.thread = threading.Thread(target=self._run, name=f"sim-{device}", daemon=True)
 
     def start(self) -> MqttDevice:

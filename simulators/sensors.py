@@ -18,13 +18,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 from aedmon.clock import Clock
-from aedmon.protocols.broker import BrokerAddress
 
 from .faults import Fault, Schedule
+from .mqtt_devices import connect
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +186,7 @@ class _Sensor:
         self.schedule = Schedule(list(faults or []))
         self.door_open, self.temp_c, self.battery_pct, self.offline = False, 8.0, 87, False
         self.stop = threading.Event()
-        address = BrokerAddress.parse(broker)
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"sim-{type(self).__name__}-{id(self)}"
-        )
-        if address.username:
-            self.client.username_pw_set(address.username, address.password)
-        self.client.connect_async(address.host, address.port, keepalive=30)
-        self.client.loop_start()
+        self.client = connect(broker, f"sim-{type(self).__name__}-{id(self)}")
         self.thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
 
     def start(self) -> _Sensor:

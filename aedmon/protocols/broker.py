@@ -6,6 +6,15 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 
+def has_password(url: str) -> bool:
+    """Whether a broker URL carries a password (which `ps` would show); False for what is no URL
+    at all, which BrokerAddress.parse refuses on its own."""
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class BrokerAddress:
     host: str

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from .sensors import (
     finite,
     json_object,
     kind_of,
+    load_json,
     moment,
     obj,
     profiled,
@@ -356,13 +356,9 @@ def _decoded(data: dict[str, Any], device: str) -> object:
     if not isinstance(text_form, str) or not text_form:
         return None
     try:
-        return json.loads(text_form, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise MalformedMessage(f"device {device}: objectJSON is not JSON", reason="bad_payload") from None
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
+        return load_json(text_form.encode("utf-8", "surrogatepass"), EVENT_MAX)
+    except MalformedMessage as exc:
+        raise MalformedMessage(f"device {device}: objectJSON: {exc}", reason=exc.reason) from None
 
 
 def _reception_time(receptions: object) -> datetime | None:

@@ -95,16 +95,17 @@ class Zigbee2Mqtt:
         if rest.endswith("/availability"):
             return self._availability(rest.removesuffix("/availability"), payload, arrival)
         member = self.members.get(rest)
-        if member is None:
-            if rest.endswith(("/set", "/get")) or "/set/" in rest or self._attribute(rest):
-                return Translation(unread="command")  # a command to a device, or one property alone
-            member = _self_named(rest, payload)
-        if member is None:
+        if member is not None:
+            return self._state(member, json_object(payload, STATE_MAX), arrival)
+        if rest.endswith(("/set", "/get")) or "/set/" in rest or self._attribute(rest):
+            return Translation(unread="command")  # a command to a device, or one property alone
+        named = _self_named(rest, payload)
+        if named is None:
             raise MalformedMessage(
                 f"no device named {rest[:60]!r}{'…' if len(rest) > 60 else ''} in {self.base}/bridge/devices",
                 reason="unknown_device",
             )
-        return self._state(member, payload, arrival)
+        return self._state(*named, arrival)
 
     def _attribute(self, rest: str) -> bool:
         head, _, _ = rest.rpartition("/")
@@ -181,8 +182,7 @@ class Zigbee2Mqtt:
             extra={"reason": reason} if reason else {},
         )  # fmt: skip
 
-    def _state(self, member: Member, payload: bytes, arrival: datetime) -> Translation:
-        data = json_object(payload, STATE_MAX)
+    def _state(self, member: Member, data: dict[str, Any], arrival: datetime) -> Translation:
         fields: dict[str, Any] = {}
         used = {"last_seen", "device"}  # `device`: Zigbee2MQTT's include_device_information
         for prop, (field_name, kind) in _FIELDS.items():
@@ -238,24 +238,27 @@ def _last_seen(value: object) -> datetime | None:
     return moment(value)
 
 
-def _self_named(name: str, payload: bytes) -> Member | None:
-    """A device the list does not name yet whose state names itself: Zigbee2MQTT's
-    `include_device_information` adds `device: {ieeeAddr, friendlyName, model, manufacturerName}`."""
+def _self_named(name: str, payload: bytes) -> tuple[Member, dict[str, Any]] | None:
+    """A device the list does not name yet whose state names itself (Zigbee2MQTT's
+    `include_device_information` adds `device: {ieeeAddr, friendlyName, model, manufacturerName}`),
+    and the state read."""
     if len(payload) > STATE_MAX or b'"ieeeAddr"' not in payload:
         return None
     try:
-        device = obj(json_object(payload, STATE_MAX).get("device"))
+        data = json_object(payload, STATE_MAX)
     except MalformedMessage:
         return None
+    device = obj(data.get("device"))
     ieee = device.get("ieeeAddr")
     if not isinstance(ieee, str) or not IEEE_RE.match(ieee):
         return None
-    return Member(
+    member = Member(
         ieee=ieee.lower(),
         name=text(device.get("friendlyName"), 1024) or name,
         vendor=text(device.get("manufacturerName")),
         model=text(device.get("model")),
     )
+    return member, data
 
 
 def _state_word(payload: bytes) -> str:
