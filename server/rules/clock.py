@@ -28,7 +28,10 @@ history is ordered by it:
     after a silent restart is always the newest, however far the clock ran ahead before:
     the one ambiguity left is settled towards being heard. Anything else is a new epoch.
 - A new `boot`, an identity (the serial protocol's AEDID at power-up) and a reading without
-  a seq start a new epoch too: arrival order holds. A new boot also forgets the old epoch's
+  a seq start a new epoch too: arrival order holds. A newest reading that names no `boot`
+  leaves the head naming none, for it cannot say which power-up it came from (a reading
+  of an earlier one, overtaken on the way, would otherwise lend its seq to the new one and
+  hide the new one's next reading as late). A new boot also forgets the old epoch's
   trusted time, so a clock set back at power-up is judged afresh.
 - A newer reading never stands before the newest one, an older one never after it.
 
@@ -131,7 +134,7 @@ def place(reading: Reading, head: ClockHead, tolerance: timedelta) -> Placement:
             seq=seq,
             at=at,
             trusted=said if trusted and numbered else last_trusted,
-            boot=reading.boot or (None if reading.type is ReadingType.IDENTITY else head.boot),
+            boot=reading.boot,  # a reading without one cannot say it belongs to the head's power-up
         ),
     )
 

@@ -217,3 +217,14 @@ def test_no_sequence_of_reboots_resends_and_clocks_hides_the_newest_fail(sent: l
         head = placement.head if placement.newer else head
         placed.append((placement.at, reading))
     assert max(placed, key=lambda item: item[0])[1] is sent[-1]
+
+
+def test_a_reading_without_a_boot_overtaken_on_the_way_does_not_hide_the_next_of_a_new_boot() -> None:
+    """Found by the property above: a power-up that named no boot, then one that does (new
+    firmware); the old power-up's seq 2 arrives after the new one's seq 1, and the new
+    power-up's FAIL seq 2 must still be the newest."""
+    old = selftest(1, NOW)
+    new = selftest(1, NOW, boot="b")
+    overtaken = selftest(2, NOW)
+    fail = failing(2, NOW + timedelta(seconds=1), NOW + timedelta(seconds=1), boot="b")
+    assert newest(old, new, overtaken, fail) == 3
