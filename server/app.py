@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -46,6 +49,7 @@ from server.api import (
 from server.api.deps import token_checker
 from server.api.edge import Edge
 from server.homeassistant.publisher import HomeAssistantPublisher, default_server_id
+from server.notify import services
 from server.notify.channels import Channel
 from server.notify.mqtt import MqttChannel
 from server.notify.notifier import Notifier
@@ -56,6 +60,7 @@ from server.settings import ServerSettings
 from server.store.database import create_schema, exclusive, make_engine, ping, session_factory
 from server.store.retention import Retention
 from server.web import routes as web_routes
+from server.web import take as take_routes
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +76,20 @@ def build_mailer(settings: ServerSettings) -> EmailChannel:
     )
 
 
-def build_notifier(settings: ServerSettings, sessions: sessionmaker[Session], clock: Clock) -> Notifier:
-    """The notifier with its channels in fallback order: webhook, e-mail, MQTT."""
+def load_services(settings: ServerSettings) -> services.Holder:
+    """The channels file's services (none without one); a file that does not read stops the start."""
+    path = settings.channels_file
+    return services.Holder(services.Services.load(path) if path is not None else None)
+
+
+def build_notifier(
+    settings: ServerSettings,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    in_force: services.Holder | None = None,
+) -> Notifier:
+    """The notifier with its channels in fallback order: a contact's addresses on the
+    installation's services, then webhook, e-mail, MQTT."""
     channels: list[Channel] = [
         WebhookChannel(settings.webhook_secret),
         build_mailer(settings),
@@ -88,6 +105,8 @@ def build_notifier(settings: ServerSettings, sessions: sessionmaker[Session], cl
         public_url=settings.public_url,
         workers=settings.notify_workers,
         attempt_deadline_s=settings.notify_deadline_s,
+        services=in_force,
+        link_key=settings.link_key(),
     )
 
 
@@ -117,6 +136,16 @@ def build_home_assistant(
     )
 
 
+def _reload_on_hangup(in_force: services.Holder, path: Path | None) -> None:
+    """SIGHUP reads the channels file again (every server its own copy)."""
+    if path is None:
+        return
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, services.reload, in_force, path)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread: no signals here
+        log.info("SIGHUP does not reload the channels file in this process")
+
+
 def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: bool = True) -> FastAPI:
     """The app; `background=False` leaves the scheduler and notifier threads to the caller."""
     engine = make_engine(settings.database_url)
@@ -127,7 +156,8 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         if mine:  # the readings' tables for today, after a server was down for days
             store.retention.make_tables(session, clock(), retention)
     policy = settings.policy()
-    notifier = build_notifier(settings, sessions, clock)
+    in_force = load_services(settings)
+    notifier = build_notifier(settings, sessions, clock, in_force)
     home_assistant = build_home_assistant(settings, sessions, clock) if background else None
 
     @asynccontextmanager
@@ -140,6 +170,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         )
         scheduler = build_scheduler(sessions, clock, policy, schedule, notifier)
         if background:
+            _reload_on_hangup(in_force, settings.channels_file)
             scheduler.start()
             notifier.start()
             if home_assistant is not None:
@@ -172,6 +203,8 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     app.state.clock = clock
     app.state.policy = policy
     app.state.notifier = notifier
+    app.state.services = in_force
+    app.state.link_key = settings.link_key()
     app.state.tokens = settings.token_roles
     app.state.engine = engine
     app.state.map_tiles = (settings.map_tiles_url, settings.map_attribution)
@@ -203,6 +236,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     ):
         app.include_router(router)
     app.include_router(web_routes.router)
+    app.include_router(take_routes.router)
     app.mount("/static", StaticFiles(directory=web_routes.HERE / "static"), name="static")
     app.mount("/metrics", make_asgi_app())
     known = token_checker(sessions, app.state.tokens, clock)

@@ -16,3 +16,8 @@ DEVICES_REGISTERED = Counter(
 )
 ALERTS_OPENED = Counter("aedmon_server_alerts_opened_total", "Alerts opened", ["type", "severity"])
 ALERTS_RESOLVED = Counter("aedmon_server_alerts_resolved_total", "Alerts resolved by themselves", ["type"])
+NOTIFY_ATTEMPTS = Counter(
+    "aedmon_server_notification_attempts_total",
+    "Attempts to tell a contact, per channel (a service's name, or webhook, email, mqtt) and outcome",
+    ["channel", "outcome"],
+)

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aedmon.config import CommaList, read_secret
@@ -42,8 +42,13 @@ def parse_tokens(text: str) -> dict[str, Role]:
     return tokens
 
 
+LINK_SECRET_MIN = 32
+
+
 class ServerSettings(BaseSettings):
     """Run the aedmon server (API, alerts, readiness)."""
+
+    _link_secret: str = PrivateAttr(default="")  # from --link-secret-file only: never a flag
 
     model_config = SettingsConfigDict(
         env_prefix="AEDMON_",
@@ -133,6 +138,16 @@ class ServerSettings(BaseSettings):
     smtp_password: str | None = Field(default=None, description="SMTP password", repr=False)
     smtp_password_file: Path | None = Field(default=None, description="read the SMTP password from this file")
     smtp_starttls: bool = Field(default=False, description="use STARTTLS")
+    channels_file: Path | None = Field(
+        default=None,
+        description="the installation's chat, SMS and push services (TOML: [services.NAME] url = an "
+        "Apprise URL with {address}); read at start and on SIGHUP; its secrets live only there",
+    )
+    link_secret_file: Path | None = Field(
+        default=None,
+        description="read the key that signs one-tap acknowledgement links from this file (the same "
+        "on every server, at least 32 characters); without it, notifications carry no such link",
+    )
     notify_mqtt: str | None = Field(
         default=None, description="broker for alert publications, mqtt://host:port (aedmon/v1/alerts/…)"
     )
@@ -272,6 +287,14 @@ class ServerSettings(BaseSettings):
             self.webhook_secret = read_secret(self.webhook_secret_file, "--webhook-secret-file")
         if self.smtp_password_file is not None:
             self.smtp_password = read_secret(self.smtp_password_file, "--smtp-password-file")
+        if self.channels_file is not None:
+            from server.notify.services import Services  # noqa: PLC0415  (settings load first)
+
+            Services.load(self.channels_file)  # a mistake stops the start, in one line
+        if self.link_secret_file is not None:
+            self._link_secret = read_secret(self.link_secret_file, "--link-secret-file")
+            if len(self._link_secret) < LINK_SECRET_MIN:
+                raise ValueError(f"--link-secret-file: the key must be at least {LINK_SECRET_MIN} characters")
         if self.home_assistant and has_password(self.home_assistant):
             raise ValueError(
                 "--home-assistant: a password in the URL shows in ps; use --home-assistant-password-file"
@@ -304,6 +327,10 @@ class ServerSettings(BaseSettings):
     @property
     def token_roles(self) -> dict[str, Role]:
         return parse_tokens(self.tokens)
+
+    def link_key(self) -> bytes | None:
+        """The key that signs one-tap links, if the installation has one."""
+        return self._link_secret.encode() if self._link_secret else None
 
     def policy(self) -> Policy:
         return Policy(

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aedmon.profiles import NAME_PATTERN
 from aedmon.reading import ID_PATTERN, DeviceKind, Moment, SiteId, check_note, check_text
@@ -249,6 +249,36 @@ class SilenceOut(BaseModel):
     device_name: str | None = Field(default=None, description="its device's name, for a device's window")
 
 
+HOUR_MINUTE = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class ChannelAddress(BaseModel):
+    """An address on one of the installation's services (the channels file names them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    service: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,23}$", description="a service the channels file names")
+    address: str = Field(min_length=1, max_length=320, description="the contact's address on it")
+
+
+class QuietHours(BaseModel):
+    """Hours (in the contact's own zone) when minor and major alerts wait; critical ones never."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: str = Field(pattern=HOUR_MINUTE, description="HH:MM, local")
+    end: str = Field(pattern=HOUR_MINUTE, description="HH:MM, local; before start: over midnight")
+    time_zone: str = Field(max_length=64, description="an IANA zone such as Europe/Sofia")
+
+    @model_validator(mode="after")
+    def _sensible(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet hours must start and end at different times")
+        if not is_zone(self.time_zone):
+            raise ValueError(
+                f"{self.time_zone[:64]!r} is not a time zone (an IANA name such as Europe/Sofia)"
+            )
+        return self
+
+
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Line = Field(min_length=1, max_length=200)
@@ -256,14 +286,23 @@ class ContactIn(BaseModel):
     sites: list[SiteId] = Field(default_factory=list, max_length=500)
     min_severity: Severity = Severity.MINOR
     escalation: bool = False
+    channels: list[ChannelAddress] = Field(
+        default_factory=list,
+        max_length=10,
+        description="addresses on the installation's services, tried first, in order",
+    )
     webhook_url: Line | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2000)
     email: Line | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
     mqtt: bool = False
+    paused_until: date | None = Field(default=None, description="on holiday: told nothing before this day")
+    quiet_hours: QuietHours | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> ContactIn:
-        if not (self.webhook_url or self.email or self.mqtt):
-            raise ValueError("a contact needs at least one channel: webhook_url, email or mqtt")
+        if not (self.channels or self.webhook_url or self.email or self.mqtt):
+            raise ValueError("a contact needs at least one channel: channels, webhook_url, email or mqtt")
+        if len({(c.service, c.address) for c in self.channels}) < len(self.channels):
+            raise ValueError("an address is listed twice in channels")
         return self
 
 
@@ -272,6 +311,17 @@ class ContactOut(ContactIn):
     id: int
     created_at: datetime
     retired_at: datetime | None = Field(description="when it was removed; told nothing since")
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _none_listed(cls, value: object) -> object:
+        return [] if value is None else value
+
+
+class ChannelTry(BaseModel):
+    channel: str
+    at: datetime
+    error: str | None = Field(description="why it did not deliver; null: delivered")
 
 
 class NotificationOut(BaseModel):
@@ -286,6 +336,7 @@ class NotificationOut(BaseModel):
     channel: str | None
     sent_at: datetime | None
     last_error: str | None
+    tries: list[ChannelTry] | None = Field(default=None, description="each channel's answer, oldest first")
     created_at: datetime
 
 

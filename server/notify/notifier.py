@@ -40,12 +40,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from aedmon.clock import Clock
 from server import store
 from server.i18n import Words
+from server.metrics import NOTIFY_ATTEMPTS
 from server.rules.findings import Severity
 from server.store.models import Contact, Notification, NotificationState, Purpose
 
+from . import links
+from .apprise_channel import ServiceChannel
 from .channels import Channel, ChannelError
 from .messages import Item, Message, device_link, render, render_digest
-from .routing import site_first
+from .routing import quiet_until, site_first
+from .services import Holder, redact
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,7 @@ LEASE = timedelta(seconds=60)
 CRITICAL_LEASE = timedelta(seconds=8)
 MAX_ABANDONED = 16  # attempts past their deadline still running, per channel
 HEAD_START = 1.0  # seconds the site's own people are told before those of every site, at most
+MAX_TRIES_KEPT = 40  # each notification's record of its channels' answers, newest kept
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,17 @@ class _Group:
     row_ids: list[int]
     message: Message
     payload: dict[str, Any]
+
+
+def _occurrence(row: Notification | dict[str, Any]) -> int | None:
+    """Which occurrence of its alert a notification (or a digest's item) tells of."""
+    if isinstance(row, dict):
+        found = row.get("occurrence")
+        return found if isinstance(found, int) and not isinstance(found, bool) else None
+    if isinstance(row.body.get("occurrence"), int):
+        return int(row.body["occurrence"])
+    parts = row.dedupe_key.split(":")  # alert:<id>:<occurrence>:<purpose>
+    return int(parts[2]) if len(parts) == 4 and parts[0] == "alert" and parts[2].isdigit() else None
 
 
 @dataclass
@@ -125,11 +141,15 @@ class Notifier:
         public_url: str | None = None,
         workers: int = 8,
         attempt_deadline_s: float = 10.0,
+        services: Holder | None = None,
+        link_key: bytes | None = None,
     ) -> None:
         self.sessions, self.channels, self.clock = sessions, list(channels), clock
         self.group_window, self.interval_s = group_window, interval_s
         self.default_time_zone = default_time_zone
         self.public_url = public_url
+        self.services = services or Holder()
+        self.link_key = link_key  # one-tap links are written only with a key and a public URL
         self._deadline = _Deadline(attempt_deadline_s)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify")
         self._busy: set[int] = set()  # the contacts with a job in flight
@@ -173,6 +193,24 @@ class Notifier:
         urgent = critical or row.purpose != Purpose.ALERT
         return row.due_at <= now if urgent else row.due_at + self.group_window <= now
 
+    @staticmethod
+    def _wait_out_quiet_hours(session: Session, due: list[Notification], now: datetime) -> list[Notification]:
+        """What is not critical waits out its contact's quiet hours: due again when they end,
+        and then told together. A critical alert (and its escalation) never waits."""
+        waiting = [row for row in due if row.state == NotificationState.PENDING
+                   and row.body.get("severity") != Severity.CRITICAL]  # fmt: skip
+        if not waiting:
+            return due
+        contacts = store.contacts.by_ids(session, sorted({row.contact_id for row in waiting}))
+        ends = {cid: quiet_until(contact, now) for cid, contact in contacts.items()}
+        held = set()
+        for row in waiting:
+            end = ends.get(row.contact_id)
+            if end is not None:
+                row.due_at = end
+                held.add(row.id)
+        return [row for row in due if row.id not in held]
+
     def deliver_due(self) -> int:
         """One round, waiting for its sends: how many notifications were delivered."""
         return sum(future.result() for future in self._dispatch())
@@ -186,7 +224,9 @@ class Notifier:
         with self.sessions() as session:
             candidates = store.notifications.candidates(session, now, CRITICAL_LEASE)
             due = [row for row in candidates if row.contact_id not in busy and self._is_due(row, now)]
+            due = self._wait_out_quiet_hours(session, due, now)
             if not due:
+                session.commit()
                 return []
             # Claim: only rows still as they were read are taken, so two servers never send one row.
             pending = [row.id for row in due if row.state == NotificationState.PENDING]
@@ -211,7 +251,8 @@ class Notifier:
                         row.state, row.last_error = NotificationState.CANCELLED, "contact removed"
                     continue
                 words = Words(contact.language, zones.get(site) or self.default_time_zone)
-                jobs.setdefault(contact_id, _Job(contact, [])).groups.append(self._group(site, group, words))
+                made = self._group(site, group, words, contact_id, now)
+                jobs.setdefault(contact_id, _Job(contact, [])).groups.append(made)
             session.commit()
         # the session is closed: nothing of the store is held while the channels send
         with self._busy_lock:
@@ -223,16 +264,36 @@ class Notifier:
         rest = [self._pool.submit(self._send, job) for job in jobs.values() if site_first(job.contact) != 0]
         return first + rest
 
-    def _group(self, site: str, group: list[Notification], words: Words) -> _Group:
+    def _takes(
+        self, told: list[tuple[dict[str, Any], int | None]], contact_id: int, now: datetime
+    ) -> dict[int, str]:
+        """Each alert's one-tap link for this contact (none for a resolved one)."""
+        if not (self.link_key and self.public_url):
+            return {}
+        takes = {}
+        for body, occurrence in told:
+            if occurrence is None or body.get("purpose") == Purpose.RESOLVED.value:
+                continue
+            alert_id = int(body["alert_id"])
+            token = links.issue(self.link_key, alert_id, occurrence, contact_id, now)
+            takes[alert_id] = links.link(self.public_url, token)
+        return takes
+
+    def _group(
+        self, site: str, group: list[Notification], words: Words, contact_id: int, now: datetime
+    ) -> _Group:
         if group[0].purpose == Purpose.DIGEST:
             body = group[0].body
             items = [Item.from_body(item) for item in body["items"]]
             day = date.fromisoformat(str(body["day"]))
-            message = render_digest(words, site, day, int(body["devices"]), items, self.public_url)
-            alerts = [self._linked(item) for item in body["items"]]
+            takes = self._takes([(item, _occurrence(item)) for item in body["items"]], contact_id, now)
+            message = render_digest(words, site, day, int(body["devices"]), items, self.public_url, takes)
+            alerts = [self._linked(item, takes) for item in body["items"]]
         else:
-            message = render(words, site, [Item.from_body(row.body) for row in group], self.public_url)
-            alerts = [self._linked(row.body) for row in group]
+            takes = self._takes([(row.body, _occurrence(row)) for row in group], contact_id, now)
+            items = [Item.from_body(row.body) for row in group]
+            message = render(words, site, items, self.public_url, takes)
+            alerts = [self._linked(row.body, takes) for row in group]
         payload: dict[str, Any] = {
             "delivery": ",".join(str(row.id) for row in group),
             "site": site,
@@ -242,10 +303,48 @@ class Notifier:
         }
         return _Group(site, [row.id for row in group], message, payload)
 
-    def _linked(self, body: dict[str, Any]) -> dict[str, Any]:
-        """An alert as the machine channels carry it, with its device's page when there is one."""
+    def _linked(self, body: dict[str, Any], takes: dict[int, str]) -> dict[str, Any]:
+        """An alert as the machine channels carry it, with its device's page when there is one
+        and its one-tap link for this contact."""
+        linked = dict(body)
         link = device_link(self.public_url, str(body.get("device_id", "")))
-        return {**body, "link": link} if link else dict(body)
+        if link:
+            linked["link"] = link
+        take = takes.get(int(body.get("alert_id", 0) or 0))
+        if take:
+            linked["take"] = take
+        return linked
+
+    def attempts(self, contact: Contact) -> list[Channel]:
+        """The contact's channels in the order they are tried: its addresses on the
+        installation's services as it lists them, then its webhook, e-mail and MQTT. An address
+        on a service the file no longer names is skipped (and said in the record)."""
+        services = self.services.services
+        listed: list[Channel] = []
+        for entry in contact.channels or []:
+            service = services.get(str(entry.get("service", ""))) if isinstance(entry, dict) else None
+            if service is not None:
+                listed.append(ServiceChannel(service, str(entry.get("address", ""))))
+        return [*listed, *(channel for channel in self.channels if channel.serves(contact))]
+
+    def unknown_services(self, contact: Contact) -> list[str]:
+        """The services the contact lists that the channels file does not name (any more)."""
+        named = self.services.services.by_name
+        listed = [entry for entry in contact.channels or [] if isinstance(entry, dict)]
+        return [str(entry.get("service")) for entry in listed if str(entry.get("service", "")) not in named]
+
+    def try_one(
+        self, channel: Channel, contact: Contact, message: Message, payload: dict[str, Any]
+    ) -> str | None:
+        """One attempt on one channel within the deadline: None when it delivered, else why
+        not (redacted). Counted per channel."""
+        try:
+            self._deadline.send(channel, contact, message, payload)
+        except ChannelError as exc:
+            NOTIFY_ATTEMPTS.labels(channel.name, "failed").inc()
+            return redact(str(exc))[:300]
+        NOTIFY_ATTEMPTS.labels(channel.name, "delivered").inc()
+        return None
 
     def _send(self, job: _Job) -> int:
         """Tell the contact each group in turn, with no store open, each outcome recorded in a
@@ -262,19 +361,21 @@ class Notifier:
         return delivered
 
     def _try_channels(self, contact: Contact, group: _Group) -> int:
-        errors = []
-        for channel in self.channels:
-            if not channel.serves(contact):
-                continue
-            try:
-                self._deadline.send(channel, contact, group.message, group.payload)
-            except ChannelError as exc:
-                errors.append(f"{channel.name}: {exc}")
+        errors: list[str] = []
+        tries: list[dict[str, Any]] = [
+            {"channel": name, "at": self.clock().isoformat(), "error": "no such service in the channels file"}
+            for name in self.unknown_services(contact)
+        ]
+        for channel in self.attempts(contact):
+            error = self.try_one(channel, contact, group.message, group.payload)
+            tries.append({"channel": channel.name, "at": self.clock().isoformat(), "error": error})
+            if error is not None:
+                errors.append(f"{channel.name}: {error}")
                 log.warning(
-                    "channel failed, trying the next", extra={"channel": channel.name, "error": str(exc)}
+                    "channel failed, trying the next", extra={"channel": channel.name, "error": error}
                 )
                 continue
-            self._record(group, channel.name, errors)
+            self._record(group, channel.name, errors, tries)
             log.info(
                 "notification sent",
                 extra={
@@ -285,16 +386,19 @@ class Notifier:
                 },
             )
             return len(group.row_ids)
-        self._record(group, None, errors)
+        self._record(group, None, errors, tries)
         log.warning("notification not delivered", extra={"contact": contact.id, "errors": "; ".join(errors)})
         return 0
 
-    def _record(self, group: _Group, channel: str | None, errors: list[str]) -> None:
+    def _record(
+        self, group: _Group, channel: str | None, errors: list[str], tries: list[dict[str, Any]]
+    ) -> None:
         """Sent on `channel`; or (None) not delivered: retried with backoff, failed after
-        MAX_ATTEMPTS."""
+        MAX_ATTEMPTS. Each channel's answer is kept on the row."""
         now = self.clock()
         with self.sessions() as session:
             for row in store.notifications.by_ids(session, group.row_ids):
+                row.tries = [*(row.tries or []), *tries][-MAX_TRIES_KEPT:]
                 if channel is not None:
                     row.state, row.channel, row.sent_at, row.last_error = (
                         NotificationState.SENT,

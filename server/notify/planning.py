@@ -19,7 +19,7 @@ from server.i18n import english
 from server.rules.findings import Severity
 from server.store.models import Alert, Device, NotificationState, Purpose
 
-from .routing import recipients, serves_site
+from .routing import on_holiday, recipients, serves_site
 
 
 def item_body(alert: Alert, device: Device, purpose: Purpose, now: datetime) -> dict[str, Any]:
@@ -27,6 +27,7 @@ def item_body(alert: Alert, device: Device, purpose: Purpose, now: datetime) -> 
     detail = alert.detail
     return {
         "alert_id": alert.id,
+        "occurrence": alert.occurrences,
         "purpose": purpose.value,
         "type": alert.type,
         "severity": alert.severity,
@@ -44,7 +45,8 @@ def plan(session: Session, alert: Alert, purpose: Purpose, now: datetime) -> int
     device = store.devices.get(session, alert.device_id)
     if device is None:
         return 0
-    contacts = recipients(store.contacts.serving(session), device.site, Severity(alert.severity), purpose)
+    present = [contact for contact in store.contacts.serving(session) if not on_holiday(contact, now)]
+    contacts = recipients(present, device.site, Severity(alert.severity), purpose)
     body = item_body(alert, device, purpose, now)
     silenced = store.silences.covers(session, device.id, device.site, now)
     for contact in contacts:
@@ -81,7 +83,7 @@ def plan_digests(session: Session, now: datetime, hour: int) -> int:
         return 0
     day = now.date().isoformat()
     planned = 0
-    contacts = store.contacts.serving(session)
+    contacts = [contact for contact in store.contacts.serving(session) if not on_holiday(contact, now)]
     for site in store.devices.sites(session):
         devices = store.devices.listed(session, site=site)
         by_id = {d.id: d for d in devices}

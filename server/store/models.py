@@ -282,6 +282,11 @@ class Contact(Base):
     webhook_url: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(String(320))
     mqtt: Mapped[bool] = mapped_column(default=False)
+    # Addresses on the installation's services, tried first and in order: [{service, address}].
+    channels: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    paused_until: Mapped[date | None]  # on holiday: told nothing before this day (UTC)
+    # Minor and major alerts wait out these hours: {"start": "22:00", "end": "07:00", "time_zone": …}
+    quiet_hours: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     # Removed: told nothing more, kept so that what it was told stays on record.
     retired_at: Mapped[datetime | None]
@@ -304,9 +309,11 @@ class Notification(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     due_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
-    channel: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # each channel's answer, oldest first: [{channel, at, error (null: delivered)}]
+    tries: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     body: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 
