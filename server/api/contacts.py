@@ -50,6 +50,11 @@ def _may_tell(access: Access, body: ContactIn, request: Request) -> None:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"channels[{place}]: {exc}") from None
 
 
+def _columns(body: ContactIn) -> dict[str, object]:
+    """The contact's columns: JSON's forms, but a day stays a day."""
+    return {**body.model_dump(mode="json"), "paused_until": body.paused_until}
+
+
 class ServiceOut(BaseModel):
     name: str
     address: str = Field(
@@ -80,7 +85,7 @@ def create_contact(
     body: ContactIn, request: Request, session: SessionDep, now: NowDep, access: AdminRole
 ) -> ContactOut:
     _may_tell(access, body, request)
-    contact = store.contacts.add(session, Contact(**body.model_dump(mode="json"), created_at=now))
+    contact = store.contacts.add(session, Contact(**_columns(body), created_at=now))
     audit.note(session, access, audit.Subject.CONTACT, contact.id, "added", now, body.model_dump(mode="json"))
     session.commit()
     return ContactOut.model_validate(contact)
@@ -106,7 +111,7 @@ def replace_contact(
     _may_tell(access, body, request)
     if contact.retired_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"contact {contact_id} was removed; add a new one")
-    for name, value in body.model_dump(mode="json").items():
+    for name, value in _columns(body).items():
         setattr(contact, name, value)
     audit.note(
         session, access, audit.Subject.CONTACT, contact.id, "changed", now, body.model_dump(mode="json")

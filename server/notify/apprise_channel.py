@@ -4,8 +4,9 @@ One instance per (service, address) a contact lists, tried in the contact's orde
 contact's own webhook, e-mail and MQTT. Apprise blocks, and its timeouts are per connect
 and per read: the notifier runs each send in a worker of its own with a total deadline
 (server.notify.notifier._Deadline), as for every channel. Apprise runs here in the calling
-thread (its asynchronous mode off), so what it says of a failure is this send's, and it is
-redacted before it is kept.
+thread (its plugin called directly: the Apprise object hands sends to threads of its own),
+so what it says of a failure is this send's, and it is redacted before it is kept. The text
+is given as text: Apprise escapes it for a service that reads HTML or Markdown.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from .channels import ChannelError
 from .messages import Message
 from .services import Service, Shape, quiet, redact
 
-_ASSET = apprise.AppriseAsset(async_mode=False)
 MAX_REASON = 300
 
 
@@ -49,16 +49,15 @@ class ServiceChannel:
             url = self.service.url(self.address)
         except ValueError as exc:  # the file changed the address's kind since it was given
             raise ChannelError(str(exc)) from None
-        notify = apprise.Apprise(asset=_ASSET)
         with quiet() as said:
             try:
-                added = notify.add(url)
-                sent = added and bool(
-                    notify.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT)
+                plugin = apprise.Apprise.instantiate(url)
+                sent = plugin is not None and bool(
+                    plugin.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT)
                 )
             except Exception as exc:  # a plugin's own failure is this channel's, never the notifier's
                 raise ChannelError(f"{self.service.scheme}: {exc.__class__.__name__}") from None
-        if not added:
+        if plugin is None:
             raise ChannelError(f"Apprise cannot use the {self.service.scheme}:// URL of service {self.name}")
         if not sent:
             reason = said[-1] if said else "the service did not take the message"
