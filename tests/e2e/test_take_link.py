@@ -19,7 +19,7 @@ import pytest
 
 from aedmon.reading import TestResult
 
-from ..conftest import ServerProcess, Tokens, free_port, start_server, wait_until
+from ..conftest import Tokens, free_port, start_server, wait_until
 from ..unit.catalogues import english_sentences
 from .conftest import send
 
@@ -64,8 +64,10 @@ def told(tmp_path: Path, tokens: Tokens, server_database: str) -> Any:
     receiver.server.shutdown()
 
 
-@pytest.mark.parametrize(("language", "button", "on_it"), [("bg", "Поемам го", "се занимава от"),
-                                                           ("uk", "Я займаюся", "займається цим з")])  # fmt: skip
+PHONES = [("bg", "Поемам го", "се занимава от"), ("uk", "Я займаюся", "займається цим з")]
+
+
+@pytest.mark.parametrize(("language", "button", "on_it"), PHONES)
 def test_a_technician_takes_an_alert_with_one_tap_on_a_phone(
     told: Any, browser: Any, language: str, button: str, on_it: str
 ) -> None:
@@ -120,3 +122,34 @@ def test_sighup_reads_a_changed_channels_file(told: Any) -> None:
             lambda: "channels file not reloaded" in server.process.output(), timeout=10, what="its word"
         )
         assert {s["name"] for s in admin.get("/api/v1/channels/services").json()} == {"chat", "sms"}
+
+
+def test_an_admin_gives_a_contact_its_addresses_and_sends_a_test_from_the_console(
+    told: Any, browser: Any
+) -> None:
+    server, receiver, _ = told
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(f"{server.url}/console?lang=bg#token={server.tokens.admin}")
+    form = page.locator("#contact-form")
+    form.wait_for()
+    assert "chat (" in page.locator("#services-known").inner_text()
+    form.locator("[name=name]").fill("Мария Иванова")
+    form.locator("[name=channels]").fill("chat: maria\nnosuch: x")
+    form.locator("button[type=submit]").click()
+    assert "nosuch" in form.locator("output").inner_text()  # the service the file does not name
+    form.locator("[name=channels]").fill("chat: maria")
+    form.locator("[name=quiet_start]").fill("22:00")
+    form.locator("[name=quiet_end]").fill("07:00")
+    form.locator("button[type=submit]").click()
+    card = page.locator("#contacts li", has_text="Мария Иванова")
+    card.wait_for()
+    assert "chat: maria" in card.inner_text()
+    assert "22:00–07:00" in card.inner_text()
+    card.get_by_role("button", name="Изпрати проба").click()
+    card.locator("output .good").wait_for()
+    assert "chat: доставено" in card.inner_text()
+    wait_until(lambda: receiver.got, timeout=10, what="the test message")
+    assert "Мария Иванова" in receiver.got[-1]["message"]
+    (contact,) = server.get_as("admin", "/api/v1/contacts")
+    assert contact["quiet_hours"]["start"] == "22:00"
+    page.close()

@@ -16,6 +16,7 @@ let shown = PAGE;
 let loads = 0;
 let silences = [];
 let contacts = [];
+let services = [];  // the installation's services (the channels file), without their secrets
 let role = null;
 
 // The filters, kept in the address (so a link or a bookmark opens the same list).
@@ -39,6 +40,25 @@ function button(label, action) {
   return el;
 }
 
+// Who was told of the alert, on which channel, and what each channel answered: loaded when opened.
+function toldOf(alert) {
+  const told = document.createElement("details");
+  told.className = "told";
+  told.append(text("summary", t("told")));
+  const list = document.createElement("ul");
+  told.append(list);
+  told.addEventListener("toggle", async () => {
+    if (!told.open) return;
+    const sent = await api(`/api/v1/notifications?alert_id=${alert.id}`);
+    list.replaceChildren(...sent.map((n) => {
+      const who = (contacts.find((c) => c.id === n.contact_id) || {}).name || `#${n.contact_id}`;
+      const tries = (n.tries || []).map((x) => `${x.channel} ${x.error ? "✗ " + x.error : "✓"}`).join("; ");
+      return text("li", `${when(n.created_at)} · ${who} · ${n.channel || "—"} · ${tries}`);
+    }));
+  });
+  return told;
+}
+
 function card(alert) {
   const el = document.createElement("article");
   el.className = "alert " + alert.severity;
@@ -60,6 +80,7 @@ function card(alert) {
     el.append(text("p", `${t("acknowledged")}: ${alert.acknowledged_by}, ${when(alert.acknowledged_at)}${note}`, "acked"));
   }
   if (!MAY.acknowledge.includes(role)) return el;
+  el.append(toldOf(alert));
   const actions = document.createElement("div");
   actions.className = "buttons";
   if (alert.state === "open") {
@@ -169,7 +190,30 @@ function channels(contact) {
   }
   if (contact.email) parts.push(contact.email);
   if (contact.mqtt) parts.push("MQTT");
-  return parts.join(", ");
+  return [...(contact.channels || []).map((c) => `${c.service}: ${c.address}`), ...parts].join(", ");
+}
+
+function contactState(contact) {  // on holiday, quiet hours
+  const parts = [];
+  if (contact.paused_until && contact.paused_until > new Date().toISOString().slice(0, 10)) {
+    parts.push(`${t("paused_until")} ${contact.paused_until}`);
+  }
+  if (contact.quiet_hours) parts.push(`${t("quiet_hours")} ${contact.quiet_hours.start}–${contact.quiet_hours.end}`);
+  return parts.join(" · ");
+}
+
+async function testContact(contact, item) {
+  const out = item.querySelector("output") || item.appendChild(document.createElement("output"));
+  out.className = "form-status";
+  out.textContent = "…";
+  try {
+    const answers = await api(`/api/v1/contacts/${contact.id}/test`, { method: "POST" });
+    out.replaceChildren(...answers.map((a) => text("p",
+      `${a.channel}: ${a.delivered ? t("test_delivered") : `${t("test_failed")} (${a.error})`}`,
+      a.delivered ? "good" : "bad")));
+  } catch (error) {
+    out.textContent = error.message;
+  }
 }
 
 function drawContacts() {
@@ -181,10 +225,13 @@ function drawContacts() {
     item.append(text("strong", contact.name),
       text("p", `${sites} · ≥ ${t(contact.min_severity)} · ${contact.language}${contact.escalation ? " · " + t("escalation") : ""}`),
       text("p", channels(contact)));
+    const state = contactState(contact);
+    if (state) item.append(text("p", state, "hint"));
     if (MAY.administer.includes(role)) {
       const buttons = document.createElement("div");
       buttons.className = "buttons";
-      buttons.append(button("edit", async () => editContact(contact)), button("remove", async () => {
+      buttons.append(button("edit", async () => editContact(contact)),
+        button("send_test", async () => testContact(contact, item)), button("remove", async () => {
         if (window.confirm(`${t("remove_confirm")} ${contact.name}`)) {
           await api(`/api/v1/contacts/${contact.id}`, { method: "DELETE" });
         }
@@ -200,11 +247,20 @@ function editContact(contact) {
   const form = document.getElementById("contact-form");
   for (const [name, value] of Object.entries(contact)) {
     const field = form.elements.namedItem(name);
-    if (!field) continue;
+    if (!field || name === "channels") continue;
     if (field.type === "checkbox") field.checked = Boolean(value);
     else field.value = Array.isArray(value) ? value.join(", ") : (value ?? "");
   }
+  form.elements.channels.value = (contact.channels || []).map((c) => `${c.service}: ${c.address}`).join("\n");
+  form.elements.quiet_start.value = contact.quiet_hours ? contact.quiet_hours.start : "";
+  form.elements.quiet_end.value = contact.quiet_hours ? contact.quiet_hours.end : "";
+  form.dataset.zone = contact.quiet_hours ? contact.quiet_hours.time_zone : "";
   form.scrollIntoView();
+}
+
+function drawServices() {
+  document.getElementById("services-known").textContent = services.length
+    ? services.map((s) => `${s.name} (${t("address_" + s.address)})`).join(", ") : t("no_services");
 }
 
 function draw() {
@@ -212,6 +268,7 @@ function draw() {
   drawAlerts();
   drawSilences();
   drawContacts();
+  drawServices();
 }
 
 function localInput(date) {  // a Date as a datetime-local input's value, in the browser's time
@@ -283,6 +340,13 @@ function bindForms() {
       sites: f.sites.value.split(",").map((s) => s.trim()).filter(Boolean),
       webhook_url: f.webhook_url.value || null, email: f.email.value || null,
       mqtt: f.mqtt.checked, escalation: f.escalation.checked,
+      channels: f.channels.value.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+        const [service, ...rest] = line.split(":");
+        return { service: service.trim(), address: rest.join(":").trim() };
+      }),
+      paused_until: f.paused_until.value || null,
+      quiet_hours: f.quiet_start.value && f.quiet_end.value ? { start: f.quiet_start.value, end: f.quiet_end.value,
+        time_zone: contactForm.dataset.zone || Intl.DateTimeFormat().resolvedOptions().timeZone } : null,
     };
     const id = f.id.value;
     const path = id ? `/api/v1/contacts/${id}` : "/api/v1/contacts";
@@ -291,7 +355,10 @@ function bindForms() {
       await refresh();
     }
   });
-  contactForm.addEventListener("reset", () => { contactForm.elements.id.value = ""; });  // a new one next
+  contactForm.addEventListener("reset", () => {  // a new one next
+    contactForm.elements.id.value = "";
+    contactForm.dataset.zone = "";
+  });
 }
 
 // Alerts pushed to a signed-in technician; polled every 2 s otherwise. What the reader does
@@ -308,15 +375,17 @@ const load = poll(async () => {
   const technician = MAY.acknowledge.includes(role);
   const query = alertQuery();
   const mine = ++loads;
-  const [listed, counted, windows, people] = await Promise.all([
+  const [listed, counted, windows, people, known] = await Promise.all([
     api(`/api/v1/alerts?${query}&order=${filters.group ? "site" : "worst"}&limit=${shown}`),
     api(`/api/v1/alerts/summary?${query}`),
-    api("/api/v1/silences?ended=false"), technician ? api("/api/v1/contacts") : Promise.resolve([])]);
+    api("/api/v1/silences?ended=false"), technician ? api("/api/v1/contacts") : Promise.resolve([]),
+    technician ? api("/api/v1/channels/services") : Promise.resolve([])]);
   if (mine !== loads) return;  // the filters changed meanwhile: a later load draws
   alerts = listed;
   summary = counted;
   silences = windows;
   contacts = people;
+  services = known;
   document.getElementById("silence-form").hidden = !technician;
   document.getElementById("contacts-section").hidden = !technician;
   document.getElementById("contact-form").hidden = !MAY.administer.includes(role);
