@@ -41,6 +41,7 @@ SECRETS = {
     "broken": "broken-pw-1a3c5e7b9d",
     "hung": "hung-pw-8d6b4f2a0c",
     "refusing": "refusing-pw-5c7e9a1b3d",
+    "matrix": "matrix-pw-6a2c4e8b0d",
     "link": "a-link-key-shared-by-every-server-0123456789",
 }
 
@@ -95,6 +96,48 @@ class Receiver:
         return said
 
 
+class Matrix:
+    """A Matrix homeserver's client-server API, as much of it as a bot that signs in, joins a
+    room and says something uses."""
+
+    def __init__(self) -> None:
+        self.said: list[tuple[str, dict[str, Any]]] = []
+        homeserver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                path = self.path.split("?")[0]
+                if path.endswith("/login"):
+                    out: dict[str, Any] = {"access_token": "t", "user_id": "@bot:127.0.0.1", "device_id": "D"}
+                elif "/join/" in path:
+                    out = {"room_id": "!room1:127.0.0.1"}
+                elif "/send/m.room.message/" in path:
+                    homeserver.said.append((path, json.loads(body)))
+                    out = {"event_id": "$1"}
+                elif path.endswith(("/logout", "/joined_rooms")):
+                    out = {"joined_rooms": []}
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = json.dumps(out).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = answer  # noqa: N815  (http.server's names)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 class Mailbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
@@ -111,13 +154,14 @@ class Services:
     hung: Receiver
     refusing: Receiver
     mailbox: Mailbox
+    matrix: Matrix
     file: Path
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
     ok, broken, hung, refusing = Receiver(), Receiver("fail"), Receiver("hang"), Receiver("refuse")
-    box, smtp = Mailbox(), free_port()
+    box, smtp, matrix = Mailbox(), free_port(), Matrix()
     controller = Controller(box, hostname="127.0.0.1", port=smtp)
     controller.start()
     s = SECRETS
@@ -136,6 +180,8 @@ url = "signal://signaluser:{s["signal"]}@127.0.0.1:{ok.port}/%2B15550000000/{{ad
 url = "smseagle://{s["sms"]}@127.0.0.1:{ok.port}/{{address}}"
 [services.mail]
 url = "mailto://127.0.0.1:{smtp}?to={{address}}&from=aed@example.org"
+[services.matrix]
+url = "matrix://bot:{s["matrix"]}@127.0.0.1:{matrix.server.server_port}/{{address}}?discovery=no"
 [services.htmlchat]
 url = "json://127.0.0.1:{ok.port}/html/{{address}}?format=html"
 shape = "chat"
@@ -148,8 +194,9 @@ url = "ntfy://refuser:{s["refusing"]}@127.0.0.1:{refusing.port}/{{address}}"
 """
     path = tmp_path / "channels.toml"
     path.write_text(text, encoding="utf-8")
-    yield Services(ok, broken, hung, refusing, box, path)
+    yield Services(ok, broken, hung, refusing, box, matrix, path)
     controller.stop()
+    matrix.server.shutdown()
     for receiver in (ok, broken, hung, refusing):
         receiver.server.shutdown()
 
@@ -243,6 +290,18 @@ def test_each_family_is_told_through_a_real_receiver_with_its_take_link(
     assert [(n["state"], n["channel"]) for n in told] == [("sent", service)]
     assert [(t["channel"], t["error"]) for t in told[0]["tries"]] == [(service, None)]
     assert deliver(api) == 0  # told once
+
+
+def test_a_matrix_room_is_told_through_a_homeserver(
+    api: TestClient, tokens: Tokens, clock: MovableClock, services: Services
+) -> None:
+    add_contact(api, tokens, channels=[{"service": "matrix", "address": "#aed-pernik:127.0.0.1"}])
+    fail(api, tokens, clock)
+    assert deliver(api) == 1
+    ((path, said),) = services.matrix.said
+    assert path.startswith("/_matrix/client/v3/rooms/%21room1%3A127.0.0.1/send/m.room.message/")
+    assert "Неуспешен самотест" in said["body"]
+    assert "aed.pernik.bg/t/" in said["body"]
 
 
 def test_an_sms_is_one_message_without_a_title_and_the_mail_has_one(

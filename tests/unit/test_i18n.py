@@ -18,6 +18,7 @@ from server.rules.findings import AlertType, Phrase, Severity
 from server.rules.readiness import Cause, Readiness
 from server.settings import Role
 from server.store.models import AlertState, Purpose
+from server.notify.services import AddressKind
 from server.web.routes import SSO_REFUSALS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +77,7 @@ def ids_the_code_asks_for() -> set[str]:
     asked |= {f"ui.role_{role}" for role in Role} | {f"ui.outcome_{outcome}" for outcome in Outcome}
     asked |= {f"ui.kind_{kind}" for kind in DeviceKind if kind is not DeviceKind.BRIDGE}
     asked |= {f"ui.access_{access}" for access in Access}
+    asked |= {f"ui.address_{kind}" for kind in AddressKind}  # console.js: t("address_" + …)
     asked |= {f"ui.sso_{why}" for why in SSO_REFUSALS}  # login.html: _("ui.sso_" ~ …)
     for alert in (AlertType.PADS_EXPIRED, AlertType.BATTERY_EXPIRED):  # selftest.py: f"detail.{alert}.by_…"
         asked |= {f"detail.{alert}.by_date", f"detail.{alert}.by_code"}
