@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -22,7 +23,7 @@ from server.i18n import Words
 from server.rules.findings import Phrase
 from server.rules.readiness import Readiness
 from server.store.devices import DeviceFilter, NewDevice
-from server.store.models import Device
+from server.store.models import AlertState, Device
 from server.store.snapshots import Snapshot
 
 from . import audit
@@ -39,14 +40,17 @@ from .deps import (
     access_of,
 )
 from .paging import NOT_OURS, key_of, link_next
-from .schemas import DeviceIn, DeviceOut, DevicePatch, SeriesOut
+from .schemas import DeviceIn, DeviceOut, DevicePatch, OnIt, SeriesOut
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 
-def device_out(device: Device, snapshot: Snapshot, words: Words, area: str | None) -> DeviceOut:
-    """The device as the API shows it: its settings, what was last heard, and its verdict."""
+def device_out(
+    device: Device, snapshot: Snapshot, words: Words, area: str | None, on_it: list[OnIt] | None = None
+) -> DeviceOut:
+    """The device as the API shows it: its settings, what was last heard, its verdict, and who
+    is on its acknowledged alerts."""
     reasons = [(str(reason["key"]), Phrase.from_json(reason)) for reason in snapshot.reasons]
     return DeviceOut(
         **asdict(store.facts.device_info(device)),
@@ -75,6 +79,7 @@ def device_out(device: Device, snapshot: Snapshot, words: Words, area: str | Non
         readiness=Readiness(snapshot.readiness),
         reasons=[words.phrase(detail) for _, detail in reasons],
         reason_keys=[key for key, _ in reasons],
+        on_it=on_it or [],
     )
 
 
@@ -90,6 +95,11 @@ def _answer(
     sites = store.sites.by_ids(session, sorted({d.site for d in devices}))
     zones = {site_id: site.time_zone for site_id, site in sites.items()}
     snapshots = store.snapshots.of_devices(session, [d.id for d in devices])
+    taken: dict[str, list[OnIt]] = defaultdict(list)  # one look at the alerts for the whole list
+    for alert in store.alerts.open_of_devices(session, [d.id for d in devices]):
+        if alert.state == AlertState.ACKNOWLEDGED and alert.acknowledged_at is not None:
+            by = alert.acknowledged_by or ""
+            taken[alert.device_id].append(OnIt(key=alert.type, by=by, since=alert.acknowledged_at))
     seen: BridgesSeen = {}  # one look at each bridge for the whole list
     out = []
     for device in devices:
@@ -100,7 +110,7 @@ def _answer(
             found = evaluation.assess(session, device, now, policy, seen)
             snapshot = evaluation.snapshot_of(device, found, now, policy)
         area = sites[device.site].area_id if device.site in sites else None
-        out.append(device_out(device, snapshot, speaker.at(zones, device.site), area))
+        out.append(device_out(device, snapshot, speaker.at(zones, device.site), area, taken.get(device.id)))
     return out
 
 

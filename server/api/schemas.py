@@ -108,6 +108,12 @@ class DevicePatch(BaseModel):
     retired: bool | None = Field(default=None, description="true retires it, false puts it back in service")
 
 
+class OnIt(BaseModel):
+    key: str = Field(description="the alert's type, as in reason_keys")
+    by: str = Field(description="who acknowledged it: a person, a key, or a contact through its link")
+    since: datetime
+
+
 class DeviceOut(BaseModel):
     id: str
     site: str
@@ -146,6 +152,9 @@ class DeviceOut(BaseModel):
     reason_keys: list[str] = Field(
         description="each reason's key in the same order, for a page to say it in its own language: "
         "an alert type, or ready, nothing_heard, offline, reports_not_ready, service_mode, unconfirmed"
+    )
+    on_it: list[OnIt] = Field(
+        default_factory=list, description="the device's acknowledged alerts: who is on each, since when"
     )
 
 

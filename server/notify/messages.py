@@ -37,6 +37,7 @@ class Item:
     place: str
     detail: Phrase
     at: datetime
+    told: tuple[tuple[str, str, datetime], ...] = ()  # an escalation's: who, on which channel, when
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> Item:
@@ -52,6 +53,11 @@ class Item:
             place=str(body["place"]),
             detail=Phrase.from_json(phrase) if isinstance(phrase, dict) else Phrase(f"detail.{body['type']}"),
             at=datetime.fromisoformat(str(body["at"])),
+            told=tuple(
+                (str(told["name"]), str(told["channel"]), datetime.fromisoformat(str(told["at"])))
+                for told in body.get("told") or ()
+                if isinstance(told, dict) and {"name", "channel", "at"} <= set(told)
+            ),
         )
 
 
@@ -138,11 +144,15 @@ def _block(words: Words, site: str, item: Item, public_url: str | None, takes: M
         if item.purpose in (Purpose.REMINDER, Purpose.ESCALATION)
         else ""
     )
-    return (
+    said = (
         f"{heading}{what} [{words(f'ui.{item.severity}')}]\n{where}\n"
         f"{words('notice.todo')}: {words(f'todo.{item.type}')}\n"
         f"{words('notice.detail')}: {words.phrase(item.detail)}"
     )
+    if item.purpose is Purpose.ESCALATION:
+        told = "; ".join(f"{name} ({channel}, {words.moment(at)})" for name, channel, at in item.told)
+        said += f"\n{words('notice.told')}: {told or words('notice.told_nobody')}"
+    return said
 
 
 def render(

@@ -40,6 +40,24 @@ def item_body(alert: Alert, device: Device, purpose: Purpose, now: datetime) -> 
     }
 
 
+MAX_TOLD = 10
+
+
+def told_of(session: Session, alert: Alert) -> list[dict[str, str]]:
+    """The people told of this occurrence of the alert, each once, earliest first: their name,
+    the channel that delivered and when."""
+    prefix = f"alert:{alert.id}:{alert.occurrences}:"
+    sent = [row for row in store.notifications.listed(session, alert_id=alert.id, limit=200)
+            if row.sent_at is not None and row.channel and row.dedupe_key.startswith(prefix)]  # fmt: skip
+    contacts = store.contacts.by_ids(session, sorted({row.contact_id for row in sent}))
+    told: dict[int, dict[str, str]] = {}
+    for row in sorted(sent, key=lambda row: row.sent_at or row.created_at):
+        if row.contact_id in contacts and row.contact_id not in told and row.sent_at is not None:
+            name = contacts[row.contact_id].name
+            told[row.contact_id] = {"name": name, "channel": str(row.channel), "at": row.sent_at.isoformat()}
+    return list(told.values())[:MAX_TOLD]
+
+
 def plan(session: Session, alert: Alert, purpose: Purpose, now: datetime) -> int:
     """Write the notifications of one alert event; returns how many contacts it routes to."""
     device = store.devices.get(session, alert.device_id)
@@ -48,6 +66,8 @@ def plan(session: Session, alert: Alert, purpose: Purpose, now: datetime) -> int
     present = [contact for contact in store.contacts.serving(session) if not on_holiday(contact, now)]
     contacts = recipients(present, device.site, Severity(alert.severity), purpose)
     body = item_body(alert, device, purpose, now)
+    if purpose is Purpose.ESCALATION:  # who was told already, on which channel, since when
+        body["told"] = told_of(session, alert)
     silenced = store.silences.covers(session, device.id, device.site, now)
     for contact in contacts:
         store.notifications.insert_once(

@@ -97,6 +97,10 @@ def test_a_technician_takes_an_alert_with_one_tap_on_a_phone(
     assert f"Иван Петров {on_it}" in page.locator("#said").inner_text()
     (alert,) = server.get_as("technician", "/api/v1/alerts", state="acknowledged")
     assert alert["acknowledged_by"] == "Иван Петров"
+    page.goto(f"{server.url}/board/town-hall?lang={language}#token={server.tokens.viewer}")
+    taken = page.locator('[data-device="SN1"] [data-reason="self_test_failed"] .on-it')
+    taken.wait_for()
+    assert taken.inner_text().startswith(f"Иван Петров {on_it} ")  # the board says who is on it
     page.close()
 
 

@@ -14,11 +14,11 @@ from aedmon.reading import CODES, DeviceKind
 from server.api.enrolment import Outcome
 from server.api.schemas import Access
 from server.i18n import LANGUAGES, Words, catalogue, pick_language, script_words
+from server.notify.services import AddressKind
 from server.rules.findings import AlertType, Phrase, Severity
 from server.rules.readiness import Cause, Readiness
 from server.settings import Role
 from server.store.models import AlertState, Purpose
-from server.notify.services import AddressKind
 from server.web.routes import SSO_REFUSALS
 
 ROOT = Path(__file__).resolve().parents[2]

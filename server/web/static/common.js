@@ -30,7 +30,7 @@ function text(tag, value, cls) {
 
 // A reason in the page's language: what is wrong and what to do; what exactly the rule found
 // (dates, codes, distances, said by the server in the same language) is its tooltip.
-function reasonItem(key, detail) {
+function reasonItem(key, detail, onIt = null, zone = PAGE_ZONE) {
   const item = document.createElement("li");
   item.dataset.reason = key;
   item.title = detail;
@@ -40,6 +40,7 @@ function reasonItem(key, detail) {
   const todo = t("todo." + key);
   if (todo && todo !== "todo." + key) item.append(" — " + todo);
   if (SAID_ALOUD.has(key)) item.append(text("span", detail, "said"));
+  if (onIt) item.append(text("span", `${onIt.by} ${t("on_it_since")} ${when(onIt.since, zone)}`, "said on-it"));
   return item;
 }
 // Reasons whose detail is news for whoever looks (when a problem was reported, who is on it).
@@ -48,7 +49,11 @@ const SAID_ALOUD = new Set(["reported_problem"]);
 function reasonList(device) {
   const list = document.createElement("ul");
   list.className = "reasons";
-  device.reasons.forEach((detail, index) => list.append(reasonItem(device.reason_keys[index], detail)));
+  const onIt = Object.fromEntries((device.on_it || []).map((taken) => [taken.key, taken]));
+  device.reasons.forEach((detail, index) => {
+    const key = device.reason_keys[index];
+    list.append(reasonItem(key, detail, onIt[key], device.time_zone || PAGE_ZONE));
+  });
   return list;
 }
 
