@@ -17,6 +17,7 @@ let loads = 0;
 let silences = [];
 let contacts = [];
 let services = [];  // the installation's services (the channels file), without their secrets
+const tested = new Map();  // contact id: what each channel answered to "Send a test", kept across redraws
 let role = null;
 
 // The filters, kept in the address (so a link or a bookmark opens the same list).
@@ -202,18 +203,27 @@ function contactState(contact) {  // on holiday, quiet hours
   return parts.join(" · ");
 }
 
-async function testContact(contact, item) {
-  const out = item.querySelector("output") || item.appendChild(document.createElement("output"));
-  out.className = "form-status";
-  out.textContent = "…";
+async function testContact(contact) {
+  tested.set(contact.id, null);  // asked: "…" until the answers come
+  drawContacts();
   try {
-    const answers = await api(`/api/v1/contacts/${contact.id}/test`, { method: "POST" });
-    out.replaceChildren(...answers.map((a) => text("p",
-      `${a.channel}: ${a.delivered ? t("test_delivered") : `${t("test_failed")} (${a.error})`}`,
-      a.delivered ? "good" : "bad")));
+    tested.set(contact.id, await api(`/api/v1/contacts/${contact.id}/test`, { method: "POST" }));
   } catch (error) {
-    out.textContent = error.message;
+    tested.set(contact.id, error.message);
   }
+  drawContacts();
+}
+
+function testSaid(contact) {  // the answers of the contact's last test, drawn with its card
+  const out = document.createElement("output");
+  out.className = "form-status";
+  const answers = tested.get(contact.id);
+  if (answers === null) out.textContent = "…";
+  else if (typeof answers === "string") out.textContent = answers;
+  else out.replaceChildren(...answers.map((a) => text("p",
+    `${a.channel}: ${a.delivered ? t("test_delivered") : `${t("test_failed")} (${a.error})`}`,
+    a.delivered ? "good" : "bad")));
+  return out;
 }
 
 function drawContacts() {
@@ -231,13 +241,14 @@ function drawContacts() {
       const buttons = document.createElement("div");
       buttons.className = "buttons";
       buttons.append(button("edit", async () => editContact(contact)),
-        button("send_test", async () => testContact(contact, item)), button("remove", async () => {
+        button("send_test", async () => testContact(contact)), button("remove", async () => {
         if (window.confirm(`${t("remove_confirm")} ${contact.name}`)) {
           await api(`/api/v1/contacts/${contact.id}`, { method: "DELETE" });
         }
       }));
       item.append(buttons);
     }
+    if (tested.has(contact.id)) item.append(testSaid(contact));
     return item;
   });
   list.replaceChildren(...(items.length ? items : [text("li", t("no_contacts"), "empty")]));
