@@ -26,7 +26,7 @@ from server.i18n import Words
 from server.notify import links
 from server.store.models import Alert, AlertState, Contact
 
-from .routes import _page
+from .routes import _language, _page
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -67,7 +67,7 @@ def _show(request: Request, session: Session, token: str, now: datetime, done: b
     device = store.devices.get(session, alert.device_id) if alert else None
     site = store.sites.get(session, device.site) if device else None
     zone = (site.time_zone if site else None) or request.app.state.time_zone
-    words = Words(contact.language if contact else request.query_params.get("lang", "en"), zone)
+    words = Words(contact.language if contact else _language(request), zone)  # a stranger: their browser's
     page = _page(
         request,
         "take.html",
