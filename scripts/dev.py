@@ -131,7 +131,7 @@ def test(extra: list[str]) -> None:
     say("pytest")
     # In parallel (pytest-xdist): every fixture starts its own services on free ports, with its own
     # databases and files, so workers share nothing; two on a 2-core machine, at most four.
-    workers = ("--numprocesses=auto", "--maxprocesses=4")
+    workers = ("--numprocesses=auto", "--maxprocesses=4", "--dist=worksteal")
     sys.exit(run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers, *extra, check=False))
 
 
