@@ -18,7 +18,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, SettingsConfigDict, SettingsError
 
-from aedmon import logs
+from aedmon import __version__, logs
 from aedmon.clock import utc_now
 from aedmon.config import CommaList
 from aedmon.reading import ID_PATTERN
@@ -35,6 +35,7 @@ commands:
   simulate aed|cabinet|mobile-unit|gnss|lorawan-cabinet|zigbee-cabinet
                                run a simulated device (CI's hardware)
   demo                         run everything together with simulated devices
+  --version                    say which aedmon this is
 """
 
 
@@ -416,6 +417,9 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in ("-h", "--help", "help"):
         print(USAGE)  # noqa: T201  (the command's own output)
+        return
+    if args[0] in ("--version", "version"):
+        print(f"aedmon {__version__}")  # noqa: T201  (the command's own output)
         return
     command, rest = args[0], args[1:]
     if command == "simulate":

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 
+from aedmon import __version__
 from aedmon.clock import Clock, utc_now
 from aedmon.config import read_secret
 from aedmon.protocols.broker import BrokerAddress
@@ -186,7 +187,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         engine.dispose()
 
     # /docs from the swagger-ui-bundle package's own files: it works with no network outside
-    app = FastAPI(title="aedmon", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="aedmon", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.mount("/docs-static", StaticFiles(directory=swagger_ui_path), name="docs-static")
 
     @app.get("/docs", include_in_schema=False)
@@ -265,7 +266,9 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
             ping(engine)
         except Exception as exc:  # any database failure means unhealthy, whatever its class
             log.error("health check failed", extra={"error": exc.__class__.__name__})
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": engine.dialect.name})
+            return JSONResponse(
+                {"status": "error", "database": "unreachable", "version": __version__}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": engine.dialect.name, "version": __version__})
 
     return app

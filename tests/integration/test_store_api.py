@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from aedmon import __version__
 from aedmon.clock import MovableClock
 from aedmon.reading import EventType, Reading, ReadingType, TestResult
 from server.app import create_app
@@ -291,6 +292,7 @@ def test_healthz_answers_without_a_token(api: TestClient) -> None:
     response = api.get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+    assert response.json()["version"] == __version__  # which aedmon answers, for an upgrade's check
 
 
 def cabinet_reading(seconds: int, seq: int, kind: ReadingType, **fields: Any) -> dict[str, Any]:

@@ -33,6 +33,16 @@ def test_every_command_has_help(args: list[str]) -> None:
     assert "usage: aedmon" in result.stdout
 
 
+def test_the_command_says_its_version_as_the_installed_distribution_has_it() -> None:
+    from importlib.metadata import version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "aedmon", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"aedmon {version('aedmon')}\n"
+
+
 def test_unknown_command_is_a_usage_error() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "aedmon", "frobnicate"], capture_output=True, text=True, timeout=60
