@@ -7,9 +7,12 @@ definition of each setting.
 
 from __future__ import annotations
 
+import errno
 import importlib.util
+import socket
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -61,17 +64,43 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def port_taken(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (taken, or not an address of this
+    machine), or None when it can. The port is let go at once; the server binds it itself."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError) as exc:
+        return f"--host {host!r} is not an address of this machine ({exc.__class__.__name__})"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds it
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is taken (another aedmon server?); choose another --port"
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc.__class__.__name__}"
+    return None
+
+
 class ServerCommand(ServerSettings):
     """Run the aedmon server (API, alerts, readiness)."""
 
     def cli_cmd(self) -> None:
+        import authlib.deprecate  # noqa: F401  (sets its own "always show" filter when imported)
         import uvicorn
         from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+        # Authlib then warns that its httpx integration will move: a library's notice, not the
+        # operator's business, so a refusal stays the one line it is meant to be.
+        warnings.filterwarnings("ignore", message="The httpx module is deprecated")
         from sqlalchemy.exc import OperationalError as StoreUnreachable
 
         from server.app import create_app
 
         logs.configure(self.log_level)
+        taken = port_taken(self.host, self.port)
+        if taken:  # said before anything starts, rather than after "server ready"
+            raise ConfigurationError(taken)
         try:
             app = create_app(self)
         except (ArgumentError, NoSuchModuleError) as exc:

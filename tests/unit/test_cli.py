@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +44,25 @@ def test_the_command_says_its_version_as_the_installed_distribution_has_it() -> 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"aedmon {version('aedmon')}\n"
+
+
+def test_a_server_whose_port_is_taken_says_so_in_one_line_and_never_says_it_is_ready(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {
+            **os.environ,
+            "AEDMON_TOKENS": "admin:an-admin-token-long-enough,bridge:a-bridge-token-long-enough",
+        }
+        args = ["server", "--port", str(port), "--database-url", f"sqlite:///{tmp_path / 'a.db'}"]
+        result = subprocess.run([sys.executable, "-m", "aedmon", *args], capture_output=True, text=True,
+                                timeout=60, env=env)  # fmt: skip
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is taken" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "server ready" not in result.stdout + result.stderr
+    assert not (tmp_path / "a.db").exists()  # refused before anything was made
 
 
 def test_unknown_command_is_a_usage_error() -> None:
