@@ -170,13 +170,10 @@ def render(
         first = items[0]
         take = takes.get(first.alert_id) if first.purpose is not Purpose.RESOLVED else None
         link = take or device_link(public_url, first.device_id)
-    else:
-        link = board_link(public_url, site)
-    if len(items) == 1:
-        first = items[0]
         prefix = f"{words('notice.resolved')}: " if first.purpose is Purpose.RESOLVED else ""
         subject = f"[aedmon] {site}: {prefix}{words(f'reason.{first.type}')} – {first.device_id}"
     else:
+        link = board_link(public_url, site)
         subject = f"[aedmon] {site}: {words('notice.n_alerts', n=len(items))}"
     return Message(subject, text, sms(words, site, items, link))
 

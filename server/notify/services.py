@@ -203,7 +203,6 @@ class Services:
     """The services of one channels file, by name."""
 
     by_name: dict[str, Service]
-    source: Path | None = None
 
     @classmethod
     def none(cls) -> Services:
@@ -232,7 +231,7 @@ class Services:
             raise ServicesError(f"--channels-file {path}: services must be a table of [services.NAME]")
         if len(services) > MAX_SERVICES:
             raise ServicesError(f"--channels-file {path}: at most {MAX_SERVICES} services")
-        return cls({name: _service(name, entry) for name, entry in services.items()}, path)
+        return cls({name: _service(name, entry) for name, entry in services.items()})
 
     def get(self, name: str) -> Service | None:
         return self.by_name.get(name)
@@ -247,14 +246,11 @@ class Holder:
     """The services in force: the file read at start, and again on SIGHUP (by `reload`)."""
 
     def __init__(self, services: Services | None = None) -> None:
-        self.services = Services.none()
-        self._lock = threading.Lock()
         self.set(services or Services.none())
 
     def set(self, services: Services) -> None:
-        with self._lock:
-            self.services = services
-            _REDACT.update(services.secrets())
+        _REDACT.update(services.secrets())  # its secrets struck before any send can use them
+        self.services = services
 
 
 class _Redactor:
@@ -304,11 +300,13 @@ class _Capture(logging.Handler):
             text = redact(record.getMessage())
         except Exception:  # a record that cannot be formatted says nothing
             return
+        if record.levelno < logging.WARNING:
+            return
         lines = getattr(self.local, "lines", None)
-        if lines is not None and record.levelno >= logging.WARNING:
-            lines.append(text)
-        if record.levelno >= logging.WARNING and lines is None:
+        if lines is None:
             log.warning("apprise: %s", text[:500])
+        else:
+            lines.append(text)
 
 
 _CAPTURE = _Capture()

@@ -6,7 +6,6 @@ alteration, expiry, resolution and removal; quiet hours; and no secret anywhere.
 
 from __future__ import annotations
 
-import email.policy
 import json
 import logging
 import re
@@ -15,7 +14,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from server.settings import ServerSettings
 
 from .. import factories
 from ..conftest import Tokens, free_port
+from .test_notifications import Mailbox, auth, deliver
 
 T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 DEADLINE_S = 4.0  # Matrix alone takes 1.5 s: Apprise paces its requests half a second apart
@@ -139,15 +138,6 @@ class Matrix:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
 @dataclass
 class Services:
     ok: Receiver
@@ -229,10 +219,6 @@ def api(settings: ServerSettings, clock: MovableClock) -> Iterator[TestClient]:
         yield client
 
 
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def add_contact(api: TestClient, tokens: Tokens, **fields: Any) -> int:
     body = {"name": "Ivan Petrov", "language": "bg", **fields}
     response = api.post("/api/v1/contacts", json=body, headers=auth(tokens.admin))
@@ -246,11 +232,6 @@ def fail(api: TestClient, tokens: Tokens, clock: MovableClock, seq: int = 1, dev
         "/api/v1/ingest", json={"readings": [factories.as_json(reading)]}, headers=auth(tokens.bridge)
     )
     assert response.status_code == 200
-
-
-def deliver(api: TestClient) -> int:
-    delivered: int = api.app.state.notifier.deliver_due()  # type: ignore[attr-defined]
-    return delivered
 
 
 def notifications(api: TestClient, tokens: Tokens) -> list[dict[str, Any]]:
