@@ -179,7 +179,8 @@ shape = "chat"
 [services.broken]
 url = "json://brokenuser:{s["broken"]}@127.0.0.1:{broken.port}/{{address}}"
 [services.hung]
-url = "json://hunguser:{s["hung"]}@127.0.0.1:{hung.port}/{{address}}"
+# Apprise's own read timeout (4 s) would race the notifier's deadline: rto lets the deadline act
+url = "json://hunguser:{s["hung"]}@127.0.0.1:{hung.port}/{{address}}?rto=30"
 [services.refusing]
 url = "ntfy://refuser:{s["refusing"]}@127.0.0.1:{refusing.port}/{{address}}"
 """
