@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import importlib.util
+import os
 import socket
 import sys
 import threading
@@ -21,9 +22,10 @@ from typing import ClassVar, Literal
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, SettingsConfigDict, SettingsError
 
-from aedmon import __version__, logs
+from aedmon import __version__, logs, options
 from aedmon.clock import utc_now
 from aedmon.config import CommaList
+from aedmon.options import FromFile
 from aedmon.reading import ID_PATTERN
 from firmware_bridge.settings import BridgeSettings
 from server.settings import ServerSettings
@@ -38,6 +40,11 @@ commands:
   simulate aed|cabinet|mobile-unit|gnss|lorawan-cabinet|zigbee-cabinet
                                run a simulated device (CI's hardware)
   demo                         run everything together with simulated devices
+  config check FILE            say what is wrong with a configuration file, one line each
+  config show [--config FILE]  print the settings in force (secrets redacted)
+  migrate [--check]            bring the database to this version's schema (or say if due)
+  backup DEST                  copy the server's database while it runs
+  restore SRC                  put a backup into a new database
   --version                    say which aedmon this is
 """
 
@@ -148,7 +155,12 @@ class BridgeCommand(BridgeSettings):
 
 # What every command but the server and the bridge shares: AEDMON_* variables, kebab-case flags.
 _COMMAND_CONFIG = SettingsConfigDict(
-    env_prefix="AEDMON_", cli_kebab_case=True, cli_implicit_flags=True, extra="ignore"
+    env_prefix="AEDMON_",
+    cli_kebab_case=True,
+    cli_implicit_flags=True,
+    cli_hide_none_type=True,
+    cli_avoid_json=True,
+    extra="ignore",
 )
 
 
@@ -426,6 +438,162 @@ class DemoCommand(BaseSettings):
         sys.exit(run_demo(self.port, self.workdir, self.duration_s))
 
 
+# ---- the configuration file ------------------------------------------------------------
+
+_FOR: dict[str, type[FromFile]] = {"server": ServerSettings, "bridge": BridgeSettings}
+
+
+def _file_for(data: dict[str, object]) -> str:
+    """Which command a file is for: the one whose options it names most (the server on a tie)."""
+    return max(_FOR, key=lambda name: (sum(key in _FOR[name].model_fields for key in data), name == "server"))
+
+
+class ConfigCheckCommand(BaseSettings):
+    """Check a configuration file: one line per mistake (an unknown option and the nearest known
+    one, a secret written in the file, a value of the wrong type, a file it names that cannot be
+    read), then whether the whole, with the AEDMON_* variables, makes a process that can start.
+    Exit 0 when it does, 2 when it does not."""
+
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon config check")
+
+    file: CliPositionalArg[Path] = Field(description="the TOML file (server.toml, bridge.toml)")
+    command: Literal["server", "bridge"] | None = Field(
+        default=None, description="the command it is for (default: the one whose options it names most)"
+    )
+
+    def cli_cmd(self) -> None:
+        try:
+            data = options.read_file(self.file)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        name = self.command or _file_for(data)
+        model = _FOR[name]
+        wrong = list(options.mistakes(self.file, data, model))
+        if not wrong:
+            token = options.CONFIG_FILE.set(self.file)
+            try:
+                model()
+            except ValidationError as exc:
+                wrong = [f"{self.file}: {line}" for line in options.file_errors(exc)]
+            except ValueError as exc:
+                wrong = [f"{self.file}: {str(exc).splitlines()[0][:300]}"]
+            finally:
+                options.CONFIG_FILE.reset(token)
+        if wrong:
+            for line in wrong:
+                print(line, file=sys.stderr)  # noqa: T201  (the command's own output)
+            sys.exit(EXIT_CONFIG)
+        print(f"{self.file}: good for aedmon {name} ({len(data)} options)")  # noqa: T201
+
+
+class ConfigShowCommand(BaseSettings):
+    """Print the settings a server (or a bridge) would run with, from its --config file, the
+    AEDMON_* variables and the defaults, as a TOML file; secrets redacted."""
+
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon config show")
+
+    config: Path | None = Field(default=None, description="the TOML file (as the command would be given it)")
+    command: Literal["server", "bridge"] = Field(default="server", description="the command")
+
+    def cli_cmd(self) -> None:
+        model = _FOR[self.command]
+        if self.config is not None:
+            _checked_file("config show", self.config, model)
+        print(options.effective(model, model()), end="")  # noqa: T201  (the command's own output)
+
+
+def _checked_file(command: str, path: Path, model: type[BaseSettings]) -> None:
+    """Refuse a file with mistakes, one line each; else make it the options' file."""
+    try:
+        data = options.read_file(path)
+    except ValueError as exc:
+        refuse(command, str(exc))
+    wrong = list(options.mistakes(path, data, model))
+    if wrong:
+        for line in wrong:
+            print(f"aedmon {command}: {line}", file=sys.stderr)  # noqa: T201
+        sys.exit(EXIT_CONFIG)
+    options.CONFIG_FILE.set(path)
+
+
+# ---- the database: migrations, backups ----------------------------------------------------
+
+
+class _DatabaseCommand(FromFile):
+    """A command on the server's database, named by --database-url or by the server's --config file."""
+
+    FILE_OF: ClassVar[type[BaseSettings]] = ServerSettings
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG)
+
+    database_url: str = Field(
+        default=ServerSettings.model_fields["database_url"].default,
+        description=ServerSettings.model_fields["database_url"].description,
+    )
+
+
+class MigrateCommand(_DatabaseCommand):
+    """Bring the database to this aedmon's schema (the server also does it at start). With
+    --check, change nothing: exit 0 when the schema is current, 1 when a migration is due, 2
+    when the database is newer than this aedmon (a later version used it)."""
+
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon migrate")
+
+    check: bool = Field(default=False, description="only say whether a migration is due")
+
+    def cli_cmd(self) -> None:
+        from server.store.database import make_engine
+        from server.store.migrate import SchemaNewer, schema, upgrade
+
+        engine = make_engine(self.database_url)
+        try:
+            before = schema(engine)
+            print(before.describe())  # noqa: T201  (the command's own output)
+            if self.check:
+                sys.exit(1 if before.due else 0)
+            if before.due:
+                upgrade(engine)
+                print(f"migrated: {schema(engine).describe()}")  # noqa: T201
+        except SchemaNewer as exc:
+            raise ConfigurationError(str(exc)) from None
+        finally:
+            engine.dispose()
+
+
+class BackupCommand(_DatabaseCommand):
+    """Copy the server's database to a file while the server runs: SQLite through its online
+    backup API, PostgreSQL through pg_dump's custom format. Keep the copies off this machine."""
+
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon backup")
+
+    dest: CliPositionalArg[Path] = Field(description="the backup file to write")
+
+    def cli_cmd(self) -> None:
+        from server.store.backup import BackupError, backup
+
+        try:
+            print(f"backed up: {backup(self.database_url, self.dest)}")  # noqa: T201
+        except BackupError as exc:
+            raise ConfigurationError(str(exc)) from None
+
+
+class RestoreCommand(_DatabaseCommand):
+    """Put a backup made by `aedmon backup` into a new database (stop the server first); the
+    server then migrates it as it starts, if it is older."""
+
+    model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon restore")
+
+    src: CliPositionalArg[Path] = Field(description="the backup file")
+    replace: bool = Field(default=False, description="replace what the database holds")
+
+    def cli_cmd(self) -> None:
+        from server.store.backup import BackupError, restore
+
+        try:
+            print(f"restored: {restore(self.src, self.database_url, replace=self.replace)}")  # noqa: T201
+        except BackupError as exc:
+            raise ConfigurationError(str(exc)) from None
+
+
 SIMULATORS: dict[str, type[BaseSettings]] = {
     "aed": SimulateAed,
     "cabinet": SimulateCabinet,
@@ -439,7 +607,11 @@ COMMANDS: dict[str, type[BaseSettings]] = {
     "bridge": BridgeCommand,
     "demo": DemoCommand,
     "verify-record": VerifyRecordCommand,
+    "migrate": MigrateCommand,
+    "backup": BackupCommand,
+    "restore": RestoreCommand,
 }
+CONFIG_COMMANDS: dict[str, type[BaseSettings]] = {"check": ConfigCheckCommand, "show": ConfigShowCommand}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -458,6 +630,12 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(2)
         _run(f"simulate {rest[0]}", SIMULATORS[rest[0]], rest[1:])
         return
+    if command == "config":
+        if not rest or rest[0] not in CONFIG_COMMANDS:
+            print("usage: aedmon config check FILE | aedmon config show [--config FILE]", file=sys.stderr)  # noqa: T201
+            sys.exit(2)
+        _run(f"config {rest[0]}", CONFIG_COMMANDS[rest[0]], rest[1:])
+        return
     if command == "bridge" and rest[:1] == ["dead-letters"]:
         _run("bridge dead-letters", DeadLettersCommand, rest[1:])
         return
@@ -474,6 +652,11 @@ _EXTRA = {
     "bridge": ("bridge", "paho"),
     "bridge dead-letters": ("bridge", "paho"),
     "verify-record": ("server", "sqlalchemy"),
+    "migrate": ("server", "alembic"),
+    "backup": ("server", "sqlalchemy"),
+    "restore": ("server", "sqlalchemy"),
+    "config check": ("server", "fastapi"),
+    "config show": ("server", "fastapi"),
 }
 _DEMO_EXTRA = ("demo", "amqtt")
 _OWN_PACKAGES = ("aedmon", "firmware_bridge", "server", "simulators")
@@ -489,6 +672,14 @@ def _run(command: str, settings: type[BaseSettings], args: list[str]) -> None:
         refuse(
             command, f"needs aedmon's {extra} dependencies, not installed here: pip install 'aedmon[{extra}]'"
         )
+    if isinstance(settings, type) and issubclass(settings, FromFile):
+        model: type[BaseSettings] = getattr(settings, "FILE_OF", settings)
+        path = options.config_in(args, os.environ)
+        if path is not None:
+            _checked_file(command, path, model)
+        if settings.GROUPS and ("-h" in args or "--help" in args):
+            print(options.manual(settings, f"aedmon {command}"), end="")  # noqa: T201  (the command's own output)
+            return
     try:
         CliApp.run(settings, cli_args=args)
     except ModuleNotFoundError as exc:

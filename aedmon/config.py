@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
@@ -19,6 +19,11 @@ def _split_commas(value: object) -> object:
 
 # A list option given by repeating the flag, or comma-separated (also in AEDMON_* variables).
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split_commas)]
+# How much a process logs, in any case (info, INFO).
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+    BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
+]
 
 
 def read_secret(path: Path, option: str) -> str:

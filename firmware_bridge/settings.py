@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from aedmon.config import CommaList, read_secret
+from aedmon.config import CommaList, LogLevel, read_secret
+from aedmon.options import FromFile
 from aedmon.protocols.broker import has_password
 from aedmon.reading import ID_PATTERN
 
 NETWORKS = ("chirpstack", "things_stack", "zigbee2mqtt")  # the sensor networks' options, each its broker
 
 
-class BridgeSettings(BaseSettings):
+class BridgeSettings(FromFile):
     """Run a bridge: read serial AEDs, a GNSS receiver and MQTT devices; deliver to the
     server and InfluxDB through a durable outbox."""
 
@@ -24,7 +26,25 @@ class BridgeSettings(BaseSettings):
         cli_prog_name="aedmon bridge",
         cli_implicit_flags=True,
         extra="ignore",
+        allow_inf_nan=False,
     )
+    GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "Which site, which server": (
+            "site", "server", "token", "token_file", "bridge_id", "heartbeat_interval_s", "log_level",
+            "metrics_port",
+        ),
+        "Serial AEDs and a GNSS receiver": ("serial", "baudrate", "gnss", "gnss_device", "gnss_interval_s"),
+        "MQTT devices": (
+            "mqtt", "mqtt_password", "mqtt_password_file", "mqtt_client_id", "mqtt_shared_group",
+        ),
+        "LoRaWAN and Zigbee sensors": (
+            "chirpstack", "chirpstack_user", "chirpstack_password_file", "things_stack", "things_stack_user",
+            "things_stack_password_file", "zigbee2mqtt", "zigbee2mqtt_user", "zigbee2mqtt_password_file",
+            "profiles_dir",
+        ),
+        "InfluxDB": ("influx_url", "influx_org", "influx_bucket", "influx_token", "influx_token_file"),
+        "The outbox (what waits for the server)": ("outbox", "outbox_max_rows", "outbox_max_mb"),
+    }  # fmt: skip
 
     site: str = Field(
         pattern=ID_PATTERN, description="the site this bridge serves (its serial devices' site)"
@@ -110,7 +130,7 @@ class BridgeSettings(BaseSettings):
         "until the sinks make room (as with a full disk)",
     )
     metrics_port: int | None = Field(default=None, description="serve Prometheus metrics on 127.0.0.1:PORT")
-    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_level: LogLevel = Field(default="INFO", description="how much it logs: DEBUG, INFO, WARNING or ERROR")
 
     mqtt_password: str | None = Field(
         default=None,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from aedmon.config import CommaList, read_secret
+from aedmon.config import CommaList, LogLevel, read_secret
+from aedmon.options import FromFile
 from aedmon.protocols.broker import has_password
 from aedmon.reading import DeviceKind
 from server.rules.facts import Policy
@@ -45,7 +47,7 @@ def parse_tokens(text: str) -> dict[str, Role]:
 LINK_SECRET_MIN = 32
 
 
-class ServerSettings(BaseSettings):
+class ServerSettings(FromFile):
     """Run the aedmon server (API, alerts, readiness)."""
 
     _link_secret: str = PrivateAttr(default="")  # from --link-secret-file only: never a flag
@@ -56,7 +58,36 @@ class ServerSettings(BaseSettings):
         cli_prog_name="aedmon server",
         cli_implicit_flags=True,
         extra="ignore",
+        allow_inf_nan=False,
     )
+    GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "Where it listens and what it keeps": (
+            "host", "port", "database_url", "public_url", "max_body_bytes", "import_max_bytes",
+            "readings_keep_days", "compliance_keep_years", "log_level",
+        ),
+        "Who may use it": (
+            "tokens", "tokens_file", "demo", "oidc_issuer", "oidc_client_id", "oidc_client_secret",
+            "oidc_client_secret_file", "oidc_name",
+        ),
+        "When a device is not ready": (
+            "time_zone", "pads_expiring_days", "battery_expiring_days", "battery_low_pct",
+            "sensor_battery_low_pct", "selftest_interval_h", "selftest_grace_h", "silent_intervals",
+            "min_silent_s", "relocation_fixes", "relocation_margin_m", "aed_not_returned_h", "in_use_max_h",
+            "door_open_max_min", "clock_tolerance_s", "evaluate_interval_s",
+        ),
+        "Telling people": (
+            "channels_file", "link_secret_file", "smtp_host", "smtp_port", "smtp_from", "smtp_username",
+            "smtp_password", "smtp_password_file", "smtp_starttls", "webhook_secret", "webhook_secret_file",
+            "notify_mqtt", "notify_group_window_s", "escalate_after_min", "digest_hour_utc",
+            "notify_interval_s", "notify_workers", "notify_deadline_s",
+        ),
+        "Home Assistant": (
+            "home_assistant", "home_assistant_user", "home_assistant_password_file", "home_assistant_sites",
+            "home_assistant_areas", "home_assistant_prefix", "home_assistant_language",
+            "home_assistant_interval_s", "home_assistant_server_id",
+        ),
+        "The board's map": ("map_tiles_url", "map_attribution"),
+    }  # fmt: skip
 
     host: str = Field(default="127.0.0.1", description="address to listen on")
     port: int = Field(default=8000, description="port to listen on")
@@ -66,7 +97,9 @@ class ServerSettings(BaseSettings):
     )
     tokens: str = Field(
         default="",
-        description="API tokens as role:token,… with roles admin, technician, staff, viewer, bridge",
+        description="API tokens as role:token,… with roles admin, technician, staff, viewer, bridge; "
+        "prefer --tokens-file: ps shows no file",
+        repr=False,
     )
     tokens_file: Path | None = Field(
         default=None, description="read the API tokens (role:token,…, or one per line) from this file"
@@ -259,7 +292,7 @@ class ServerSettings(BaseSettings):
         le=1_000_000_000,
         description="largest file the device imports take (a 20,000-row CSV, a country's OSM export)",
     )
-    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_level: LogLevel = Field(default="INFO", description="how much it logs: DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("tokens")
     @classmethod
