@@ -103,6 +103,7 @@ class ServerCommand(ServerSettings):
         from sqlalchemy.exc import OperationalError as StoreUnreachable
 
         from server.app import create_app
+        from server.store.migrate import SchemaNewer
 
         logs.configure(self.log_level)
         taken = port_taken(self.host, self.port)
@@ -115,6 +116,8 @@ class ServerCommand(ServerSettings):
                 "--database-url is not a usable SQLAlchemy URL (sqlite:///file.db or "
                 f"postgresql+psycopg://user@host/db): {str(exc).splitlines()[0][:200]}"
             ) from None
+        except SchemaNewer as exc:  # a rollback that would corrupt: the database is left as it is
+            raise ConfigurationError(str(exc)) from None
         except ValueError as exc:  # a setting read only now (a broker URL, a secret's file)
             raise ConfigurationError(str(exc).splitlines()[0][:300]) from None
         except (StoreUnreachable, DBAPIError) as exc:
