@@ -30,6 +30,8 @@ TEST_PACKAGES = {
     "node": "nodejs",  # runs the identity provider of the single sign-on tests
     "npm": "npm",
     "haproxy": "haproxy",  # the load balancer in front of two servers in the several-servers test
+    "pg_dump": "postgresql-client",  # aedmon backup of a PostgreSQL database
+    "systemd-analyze": "systemd",  # the service units are verified and their exposure measured
 }
 IDENTITY_PROVIDER = ROOT / "tests" / "oidc"
 
