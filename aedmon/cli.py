@@ -13,16 +13,17 @@ import os
 import socket
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, SettingsConfigDict, SettingsError
 
-from aedmon import __version__, logs, options
+from aedmon import __version__, logs, options, systemd
 from aedmon.clock import utc_now
 from aedmon.config import CommaList
 from aedmon.options import FromFile
@@ -128,7 +129,7 @@ class ServerCommand(ServerSettings):
             ) from None
         # Open event streams never end by themselves: on SIGTERM they get a few seconds, then
         # are closed, and their pages reconnect to another server.
-        uvicorn.run(
+        config = uvicorn.Config(
             app,
             host=self.host,
             port=self.port,
@@ -136,6 +137,17 @@ class ServerCommand(ServerSettings):
             access_log=False,
             timeout_graceful_shutdown=3,
         )
+        server = uvicorn.Server(config)
+        threading.Thread(target=_ready_when_listening, args=(server,), daemon=True, name="ready").start()
+        server.run()
+
+
+def _ready_when_listening(server: Any) -> None:
+    """READY=1 to systemd (Type=notify) once the server listens, never before."""
+    while not server.started and not server.should_exit:
+        time.sleep(0.05)
+    if server.started:
+        systemd.notify(f"READY=1\nSTATUS=serving on port {server.config.port}")
 
 
 class BridgeCommand(BridgeSettings):

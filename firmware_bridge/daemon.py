@@ -12,12 +12,14 @@ import logging
 import re
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
 from prometheus_client import start_http_server
 
+from aedmon import __version__, systemd
 from aedmon.clock import Clock, utc_now
 from aedmon.config import read_secret
 from aedmon.errors import StorageUnavailable
@@ -122,6 +124,8 @@ class Bridge:
             clock=clock,
         )
         self.heartbeat = threading.Thread(target=self._beat, name="bridge-heartbeat", daemon=True)
+        self.last_beat_stored: float | None = None  # monotonic: the outbox took the last heartbeat then
+        self._deaf_since: dict[str, float] = {}
         self.drains = [Drain(self.outbox, sink, self.stop_event) for sink in sinks]
         lines = [parse_serial_option(option) for option in config.serial]
         if config.gnss:
@@ -237,6 +241,7 @@ class Bridge:
             now = self.clock()
             try:
                 self.outbox.append(self._report(now, seq))
+                self.last_beat_stored = time.monotonic()
             except StorageUnavailable as exc:
                 log.error("heartbeat not stored: outbox cannot store", extra={"error": str(exc)})
             seq = (seq + 1) % 65536
@@ -255,6 +260,7 @@ class Bridge:
             state=DeviceState.READY,
             source="bridge",
             extra={
+                "version": __version__,
                 "outbox_rows": self.outbox.rows,
                 "dropped": self.outbox.dropped,
                 "rejected": rejected_total(),
@@ -272,6 +278,29 @@ class Bridge:
             },
         )
 
+    def unwell(self) -> str | None:
+        """Why the bridge is not well (None when it is): a worker not running, an outbox that took no
+        heartbeat for three intervals, or a source deaf (not connected) for --deaf-after-s. Systemd's
+        watchdog is fed only while it is well, so a deaf bridge is restarted."""
+        now = time.monotonic()
+        for thread in self.workers:
+            if not thread.is_alive():
+                return f"worker {thread.name} is not running"
+        stale_s = 3 * self.config.heartbeat_interval_s + 10
+        if self.last_beat_stored is None or now - self.last_beat_stored > stale_s:
+            return f"the outbox has taken no heartbeat for more than {stale_s:g} s"
+        heard = [(s.source, s.connected) for s in self.serial_sources] + [
+            (s.source, s.connected) for s in self.brokers
+        ]
+        for name, connected in heard:
+            if connected.is_set():
+                self._deaf_since.pop(name, None)
+                continue
+            since = self._deaf_since.setdefault(name, now)
+            if now - since > self.config.deaf_after_s:
+                return f"{name} has not been connected for {now - since:.0f} s"
+        return None
+
     def shutdown(self) -> None:
         self.stop_event.set()
         for source in self.brokers:
@@ -282,10 +311,14 @@ class Bridge:
         log.info("bridge stopped")
 
     def run_forever(self) -> int:
-        """Run until SIGINT/SIGTERM (exit code 0) or a worker's death (EXIT_WORKER_DIED)."""
+        """Run until SIGINT/SIGTERM (exit code 0) or a worker's death (EXIT_WORKER_DIED). Under
+        systemd (Type=notify): READY=1 once started, the watchdog fed while well, STOPPING=1."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stop_event.set())
         self.start()
+        systemd.notify(f"READY=1\nSTATUS=bridge for {self.config.site} started")
+        systemd.start_watchdog(self.unwell, self.stop_event)
         self.stop_event.wait()
+        systemd.notify("STOPPING=1")
         self.shutdown()
         return self.exit_code

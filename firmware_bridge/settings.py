@@ -30,8 +30,8 @@ class BridgeSettings(FromFile):
     )
     GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {
         "Which site, which server": (
-            "site", "server", "token", "token_file", "bridge_id", "heartbeat_interval_s", "log_level",
-            "metrics_port",
+            "site", "server", "token", "token_file", "bridge_id", "heartbeat_interval_s", "deaf_after_s",
+            "log_level", "metrics_port",
         ),
         "Serial AEDs and a GNSS receiver": ("serial", "baudrate", "gnss", "gnss_device", "gnss_interval_s"),
         "MQTT devices": (
@@ -61,6 +61,12 @@ class BridgeSettings(FromFile):
     )
     heartbeat_interval_s: float = Field(
         default=30, gt=0, description="the bridge reports on itself (outbox, lag, rejects) this often"
+    )
+    deaf_after_s: float = Field(
+        default=120,
+        gt=0,
+        description="a serial port or broker not connected for this long makes the bridge deaf: under "
+        "systemd its watchdog is no longer fed, and it is restarted",
     )
     outbox: Path = Field(default=Path("aedmon-outbox.db"), description="outbox file (SQLite)")
     serial: CommaList = Field(

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import socket
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -21,7 +22,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 
-from aedmon import __version__
+from aedmon import __version__, systemd
 from aedmon.clock import Clock, utc_now
 from aedmon.config import read_secret
 from aedmon.protocols.broker import BrokerAddress
@@ -49,6 +50,7 @@ from server.api import (
 )
 from server.api.deps import token_checker
 from server.api.edge import Edge
+from server.health import Heartbeat, Pulse
 from server.homeassistant.publisher import HomeAssistantPublisher, default_server_id
 from server.notify import services
 from server.notify.channels import Channel
@@ -160,6 +162,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     in_force = load_services(settings)
     notifier = build_notifier(settings, sessions, clock, in_force)
     home_assistant = build_home_assistant(settings, sessions, clock) if background else None
+    pulse = Pulse(settings.evaluate_interval_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -169,16 +172,23 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
             digest_hour_utc=settings.digest_hour_utc,
             retention=retention,
         )
-        scheduler = build_scheduler(sessions, clock, policy, schedule, notifier)
+        scheduler = build_scheduler(sessions, clock, policy, schedule, notifier, pulse)
+        stop = threading.Event()
         if background:
             _reload_on_hangup(in_force, settings.channels_file)
             scheduler.start()
             notifier.start()
             if home_assistant is not None:
                 home_assistant.start()
+            systemd.start_watchdog(pulse.unwell, stop)
+            if settings.heartbeat_url:
+                Heartbeat(settings.heartbeat_url, settings.heartbeat_interval_s, pulse, stop).start()
         log.info("server ready", extra={"database": engine.url.render_as_string(hide_password=True)})
         yield
+        if background:
+            systemd.notify("STOPPING=1")
         app.state.hub.stop()
+        stop.set()
         if background:
             scheduler.shutdown(wait=False)
             notifier.stop()

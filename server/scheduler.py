@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aedmon.clock import Clock
 from server import store
 from server.evaluation import evaluate_due
+from server.health import Pulse
 from server.notify import planning
 from server.notify.notifier import Notifier
 from server.rules.facts import Policy
@@ -35,6 +36,7 @@ def build_scheduler(
     policy: Policy,
     schedule: Schedule,
     notifier: Notifier,
+    pulse: Pulse | None = None,
 ) -> BackgroundScheduler:
     """The jobs. None keeps state in the scheduler: each decides from the database and
     plans notifications under unique keys, so a restart (or a second server) neither
@@ -44,10 +46,14 @@ def build_scheduler(
 
     def run_rules() -> None:
         with exclusive(engine, "evaluate") as mine:
-            if not mine:
+            if not mine:  # another server evaluates now; this one reached the database to know
+                if pulse is not None:
+                    pulse.beat()
                 return
             with sessions() as session:
                 count = evaluate_due(session, clock(), policy)
+        if pulse is not None:
+            pulse.beat()
         notifier.wake()
         log.debug("time-driven rules ran", extra={"devices": count})
 

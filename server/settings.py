@@ -87,6 +87,7 @@ class ServerSettings(FromFile):
             "home_assistant_interval_s", "home_assistant_server_id",
         ),
         "The board's map": ("map_tiles_url", "map_attribution"),
+        "Watched from outside": ("heartbeat_url", "heartbeat_interval_s"),
     }  # fmt: skip
 
     host: str = Field(default="127.0.0.1", description="address to listen on")
@@ -292,6 +293,15 @@ class ServerSettings(FromFile):
         le=1_000_000_000,
         description="largest file the device imports take (a 20,000-row CSV, a country's OSM export)",
     )
+    heartbeat_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https?://[^\s/?#]+(/\S*)?$",
+        description="a dead-man's switch (a Healthchecks.io or Uptime Kuma push URL): pinged every "
+        "--heartbeat-interval-s while the scheduler is really evaluating, so that a hung or stopped "
+        "server is told by what is not aedmon",
+    )
+    heartbeat_interval_s: float = Field(default=60, ge=5, le=3600, description="how often it is pinged")
     log_level: LogLevel = Field(default="INFO", description="how much it logs: DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("tokens")

@@ -125,3 +125,19 @@ def test_the_broker_password_comes_from_a_file_and_stays_out_of_the_url(tmp_path
     address = BrokerAddress.parse(settings.mqtt or "", password=settings.mqtt_password)
     assert (address.username, address.password) == ("bridge", SECRET)
     assert SECRET not in str(address) + repr(settings)
+
+
+def test_each_bridge_heartbeat_says_its_version_and_an_unstarted_bridge_is_not_well(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from aedmon import __version__
+    from firmware_bridge.daemon import Bridge
+    from firmware_bridge.settings import BridgeSettings
+
+    bridge = Bridge(
+        BridgeSettings(site="s", server="http://127.0.0.1:1", token=SECRET, outbox=tmp_path / "o.db")
+    )
+    beat = bridge._report(datetime(2026, 12, 7, tzinfo=UTC), 0)
+    assert beat.extra["version"] == __version__
+    assert bridge.unwell() is not None  # its workers are not running yet: never fed as well
+    bridge.outbox.close()
