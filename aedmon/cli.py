@@ -136,6 +136,8 @@ class ServerCommand(ServerSettings):
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=3,
+            proxy_headers=True,
+            forwarded_allow_ips=self.forwarded_allow_ips,
         )
         server = uvicorn.Server(config)
         threading.Thread(target=_ready_when_listening, args=(server,), daemon=True, name="ready").start()

@@ -10,17 +10,16 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import make_asgi_app
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from swagger_ui_bundle import swagger_ui_path
 
 from aedmon import __version__, systemd
 from aedmon.clock import Clock, utc_now
@@ -50,6 +49,7 @@ from server.api import (
 )
 from server.api.deps import token_checker
 from server.api.edge import Edge
+from server.api.headers import SecurityHeaders
 from server.health import Heartbeat, Pulse
 from server.homeassistant.publisher import HomeAssistantPublisher, default_server_id
 from server.notify import services
@@ -66,6 +66,15 @@ from server.web import routes as web_routes
 from server.web import take as take_routes
 
 log = logging.getLogger(__name__)
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>aedmon API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/docs-static/swagger-ui.css"><link rel="icon" href="/docs-static/favicon.png">
+</head><body><div id="swagger-ui"></div>
+<script src="/docs-static/swagger-ui-bundle.js"></script><script src="/static/docs.js"></script>
+</body></html>
+"""
 
 
 def build_mailer(settings: ServerSettings) -> EmailChannel:
@@ -196,19 +205,16 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
                 home_assistant.stop()
         engine.dispose()
 
-    # /docs from the swagger-ui-bundle package's own files: it works with no network outside
+    # /docs: Swagger UI 5 (it reads OpenAPI 3.1) from the fastapi-offline package's own files,
+    # so it works with no network outside; the page has no inline script (the CSP allows none)
     app = FastAPI(title="aedmon", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.mount("/docs-static", StaticFiles(directory=swagger_ui_path), name="docs-static")
+    app.mount(
+        "/docs-static", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs-static"
+    )
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="aedmon API",
-            swagger_js_url="/docs-static/swagger-ui-bundle.js",
-            swagger_css_url="/docs-static/swagger-ui.css",
-            swagger_favicon_url="/docs-static/favicon-32x32.png",
-        )
+        return HTMLResponse(DOCS_PAGE)
 
     app.state.sessions = sessions
     app.state.clock = clock
@@ -254,6 +260,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     app.add_middleware(
         Edge, max_body_bytes=settings.max_body_bytes, import_max_bytes=settings.import_max_bytes, known=known
     )
+    app.add_middleware(SecurityHeaders, tiles=settings.map_tiles_url)  # outermost: on every answer
 
     @app.exception_handler(DataError)
     def value_the_store_refuses(request: Request, exc: DataError) -> JSONResponse:

@@ -62,8 +62,8 @@ class ServerSettings(FromFile):
     )
     GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {
         "Where it listens and what it keeps": (
-            "host", "port", "database_url", "public_url", "max_body_bytes", "import_max_bytes",
-            "readings_keep_days", "compliance_keep_years", "log_level",
+            "host", "port", "forwarded_allow_ips", "database_url", "public_url", "max_body_bytes",
+            "import_max_bytes", "readings_keep_days", "compliance_keep_years", "log_level",
         ),
         "Who may use it": (
             "tokens", "tokens_file", "demo", "oidc_issuer", "oidc_client_id", "oidc_client_secret",
@@ -91,7 +91,15 @@ class ServerSettings(FromFile):
     }  # fmt: skip
 
     host: str = Field(default="127.0.0.1", description="address to listen on")
-    port: int = Field(default=8000, description="port to listen on")
+    port: int = Field(default=8000, ge=0, le=65535, description="port to listen on")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        max_length=2000,
+        pattern=r"^[0-9A-Fa-f.:/,* ]+$",
+        description="the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed "
+        "(addresses or networks, comma-separated; * for any): behind them a request's address is "
+        "the person's and https is known, so the session cookie is Secure and HSTS is sent",
+    )
     database_url: str = Field(
         default="sqlite:///aedmon.db",
         description="SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://user@host/db",
