@@ -40,6 +40,7 @@ from server.api import (
     keys,
     public,
     reports,
+    setup,
     silences,
     sites,
     sso,
@@ -192,6 +193,10 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
             systemd.start_watchdog(pulse.unwell, stop)
             if settings.heartbeat_url:
                 Heartbeat(settings.heartbeat_url, settings.heartbeat_interval_s, pulse, stop).start()
+        with sessions() as session:
+            host = "localhost" if settings.host in ("0.0.0.0", "::", "127.0.0.1") else settings.host
+            setup.offer(app.state.setup, session, settings.token_roles,
+                        settings.public_url or f"http://{host}:{settings.port}")  # fmt: skip
         log.info("server ready", extra={"database": engine.url.render_as_string(hide_password=True)})
         yield
         if background:
@@ -225,7 +230,10 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
     app.state.tokens = settings.token_roles
     app.state.engine = engine
     app.state.map_tiles = (settings.map_tiles_url, settings.map_attribution)
-    app.state.time_zone = settings.time_zone
+    app.state.setup = setup.SetupLink()
+    with sessions() as session:  # the zone its first administrator chose, if set up in the browser
+        made = setup.installation(session)
+        app.state.time_zone = (made.time_zone if made else None) or settings.time_zone
     app.state.public_url = settings.public_url
     app.state.mailer = build_mailer(settings)  # invitations (notifications have their own)
     app.state.hub = events.Hub(sessions, clock)  # the pages' event streams, started by the first
@@ -243,6 +251,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         whoami.router,
         fields.router,
         sites.router,
+        setup.router,
         keys.router,
         users.router,
         auth.router,

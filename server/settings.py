@@ -361,11 +361,8 @@ class ServerSettings(FromFile):
                 raise ValueError("the webhook secret is empty after its whsec_ prefix")
         if self.demo:
             return self
-        if not self.tokens:
-            raise ValueError(
-                "no API tokens: nobody could use this server; set AEDMON_TOKENS or --tokens-file "
-                "to role:token entries (at least an admin and a bridge)"
-            )
+        # No tokens at all is allowed: people and keys may be in the database already, and a
+        # server with neither says a one-time setup link for its first administrator.
         secrets = [*parse_tokens(self.tokens), *([self.webhook_secret] if self.webhook_secret else [])]
         for secret in secrets:
             if secret.lower() in PLACEHOLDERS or len(secret) < MIN_TOKEN_LENGTH:

@@ -29,7 +29,7 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # API paths anyone may send a body to without a token: none yet besides the public pages,
 # which live outside /api/.
-_OPEN_API_PREFIXES = ("/api/v1/public/", "/api/v1/auth/login", "/api/v1/auth/invite")
+_OPEN_API_PREFIXES = ("/api/v1/public/", "/api/v1/auth/login", "/api/v1/auth/invite", "/api/v1/setup")
 SESSION_COOKIE = "aedmon_session"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

@@ -485,3 +485,16 @@ class Pruned(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     before: Mapped[datetime]
+
+
+class Installation(Base):
+    """The installation itself (one row, id 1): its name and time zone, as its first
+    administrator set them up; the zone is the default of sites that name none."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    set_up_at: Mapped[datetime]
+    set_up_by: Mapped[str] = mapped_column(String(320))

@@ -96,6 +96,17 @@ def account_page(request: Request) -> HTMLResponse:
     return _page(request, "account.html")
 
 
+ZONES = ("Europe/Sofia", "Europe/Kyiv", "Europe/Prague", "Europe/Bucharest", "Europe/Warsaw", "UTC")
+
+
+@router.get("/setup", response_class=HTMLResponse)
+def setup_page(request: Request) -> HTMLResponse:
+    """Make the first administrator and name the installation, with the link the server said
+    at its start; once someone exists, the page says so and points to signing in."""
+    return _page(request, "setup.html", open=request.app.state.setup.open, zones=ZONES,
+                 zone=request.app.state.time_zone)  # fmt: skip
+
+
 @router.get("/invite", response_class=HTMLResponse)
 def invite_page(request: Request) -> HTMLResponse:
     """Set one's password from an invitation; its token is in the link's fragment."""

@@ -82,6 +82,16 @@ def own_tables(connection: Connection) -> list[Table]:
     return [t for t in tables.sorted_tables if t.name != "alembic_version" and t.name not in partitions]
 
 
+def numbered_by_the_database(connection: Connection, table: Table, column: Any) -> bool:
+    """A key the database numbers itself: a serial or identity column on PostgreSQL, SQLite's
+    INTEGER PRIMARY KEY (its row id)."""
+    if not (column.primary_key and isinstance(column.type, Integer) and len(table.primary_key) == 1):
+        return False
+    if connection.dialect.name == "sqlite":
+        return True
+    return column.server_default is not None or column.identity is not None
+
+
 def fill(connection: Connection, batch: int) -> dict[str, int]:
     """A row in every table the schema has now (parents first); how many rows each then holds."""
     made: dict[str, dict[str, Any]] = {}
@@ -90,8 +100,7 @@ def fill(connection: Connection, batch: int) -> dict[str, int]:
         row = {
             column.name: value_for(table, column, batch, made)
             for column in table.columns
-            if not (column.primary_key and column.autoincrement is True and isinstance(column.type, Integer))
-            and not (column.primary_key and isinstance(column.type, Integer) and len(table.primary_key) == 1)
+            if not numbered_by_the_database(connection, table, column)
         }
         result = connection.execute(table.insert().values(row).returning(*table.primary_key.columns))
         made[table.name] = {**row, **result.one()._asdict()}

@@ -121,3 +121,35 @@ if (factorForm) {
 function draw() { drawFrame(t(document.body.dataset.title)); }
 bindLanguage(draw);
 wordsReady.then(draw);
+
+// The first administrator and the installation, from the setup link the server said at its
+// start (its token in the fragment): who they are first, then the installation, then one post.
+const setupForm = document.getElementById("setup-form");
+if (setupForm) {
+  const setupToken = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+  const you = document.getElementById("setup-you");
+  const place = document.getElementById("setup-installation");
+  document.getElementById("setup-next").addEventListener("click", () => {
+    const f = setupForm.elements;
+    for (const field of [f.name, f.email, f.password, f.again]) {
+      if (!field.reportValidity()) return;
+    }
+    if (f.password.value !== f.again.value) { say(setupForm, t("passwords_differ"), false); return; }
+    say(setupForm, "", true);
+    you.hidden = true;
+    place.hidden = false;
+    f.installation.focus();
+  });
+  setupForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = setupForm.elements;
+    const answer = await post("/api/v1/setup", {
+      token: setupToken, name: f.name.value, email: f.email.value, password: f.password.value,
+      language: document.body.dataset.lang, installation: f.installation.value,
+      time_zone: f.time_zone.value.trim(), area: f.area.value.trim(), area_name: f.area_name.value,
+    });
+    if (!answer.ok) { say(setupForm, answer.detail || String(answer.status), false); return; }
+    say(setupForm, t("setup_made"), true);
+    setTimeout(() => location.assign("/login"), 1500);
+  });
+}
