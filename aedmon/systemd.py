@@ -31,7 +31,7 @@ def notify(message: str) -> bool:
             sock.connect(address)
             sock.sendall(message.encode())
     except OSError as exc:
-        log.warning("systemd not told", extra={"message": message.split("=")[0], "error": str(exc)})
+        log.warning("systemd not told", extra={"told": message.split("=")[0], "error": str(exc)})
         return False
     return True
 
