@@ -32,6 +32,7 @@ TEST_PACKAGES = {
     "haproxy": "haproxy",  # the load balancer in front of two servers in the several-servers test
     "pg_dump": "postgresql-client",  # aedmon backup of a PostgreSQL database
     "systemd-analyze": "systemd",  # the service units are verified and their exposure measured
+    "promtool": "prometheus",  # aedmon's own alert rules are checked and tested
 }
 IDENTITY_PROVIDER = ROOT / "tests" / "oidc"
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from aedmon.logs import Throttle
+from server.metrics import EVALUATED
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Pulse:
 
     def beat(self) -> None:
         self._last = time.monotonic()
+        EVALUATED.set(time.time())
 
     def unwell(self) -> str | None:
         """Why the server is not at work (None when it is)."""

@@ -11,6 +11,7 @@ readings is decided by server.rules.clock, never by a device clock alone.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -20,9 +21,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
-from aedmon.reading import DeviceKind, Reading, infer_kind, keepable_extra
+from aedmon.reading import DeviceKind, Reading, ReadingType, infer_kind, keepable_extra
 from server import evaluation, store
 from server.metrics import (
+    BRIDGE_HEARD,
     DEVICES_REGISTERED,
     FIELDS_DROPPED,
     READINGS_DUPLICATE,
@@ -109,6 +111,9 @@ def ingest(
     touched = store.devices.by_ids(session, sorted(fresh))
     evaluation.evaluate_many(session, touched, now, policy, fresh)
     session.commit()
+    for _, reading, _ in stored:
+        if reading.kind is DeviceKind.BRIDGE and reading.type is ReadingType.HEARTBEAT:
+            BRIDGE_HEARD.labels(reading.device_id).set(time.time())
     result = IngestResult([outcomes[index] for index in sorted(outcomes)])
     if result.rejected:
         log.warning("ingest rejected readings", extra={"rejected": len(result.rejected)})

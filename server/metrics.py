@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 READINGS_INGESTED = Counter("aedmon_server_readings_total", "Readings stored", ["type"])
 READINGS_DUPLICATE = Counter("aedmon_server_duplicates_total", "Readings already stored (repeats)")
@@ -20,4 +20,13 @@ NOTIFY_ATTEMPTS = Counter(
     "aedmon_server_notification_attempts_total",
     "Attempts to tell a contact, per channel (a service's name, or webhook, email, mqtt) and outcome",
     ["channel", "outcome"],
+)
+EVALUATED = Gauge(
+    "aedmon_server_evaluated_timestamp_seconds",
+    "When this server's scheduler last ran the time-driven rules against the database (Unix time)",
+)
+BRIDGE_HEARD = Gauge(
+    "aedmon_server_bridge_heard_timestamp_seconds",
+    "When this server last took a heartbeat from each bridge (Unix time); one series per bridge",
+    ["bridge"],
 )
