@@ -500,6 +500,8 @@ class ConfigCheckCommand(BaseSettings):
             for line in wrong:
                 print(line, file=sys.stderr)  # noqa: T201  (the command's own output)
             sys.exit(EXIT_CONFIG)
+        for line in options.renames(model, [], {}, data)[1]:
+            print(f"{self.file}: {line}", file=sys.stderr)  # noqa: T201  (a warning: the file still works)
         print(f"{self.file}: good for aedmon {name} ({len(data)} options)")  # noqa: T201
 
 
@@ -514,13 +516,15 @@ class ConfigShowCommand(BaseSettings):
 
     def cli_cmd(self) -> None:
         model = _FOR[self.command]
-        if self.config is not None:
-            _checked_file("config show", self.config, model)
+        data = _checked_file("config show", self.config, model) if self.config is not None else {}
+        for line in options.renames(model, [], os.environ, data)[1]:
+            print(f"aedmon config show: {line}", file=sys.stderr)  # noqa: T201  (a warning)
         print(options.effective(model, model()), end="")  # noqa: T201  (the command's own output)
 
 
-def _checked_file(command: str, path: Path, model: type[BaseSettings]) -> None:
-    """Refuse a file with mistakes, one line each; else make it the options' file."""
+def _checked_file(command: str, path: Path, model: type[BaseSettings]) -> dict[str, Any]:
+    """Refuse a file with mistakes, one line each; else make it the options' file, and say what
+    it holds."""
     try:
         data = options.read_file(path)
     except ValueError as exc:
@@ -531,6 +535,7 @@ def _checked_file(command: str, path: Path, model: type[BaseSettings]) -> None:
             print(f"aedmon {command}: {line}", file=sys.stderr)  # noqa: T201
         sys.exit(EXIT_CONFIG)
     options.CONFIG_FILE.set(path)
+    return data
 
 
 # ---- the database: migrations, backups ----------------------------------------------------
@@ -692,8 +697,10 @@ def _run(command: str, settings: type[BaseSettings], args: list[str]) -> None:
     if isinstance(settings, type) and issubclass(settings, FromFile):
         model: type[BaseSettings] = getattr(settings, "FILE_OF", settings)
         path = options.config_in(args, os.environ)
-        if path is not None:
-            _checked_file(command, path, model)
+        data = _checked_file(command, path, model) if path is not None else {}
+        args, said = options.renames(model, args, os.environ, data)
+        for line in said:
+            print(f"aedmon {command}: {line}", file=sys.stderr)  # noqa: T201  (a warning, said once)
         if settings.GROUPS and ("-h" in args or "--help" in args):
             print(options.manual(settings, f"aedmon {command}"), end="")  # noqa: T201  (the command's own output)
             return

@@ -12,7 +12,7 @@ import difflib
 import json
 import textwrap
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextvars import ContextVar
 from enum import Enum
 from pathlib import Path
@@ -24,7 +24,7 @@ import tomli_w
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, TomlConfigSettingsSource
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource
 
 from aedmon.config import read_secret
 
@@ -39,6 +39,9 @@ class FromFile(BaseSettings):
     option is shown in the manual (`--help`)."""
 
     GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # An option renamed: its old name → (its new name, what changed). The old name still works,
+    # with a warning, on the command line, in the environment and in the file, for one release.
+    RENAMED: ClassVar[dict[str, tuple[str, str]]] = {}
 
     config: Path | None = Field(
         default=None,
@@ -58,7 +61,9 @@ class FromFile(BaseSettings):
         path = CONFIG_FILE.get()
         if path is None:
             return init_settings, env_settings
-        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=path)
+        renamed = getattr(settings_cls, "RENAMED", {})
+        data = {renamed[key][0] if key in renamed else key: value for key, value in read_file(path).items()}
+        return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=data)
 
 
 def secret_options(model: type[BaseSettings]) -> set[str]:
@@ -108,7 +113,12 @@ def mistakes(path: Path, data: Mapping[str, Any], model: type[BaseSettings]) -> 
     wrong type or out of range, a file it names that cannot be read."""
     fields = {name: info for name, info in model.model_fields.items() if name != "config"}
     secrets = secret_options(model)
-    for key, value in data.items():
+    renamed: dict[str, tuple[str, str]] = getattr(model, "RENAMED", {})
+    for given, value in data.items():
+        key = renamed[given][0] if given in renamed else given
+        if given in renamed and key in data:
+            yield f"{path}: {given} and {key} are one option (its old and new name): keep {key} alone"
+            continue
         info = fields.get(key)
         if info is None:
             near = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
@@ -164,6 +174,28 @@ def file_errors(exc: ValidationError) -> list[str]:
         f"{'.'.join(str(p) for p in e['loc']) or 'the whole'}: {e['msg'].removeprefix('Value error, ')}"
         for e in exc.errors(include_input=False, include_url=False)
     ]
+
+
+def renames(
+    model: type[BaseSettings], args: list[str], environ: MutableMapping[str, str], data: Mapping[str, Any]
+) -> tuple[list[str], list[str]]:
+    """The command line with each old option name made its new one, and a warning for each old
+    name used (on the command line, in `environ`, which gains the new variable, or in the file)."""
+    said: list[str] = []
+    out = list(args)
+    for old, (new, why) in getattr(model, "RENAMED", {}).items():
+        old_flag, new_flag = "--" + old.replace("_", "-"), "--" + new.replace("_", "-")
+        for i, arg in enumerate(out):
+            if arg == old_flag or arg.startswith(old_flag + "="):
+                out[i] = new_flag + arg.removeprefix(old_flag)
+                said.append(f"{old_flag} is now {new_flag} ({why}); the old name goes in the next release")
+        old_var, new_var = f"AEDMON_{old.upper()}", f"AEDMON_{new.upper()}"
+        if old_var in environ:
+            environ.setdefault(new_var, environ[old_var])
+            said.append(f"{old_var} is now {new_var} ({why}); the old name goes in the next release")
+        if old in data:
+            said.append(f"{old} in the file is now {new} ({why}); the old name goes in the next release")
+    return out, said
 
 
 def _kind(value: object) -> str:
@@ -232,6 +264,10 @@ def manual(model: type[FromFile], prog: str) -> str:
             info = model.model_fields[name]
             shown.add(name)
             lines += _option(name, info)
+    if model.RENAMED:
+        lines += ["", "Renamed (the old name works, with a warning, until the next release):"]
+        for old, (new, why) in model.RENAMED.items():
+            lines.append(f"  --{old.replace('_', '-')} is now --{new.replace('_', '-')}: {why}")
     rest = [name for name in model.model_fields if name not in shown]
     if rest:
         lines += ["", "Other:"]

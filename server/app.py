@@ -179,7 +179,8 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         schedule = Schedule(
             evaluate_interval_s=settings.evaluate_interval_s,
             escalate_after=timedelta(minutes=settings.escalate_after_min),
-            digest_hour_utc=settings.digest_hour_utc,
+            digest_hour=settings.digest_hour,
+            time_zone=lambda: str(app.state.time_zone),
             retention=retention,
         )
         scheduler = build_scheduler(sessions, clock, policy, schedule, notifier, pulse)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 class Schedule:
     evaluate_interval_s: float = 300
     escalate_after: timedelta = timedelta(minutes=15)
-    digest_hour_utc: int = 7
+    digest_hour: int = 7  # local, in each site's time zone
+    time_zone: Callable[[], str] = lambda: "UTC"  # the installation's default zone, as it is now
     retention: Retention = Retention(readings_days=30, compliance_years=10)
 
 
@@ -71,7 +73,7 @@ def build_scheduler(
             if not mine:
                 return
             with sessions() as session:
-                planned = planning.plan_digests(session, clock(), schedule.digest_hour_utc)
+                planned = planning.plan_digests(session, clock(), schedule.digest_hour, schedule.time_zone())
         if planned:
             log.info("daily digests planned", extra={"count": planned})
             notifier.wake()

@@ -60,6 +60,9 @@ class ServerSettings(FromFile):
         extra="ignore",
         allow_inf_nan=False,
     )
+    RENAMED: ClassVar[dict[str, tuple[str, str]]] = {
+        "digest_hour_utc": ("digest_hour", "a local hour now, in each site's time zone"),
+    }
     GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {
         "Where it listens and what it keeps": (
             "host", "port", "forwarded_allow_ips", "database_url", "public_url", "max_body_bytes",
@@ -78,7 +81,7 @@ class ServerSettings(FromFile):
         "Telling people": (
             "channels_file", "link_secret_file", "smtp_host", "smtp_port", "smtp_from", "smtp_username",
             "smtp_password", "smtp_password_file", "smtp_starttls", "webhook_secret", "webhook_secret_file",
-            "notify_mqtt", "notify_group_window_s", "escalate_after_min", "digest_hour_utc",
+            "notify_mqtt", "notify_group_window_s", "escalate_after_min", "digest_hour",
             "notify_interval_s", "notify_workers", "notify_deadline_s",
         ),
         "Home Assistant": (
@@ -237,7 +240,12 @@ class ServerSettings(FromFile):
         description="an unacknowledged critical alert is sent again after this, "
         "and to the escalation contacts after twice this",
     )
-    digest_hour_utc: int = Field(default=7, ge=0, le=23, description="hour (UTC) of each site's daily digest")
+    digest_hour: int = Field(
+        default=7,
+        ge=0,
+        le=23,
+        description="each site's daily digest from this hour, in the site's time zone",
+    )
     time_zone: str = Field(
         default="UTC",
         max_length=64,

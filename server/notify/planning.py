@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server import store
 from server.i18n import english
+from server.i18n import zone as zone_of
 from server.rules.findings import Severity
 from server.store.models import Alert, Device, NotificationState, Purpose
 
@@ -96,15 +97,19 @@ def plan_escalations(session: Session, now: datetime, after: timedelta) -> int:
     return len(stale)
 
 
-def plan_digests(session: Session, now: datetime, hour: int) -> int:
-    """Once a day from `hour` UTC: each site's summary to the contacts of that site. Keyed by
-    site and date, so a restart or a second server never sends a second one that day."""
-    if now.hour < hour:
-        return 0
-    day = now.date().isoformat()
+def plan_digests(session: Session, now: datetime, hour: int, default_zone: str = "UTC") -> int:
+    """Once a day from `hour` in each site's own time zone (the installation's where it names
+    none): the site's summary to the contacts of that site. Keyed by site and local date, so a
+    restart or a second server never sends a second one that day."""
     planned = 0
     contacts = [contact for contact in store.contacts.serving(session) if not on_holiday(contact, now)]
-    for site in store.devices.sites(session):
+    sites = store.devices.sites(session)
+    zones = store.sites.time_zones(session, sites)
+    for site in sites:
+        local = now.astimezone(zone_of(zones.get(site) or default_zone))
+        if local.hour < hour:
+            continue
+        day = local.date().isoformat()
         devices = store.devices.listed(session, site=site)
         by_id = {d.id: d for d in devices}
         open_alerts = store.alerts.open_of_devices(session, list(by_id))

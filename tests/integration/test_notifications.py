@@ -401,6 +401,26 @@ def test_an_acknowledged_alert_is_not_escalated(
     assert deliver(api) == 0
 
 
+def test_each_sites_digest_goes_at_its_own_local_hour(
+    api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook
+) -> None:
+    """07:00 in Sofia is 05:00 UTC, in Prague 06:00 UTC; a site that names no zone keeps the
+    installation's (UTC here). Each site's day is its own local date."""
+    add_contact(api, tokens, webhook_url=webhook.url)
+    for site, zone in (("sofia-school", "Europe/Sofia"), ("prague-hall", "Europe/Prague")):
+        send_selftest(api, tokens, clock, 1, TestResult.PASS, device=f"{site}-aed", site=site)
+        answer = api.patch(f"/api/v1/sites/{site}", json={"time_zone": zone}, headers=auth(tokens.admin))
+        assert answer.status_code == 200, answer.text
+    send_selftest(api, tokens, clock, 1, TestResult.PASS, device="SN9", site="utc-depot")
+    planned = {}
+    for hour_utc in (4, 5, 6, 7):
+        clock.now = T0.replace(hour=hour_utc, minute=1)
+        planned[hour_utc] = run_job(api, "plan_digests", hour=7, default_zone="UTC")
+    assert planned == {4: 0, 5: 1, 6: 1, 7: 1}  # Sofia at 05:01, Prague at 06:01, the depot at 07:01
+    clock.now = T0.replace(hour=22, minute=30)  # 00:30 of the next day in Sofia: its next day's digest
+    assert run_job(api, "plan_digests", hour=0, default_zone="UTC") == 1
+
+
 def test_daily_digest_once_per_site_and_day(
     api: TestClient, tokens: Tokens, clock: MovableClock, webhook: Webhook, settings: ServerSettings
 ) -> None:

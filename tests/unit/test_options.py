@@ -5,6 +5,7 @@ snake_case; flags > environment > file > defaults; a secret only by its *_file o
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tomllib
@@ -78,8 +79,6 @@ def test_the_environment_wins_over_the_file_and_a_flag_over_both(
     assert result.returncode == 0, result.stderr
     assert "port = 8300" in result.stdout
     # and a flag wins over both: the server refuses the taken port it was given on the command line
-    import socket
-
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
@@ -247,3 +246,28 @@ def test_value_kinds_are_words_a_person_reads() -> None:
     assert value_kind("tokens_file", fields["tokens_file"].annotation) == "FILE"
     assert value_kind("escalate_after_min", fields["escalate_after_min"].annotation) == "NUMBER"
     assert value_kind("home_assistant_sites", fields["home_assistant_sites"].annotation) == "A,B,..."
+
+
+def test_a_renamed_option_keeps_its_old_name_with_a_warning_on_the_line_in_the_environment_and_the_file(
+    tmp_path: Path, tokens_file: Path
+) -> None:
+    path = server_file(tmp_path, tokens_file, extra="digest_hour_utc = 5\n")
+    assert list(mistakes(path, read_file(path), ServerSettings)) == []
+    assert settings_from(path).digest_hour == 5
+    checked = aedmon("config", "check", str(path))
+    assert checked.returncode == 0, checked.stderr
+    assert "digest_hour_utc in the file is now digest_hour (a local hour now" in checked.stderr
+    shown = aedmon("config", "show", "--config", str(path), env={"AEDMON_DIGEST_HOUR_UTC": "6"})
+    assert "digest_hour = 6" in shown.stdout  # the environment's old name wins over the file's
+    assert "AEDMON_DIGEST_HOUR_UTC is now AEDMON_DIGEST_HOUR" in shown.stderr
+    with socket.socket() as holder:  # the flag's old name: the server takes it, says so, and goes on
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        started = aedmon("server", "--config", str(path), "--digest-hour-utc", "9", "--port", str(port))
+    assert "--digest-hour-utc is now --digest-hour" in started.stderr
+    assert f"port {port} on 127.0.0.1 is taken" in started.stderr  # it went on to the next check
+    both = server_file(tmp_path, tokens_file, extra="digest_hour_utc = 5\ndigest_hour = 6\n")
+    assert [line.split(": ", 1)[1] for line in mistakes(both, read_file(both), ServerSettings)] == [
+        "digest_hour_utc and digest_hour are one option (its old and new name): keep digest_hour alone"
+    ]
