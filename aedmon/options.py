@@ -39,6 +39,9 @@ class FromFile(BaseSettings):
     option is shown in the manual (`--help`)."""
 
     GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # Options whose value is a URL with a secret in its path (a push URL's token): shown as their
+    # host only by `config show`.
+    SECRET_PATHS: ClassVar[frozenset[str]] = frozenset()
     # An option renamed: its old name → (its new name, what changed). The old name still works,
     # with a warning, on the command line, in the environment and in the file, for one release.
     RENAMED: ClassVar[dict[str, tuple[str, str]]] = {}
@@ -205,8 +208,10 @@ def _kind(value: object) -> str:
 
 
 def effective(model: type[BaseSettings], settings: BaseSettings) -> str:
-    """The settings in force as the TOML file that would give them, secrets redacted."""
+    """The settings in force as the TOML file that would give them, secrets redacted: a secret
+    option, a URL's password, a push URL's path."""
     secrets = secret_options(model)
+    secret_paths: frozenset[str] = getattr(model, "SECRET_PATHS", frozenset())
     out: dict[str, Any] = {}
     for name in model.model_fields:
         if name == "config":
@@ -214,9 +219,27 @@ def effective(model: type[BaseSettings], settings: BaseSettings) -> str:
         value = getattr(settings, name)
         if name in secrets:
             out[name] = REDACTED if value else ""
+        elif isinstance(value, str) and "://" in value:
+            out[name] = _redacted_url(value, whole_path=name in secret_paths)
         elif value is not None:
             out[name] = _plain(value)
     return tomli_w.dumps(out)
+
+
+def _redacted_url(url: str, *, whole_path: bool) -> str:
+    try:
+        parts = urlsplit(url)
+        if parts.password is None and not whole_path:
+            return url
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return REDACTED
+    user = f"{parts.username}:{REDACTED}@" if parts.password is not None else (
+        f"{parts.username}@" if parts.username else "")  # fmt: skip
+    path = f"/{REDACTED}" if whole_path else parts.path
+    query = "" if whole_path or not parts.query else f"?{parts.query}"
+    return f"{parts.scheme}://{user}{host}{port}{path}{query}"
 
 
 def _plain(value: object) -> Any:

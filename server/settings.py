@@ -60,6 +60,7 @@ class ServerSettings(FromFile):
         extra="ignore",
         allow_inf_nan=False,
     )
+    SECRET_PATHS: ClassVar[frozenset[str]] = frozenset({"heartbeat_url"})
     RENAMED: ClassVar[dict[str, tuple[str, str]]] = {
         "digest_hour_utc": ("digest_hour", "a local hour now, in each site's time zone"),
     }

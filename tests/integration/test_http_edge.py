@@ -246,3 +246,22 @@ def test_a_request_no_client_would_send_gets_no_server_error(server: ServerProce
         status = int(answer.split(b" ", 2)[1])
         assert 400 <= status < 500, answer[:200]
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_every_answer_carries_the_security_headers_and_hsts_only_over_https(
+    database_url: str, tokens: Tokens
+) -> None:
+    app = create_app(ServerSettings(database_url=database_url, tokens=tokens.setting), lambda: NOW,
+                     background=False)  # fmt: skip
+    with TestClient(app, base_url="https://aed.example.org", raise_server_exceptions=False) as secure:
+        for path in ("/board", "/api/v1/devices", "/docs", "/no/such/page", "/healthz", "/take/x"):
+            answer = secure.get(path, headers=auth(tokens.viewer))
+            assert answer.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains", path
+            assert "script-src 'self'" in answer.headers["content-security-policy"], path
+            assert answer.headers["x-frame-options"] == "DENY", path
+    with TestClient(app, base_url="http://aed.example.org", raise_server_exceptions=False) as plain:
+        answer = plain.get("/board")
+        assert "strict-transport-security" not in answer.headers
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        taken = plain.get("/t/AAAA")  # the take page keeps its own stricter referrer policy
+        assert taken.headers["referrer-policy"] == "no-referrer"

@@ -271,3 +271,25 @@ def test_a_renamed_option_keeps_its_old_name_with_a_warning_on_the_line_in_the_e
     assert [line.split(": ", 1)[1] for line in mistakes(both, read_file(both), ServerSettings)] == [
         "digest_hour_utc and digest_hour are one option (its old and new name): keep digest_hour alone"
     ]
+
+
+def test_config_show_never_prints_a_urls_password_or_a_push_urls_secret_path(
+    tmp_path: Path, tokens_file: Path
+) -> None:
+    path = server_file(
+        tmp_path, tokens_file, extra='heartbeat_url = "https://hc-ping.com/8e6b1f0c-uuid-secret"\n'
+    )
+    env = {"AEDMON_DATABASE_URL": "postgresql+psycopg://aedmon:pg-s3cret@db.example.org:5433/aedmon?sslmode=require",
+           "AEDMON_NOTIFY_MQTT": "mqtt://notifier:mq-s3cret@broker:1883"}  # fmt: skip
+    shown = aedmon("config", "show", "--config", str(path), env=env)
+    assert shown.returncode == 0, shown.stderr
+    for secret in ("pg-s3cret", "mq-s3cret", "8e6b1f0c-uuid-secret"):
+        assert secret not in shown.stdout + shown.stderr
+    assert (
+        'database_url = "postgresql+psycopg://aedmon:(redacted)@db.example.org:5433/aedmon?sslmode=require"'
+        in shown.stdout
+    )
+    assert 'heartbeat_url = "https://hc-ping.com/(redacted)"' in shown.stdout
+    assert (
+        'map_tiles_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"' in shown.stdout
+    )  # no secret: as it is
