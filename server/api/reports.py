@@ -1,18 +1,23 @@
-"""Reports for programme managers: the consumables forecast, as JSON or CSV."""
+"""Reports for programme managers: the consumables forecast, as JSON or CSV; what the
+programme achieved (readiness, response, checks), as JSON."""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
-from aedmon.reading import ReadingType
+from aedmon.reading import ID_PATTERN, ReadingType
 from server import store
 from server.reports.compliance import inert_row
 from server.reports.forecast import Consumable, Expiry, Row, forecast
+from server.reports.programme import AlertTimes, Change, Spread, ready_share, response_times
 
 from .deps import NowDep, SessionDep, SpeakerDep, ViewerRole
 
@@ -61,3 +66,126 @@ def consumables(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="consumables-{now.date().isoformat()}.csv"'},
     )
+
+
+class SpreadOut(BaseModel):
+    count: int
+    median: float | None = Field(description="seconds")
+    p90: float | None = Field(description="seconds, the 90th percentile (nearest rank)")
+
+
+class ResponseOut(BaseModel):
+    time_to_acknowledge_s: SpreadOut
+    time_to_repair_s: SpreadOut
+
+
+class DeviceShare(BaseModel):
+    id: str
+    name: str
+    site: str
+    ready_share: float | None = Field(description="0–1 of the time on record; null when none is")
+    on_record_s: float
+    downtime_by_cause: dict[str, float] = Field(
+        description="seconds not ready, by the verdict's worst reason"
+    )
+    begins: datetime | None = Field(description="where the device's history begins, when inside the period")
+    checks_done: int
+    checks_due: int = Field(description="one monthly check per local month the period touches")
+    checked_by: list[str]
+
+
+class ProgrammeOut(BaseModel):
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    time_zone: str = Field(description="the zone whose local days the period is")
+    site: str | None
+    area: str | None
+    ready_share: float | None = Field(description="of all the devices' time on record")
+    devices: list[DeviceShare]
+    response: dict[str, ResponseOut] = Field(description="by severity, alerts opened in the period")
+
+    model_config = {"populate_by_name": True}
+
+
+def _spread(found: Spread) -> SpreadOut:
+    return SpreadOut(count=found.count, median=found.median_s, p90=found.p90_s)
+
+
+def _months(start: date, end: date) -> int:
+    """How many calendar months the days [start, end] touch."""
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+@router.get("/programme", response_model=ProgrammeOut, response_model_by_alias=True)
+def programme(
+    request: Request,
+    session: SessionDep,
+    access: ViewerRole,
+    start: Annotated[date, Query(alias="from")],
+    end: Annotated[date, Query(alias="to", description="the last day, included")],
+    site: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    area: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+) -> ProgrammeOut:
+    """What the programme achieved in a period, for its funder and its council: each device's
+    share of time ready (from the verdict history, never from samples) and its downtime by
+    cause, the time to acknowledge and to repair alerts per severity, and the monthly checks
+    done against due. `site` and `area` exclude each other; with neither, the reader's scope.
+    Days are the site's local days (an area's or the whole's: the installation's zone)."""
+    if site and area:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "site and area exclude each other")
+    if end < start or (end - start).days > 3700:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "from must be on or before to, within ten years"
+        )
+    sites = access.visible
+    if area:
+        in_area = frozenset(store.sites.of_areas(session, [area]))
+        sites = in_area if sites is None else sites & in_area
+    devices = store.devices.listed(session, site=site, sites=sites)
+    zone_name = request.app.state.time_zone
+    if site:
+        own = store.sites.get(session, site)
+        zone_name = (own.time_zone if own else None) or zone_name
+    zone = ZoneInfo(zone_name)
+    begin = datetime.combine(start, time(0), zone)
+    finish = datetime.combine(end + timedelta(days=1), time(0), zone)
+    ids = [device.id for device in devices]
+    history = store.verdicts.of_period(session, ids, begin, finish)
+    checks: dict[str, list[str]] = {device_id: [] for device_id in ids}
+    for inspection in store.inspections.between(session, ids, begin, finish):
+        checks[inspection.device_id].append(inspection.inspector)
+    shares, ready_total, on_record_total = [], 0.0, 0.0
+    for device in devices:
+        changes = [Change(v.at, v.readiness, tuple(v.reasons), v.id) for v in history[device.id]]
+        share = ready_share(changes, begin, finish)
+        ready_total += share.ready_s
+        on_record_total += share.on_record_s
+        shares.append(
+            DeviceShare(
+                id=device.id,
+                name=device.name,
+                site=device.site,
+                ready_share=share.ready_share,
+                on_record_s=share.on_record_s,
+                downtime_by_cause=share.downtime_by_cause,
+                begins=share.begins,
+                checks_done=len(checks[device.id]),
+                checks_due=_months(start, end) if device.kind == "aed" else 0,
+                checked_by=sorted(set(checks[device.id])),
+            )  # fmt: skip
+        )
+    alerts = [
+        AlertTimes(a.id, a.severity, a.opened_at, a.acknowledged_at, a.resolved_at)
+        for a in store.verdicts.alerts_opened(session, ids, begin, finish)
+    ]
+    response = {
+        severity: ResponseOut(
+            time_to_acknowledge_s=_spread(r.to_acknowledge), time_to_repair_s=_spread(r.to_repair)
+        )
+        for severity, r in response_times(alerts, begin, finish).items()
+    }
+    return ProgrammeOut(
+        start=start, end=end, time_zone=zone_name, site=site, area=area,
+        ready_share=ready_total / on_record_total if on_record_total else None,
+        devices=shares, response=response,
+    )  # fmt: skip

@@ -15,6 +15,7 @@
     audit          who changed a device, contact, person or key
     snapshots      each device's readiness as last evaluated, and when it is next due
     changes        the feed of verdict and alert changes the event streams read
+    verdicts       the verdict history (each change of readiness), for the programme's reports
     retention      pruning what has passed its retention, and how far it reached
 
 Callers pass typed arguments and get models back; no module outside this package writes SQL.
@@ -39,6 +40,7 @@ from . import (
     sites,
     snapshots,
     users,
+    verdicts,
 )
 
 __all__ = [
@@ -58,4 +60,5 @@ __all__ = [
     "sites",
     "snapshots",
     "users",
+    "verdicts",
 ]

@@ -498,3 +498,23 @@ class Installation(Base):
     time_zone: Mapped[str | None] = mapped_column(String(64))
     set_up_at: Mapped[datetime]
     set_up_by: Mapped[str] = mapped_column(String(320))
+
+
+class Verdict(Base):
+    """A change of a device's readiness: when, to what, and why (its reasons' ids, worst
+    first). Kept as long as the compliance record; the programme's reports read it."""
+
+    __tablename__ = "verdicts"
+    __table_args__ = (
+        Index("ix_verdicts_device_at", "device_id", "at"),
+        Index("ix_verdicts_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    site: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    readiness: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[str]] = mapped_column(JSON)

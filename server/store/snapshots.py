@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, undefer
 from . import changes
 from .conflicts import dialect_insert
 from .database import yield_to_writers
-from .models import Device, ReadinessSnapshot, Site, SiteCounts
+from .models import Device, ReadinessSnapshot, Site, SiteCounts, Verdict
 from .search import containing
 
 
@@ -105,6 +105,11 @@ def save(session: Session, kept: Sequence[Kept], before: dict[str, ReadinessSnap
         if old is None or (old.site, old.readiness, list(old.reasons)) != said:
             body = {"device_id": k.device_id, "site": snapshot.site, "readiness": snapshot.readiness}
             changes.add(session, "verdict", k.device_id, snapshot.site, body, now)
+            why = _causes(snapshot.reasons)
+            if old is None or (old.readiness, _causes(old.reasons)) != (snapshot.readiness, why):
+                # the verdict history: a change of readiness or of its causes, never of a detail
+                session.add(Verdict(device_id=k.device_id, site=snapshot.site, at=now,
+                                    readiness=snapshot.readiness, reasons=why))  # fmt: skip
         elif old.door_open != snapshot.door_open:  # told at once to those who show it (Home Assistant)
             door: dict[str, Any] = {
                 "device_id": k.device_id,
@@ -115,6 +120,11 @@ def save(session: Session, kept: Sequence[Kept], before: dict[str, ReadinessSnap
     for (site, readiness), step in sorted(steps.items()):
         if step:
             _count(session, site, readiness, step)
+
+
+def _causes(reasons: Sequence[dict[str, Any]]) -> list[str]:
+    """A verdict's causes: its reasons' keys (self_test_failed, pads_expired…), worst first."""
+    return [str(reason.get("key", "")) for reason in reasons]
 
 
 def forget(session: Session, device_ids: Sequence[str], retry_at: datetime) -> None:

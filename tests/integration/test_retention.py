@@ -21,7 +21,7 @@ from server import store
 from server.app import create_app
 from server.reports.compliance import ChainedEntry, Entry, verify
 from server.settings import ServerSettings
-from server.store.models import Inspection, StoredReading
+from server.store.models import Inspection, StoredReading, Verdict
 from server.store.retention import Retention, horizons
 
 from .. import factories
@@ -103,6 +103,12 @@ def test_prune_keeps_what_each_retention_asks_and_the_record_after_it_verifies_a
     after = (date(2017, 3, 10), date(2027, 3, 10))
     before_prune = record(api, tokens, *after).json()
     assert len(before_prune) > 100
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        device = session.scalar(select(StoredReading.device_id))
+        for year in (2010, 2015, 2017, 2020):  # the verdict history: kept as long as the record
+            session.add(Verdict(device_id=device, site="s", at=datetime(year, 1, 1, tzinfo=UTC),
+                                readiness="not_ready", reasons=["pads_expired"]))  # fmt: skip
+        session.commit()
     was = counts(api)
     monkeypatch.setattr(store.retention, "CHUNK", 7)  # many chunks, each its own transaction
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
@@ -120,6 +126,7 @@ def test_prune_keeps_what_each_retention_asks_and_the_record_after_it_verifies_a
         assert done["records"] == 2 * old_months
     assert now["inspection"] == was["inspection"] - old_halves
     assert done["inspections"] == old_halves
+    assert done["verdicts"] == 3  # those of 2010, 2015 and January 2017, before the horizon
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
         oldest = session.scalar(select(func.min(StoredReading.device_time)))
         assert oldest is not None
@@ -137,7 +144,7 @@ def test_prune_keeps_what_each_retention_asks_and_the_record_after_it_verifies_a
     # pruning again at once deletes nothing more
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
         again = store.retention.prune(session, NOW, KEEP)
-        assert again == {"readings": 0, "records": 0, "inspections": 0, "tables": 0}
+        assert again == {"readings": 0, "records": 0, "inspections": 0, "verdicts": 0, "tables": 0}
 
 
 def test_the_horizon_never_moves_back_when_the_period_is_lengthened(api: TestClient, tokens: Tokens) -> None:

@@ -1,0 +1,141 @@
+"""What a programme achieved, from the verdict and alert history: pure functions.
+
+- `ready_share`: the share of a period each device was ready (or needed only attention: it
+  would have worked in a rescue), from its changes of readiness
+  (never from samples), and the time it was not ready by cause (the verdict's first reason,
+  its worst, so the causes add up to the downtime). Time before the device's history begins
+  is no record, not downtime: the share is of the time on record, and `begins` says where
+  that starts when it is after the period's start.
+- `response_times`: per severity, how long alerts opened in the period took to be
+  acknowledged and to be repaired (resolved): median and 90th percentile. An alert is counted
+  once, whatever the order or repetition of its rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+# Usable in a rescue: ready, or needing attention soon (pads expiring, a battery warning): the
+# share counts both; not ready and unknown are downtime.
+READY = frozenset({"ready", "attention"})
+UNKNOWN_CAUSE = "unknown"  # not ready (or not known to be) with no reason given
+
+
+@dataclass(frozen=True)
+class Change:
+    """A device's readiness from `at` on, and why (reason keys, worst first); `seq` (the
+    history row's id) orders changes of one instant."""
+
+    at: datetime
+    readiness: str
+    reasons: tuple[str, ...] = ()
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Share:
+    ready_s: float  # on record and ready
+    on_record_s: float  # on record (the history had begun)
+    period_s: float
+    downtime_by_cause: dict[str, float] = field(default_factory=dict)
+    begins: datetime | None = None  # where the history begins, when inside the period
+
+    @property
+    def ready_share(self) -> float | None:
+        """0–1 of the time on record; None when none of the period is on record."""
+        return self.ready_s / self.on_record_s if self.on_record_s > 0 else None
+
+    @property
+    def downtime_s(self) -> float:
+        return self.on_record_s - self.ready_s
+
+
+def ready_share(changes: Iterable[Change], start: datetime, end: datetime) -> Share:
+    """The share of [start, end) the device was ready, from all its changes (any order; those
+    after `end` are ignored, the newest at or before `start` says how the period began)."""
+    if end <= start:
+        return Share(0.0, 0.0, 0.0)
+    ordered = sorted(changes, key=lambda change: (change.at, change.seq))
+    before = [c for c in ordered if c.at <= start]
+    inside = [c for c in ordered if start < c.at < end]
+    current = before[-1] if before else None
+    cursor = start
+    ready = on_record = timedelta(0)  # summed exactly (in microseconds), said in seconds
+    downtime: dict[str, timedelta] = {}
+    for change in [*inside, None]:
+        until = change.at if change is not None else end
+        span = until - cursor
+        if current is not None and span > timedelta(0):
+            on_record += span
+            if current.readiness in READY:
+                ready += span
+            else:
+                cause = current.reasons[0] if current.reasons else UNKNOWN_CAUSE
+                downtime[cause] = downtime.get(cause, timedelta(0)) + span
+        if change is not None:
+            current, cursor = change, change.at
+    begins = None if before else (inside[0].at if inside else None)
+    by_cause = {cause: span.total_seconds() for cause, span in downtime.items()}
+    return Share(
+        ready.total_seconds(), on_record.total_seconds(), (end - start).total_seconds(), by_cause, begins
+    )
+
+
+@dataclass(frozen=True)
+class AlertTimes:
+    id: int
+    severity: str
+    opened_at: datetime
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Spread:
+    count: int
+    median_s: float | None
+    p90_s: float | None
+
+
+@dataclass(frozen=True)
+class Response:
+    to_acknowledge: Spread
+    to_repair: Spread
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The nearest-rank percentile (q in 0–100) of the values; None for none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _spread(values: Sequence[float]) -> Spread:
+    if not values:
+        return Spread(0, None, None)
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return Spread(len(ordered), median, percentile(ordered, 90))
+
+
+def response_times(alerts: Iterable[AlertTimes], start: datetime, end: datetime) -> dict[str, Response]:
+    """Per severity, for the alerts opened in [start, end): time to acknowledge (of those
+    acknowledged) and time to repair (of those resolved). Each alert counted once by its id."""
+    once = {alert.id: alert for alert in alerts if start <= alert.opened_at < end}
+    by_severity: dict[str, tuple[list[float], list[float]]] = {}
+    for alert in once.values():
+        acknowledged, repaired = by_severity.setdefault(alert.severity, ([], []))
+        if alert.acknowledged_at is not None and alert.acknowledged_at >= alert.opened_at:
+            acknowledged.append((alert.acknowledged_at - alert.opened_at).total_seconds())
+        if alert.resolved_at is not None and alert.resolved_at >= alert.opened_at:
+            repaired.append((alert.resolved_at - alert.opened_at).total_seconds())
+    return {
+        severity: Response(_spread(acknowledged), _spread(repaired))
+        for severity, (acknowledged, repaired) in sorted(by_severity.items())
+    }
