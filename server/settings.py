@@ -77,7 +77,7 @@ class ServerSettings(FromFile):
             "time_zone", "pads_expiring_days", "battery_expiring_days", "battery_low_pct",
             "sensor_battery_low_pct", "selftest_interval_h", "selftest_grace_h", "silent_intervals",
             "min_silent_s", "relocation_fixes", "relocation_margin_m", "aed_not_returned_h", "in_use_max_h",
-            "door_open_max_min", "clock_tolerance_s", "evaluate_interval_s",
+            "door_open_max_min", "clock_tolerance_s", "o2_min_bar", "o2_leak_bar", "evaluate_interval_s",
         ),
         "Telling people": (
             "channels_file", "link_secret_file", "smtp_host", "smtp_port", "smtp_from", "smtp_username",
@@ -152,6 +152,15 @@ class ServerSettings(FromFile):
         default=300,
         gt=0,
         description="a device clock off by more than this is not believed and raises clock_fault",
+    )
+    o2_min_bar: float = Field(
+        default=50, gt=0, le=300, description="o2_low below this oxygen pressure of a mobile unit, in bar"
+    )
+    o2_leak_bar: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="o2_leak when a parked mobile unit's oxygen falls this much within 90 minutes, in bar",
     )
     evaluate_interval_s: float = Field(
         default=30.0,
@@ -405,4 +414,6 @@ class ServerSettings(FromFile):
             in_use_max_h=self.in_use_max_h,
             door_open_max_min=self.door_open_max_min,
             clock_tolerance_s=self.clock_tolerance_s,
+            o2_min_bar=self.o2_min_bar,
+            o2_leak_bar=self.o2_leak_bar,
         )

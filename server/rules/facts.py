@@ -89,6 +89,11 @@ class Policy:
     # A device time further than this ahead of arrival, or behind the device's last believed
     # time, is not believed (see server.rules.clock); a clock off by more is a clock_fault.
     clock_tolerance_s: float = 300.0
+    # A mobile unit's oxygen: its minimum pressure, and a fall this large within the window
+    # while the unit is parked is a leak.
+    o2_min_bar: float = 50.0
+    o2_leak_bar: float = 10.0
+    o2_leak_window_min: float = 90.0
 
 
 DEFAULT_REPORT_INTERVAL_S: dict[DeviceKind, int] = {

@@ -39,6 +39,8 @@ class AlertType(StrEnum):
     CABINET_TAMPER = "cabinet_tamper"
     SENSOR_OFFLINE = "sensor_offline"  # its network lost the sensor (Zigbee2MQTT availability)
     CLOCK_FAULT = "clock_fault"  # the device's clock cannot be believed
+    O2_LOW = "o2_low"  # a mobile unit's oxygen below its minimum
+    O2_LEAK = "o2_leak"  # its pressure falling while the unit is parked
     REPORTED_PROBLEM = "reported_problem"  # from the public page; no rule clears it, a technician does
 
 

@@ -29,7 +29,7 @@ RECENT_LOCATIONS = 20
 STATES = frozenset({ReadingType.HEARTBEAT, ReadingType.STATUS})
 # What says a device was heard: anything but availability, which the broker may say for it.
 HEARD = frozenset(t for t in ReadingType if t is not ReadingType.AVAILABILITY)
-VERSION = 2  # of the stored form; a memory of another version is rebuilt from the store
+VERSION = 3  # of the stored form; a memory of another version is rebuilt from the store
 
 
 def _order(row: Row) -> tuple[datetime, int]:
@@ -49,6 +49,7 @@ def _says(reading: Reading) -> tuple[Any, ...]:
         reading.tamper,
         reading.sensor_battery_low,
         reading.sensor_battery_pct,
+        reading.o2_pressure_bar,  # a leak is read from how it falls
     )
 
 

@@ -39,7 +39,8 @@ _BY_SEVERITY = {
     Severity.INFO: Readiness.ATTENTION,
 }
 # Silence says nothing of the device itself: we do not know.
-_LEVEL_OF = {AlertType.DEVICE_SILENT: Readiness.UNKNOWN}
+# a unit without its oxygen cannot give it at its next stop: not ready, whatever its severity
+_LEVEL_OF = {AlertType.DEVICE_SILENT: Readiness.UNKNOWN, AlertType.O2_LOW: Readiness.NOT_READY}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from aedmon.reading import (
     TestResult,
     TestType,
 )
-from server.i18n import english
+from server.i18n import Words, english
 from server.rules.alerting import evaluate
 from server.rules.deadlines import next_change
 from server.rules.facts import DeviceFacts, DeviceInfo, Policy
@@ -380,6 +380,53 @@ def test_temperature_ranges_by_kind(device: DeviceInfo, fields: dict[str, Any], 
     state = status(1, 1, **fields)
     facts = facts_for(device=device, latest_state=state, recent_states=(state,))
     assert (AlertType.TEMPERATURE_OUT_OF_RANGE in found(facts)) is alert
+
+
+# --- a mobile unit's oxygen ---------------------------------------------------------------
+
+
+def unit_facts(pressures: list[tuple[float, float]], fixes: list[Reading] = ()) -> DeviceFacts:  # type: ignore[assignment]
+    """A mobile unit that said these oxygen pressures (minutes ago, bar), with these fixes."""
+    states = [status(ago, seq, o2_pressure_bar=bar) for seq, (ago, bar) in enumerate(pressures, 1)]
+    return facts_for(
+        device=UNIT, latest_state=states[-1], recent_states=tuple(states), recent_locations=tuple(fixes)
+    )
+
+
+@pytest.mark.parametrize(("bar", "low"), [(180.0, False), (50.0, False), (49.9, True), (0.0, True)])
+def test_oxygen_below_its_minimum_is_o2_low_in_every_language(bar: float, low: bool) -> None:
+    facts = unit_facts([(1, bar)])
+    assert (AlertType.O2_LOW in found(facts)) is low
+    if low:
+        findings = evaluate(facts, NOW, POLICY).findings
+        detail = findings[AlertType.O2_LOW].detail
+        assert english(detail) == f"Oxygen at {bar:g} bar, below its minimum of 50 bar."
+        for language in ("bg", "uk", "cs"):
+            said = Words(language).phrase(detail)
+            assert "detail." not in said
+            assert "below" not in said
+        assert assess(facts, findings, NOW, POLICY).readiness is Readiness.NOT_READY  # no oxygen to give
+
+
+def test_oxygen_falling_while_parked_is_a_leak_and_while_driving_is_not() -> None:
+    parked = [fix(0, 80, seq=1), fix(20, 40, seq=2), fix(10, 2, seq=3)]  # within 150 m all along
+    falling = [(80, 150.0), (60, 147.0), (40, 142.0), (20, 139.0), (1, 138.0)]
+    facts = unit_facts(falling, parked)
+    assert AlertType.O2_LEAK in found(facts)
+    detail = evaluate(facts, NOW, POLICY).findings[AlertType.O2_LEAK].detail
+    assert english(detail) == (
+        "Oxygen fell by 12 bar within 1 hour, 19 minutes while the unit was parked; now 138 bar."
+    )
+    driving = [fix(0, 80, seq=1), fix(3_000, 40, seq=2), fix(9_000, 2, seq=3)]
+    assert AlertType.O2_LEAK not in found(unit_facts(falling, driving))
+    assert AlertType.O2_LEAK not in found(unit_facts(falling))  # where it was is not known: no claim
+    steady = [(80, 150.0), (40, 149.5), (1, 149.0)]
+    assert AlertType.O2_LEAK not in found(unit_facts(steady, parked))
+    refilled = [(80, 60.0), (40, 200.0), (1, 199.0)]  # a new cylinder is no leak
+    assert AlertType.O2_LEAK not in found(unit_facts(refilled, parked))
+    # read from the unit's own readings, never the clock: an hour later it still says the same
+    later = NOW + timedelta(hours=1)
+    assert AlertType.O2_LEAK in found(replace(facts, last_seen=later), later)
 
 
 # --- rescue -------------------------------------------------------------------------------
