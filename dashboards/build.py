@@ -160,7 +160,7 @@ def render(board: Dashboard) -> dict[str, Any]:
         "uid": board.uid,
         "title": board.title,
         "tags": ["aedmon"],
-        "timezone": "utc",
+        "timezone": "browser",  # the reader's own zone, never UTC: people read these
         "schemaVersion": 39,
         "refresh": "1m",
         "time": {"from": "now-7d", "to": "now"},

@@ -91,9 +91,16 @@ def is_zone(name: str) -> bool:
 class Words:
     """Messages said in one language and time zone."""
 
-    def __init__(self, language: str = DEFAULT_LANGUAGE, time_zone: ZoneInfo | str | None = None) -> None:
+    def __init__(
+        self,
+        language: str = DEFAULT_LANGUAGE,
+        time_zone: ZoneInfo | str | None = None,
+        *,
+        name_zone: bool = False,
+    ) -> None:
         self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         self.zone = time_zone if isinstance(time_zone, ZoneInfo) else zone(time_zone)
+        self.name_zone = name_zone  # each moment says its zone (where a reader could mistake it)
         self.locale = Locale.parse(self.language)
         self._translations = translations(self.language)
 
@@ -157,7 +164,8 @@ class Words:
         time_part = format_time(local, "HH:mm", tzinfo=self.zone, locale=self.locale)
         day_part = format_date(local.date(), "medium", locale=self.locale)
         pattern = str(self.locale.datetime_formats["medium"])
-        return pattern.replace("{1}", day_part).replace("{0}", time_part)
+        said = pattern.replace("{1}", day_part).replace("{0}", time_part)
+        return f"{said} {local.tzname() or self.zone.key}" if self.name_zone else said
 
     def day(self, value: date) -> str:
         return format_date(value, "medium", locale=self.locale)
@@ -205,4 +213,4 @@ def english(phrase: Phrase) -> str:
     return _ENGLISH.phrase(phrase)
 
 
-_ENGLISH = Words(DEFAULT_LANGUAGE, UTC_ZONE)
+_ENGLISH = Words(DEFAULT_LANGUAGE, UTC_ZONE, name_zone=True)  # for machines, read anywhere: "00:55 UTC"

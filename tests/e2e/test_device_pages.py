@@ -120,6 +120,7 @@ def test_printable_reports_show_the_checked_chain_and_the_forecast(
     page.wait_for_selector("#chain.chain-ok")
     assert page.locator("#rows tbody tr").count() == 3  # SN1's and SN2's self-tests and the inspection
     assert "not ok: cabinet intact" in page.locator("#rows").inner_text()
+    assert "Time (UTC)" in page.locator("#rows thead").inner_text()  # each moment's zone named
     pdf = page.pdf(format="A4")  # printable: Chromium lays it out for paper
     assert pdf.startswith(b"%PDF")
     screenshot(page, "report-compliance.png")

@@ -350,7 +350,7 @@ def test_status_reports_alone_tell_the_aed_is_out() -> None:
     ]
     findings = evaluate(cabinet_facts(states), NOW, POLICY).findings
     assert set(findings) == {AlertType.AED_REMOVED}
-    assert "at Nov 23, 2026, 11:40:" in said(findings[AlertType.AED_REMOVED])
+    assert "at Nov 23, 2026, 11:40 UTC:" in said(findings[AlertType.AED_REMOVED])  # the zone named
 
 
 def test_door_open_too_long() -> None:

@@ -49,8 +49,9 @@ async function draw() {
   document.getElementById("scope").textContent =
     [params.get("site") || t("all_sites"), params.get("device_id"), period].filter(Boolean).join(" · ");
   if (kind === "compliance") {
-    table(["#", "UTC", t("device_word"), t("col_kind"), t("col_result"), t("col_details"), t("col_by"), "SHA-256"],
-      rows.map((r) => [r.number, r.entry.time.slice(0, 16).replace("T", " "), r.entry.device_id, r.entry.kind,
+    // each moment in the page's zone, the zone named in its heading (the record keeps UTC, hashed)
+    table(["#", `${t("col_time")} (${PAGE_ZONE})`, t("device_word"), t("col_kind"), t("col_result"), t("col_details"), t("col_by"), "SHA-256"],
+      rows.map((r) => [r.number, when(r.entry.time), r.entry.device_id, r.entry.kind,
         r.entry.result, r.entry.details, r.entry.by, r.hash.slice(0, 16) + "…"]));
     const chain = document.getElementById("chain");
     if (begins) {  // refused rather than printed short: a record with a hole is no record
