@@ -333,7 +333,7 @@ class SimulateCabinet(_SimulateMqtt):
 
 class SimulateMobileUnit(_SimulateMqtt):
     """Simulate a mobile medical unit (fridge, oxygen, position) over MQTT. Faults: move,
-    fridge-warm, silence, bad-payload."""
+    fridge-warm, silence, bad-payload, o2-low, o2-leak."""
 
     model_config = SettingsConfigDict(**_COMMAND_CONFIG, cli_prog_name="aedmon simulate mobile-unit")
     device_class = "MobileUnit"

@@ -24,7 +24,7 @@ from .faults import Fault, Schedule
 log = logging.getLogger(__name__)
 
 CABINET_FAULTS = frozenset({"move", "door", "remove", "return", "silence", "bad-payload", "warm"})
-UNIT_FAULTS = frozenset({"move", "fridge-warm", "silence", "bad-payload"})
+UNIT_FAULTS = frozenset({"move", "fridge-warm", "silence", "bad-payload", "o2-low", "o2-leak"})
 METRES_PER_DEGREE = 111_320.0
 
 
@@ -196,17 +196,22 @@ class MobileUnit(MqttDevice):
     default_interval_s = 30.0
     away_north_m = 0.0
     fridge_temp_c = 5.0
+    o2_bar = 182.0
+    leaking = False  # parked, and its oxygen falling
     step = 0
 
     def report(self, elapsed: float) -> None:
-        self.step += 1
+        if self.leaking:
+            self.o2_bar = max(0.0, self.o2_bar - 4.0)
+        else:
+            self.step += 1  # parked units stay where they are
         angle = self.step / 20 * 2 * math.pi
         here = self.place.offset(300 * math.sin(angle) + self.away_north_m, 300 * math.cos(angle))
         self.publish(
             self.reading(
                 ReadingType.STATUS,
                 fridge_temp_c=self.fridge_temp_c,
-                o2_pressure_bar=182.0,
+                o2_pressure_bar=self.o2_bar,
                 supply_voltage=13.8,
                 state=None,
             ),
@@ -218,7 +223,7 @@ class MobileUnit(MqttDevice):
                 lat=round(here.lat, 7),
                 lon=round(here.lon, 7),
                 accuracy_m=6.0,
-                speed_kmh=28.0,
+                speed_kmh=0.0 if self.leaking else 28.0,
                 location_source=LocationSource.GNSS,
             ),
             elapsed,
@@ -229,4 +234,8 @@ class MobileUnit(MqttDevice):
             self.away_north_m = 25_000.0
         elif name == "fridge-warm":
             self.fridge_temp_c = 11.5
+        elif name == "o2-low":
+            self.o2_bar = 38.0
+        elif name == "o2-leak":
+            self.leaking = True
         self.report(elapsed)
