@@ -154,7 +154,7 @@ def device_page(request: Request, device_id: str) -> HTMLResponse:
 def report_page(request: Request, kind: str) -> HTMLResponse:
     """A printable report: `compliance` (self-tests and inspections, hash-chained) or
     `consumables` (pads and batteries to order); the query string is the API's."""
-    if kind not in ("compliance", "consumables"):
+    if kind not in ("compliance", "consumables", "programme"):
         return HTMLResponse("no such report", status_code=404)
     return _page(request, "report.html", kind=kind)
 

@@ -123,3 +123,20 @@ def test_a_report_that_cannot_be_made_is_a_422(
 ) -> None:
     answer = api.get("/api/v1/reports/programme", params=params, headers=auth(tokens.viewer))
     assert answer.status_code == 422, answer.text
+
+
+def test_the_report_as_csv_has_the_figures_and_headings_in_the_readers_language(
+    api: TestClient, tokens: Tokens, clock: MovableClock
+) -> None:
+    device = factories.device("SN1", name='=HYPERLINK("x")')  # a hostile name stays inert
+    api.post("/api/v1/devices", json=device, headers=auth(tokens.admin)).raise_for_status()
+    selftest(api, tokens, clock, 1, TestResult.PASS)
+    params = {"from": "2026-11-01", "to": "2026-11-30", "format": "csv", "lang": "bg"}
+    answer = api.get("/api/v1/reports/programme", params=params, headers=auth(tokens.viewer))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("устройство,Име,обект,Готов (дял 0–1)")
+    assert lines[1].split(",")[0] == "SN1"
+    assert "'=HYPERLINK" in lines[1]
+    assert ",1.0000," in lines[1]  # ready the whole month

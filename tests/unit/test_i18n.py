@@ -71,7 +71,7 @@ def ids_the_code_asks_for() -> set[str]:
         f"ui.state_{state}" for state in AlertState
     }
     asked |= {f"notice.{purpose}" for purpose in (Purpose.REMINDER, Purpose.ESCALATION)}
-    asked |= {f"ui.{kind}" for kind in ("compliance", "consumables")}  # the report pages' titles
+    asked |= {f"ui.{kind}" for kind in ("compliance", "consumables", "programme")}  # the report pages' titles
     asked |= {f"ui.bring_{thing}" for thing in ("pads", "battery", "aed")}  # console.js: t("bring_" + …)
     # admin.js and admin.html: t("role_" + …), t("outcome_" + …), data-t="kind_{{ … }}", "access_…"
     asked |= {f"ui.role_{role}" for role in Role} | {f"ui.outcome_{outcome}" for outcome in Outcome}

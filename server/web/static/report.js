@@ -2,7 +2,7 @@
 "use strict";
 const kind = document.body.dataset.kind;
 const params = new URLSearchParams(location.search);
-if (kind === "compliance") {  // by default this month so far
+if (kind === "compliance" || kind === "programme") {  // by default this month so far
   const today = new Date().toISOString().slice(0, 10);
   if (!params.get("to")) params.set("to", today);
   if (!params.get("from")) params.set("from", today.slice(0, 8) + "01");
@@ -38,14 +38,22 @@ function table(head, body) {
   thead.replaceChildren(tr);
   tbody.replaceChildren(...body.map((cells) => {
     const row = document.createElement("tr");
-    for (const c of cells) row.append(text("td", String(c)));
+    for (const c of cells) {
+      if (c instanceof Node) {  // a bar, drawn by the page
+        const cell = document.createElement("td");
+        cell.append(c);
+        row.append(cell);
+      } else {
+        row.append(text("td", String(c)));
+      }
+    }
     return row;
   }));
 }
 
 async function draw() {
   drawFrame(t(kind));
-  const period = kind === "compliance" ? `${params.get("from")} – ${params.get("to")}` : `${params.get("months") || 12} × ${t("month")}`;
+  const period = kind === "consumables" ? `${params.get("months") || 12} × ${t("month")}` : `${params.get("from")} – ${params.get("to")}`;
   document.getElementById("scope").textContent =
     [params.get("site") || t("all_sites"), params.get("device_id"), period].filter(Boolean).join(" · ");
   if (kind === "compliance") {
@@ -62,10 +70,52 @@ async function draw() {
     const bad = await brokenAt(rows);
     chain.textContent = bad === null ? t("chain_ok") : `${t("chain_bad")} ${bad}`;
     chain.className = bad === null ? "chain-ok" : "chain-bad";
+  } else if (kind === "programme") {
+    drawProgramme(rows);
   } else {
     table([t("site"), t("month"), t("pads"), t("battery"), t("devices")],
       rows.map((r) => [r.site, r.month, r.pads, r.batteries, r.devices.join(" ")]));
   }
+}
+
+// What the programme achieved: each device's share of time ready as a bar and a number, what
+// kept it from being ready (in words, with how long), its monthly checks; then how fast alerts
+// were acknowledged and repaired. Every number from the API, every word from the catalogues.
+function share(value) {
+  if (value === null) return t("no_record");
+  return new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }).format(value);
+}
+
+function span(seconds) {
+  if (seconds === null) return "–";
+  // Intl's own unit names, in the page's language
+  const unit = seconds >= 86400 ? "day" : seconds >= 3600 ? "hour" : "minute";
+  const size = { day: 86400, hour: 3600, minute: 60 }[unit];
+  return new Intl.NumberFormat(lang, { style: "unit", unit, unitDisplay: "long", maximumFractionDigits: 1 }).format(seconds / size);
+}
+
+function bar(value) {
+  const meter = document.createElement("meter");
+  Object.assign(meter, { min: 0, max: 1, low: 0.9, high: 0.98, optimum: 1, value: value ?? 0 });
+  const cell = document.createElement("span");
+  cell.className = "share";
+  cell.append(meter, " ", share(value));
+  return cell;
+}
+
+function drawProgramme(report) {
+  const causes = (device) => Object.entries(device.downtime_by_cause)
+    .sort((a, b) => b[1] - a[1]).map(([key, seconds]) => `${t("reason." + key)}: ${span(seconds)}`).join("; ") || "–";
+  table([t("device_word"), t("site"), t("col_ready"), t("col_downtime"), t("col_checks"), t("col_by")],
+    report.devices.map((d) => [d.name || d.id, d.site, bar(d.ready_share), causes(d),
+      `${d.checks_done} / ${d.checks_due}`, d.checked_by.join(", ") || "–"]));
+  const said = [`${t("col_ready")}: ${share(report.ready_share)}`];
+  for (const [severity, r] of Object.entries(report.response)) {
+    said.push(`${t(severity)}: ${t("to_acknowledge")} ${span(r.time_to_acknowledge_s.median)} (90 %: ${span(r.time_to_acknowledge_s.p90)}), ` +
+      `${t("to_repair")} ${span(r.time_to_repair_s.median)} (90 %: ${span(r.time_to_repair_s.p90)})`);
+  }
+  document.getElementById("chain").textContent = said.join(" · ");
+  document.getElementById("chain").className = "";
 }
 
 document.getElementById("print").addEventListener("click", () => window.print());
@@ -100,7 +150,7 @@ poll(async () => {
   csv.href = "#";
   csv.onclick = async (event) => {  // the CSV needs the key too, so it is fetched, not linked
     event.preventDefault();
-    const answer = await fetch(path + "&format=csv", { headers: { Authorization: "Bearer " + token } });
+    const answer = await fetch(`${path}&format=csv&lang=${lang}`, { headers: { Authorization: "Bearer " + token } });
     const url = URL.createObjectURL(await answer.blob());
     const a = Object.assign(document.createElement("a"), { href: url, download: kind + ".csv" });
     a.click();
