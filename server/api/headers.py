@@ -2,7 +2,8 @@
 
 - A Content Security Policy without inline script: every script is a file of this server's
   (the API docs page included); map tiles may come from the installation's tile server.
-- `frame-ancestors 'none'` (and X-Frame-Options DENY): no page is framed by another site.
+- `frame-ancestors 'none'` (and X-Frame-Options DENY): no page is framed by another site, but
+  an area's public status page (`/status/AREA`), which its municipality shows in its own site.
 - A referrer policy that never sends a path (a take link's token) to another site.
 - HSTS when the request came over https (directly, or through a proxy that says so in
   X-Forwarded-Proto from an address uvicorn trusts).
@@ -28,7 +29,10 @@ def tile_origin(template: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
-def policy(tiles: str) -> str:
+EMBEDDABLE = "/status/"  # an area's public status page: its municipality frames it in its own site
+
+
+def policy(tiles: str, *, framed_by: str = "'none'") -> str:
     images = " ".join(filter(None, ["'self'", "data:", "blob:", tile_origin(tiles)]))
     return "; ".join(
         [
@@ -41,7 +45,7 @@ def policy(tiles: str) -> str:
             "object-src 'none'",
             "base-uri 'none'",
             "form-action 'self'",
-            "frame-ancestors 'none'",
+            f"frame-ancestors {framed_by}",
         ]
     )
 
@@ -51,24 +55,26 @@ class SecurityHeaders:
 
     def __init__(self, app: App, *, tiles: str) -> None:
         self.app = app
+        common = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
         self.headers = [
             (b"content-security-policy", policy(tiles).encode()),
-            (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin"),
+            *common,
         ]
+        self.embeddable = [(b"content-security-policy", policy(tiles, framed_by="*").encode()), *common]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         secure = scope.get("scheme") == "https"
+        ours = self.embeddable if str(scope.get("path", "")).startswith(EMBEDDABLE) else self.headers
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 have = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in self.headers if name not in have]
+                headers += [(name, value) for name, value in ours if name not in have]
                 if secure and b"strict-transport-security" not in have:
                     headers.append((b"strict-transport-security", HSTS))
                 message["headers"] = headers

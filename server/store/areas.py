@@ -13,3 +13,7 @@ from .models import Area
 def ensure(session: Session, area_id: str, now: datetime) -> None:
     if session.get(Area, area_id) is None:
         insert_or_skip(session, Area, id=area_id, name="", created_at=now)
+
+
+def get(session: Session, area_id: str) -> Area | None:
+    return session.get(Area, area_id)

@@ -159,6 +159,14 @@ def report_page(request: Request, kind: str) -> HTMLResponse:
     return _page(request, "report.html", kind=kind)
 
 
+@router.get("/status/{area}", response_class=HTMLResponse)
+def area_status_page(request: Request, area: str) -> HTMLResponse:
+    """The public status page of an area (a municipality's AEDs), embeddable in its own site."""
+    if not ID_RE.match(area):
+        return HTMLResponse("no such area", status_code=404)
+    return _page(request, "status.html", area=area)
+
+
 @router.get("/board/{site}", response_class=HTMLResponse)
 def site_board(request: Request, site: str) -> HTMLResponse:
     if not ID_RE.match(site):
