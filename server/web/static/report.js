@@ -53,7 +53,7 @@ function table(head, body) {
 
 async function draw() {
   drawFrame(t(kind));
-  const period = kind === "consumables" ? `${params.get("months") || 12} × ${t("month")}` : `${params.get("from")} – ${params.get("to")}`;
+  const period = kind === "consumables" ? `${params.get("months") || 12} ${t("months_ahead")}` : `${params.get("from")} – ${params.get("to")}`;
   document.getElementById("scope").textContent =
     [params.get("site") || t("all_sites"), params.get("device_id"), period].filter(Boolean).join(" · ");
   if (kind === "compliance") {
@@ -73,8 +73,14 @@ async function draw() {
   } else if (kind === "programme") {
     drawProgramme(rows);
   } else {
-    table([t("site"), t("month"), t("pads"), t("battery"), t("devices")],
-      rows.map((r) => [r.site, r.month, r.pads, r.batteries, r.devices.join(" ")]));
+    // only the months something expires in, and what to order in all
+    const due = rows.filter((r) => r.pads || r.batteries);
+    table([t("site"), t("month"), t("pads_to_replace"), t("batteries_to_replace"), t("devices")],
+      due.map((r) => [r.site, r.month, r.pads, r.batteries, r.devices.join(" ")]));
+    const pads = rows.reduce((sum, r) => sum + r.pads, 0), batteries = rows.reduce((sum, r) => sum + r.batteries, 0);
+    const chain = document.getElementById("chain");
+    chain.textContent = `${t("in_all")}: ${t("pads_to_replace")} ${pads} · ${t("batteries_to_replace")} ${batteries}`;
+    chain.className = "";
   }
 }
 
