@@ -40,7 +40,11 @@ def test_the_console_lists_by_severity_and_an_acknowledgement_changes_the_state(
     assert "Battery low · Council chamber AED" in cards.nth(1).inner_text()
     assert "Self-test needs attention · Council chamber AED" in cards.nth(2).inner_text()
     bring = page.locator("#bring").inner_text()
-    assert bring == "To bring: spare AED ×1 (Reception AED); battery ×1 (Council chamber AED)"
+    # all that the alerts say to bring: a failed self-test's spare pads and battery too
+    assert bring == (
+        "To bring: spare AED ×1 (Reception AED); pads ×1 (Reception AED); "
+        "battery ×2 (Reception AED, Council chamber AED)"
+    )
     screenshot(page, "console.png")
     critical = page.locator('[data-alert]:has-text("Self-test failed")')
     critical.locator("input[name=note]").fill("on my way with a spare AED")

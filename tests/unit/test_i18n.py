@@ -72,7 +72,9 @@ def ids_the_code_asks_for() -> set[str]:
     }
     asked |= {f"notice.{purpose}" for purpose in (Purpose.REMINDER, Purpose.ESCALATION)}
     asked |= {f"ui.{kind}" for kind in ("compliance", "consumables", "programme")}  # the report pages' titles
-    asked |= {f"ui.bring_{thing}" for thing in ("pads", "battery", "aed")}  # console.js: t("bring_" + …)
+    asked |= {
+        f"ui.bring_{thing}" for thing in ("pads", "battery", "aed", "sensor_battery", "oxygen")
+    }  # console.js
     # admin.js and admin.html: t("role_" + …), t("outcome_" + …), data-t="kind_{{ … }}", "access_…"
     asked |= {f"ui.role_{role}" for role in Role} | {f"ui.outcome_{outcome}" for outcome in Outcome}
     asked |= {f"ui.kind_{kind}" for kind in DeviceKind if kind is not DeviceKind.BRIDGE}

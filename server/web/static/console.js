@@ -3,11 +3,13 @@
 // a hundred at a time; maintenance windows; contacts. Pickers search: nothing lists the fleet.
 "use strict";
 const RANK = { critical: 0, major: 1, minor: 2, info: 3 };
-// What a technician takes along for an alert of this type.
+// What a technician takes along for an alert of this type: all its own words say to bring
+// (a failed self-test's "bring spare pads and a battery", and a loan AED meanwhile).
 const BRING = {
-  pads_expired: "bring_pads", pads_expiring: "bring_pads", needs_service: "bring_pads",
-  battery_low: "bring_battery", battery_expired: "bring_battery", battery_expiring: "bring_battery",
-  self_test_failed: "bring_aed", aed_not_returned: "bring_aed",
+  pads_expired: ["bring_pads"], pads_expiring: ["bring_pads"], needs_service: ["bring_pads"],
+  battery_low: ["bring_battery"], battery_expired: ["bring_battery"], battery_expiring: ["bring_battery"],
+  self_test_failed: ["bring_aed", "bring_pads", "bring_battery"], aed_not_returned: ["bring_aed"],
+  sensor_battery_low: ["bring_sensor_battery"], o2_low: ["bring_oxygen"], o2_leak: ["bring_oxygen"],
 };
 const PAGE = 100;  // alerts shown at first, and more each time they are asked for
 let alerts = [];
@@ -118,8 +120,7 @@ function card(alert) {
 function drawBring() {
   const wanted = {};
   for (const alert of alerts) {
-    const item = BRING[alert.type];
-    if (item) (wanted[item] = wanted[item] || new Set()).add(nameOf(alert));
+    for (const item of BRING[alert.type] || []) (wanted[item] = wanted[item] || new Set()).add(nameOf(alert));
   }
   const parts = Object.entries(wanted).map(([item, names]) => `${t(item)} ×${names.size} (${[...names].join(", ")})`);
   document.getElementById("bring").textContent = parts.length ? `${t("bring")}: ${parts.join("; ")}` : t("nothing_to_bring");
