@@ -124,6 +124,7 @@ def test_no_route_lets_one_areas_key_read_or_change_anothers(
                 **{name: "sofia" if name == "area" else places.ids["sofia"][name] for name in names}
             )
             anyone = api.get(url)
+            assert anyone.status_code == 200, url
             for role in ROLES:
                 keyed = api.get(url, headers=bearer(places.keys["pernik"][role]))
                 assert (keyed.status_code, keyed.content) == (anyone.status_code, anyone.content), url
