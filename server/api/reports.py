@@ -146,7 +146,7 @@ def programme(
         sites = in_area if sites is None else sites & in_area
     devices = store.devices.listed(session, site=site, sites=sites)
     zone_name = request.app.state.time_zone
-    if site:
+    if site and access.sees(site):  # another area's site says nothing, not even its zone
         own = store.sites.get(session, site)
         zone_name = (own.time_zone if own else None) or zone_name
     zone = ZoneInfo(zone_name)

@@ -150,6 +150,7 @@ LISTS = [
     f"/api/v1/reports/compliance?from={NOW.date()}&to={NOW.date()}", "/api/v1/audit",
     "/api/v1/stickers?ids=SN-A,SN-B", "/api/v1/devices?retired=true", "/api/v1/alerts/summary",
     "/api/v1/alerts?order=site", "/api/v1/sites?q=school",
+    f"/api/v1/reports/programme?from={NOW.date()}&to={NOW.date()}",
 ]  # fmt: skip
 
 
@@ -298,3 +299,23 @@ def test_a_sensor_profile_that_is_no_vendor_model_name_is_refused(
     made = api.post("/api/v1/devices", json={**factories.device("SN-Z"), "profile": profile}, headers=admin)
     assert made.status_code == 422
     assert api.get("/api/v1/devices/SN-A", headers=admin).json()["profile"] is None
+
+
+@pytest.mark.parametrize("scope", [{"area": "sofia"}, {"site": "sofia-school"}])
+def test_the_programme_report_of_another_area_says_nothing_of_it(
+    api: TestClient, tokens: Tokens, places: Places, scope: dict[str, str]
+) -> None:
+    zone = api.patch(
+        "/api/v1/sites/sofia-school", json={"time_zone": "Europe/Sofia"}, headers=bearer(tokens.admin)
+    )
+    assert zone.status_code == 200, zone.text
+    params = {"from": str(NOW.date()), "to": str(NOW.date()), **scope}
+    keys = places.keys["pernik"]
+    for role in ROLES:
+        answer = api.get("/api/v1/reports/programme", params=params, headers=bearer(keys[role]))
+        if answer.status_code == 403:
+            continue
+        said = answer.json()
+        assert (said["devices"], said["response"], said["ready_share"]) == ([], {}, None), role
+        assert said["time_zone"] == "UTC"  # the installation's, never the other site's own
+        assert "SN-B" not in answer.text
