@@ -4,9 +4,7 @@ is due; a database newer than the code is refused, never written."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from server.store.database import create_schema, make_engine
 from server.store.migrate import SchemaNewer, alembic_config, schema, upgrade
 from server.store.models import Base
+
+from ..conftest import run_aedmon
 
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
@@ -132,9 +132,7 @@ def test_a_database_of_every_earlier_schema_version_with_rows_in_every_table_upg
 
 
 def aedmon(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AEDMON_")}
-    return subprocess.run([sys.executable, "-m", "aedmon", *args], capture_output=True, text=True,
-                          timeout=120, env=env)  # fmt: skip
+    return run_aedmon(*args, timeout=120)
 
 
 def test_migrate_runs_on_its_own_and_check_says_whether_one_is_due(empty_database_url: str) -> None:

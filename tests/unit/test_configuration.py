@@ -3,9 +3,6 @@ code 2, and never a secret; secrets come from files so that none is in `ps`."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,14 +10,12 @@ import pytest
 from aedmon.demo import free_port
 
 from .. import factories
+from ..conftest import run_aedmon
 
 SECRET = "s3cr3t-token-never-printed"
 
 
-def aedmon(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("AEDMON_")}
-    return subprocess.run([sys.executable, "-m", "aedmon", *args], capture_output=True, text=True,
-                          env={**clean, **(env or {})}, timeout=60, check=False)  # fmt: skip
+aedmon = run_aedmon
 
 
 @pytest.mark.parametrize(

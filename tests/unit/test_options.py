@@ -4,10 +4,7 @@ snake_case; flags > environment > file > defaults; a secret only by its *_file o
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -17,14 +14,13 @@ from aedmon.options import CONFIG_FILE, manual, mistakes, read_file, secret_opti
 from firmware_bridge.settings import BridgeSettings
 from server.settings import ServerSettings
 
+from ..conftest import run_aedmon
+
 ADMIN = "an-admin-token-long-enough"
 BRIDGE = "a-bridge-token-long-enough"
 
 
-def aedmon(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("AEDMON_")}
-    return subprocess.run([sys.executable, "-m", "aedmon", *args], capture_output=True, text=True, timeout=60,
-                          env={**clean, **(env or {})})  # fmt: skip
+aedmon = run_aedmon
 
 
 @pytest.fixture
