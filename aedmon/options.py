@@ -27,6 +27,7 @@ from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource
 
 from aedmon.config import read_secret
+from aedmon.protocols.broker import has_password
 
 CONFIG_FILE: ContextVar[Path | None] = ContextVar("aedmon_config_file", default=None)
 MAX_CONFIG_BYTES = 1_000_000
@@ -103,13 +104,6 @@ def read_file(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: not valid TOML: {exc}") from None
 
 
-def _has_password(url: object) -> bool:
-    try:
-        return isinstance(url, str) and "://" in url and urlsplit(url).password is not None
-    except ValueError:
-        return False
-
-
 def mistakes(path: Path, data: Mapping[str, Any], model: type[BaseSettings]) -> Iterator[str]:
     """Each thing wrong with the file's options for `model`, one line each, never a value: an
     unknown option (with the nearest known one), a secret written in the file, a value of the
@@ -137,7 +131,7 @@ def mistakes(path: Path, data: Mapping[str, Any], model: type[BaseSettings]) -> 
                 instead if twin in fields else "use the environment"
             )
             continue
-        if _has_password(value):
+        if isinstance(value, str) and "://" in value and has_password(value):
             yield f"{path}: {key} holds a password in its URL; " + (
                 f"name a file that holds it with {key}_password_file"
                 if f"{key}_password_file" in fields
@@ -257,6 +251,10 @@ def _plain(value: object) -> Any:
 # ---- the manual: `aedmon server --help` --------------------------------------------------
 
 WIDTH = 100
+# The options whose value is a broker's URL (their names do not say so).
+BROKER_OPTIONS = frozenset(
+    {"mqtt", "chirpstack", "things_stack", "zigbee2mqtt", "home_assistant", "notify_mqtt"}
+)
 
 
 def manual(model: type[FromFile], prog: str) -> str:
@@ -334,9 +332,7 @@ def value_kind(name: str, annotation: Any) -> str:
         return "JSON"
     if origin is list or inner is list:
         return "A,B,..."
-    if name.endswith(("_url", "server")) or name in {"mqtt", "chirpstack", "things_stack", "zigbee2mqtt"}:
-        return "URL"
-    if name.endswith("home_assistant") or name == "notify_mqtt":
+    if name.endswith(("_url", "server")) or name in BROKER_OPTIONS:
         return "URL"
     return "TEXT"
 
