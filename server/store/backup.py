@@ -75,6 +75,22 @@ def _run(args: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{Path(args[0]).name}: {said[:300]}")
 
 
+def _copy_sqlite(source: Path, partial: Path, *, checked: bool = False) -> None:
+    """A consistent copy of a SQLite file in one step of its online backup API, however much is
+    written to it meanwhile; with `checked`, refused unless SQLite's integrity check passes."""
+    origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    copy = sqlite3.connect(partial)
+    try:
+        origin.backup(copy)
+        if checked and copy.execute("PRAGMA integrity_check").fetchone() != ("ok",):
+            raise BackupError(f"{source} is damaged (SQLite's integrity check fails)")
+    except sqlite3.Error as exc:
+        raise BackupError(f"SQLite could not copy {source}: {exc}") from None
+    finally:
+        copy.close()
+        origin.close()
+
+
 def backup(database_url: str, dest: Path) -> str:
     """Copy the database to `dest` (written beside it, then renamed: a half-made backup is never
     taken for one); what was written, in a few words."""
@@ -88,15 +104,7 @@ def backup(database_url: str, dest: Path) -> str:
             source_path = _sqlite_path(url)
             if not source_path.exists():
                 raise BackupError(f"no database at {source_path}")
-            source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)
-            copy = sqlite3.connect(partial)
-            try:
-                source.backup(copy)  # in one step: a consistent copy however much is written meanwhile
-            except sqlite3.Error as exc:
-                raise BackupError(f"SQLite could not copy {source_path}: {exc}") from None
-            finally:
-                copy.close()
-                source.close()
+            _copy_sqlite(source_path, partial)
         elif url.get_backend_name() == "postgresql":
             _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}"],
                  _pg_environment(url))  # fmt: skip
@@ -143,18 +151,13 @@ def restore(src: Path, database_url: str, *, replace: bool = False) -> str:
             raise BackupError(f"{target} exists; restore to a new file, or say --replace")
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
-        source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-        copy = sqlite3.connect(partial)
         try:
-            source.backup(copy)
-            if copy.execute("PRAGMA integrity_check").fetchone() != ("ok",):
-                raise BackupError(f"{src} is damaged (SQLite's integrity check fails)")
+            _copy_sqlite(src, partial, checked=True)
+            for stale in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            partial.replace(target)
         finally:
-            copy.close()
-            source.close()
-        for stale in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
-            stale.unlink(missing_ok=True)
-        partial.replace(target)
+            partial.unlink(missing_ok=True)  # a half-made database is never left for one
         return f"{target} from {src}"
     if holds_tables(database_url) and not replace:
         raise BackupError(

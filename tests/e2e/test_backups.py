@@ -4,9 +4,7 @@ record whole and its alerts, people and keys all there; on SQLite and on Postgre
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,15 +17,14 @@ import pytest
 from aedmon.reading import TestResult
 
 from .. import factories
-from ..conftest import POSTGRES_ADMIN, ServerProcess, Tokens
+from ..conftest import POSTGRES_ADMIN, ServerProcess, Tokens, run_aedmon
 from ..fixtures.databases import drop
 from ..fixtures.server import start_server
 
 
-def aedmon(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AEDMON_", "PG"))}
-    return subprocess.run([sys.executable, "-m", "aedmon", *args], capture_output=True, text=True,
-                          timeout=300, env={**clean, **(env or {})})  # fmt: skip
+def aedmon(*args: str) -> subprocess.CompletedProcess[str]:
+    """Without the test run's PG* variables either: pg_dump takes only what the URL says."""
+    return run_aedmon(*args, timeout=300, clear=("AEDMON_", "PG"))
 
 
 def new_database(kind: str, tmp_path: Path) -> str:
@@ -131,6 +128,8 @@ def test_a_backup_taken_under_load_restores_to_a_whole_installation(
 def test_a_backup_and_a_restore_refuse_what_cannot_work_in_one_line(tmp_path: Path) -> None:
     not_a_backup = tmp_path / "notes.txt"
     not_a_backup.write_text("hello")
+    damaged = tmp_path / "damaged.backup"  # a SQLite file's first bytes, then nothing of one
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
     into, nowhere = f"sqlite:///{tmp_path / 'r.db'}", f"sqlite:///{tmp_path / 'none.db'}"
     unreachable = "postgresql+psycopg://aedmon:s3cret-pw@127.0.0.1:1/none"
     cases = [
@@ -139,6 +138,10 @@ def test_a_backup_and_a_restore_refuse_what_cannot_work_in_one_line(tmp_path: Pa
         (("restore", str(not_a_backup), "--database-url", into), "not an aedmon backup"),
         (("restore", str(tmp_path / "missing"), "--database-url", into), "cannot be read"),
         (("backup", "--database-url", unreachable, str(tmp_path / "b")), "pg_dump:"),
+        (
+            ("restore", str(damaged), "--database-url", f"sqlite:///{tmp_path / 'd.db'}"),
+            "SQLite could not copy",
+        ),
     ]
     for args, said in cases:
         result = aedmon(*args)
@@ -146,6 +149,8 @@ def test_a_backup_and_a_restore_refuse_what_cannot_work_in_one_line(tmp_path: Pa
         assert said in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
         assert "s3cret-pw" not in result.stderr
+    assert not list(tmp_path.glob("*.partial"))  # nothing half-made is left for a database
+    assert not (tmp_path / "d.db").exists()
     sqlite_backup = tmp_path / "s.backup"
     source = f"sqlite:///{tmp_path / 'src.db'}"
     assert aedmon("migrate", "--database-url", source).returncode == 0
