@@ -179,7 +179,7 @@ def programme(
         )
     alerts = [
         AlertTimes(a.id, a.severity, a.opened_at, a.acknowledged_at, a.resolved_at)
-        for a in store.verdicts.alerts_opened(session, ids, begin, finish)
+        for a in store.alerts.opened_between(session, ids, begin, finish)
     ]
     response = {
         severity: ResponseOut(

@@ -216,3 +216,12 @@ def last_event_at(session: Session, device_id: str, alert_type: AlertType) -> da
         .order_by(AlertEvent.at.desc())
         .limit(1)
     ).first()
+
+
+def opened_between(
+    session: Session, device_ids: Sequence[str], start: datetime, end: datetime
+) -> Sequence[Alert]:
+    """The devices' alerts first opened in [start, end) (the programme's response times)."""
+    return session.scalars(
+        select(Alert).where(Alert.device_id.in_(device_ids), Alert.opened_at >= start, Alert.opened_at < end)
+    ).all()

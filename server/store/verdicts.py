@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import Alert, Verdict
+from .models import Verdict
 
 
 def of_period(
@@ -33,11 +33,3 @@ def of_period(
     for changes in found.values():
         changes.sort(key=lambda v: (v.at, v.id))
     return found
-
-
-def alerts_opened(
-    session: Session, device_ids: Sequence[str], start: datetime, end: datetime
-) -> Sequence[Alert]:
-    return session.scalars(
-        select(Alert).where(Alert.device_id.in_(device_ids), Alert.opened_at >= start, Alert.opened_at < end)
-    ).all()
