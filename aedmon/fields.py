@@ -72,6 +72,11 @@ class ReadingField:
         """The message id of its label in the catalogues."""
         return f"field.{self.key}"
 
+    def level_labels(self) -> dict[int, str]:
+        """For a level field: each level and the message id of its name (levels shared by
+        several values, such as service and in use, have one name)."""
+        return {int(level): f"level.{self.key}.{int(level)}" for _, level in self.levels}
+
 
 _SELFTEST = frozenset({SELFTEST})
 _STATES = STATES

@@ -28,6 +28,7 @@ class Panel:
     query: str
     unit: str = "none"
     kind: str = "timeseries"
+    levels: tuple[tuple[int, str], ...] = ()  # a level field's values, named
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def field_panels(rows: tuple[ReadingField, ...], where: str) -> tuple[Panel, ...
             label = ENGLISH(row.label)
             title = label if len(row.charts) == 1 else f"{label} ({reading_type})"
             query = last_by_device(row.key, f"aedmon_{reading_type}", where)
-            panels.append(Panel(title, query, row.grafana_unit))
+            levels = tuple((level, ENGLISH(said)) for level, said in row.level_labels().items())
+            panels.append(Panel(title, query, row.grafana_unit, levels=levels))
     return tuple(panels)
 
 
@@ -141,6 +143,14 @@ def variable(name: str, query: str) -> dict[str, Any]:
     }
 
 
+def mappings(panel: Panel) -> dict[str, Any]:
+    """Grafana's value mappings: a level field's numbers shown as their names."""
+    if not panel.levels:
+        return {}
+    options = {str(level): {"text": name, "index": index} for index, (level, name) in enumerate(panel.levels)}
+    return {"mappings": [{"type": "value", "options": options}]}
+
+
 def render(board: Dashboard) -> dict[str, Any]:
     panels = []
     for index, panel in enumerate(board.panels):
@@ -151,7 +161,7 @@ def render(board: Dashboard) -> dict[str, Any]:
                 "title": panel.title,
                 "datasource": DATASOURCE,
                 "gridPos": {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)},
-                "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
+                "fieldConfig": {"defaults": {"unit": panel.unit, **mappings(panel)}, "overrides": []},
                 "targets": [{"refId": "A", "datasource": DATASOURCE, "rawQuery": True, "query": panel.query,
                              "resultFormat": "time_series"}],
             }

@@ -77,7 +77,8 @@ class ServerSettings(FromFile):
             "time_zone", "pads_expiring_days", "battery_expiring_days", "battery_low_pct",
             "sensor_battery_low_pct", "selftest_interval_h", "selftest_grace_h", "silent_intervals",
             "min_silent_s", "relocation_fixes", "relocation_margin_m", "aed_not_returned_h", "in_use_max_h",
-            "door_open_max_min", "clock_tolerance_s", "o2_min_bar", "o2_leak_bar", "evaluate_interval_s",
+            "door_open_max_min", "clock_tolerance_s", "o2_min_bar", "o2_leak_bar", "shift_checklist",
+            "evaluate_interval_s",
         ),
         "Telling people": (
             "channels_file", "link_secret_file", "smtp_host", "smtp_port", "smtp_from", "smtp_username",
@@ -161,6 +162,11 @@ class ServerSettings(FromFile):
         gt=0,
         le=300,
         description="o2_leak when a parked mobile unit's oxygen falls this much within 90 minutes, in bar",
+    )
+    shift_checklist: CommaList = Field(
+        default_factory=list,
+        description="what a mobile unit's crew ticks before each shift, in the programme's own words "
+        "(comma-separated; the AED, the oxygen and the fridge the server checks itself)",
     )
     evaluate_interval_s: float = Field(
         default=30.0,
@@ -416,4 +422,6 @@ class ServerSettings(FromFile):
             clock_tolerance_s=self.clock_tolerance_s,
             o2_min_bar=self.o2_min_bar,
             o2_leak_bar=self.o2_leak_bar,
+            shift_checklist=tuple(self.shift_checklist),
+            time_zone=self.time_zone,
         )

@@ -53,7 +53,7 @@ def device_out(
     is on its acknowledged alerts."""
     reasons = [(str(reason["key"]), Phrase.from_json(reason)) for reason in snapshot.reasons]
     return DeviceOut(
-        **asdict(store.facts.device_info(device)),
+        **asdict(store.facts.device_info(device, words.zone.key)),
         area=area,
         manufacturer=device.manufacturer,
         model=device.model,
@@ -75,7 +75,6 @@ def device_out(
         profile=device.profile,
         retired_at=device.retired_at,
         public_key=device.public_key,
-        time_zone=words.zone.key,
         readiness=Readiness(snapshot.readiness),
         reasons=[words.phrase(detail) for _, detail in reasons],
         reason_keys=[key for key, _ in reasons],
@@ -355,6 +354,8 @@ def device_series(
             points=sorted(points[row.key]),
             steps=bool(row.levels) or row.type is bool or row.charts == {ReadingType.SELFTEST},
             levels=dict(row.levels) if row.levels else None,
+            level_words={str(level): words(said) for level, said in row.level_labels().items()} or None,
+            range=(0.0, 100.0) if row.unit == "%" else None,
         )
         for row in FIELDS
         if row.key in points

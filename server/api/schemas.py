@@ -355,6 +355,9 @@ class InspectionIn(BaseModel):
     status_light_ok: bool
     pads_sealed_in_date: bool
     cabinet_intact: bool
+    alarm_ok: bool | None = Field(
+        default=None, description="the cabinet's alarm sounds when its door is opened (asked since 0.23)"
+    )
     notes: Note = Field(default="", max_length=4000)
     at: Moment | None = None
 
@@ -369,6 +372,55 @@ class InspectionOut(BaseModel):
     status_light_ok: bool
     pads_sealed_in_date: bool
     cabinet_intact: bool
+    alarm_ok: bool | None
+    notes: str
+
+
+CHECKLIST_ITEM = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ShiftCheckIn(BaseModel):
+    """What the crew ticked on the programme's checklist; what the server sees (the AED, the
+    oxygen, the fridge) it checks itself when the check is recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+    inspector: Line = Field(min_length=1, max_length=200)
+    answers: dict[CHECKLIST_ITEM, bool] = Field(default_factory=dict, max_length=50)
+    notes: Note = Field(default="", max_length=4000)
+
+
+class ShiftFacts(BaseModel):
+    """What the server sees of a mobile unit before a shift."""
+
+    aed_ready: bool
+    aed_reasons: list[str] = Field(description="why not, in the language asked for")
+    o2_bar: float | None = Field(description="the newest oxygen pressure the unit sent")
+    o2_min_bar: float
+    o2_ok: bool
+    fridge_min_c: float | None = Field(description="the fridge's lowest temperature over the window")
+    fridge_max_c: float | None
+    fridge_low_c: float
+    fridge_high_c: float
+    fridge_window_h: float
+    fridge_ok: bool
+    checklist: list[str] = Field(description="the programme's checklist, for the crew to tick")
+    last_check_at: datetime | None
+
+
+class ShiftCheckOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    device_id: str
+    at: datetime
+    inspector: str
+    recorded_by: str
+    aed_ready: bool
+    o2_bar: float | None
+    o2_ok: bool
+    fridge_min_c: float | None
+    fridge_max_c: float | None
+    fridge_ok: bool
+    answers: dict[str, bool]
     notes: str
 
 
@@ -394,6 +446,12 @@ class SeriesOut(BaseModel):
     points: list[tuple[datetime, float]]
     steps: bool = Field(description="drawn as steps: each value holds until the next (self-tests, states)")
     levels: dict[str, float] | None = Field(description="the names of a level field's values (PASS, WARN…)")
+    level_words: dict[str, str] | None = Field(
+        default=None, description="each level of a level field, said in the language asked for"
+    )
+    range: tuple[float, float] | None = Field(
+        default=None, description="the whole scale where it has one (a percentage: 0 to 100)"
+    )
 
 
 def _known_zone(value: str | None) -> str | None:

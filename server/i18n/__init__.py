@@ -195,7 +195,8 @@ class Words:
 
 
 def script_words(language: str) -> dict[str, str]:
-    """The words the pages' scripts use, by the keys they use: `ui.x` as `x`, reasons as they are."""
+    """The words the pages' scripts use, by the keys they use: `ui.x` as `x`; reasons, what to
+    do and the levels' names as they are."""
     words: dict[str, str] = {}
     for message in catalogue(language if language in LANGUAGES else DEFAULT_LANGUAGE):
         key, said = message.id, message.string
@@ -203,7 +204,7 @@ def script_words(language: str) -> dict[str, str]:
             continue  # the header, or a message with plural forms (no script uses one)
         if key.startswith("ui."):
             words[key.removeprefix("ui.")] = said
-        elif key.startswith(("reason.", "todo.")):
+        elif key.startswith(("reason.", "todo.", "level.")):
             words[key] = said
     return words
 

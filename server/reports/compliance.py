@@ -28,6 +28,7 @@ FIELDS = ("time", "device_id", "site", "kind", "result", "details", "by")
 class EntryKind(StrEnum):
     SELFTEST = "selftest"
     INSPECTION = "inspection"
+    SHIFT_CHECK = "shift_check"  # a mobile unit's, before a shift
 
 
 @dataclass(frozen=True)

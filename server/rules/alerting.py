@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import cabinet, clock, location, oxygen, presence, rescue, selftest, sensor
+from . import cabinet, clock, location, oxygen, presence, rescue, selftest, sensor, shift
 from .facts import DeviceFacts, Policy
 from .findings import AlertType, Finding
 
@@ -42,6 +42,7 @@ RULES: dict[AlertType, Rule] = {
     AlertType.CLOCK_FAULT: clock.clock_fault,
     AlertType.O2_LOW: oxygen.o2_low,
     AlertType.O2_LEAK: oxygen.o2_leak,
+    AlertType.SHIFT_UNCHECKED: shift.shift_unchecked,
 }
 
 # During a rescue only these may change; the rest wait until it ends.

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from .cabinet import aed_absent, door_open, run_since
 from .facts import DeviceFacts, Policy, silent_after
 from .rescue import rescue_since
+from .shift import day_ends
 
 CEILING = timedelta(hours=24)
 MINUTE = timedelta(minutes=1)
@@ -79,5 +80,8 @@ def next_change(facts: DeviceFacts, now: datetime, policy: Policy) -> datetime:
     if test is not None:
         at += _expiry_moments(test.pads_expiry, policy.pads_expiring_days, now)
         at += _expiry_moments(test.battery_expiry, policy.battery_expiring_days, now)
+    midnight = day_ends(facts, now, policy)  # a mobile unit's day, and so its shift, ends
+    if midnight is not None:
+        at.append(midnight)
     tick = timedelta(microseconds=1)
     return min([m + tick for m in after if m >= now] + [m for m in at if m > now])

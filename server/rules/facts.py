@@ -21,6 +21,7 @@ class DeviceInfo:
     geofence_m: float | None = None
     report_interval_s: int = 3600
     confirmed: bool = True
+    time_zone: str | None = None  # its site's (None: the installation's); a shift is a local day
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class DeviceFacts:
     # device time minus where the server placed its newest numbered reading; 0 when believed
     clock_offset_s: float | None = None
     reported: ProblemReport | None = None  # a passer-by's report no technician has resolved
+    last_shift_check: datetime | None = None  # a mobile unit's newest check before a shift
 
 
 def _per_kind(**values: float) -> dict[DeviceKind, float]:
@@ -94,6 +96,11 @@ class Policy:
     o2_min_bar: float = 50.0
     o2_leak_bar: float = 10.0
     o2_leak_window_min: float = 90.0
+    # What a mobile unit's crew ticks before a shift (the programme's words), and how far back
+    # its fridge must have stayed in range.
+    shift_checklist: tuple[str, ...] = ()
+    time_zone: str = "UTC"  # the installation's, for sites without their own
+    fridge_window_h: float = 12.0
 
 
 DEFAULT_REPORT_INTERVAL_S: dict[DeviceKind, int] = {

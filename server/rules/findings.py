@@ -41,6 +41,7 @@ class AlertType(StrEnum):
     CLOCK_FAULT = "clock_fault"  # the device's clock cannot be believed
     O2_LOW = "o2_low"  # a mobile unit's oxygen below its minimum
     O2_LEAK = "o2_leak"  # its pressure falling while the unit is parked
+    SHIFT_UNCHECKED = "shift_unchecked"  # a mobile unit on the road with no check that day
     REPORTED_PROBLEM = "reported_problem"  # from the public page; no rule clears it, a technician does
 
 

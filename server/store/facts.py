@@ -15,10 +15,11 @@ from server.rules.facts import DeviceFacts, DeviceInfo, ProblemReport
 from server.rules.findings import AlertType
 from server.rules.memory import HEARD, RECENT_EVENTS, RECENT_LOCATIONS, RECENT_STATES, Memory, Row
 
+from . import inspections, sites
 from .models import Alert, AlertState, Device, StoredReading, User
 
 
-def device_info(device: Device) -> DeviceInfo:
+def device_info(device: Device, time_zone: str | None = None) -> DeviceInfo:
     return DeviceInfo(
         id=device.id,
         site=device.site,
@@ -30,6 +31,7 @@ def device_info(device: Device) -> DeviceInfo:
         geofence_m=device.geofence_m,
         report_interval_s=device.report_interval_s,
         confirmed=device.confirmed,
+        time_zone=time_zone,
     )
 
 
@@ -127,8 +129,11 @@ def device_facts(
         if bridge.id not in seen:
             seen[bridge.id] = last_seen(session, bridge.id)
         bridge_last_seen = seen[bridge.id]
+    mobile = device.kind == DeviceKind.MOBILE_UNIT.value  # only a unit has shifts: one query each
+    zone = sites.time_zones(session, [device.site]).get(device.site) if mobile else None
     return memory.facts(
-        device_info(device),
+        device_info(device, zone),
+        last_shift_check=inspections.last_shift_check(session, device.id) if mobile else None,
         known_since=device.created_at,
         bridge_id=device.bridge_id,
         bridge_last_seen=bridge_last_seen,

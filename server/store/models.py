@@ -331,6 +331,36 @@ class Inspection(Base):
     status_light_ok: Mapped[bool]
     pads_sealed_in_date: Mapped[bool]
     cabinet_intact: Mapped[bool]
+    alarm_ok: Mapped[bool | None]  # asked since migration 0024; None on older inspections
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class ShiftCheck(Base):
+    """A mobile unit's check before a shift: what the server saw (its AED ready, its oxygen
+    above the minimum, its fridge in range over the last hours) and what the crew ticked on
+    the programme's checklist, with who did it and when."""
+
+    __tablename__ = "shift_checks"
+    __table_args__ = (
+        Index("ix_shift_checks_device_at", "device_id", "at"),
+        Index("ix_shift_checks_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    at: Mapped[datetime]
+    inspector: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(320))
+    aed_ready: Mapped[bool]
+    o2_bar: Mapped[float | None] = mapped_column(Float)
+    o2_ok: Mapped[bool]
+    fridge_min_c: Mapped[float | None] = mapped_column(Float)
+    fridge_max_c: Mapped[float | None] = mapped_column(Float)
+    fridge_ok: Mapped[bool]
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)  # checklist item → ticked
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
 

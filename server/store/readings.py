@@ -99,3 +99,22 @@ def selftests_between(
         )
         .order_by(StoredReading.device_time, StoredReading.id)
     ).all()
+
+
+def states_between(
+    session: Session, device_id: str, start: datetime, end: datetime, limit: int = 5000
+) -> list[Reading]:
+    """The device's heartbeats and statuses placed from `start` to `end`, newest first, at most
+    `limit` of them (a unit reporting every minute sends 720 in 12 hours)."""
+    rows = session.scalars(
+        select(StoredReading)
+        .where(
+            StoredReading.device_id == device_id,
+            StoredReading.type.in_((ReadingType.STATUS.value, ReadingType.HEARTBEAT.value)),
+            StoredReading.at >= start,
+            StoredReading.at <= end,
+        )
+        .order_by(StoredReading.at.desc(), StoredReading.id.desc())
+        .limit(limit)
+    )
+    return [Reading.model_validate(row.body) for row in rows]

@@ -18,7 +18,7 @@ from aedmon.reading import ReadingType
 from . import partitions
 from .conflicts import dialect_insert
 from .database import yield_to_writers
-from .models import Inspection, Pruned, StoredReading, Verdict
+from .models import Inspection, Pruned, ShiftCheck, StoredReading, Verdict
 
 RECORD = (ReadingType.SELFTEST.value, ReadingType.EVENT.value)  # kept for the compliance period
 RAW = tuple(t.value for t in ReadingType if t.value not in RECORD)  # kept `readings_days`
@@ -64,6 +64,7 @@ def prune(session: Session, now: datetime, retention: Retention) -> dict[str, in
         "readings": _in_chunks(session, reading, raw),
         "records": _in_chunks(session, reading, record),
         "inspections": _in_chunks(session, Inspection, Inspection.at < limits["compliance"]),
+        "shift_checks": _in_chunks(session, ShiftCheck, ShiftCheck.at < limits["compliance"]),
         "verdicts": _in_chunks(session, Verdict, Verdict.at < limits["compliance"]),
         "tables": tables,
     }
@@ -86,9 +87,10 @@ def make_tables(session: Session, now: datetime, retention: Retention) -> list[s
     return partitions.ensure(session, now, raw_from, record_from)
 
 
-def _in_chunks(
-    session: Session, model: type[StoredReading] | type[Inspection] | type[Verdict], gone: ColumnElement[bool]
-) -> int:
+PrunedModel = type[StoredReading] | type[Inspection] | type[ShiftCheck] | type[Verdict]
+
+
+def _in_chunks(session: Session, model: PrunedModel, gone: ColumnElement[bool]) -> int:
     count = 0
     while ids := session.scalars(select(model.id).where(gone).limit(CHUNK)).all():
         session.execute(delete(model).where(model.id.in_(ids)))

@@ -91,7 +91,7 @@ def test_a_device_page_charts_its_history_and_lists_alerts_and_inspections(
     page.mouse.move(box["x"] + box["width"] - 1, box["y"] + box["height"] / 2)
     legend = page.locator('.chart[data-key="result_level"] .u-legend .u-value')
     values = "document.querySelectorAll('.chart[data-key=result_level] .u-legend .u-value')"
-    page.wait_for_function(f"() => {values}[1].textContent === 'FAIL'")
+    page.wait_for_function(f"() => {values}[1].textContent === 'Failed'")  # in words, never FAIL
     assert str(datetime.now(UTC).year) in legend.first.inner_text()
     assert "Self-test failed" in page.locator("#alerts").inner_text()
     assert "Maria" in page.locator("#inspections").inner_text()
@@ -119,8 +119,16 @@ def test_printable_reports_show_the_checked_chain_and_the_forecast(
     )
     page.wait_for_selector("#chain.chain-ok")
     assert page.locator("#rows tbody tr").count() == 3  # SN1's and SN2's self-tests and the inspection
-    assert "not ok: cabinet intact" in page.locator("#rows").inner_text()
+    said = page.locator("#rows").inner_text()
+    assert "Not in order" in said
+    assert "✗ cabinet intact" in said
+    assert "Passed" in said
+    for raw in ("PASS", "selftest", "not ok", "test=", "seq="):  # the record's own values, hashed
+        assert raw not in said
     assert "Time (UTC)" in page.locator("#rows thead").inner_text()  # each moment's zone named
+    summary = page.locator("#summary tbody").inner_text()  # each device's period on top
+    assert "SN1" in summary
+    assert "Ivan · Not in order" in summary
     pdf = page.pdf(format="A4")  # printable: Chromium lays it out for paper
     assert pdf.startswith(b"%PDF")
     screenshot(page, "report-compliance.png")
@@ -202,7 +210,7 @@ def test_building_staff_record_the_monthly_inspection_from_the_device_page(
     page.wait_for_selector("#inspections li.not-ok")
     listed = page.locator("#inspections").inner_text()
     assert "Elena Dimitrova (staff)" in listed
-    assert "✓ Status light shows ready, ✓ Pads sealed and in date, ✗ Cabinet intact" in listed
+    assert "✓ Status light shows ready, ✓ Pads sealed and in date, ✗ Cabinet intact, ✗ The alarm sounds" in listed
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     [inspection] = fleet.get("/api/v1/devices/SN1/inspections")  # type: ignore[misc]
     assert (inspection["recorded_by"], inspection["cabinet_intact"], inspection["status_light_ok"]) == (
@@ -217,4 +225,42 @@ def test_building_staff_record_the_monthly_inspection_from_the_device_page(
     assert form.locator("input[name=inspector]").input_value() == "Elena Dimitrova"
     page.click("#record-link")  # this device's compliance record for the year
     page.wait_for_selector("#chain.chain-ok")
-    assert "not ok: cabinet intact" in page.locator("#rows").inner_text()
+    assert "✗ cabinet intact" in page.locator("#rows").inner_text()
+
+
+def test_the_caretaker_makes_the_monthly_check_in_three_taps_on_a_phone_in_her_language(
+    fleet: ServerProcess, browser: Any
+) -> None:
+    key = fleet.get("/api/v1/devices/SN1")["public_key"]  # type: ignore[index]
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(f"{fleet.url}/d/SN1?k={key}&lang=bg")  # the sticker's page: it records nothing itself
+    staff = page.locator("#for-staff")
+    assert staff.inner_text() == "За персонала: месечната проверка"
+    assert staff.get_attribute("href") == "/devices/SN1"  # the staff page, which asks who they are
+    # (1) the inspection link opens the device page, signed in by its key
+    page.goto(f"{fleet.url}/devices/SN1#token={fleet.tokens.staff}")
+    switch_language(page, "bg")
+    form = page.locator("#inspection-form")
+    form.wait_for()
+    tile = page.locator(".tile")
+    assert tile.locator('[data-fact="where"] dd').inner_text() == "Ground floor, reception, town-hall"
+    assert tile.locator('[data-fact="pads"] dd').inner_text().endswith("2027 г.")  # a date, in Bulgarian
+    assert tile.locator('[data-fact="battery"]').count() == 1
+    box, charts = form.bounding_box(), page.locator("#charts").bounding_box()
+    assert box is not None and charts is not None
+    assert box["y"] + 120 < 844  # the check starts on the first screen of a phone
+    assert box["y"] < charts["y"]  # and comes before the charts
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    shown = page.locator("main").inner_text()
+    for raw in ("PASS", "FAIL", "WARN", "_READY", "IN_USE", "selftest", "Inspections", "History"):
+        assert raw not in shown, raw
+    form.locator("input[name=inspector]").fill("Елена Димитрова")  # the first time only
+    page.click("#all-in-order")  # (2) everything is in order: recorded
+    page.wait_for_function("document.querySelector('#inspection-form output').classList.contains('ok')")
+    [inspection] = fleet.get("/api/v1/devices/SN1/inspections")  # type: ignore[misc]
+    checks = ("status_light_ok", "pads_sealed_in_date", "cabinet_intact", "alarm_ok")
+    assert [inspection[check] for check in checks] == [True] * 4
+    assert inspection["inspector"] == "Елена Димитрова"
+    page.wait_for_selector("#inspections li.ok")
+    assert "Алармата звучи" in page.locator("#inspections").inner_text()
+    screenshot(page, "device-check-bg.png")

@@ -21,7 +21,7 @@ from server import store
 from server.app import create_app
 from server.reports.compliance import ChainedEntry, Entry, verify
 from server.settings import ServerSettings
-from server.store.models import Inspection, StoredReading, Verdict
+from server.store.models import Inspection, ShiftCheck, StoredReading, Verdict
 from server.store.retention import Retention, horizons
 
 from .. import factories
@@ -101,6 +101,15 @@ def test_prune_keeps_what_each_retention_asks_and_the_record_after_it_verifies_a
         "compliance": datetime(2017, 3, 10, tzinfo=UTC),
     }
     after = (date(2017, 3, 10), date(2027, 3, 10))
+    with api.app.state.sessions() as session:  # type: ignore[attr-defined]
+        device = session.scalar(select(StoredReading.device_id))
+        for year in (2012, 2021):  # a mobile unit's shift checks: part of the record
+            at = datetime(year, 6, 1, tzinfo=UTC)
+            session.add(ShiftCheck(device_id=device, at=at, inspector="Crew", recorded_by="crew@example.org",
+                                   aed_ready=True, o2_bar=150.0, o2_ok=True, fridge_min_c=4.0,
+                                   fridge_max_c=5.0, fridge_ok=True, answers={}, notes="",
+                                   created_at=at))  # fmt: skip
+        session.commit()
     before_prune = record(api, tokens, *after).json()
     assert len(before_prune) > 100
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
@@ -126,6 +135,7 @@ def test_prune_keeps_what_each_retention_asks_and_the_record_after_it_verifies_a
         assert done["records"] == 2 * old_months
     assert now["inspection"] == was["inspection"] - old_halves
     assert done["inspections"] == old_halves
+    assert done["shift_checks"] == 1  # that of 2012
     assert done["verdicts"] == 3  # those of 2010, 2015 and January 2017, before the horizon
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
         oldest = session.scalar(select(func.min(StoredReading.device_time)))
@@ -144,7 +154,8 @@ def test_prune_keeps_what_each_retention_asks_and_the_record_after_it_verifies_a
     # pruning again at once deletes nothing more
     with api.app.state.sessions() as session:  # type: ignore[attr-defined]
         again = store.retention.prune(session, NOW, KEEP)
-        assert again == {"readings": 0, "records": 0, "inspections": 0, "verdicts": 0, "tables": 0}
+        kinds = ("readings", "records", "inspections", "shift_checks", "verdicts", "tables")
+        assert again == dict.fromkeys(kinds, 0)
 
 
 def test_the_horizon_never_moves_back_when_the_period_is_lengthened(api: TestClient, tokens: Tokens) -> None:

@@ -30,6 +30,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/devices/{device_id}/inspections"): {
         "inspector": "Mallory", "status_light_ok": True, "pads_sealed_in_date": True, "cabinet_intact": True,
     },
+    ("POST", "/api/v1/devices/{device_id}/shift-checks"): {"inspector": "Mallory", "answers": {}},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {"note": "not mine"},
     ("PUT", "/api/v1/contacts/{contact_id}"): {"name": "x", "sites": ["pernik-school"], "mqtt": True},
     ("PATCH", "/api/v1/sites/{site_id}"): {"time_zone": "UTC"},

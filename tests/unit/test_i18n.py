@@ -12,9 +12,11 @@ import pytest
 from aedmon.fields import FIELDS
 from aedmon.reading import CODES, DeviceKind
 from server.api.enrolment import Outcome
+from server.api.inspections import CHECKS, SHIFT_CHECKS
 from server.api.schemas import Access
 from server.i18n import LANGUAGES, Words, catalogue, pick_language, script_words
 from server.notify.services import AddressKind
+from server.reports.compliance import EntryKind
 from server.rules.findings import AlertType, Phrase, Severity
 from server.rules.readiness import Cause, Readiness
 from server.settings import Role
@@ -67,6 +69,10 @@ def ids_the_code_asks_for() -> set[str]:
     }
     asked |= {f"code.{code}" for code in CODES}
     asked |= {row.label for row in FIELDS}  # the fields table's labels (API, charts, dashboards)
+    asked |= {said for row in FIELDS for said in row.level_labels().values()}  # their levels' names
+    # device.js and report.js: each check by its key, each kind of the record's rows, each result
+    asked |= {f"ui.{check}" for check in (*CHECKS, *SHIFT_CHECKS)}
+    asked |= {f"ui.entry_{kind}" for kind in EntryKind} | {"ui.result_ok", "ui.result_not_ok"}
     asked |= {f"ui.{word}" for word in [*Severity, *Readiness]} | {
         f"ui.state_{state}" for state in AlertState
     }

@@ -25,6 +25,7 @@ from server.rules.facts import DeviceFacts, DeviceInfo, Policy
 from server.rules.findings import AlertType, Finding, Phrase, Severity
 from server.rules.location import distance_m
 from server.rules.readiness import Readiness, Reason, assess
+from server.rules.shift import seen_before_shift
 
 from .. import factories
 from .gnss_captures import FIXES
@@ -427,6 +428,73 @@ def test_oxygen_falling_while_parked_is_a_leak_and_while_driving_is_not() -> Non
     # read from the unit's own readings, never the clock: an hour later it still says the same
     later = NOW + timedelta(hours=1)
     assert AlertType.O2_LEAK in found(replace(facts, last_seen=later), later)
+
+
+# --- a mobile unit's shift ---------------------------------------------------------------
+
+
+def drive(*minutes_ago: float, speed: float | None = None, step_m: float = 2_000) -> tuple[Reading, ...]:
+    """Fixes of a unit this many minutes ago, each `step_m` further north than the one before."""
+    return tuple(
+        fix(step_m * n, ago, seq=n + 1).model_copy(update={"speed_kmh": speed})
+        for n, ago in enumerate(minutes_ago)
+    )
+
+
+SOFIA = replace(UNIT, time_zone="Europe/Sofia")
+
+
+def test_a_unit_on_the_road_with_no_check_today_is_told_and_a_check_today_ends_it() -> None:
+    facts = facts_for(device=SOFIA, recent_locations=drive(90, 60, 30))
+    finding = evaluate(facts, NOW, POLICY).findings[AlertType.SHIFT_UNCHECKED]
+    assert finding.severity is Severity.MAJOR
+    assert finding.detail.params["at"] == NOW - timedelta(minutes=60)  # the first fix that moved
+    assert english(finding.detail) == "Moving since Nov 23, 2026, 11:00 UTC with no shift check today."
+    for language in ("bg", "uk", "cs"):
+        assert "detail." not in Words(language, "Europe/Sofia").phrase(finding.detail)
+    checked = replace(facts, last_shift_check=NOW - timedelta(hours=3))  # this morning, 11:00 in Sofia
+    assert AlertType.SHIFT_UNCHECKED not in found(checked)
+    yesterday = replace(facts, last_shift_check=NOW - timedelta(days=1))
+    assert AlertType.SHIFT_UNCHECKED in found(yesterday)
+
+
+def test_a_shift_is_the_sites_local_day_and_a_parked_unit_has_none() -> None:
+    # 22:30 UTC on the 22nd is 00:30 on the 23rd in Sofia: a check then is today's there, not in UTC
+    late = NOW - timedelta(hours=13, minutes=30)
+    facts = facts_for(device=SOFIA, recent_locations=drive(90, 60, 30), last_shift_check=late)
+    assert AlertType.SHIFT_UNCHECKED not in found(facts)
+    in_utc = replace(facts, device=replace(SOFIA, time_zone=None))  # the installation's zone: UTC
+    assert AlertType.SHIFT_UNCHECKED in found(in_utc)
+    parked = facts_for(device=SOFIA, recent_locations=drive(90, 60, 30, step_m=20))  # GNSS jitter only
+    assert AlertType.SHIFT_UNCHECKED not in found(parked)
+    fast = facts_for(device=SOFIA, recent_locations=drive(5, speed=60.0, step_m=0))  # one fix, at speed
+    assert AlertType.SHIFT_UNCHECKED in found(fast)
+    days_ago = facts_for(device=SOFIA, recent_locations=drive(3000, 2990, 2980))  # it moved two days ago
+    assert AlertType.SHIFT_UNCHECKED not in found(days_ago)
+    cabinet = facts_for(device=CABINET, recent_locations=drive(90, 60, 30))  # only a unit has shifts
+    assert AlertType.SHIFT_UNCHECKED not in found(cabinet)
+
+
+def test_a_units_day_ends_at_its_local_midnight_when_the_rules_look_again() -> None:
+    facts = facts_for(device=SOFIA, recent_locations=drive(90, 60, 30))
+    assert next_change(facts, NOW, POLICY) <= datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # 00:00 in Sofia
+    midnight = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)
+    assert AlertType.SHIFT_UNCHECKED not in found(facts, midnight + timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(
+    ("temperatures", "ok"),
+    [((4.0, 5.5), True), ((2.0, 8.0), True), ((1.9, 5.0), False), ((5.0, 8.1), False), ((), False),
+     ((float("nan"),), False), ((float("nan"), 4.0), True), ((float("inf"), 4.0), True)],
+)  # fmt: skip
+def test_what_the_server_sees_before_a_shift(temperatures: tuple[float, ...], ok: bool) -> None:
+    seen = seen_before_shift({AlertType.O2_LOW}, 120.0, temperatures, POLICY)
+    assert seen.fridge_ok is ok
+    assert seen.aed_ready  # the oxygen is not the AED
+    assert seen.o2_ok  # 120 bar now, whatever the rules said before
+    assert not seen_before_shift({AlertType.PADS_EXPIRED}, None, (4.0,), POLICY).aed_ready
+    assert not seen_before_shift((), None, (4.0,), POLICY).o2_ok  # nobody knows: not in order
+    assert not seen_before_shift((), 49.0, (4.0,), POLICY).o2_ok
 
 
 # --- rescue -------------------------------------------------------------------------------

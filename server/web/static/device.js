@@ -1,4 +1,6 @@
-// One device: summary tile, history charts (inline SVG), alerts and inspections.
+// One device, in the order a caretaker needs it: ready or not and why, where it is, its pads'
+// and battery dates; then the check they came to make (the monthly one, or a mobile unit's
+// before its shift); then alerts, checks done, and the history charts.
 "use strict";
 const id = document.body.dataset.device;
 let data = null;
@@ -27,7 +29,8 @@ function chart(series) {
   if (!series.points.length) { box.append(text("p", t("none"))); return box; }
   const xs = series.points.map(([at]) => Date.parse(at) / 1000);
   const ys = series.points.map(([, value]) => value);
-  const names = series.levels ? Object.fromEntries(Object.entries(series.levels).map(([k, v]) => [v, k])) : null;
+  // a level's name in the reader's words (never the device's PASS or IN_USE)
+  const names = series.level_words || null;
   const say = (value) => value === null || value === undefined ? "–"
     : names ? (names[value] || String(value))
     : value.toLocaleString(lang, { maximumFractionDigits: 2 }) + (series.unit ? " " + series.unit : "");
@@ -37,11 +40,15 @@ function chart(series) {
     height: 180,
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: names ? { range: [-0.2, Math.max(...Object.keys(names).map(Number)) + 0.2] } : {} },
+    scales: {
+      x: { time: true },
+      y: names ? { range: [-0.2, Math.max(...Object.keys(names).map(Number)) + 0.2] }
+        : series.range ? { range: series.range } : {},
+    },
     axes: [
       { space: 90, values: (u, splits) => splits.map((s) => moment(s, tickStyle(xs))) },
       names
-        ? { splits: () => Object.keys(names).map(Number), values: (u, splits) => splits.map(say), size: 60 }
+        ? { splits: () => Object.keys(names).map(Number), values: (u, splits) => splits.map(say), size: 110 }
         : { values: (u, splits) => splits.map((v) => v.toLocaleString(lang)), size: 50 },
     ],
     series: [
@@ -72,6 +79,7 @@ function draw() {
   tile.dataset.readiness = device.readiness;
   tile.append(text("div", t(device.readiness), "state"));
   tile.append(reasonList(device));
+  tile.append(facts(device));
   if (device.readiness !== "ready") {
     const details = document.createElement("ul");  // for the technician: the rules' own words
     details.className = "details";
@@ -90,7 +98,8 @@ function draw() {
     return item;
   }) : [text("li", t("none"))]));
   const inspectionList = document.getElementById("inspections");
-  inspectionList.replaceChildren(...(inspections.length ? inspections.map(inspectionItem) : [text("li", t("none"))]));
+  inspectionList.replaceChildren(...(inspections.length
+    ? inspections.map(({ row, shift }) => (shift ? shiftItem(row) : inspectionItem(row))) : [text("li", t("none"))]));
   const year = new Date().toISOString().slice(0, 4);
   document.getElementById("record-link").href =
     `/reports/compliance?from=${year}-01-01&to=${new Date().toISOString().slice(0, 10)}&device_id=${encodeURIComponent(id)}`;
@@ -99,27 +108,69 @@ function draw() {
   if (device.public_key) qr.href = `/d/${encodeURIComponent(id)}?k=${encodeURIComponent(device.public_key)}`;
 }
 
-const CHECKS = { status_light_ok: "check_light", pads_sealed_in_date: "check_pads", cabinet_intact: "check_cabinet" };
+// Where it is and what it holds: the place, the pads' and battery's dates, the last self-test.
+function facts(device) {
+  const list = document.createElement("dl");
+  list.className = "facts";
+  const day = (iso) => new Date(iso + "T12:00:00Z").toLocaleDateString(lang, { dateStyle: "long", timeZone: "UTC" });
+  const rows = [
+    ["where", [device.place, device.site].filter(Boolean).join(", ")],
+    ["pads", device.pads_expiry && day(device.pads_expiry)],
+    ["battery", device.battery_expiry && day(device.battery_expiry)],
+    ["last_check", device.last_selftest_at && when(device.last_selftest_at, zone)],
+  ];
+  for (const [key, value] of rows) {
+    if (!value) continue;
+    const row = document.createElement("div");
+    row.dataset.fact = key;
+    row.append(text("dt", t(key)), text("dd", value));
+    list.append(row);
+  }
+  return list;
+}
+
+// The monthly check's questions (the record's field for each), and a unit's before its shift.
+const CHECKS = { status_light_ok: "check_light", pads_sealed_in_date: "check_pads", cabinet_intact: "check_cabinet",
+  alarm_ok: "check_alarm" };
+const SEEN = { aed_ready: () => t("seen_aed"), o2_ok: () => t("seen_oxygen"), fridge_ok: () => t("seen_fridge") };
 
 function inspectionItem(inspection) {
   const item = document.createElement("li");
   item.dataset.inspection = inspection.id;
-  const checks = Object.entries(CHECKS).map(([field, label]) => `${inspection[field] ? "✓" : "✗"} ${t(label)}`);
+  const asked = Object.keys(CHECKS).filter((field) => inspection[field] !== null && inspection[field] !== undefined);
+  const checks = asked.map((field) => `${inspection[field] ? "✓" : "✗"} ${t(CHECKS[field])}`);
   item.textContent = `${when(inspection.at, zone)} · ${inspection.inspector} (${inspection.recorded_by}) · ${checks.join(", ")}`
     + (inspection.notes ? ` · ${inspection.notes}` : "");
-  item.className = Object.keys(CHECKS).every((field) => inspection[field]) ? "ok" : "not-ok";
+  item.className = asked.every((field) => inspection[field]) ? "ok" : "not-ok";
   return item;
 }
 
-// The monthly walk-round: staff or a technician ticks what is in order.
+function shiftItem(check) {
+  const item = document.createElement("li");
+  item.dataset.shiftCheck = check.id;
+  const seen = Object.keys(SEEN).map((field) => `${check[field] ? "✓" : "✗"} ${t(field)}`);
+  const ticked = Object.entries(check.answers).map(([what, yes]) => `${yes ? "✓" : "✗"} ${what}`);
+  const ok = Object.keys(SEEN).every((field) => check[field]) && Object.values(check.answers).every(Boolean);
+  item.textContent = `${when(check.at, zone)} · ${t("shift_check")} · ${check.inspector} (${check.recorded_by}) · ${[...seen, ...ticked].join(", ")}`
+    + (check.notes ? ` · ${check.notes}` : "");
+  item.className = ok ? "ok" : "not-ok";
+  return item;
+}
+
+// The name a check is recorded under: the signed-in person's, else the last one typed here.
+async function checkerName() {
+  const me = await whoami();
+  if (me && !token && me.name) return me.name;  // a person signed in: the record names them
+  return localStorage.getItem("aedmon-inspector") || "";
+}
+
+// The monthly walk-round: one tap when all is well; else tick what is, and say what is not.
 async function bindInspection() {
   const form = document.getElementById("inspection-form");
-  if (!(await may("inspect"))) return;
-  form.hidden = false;
-  form.elements.inspector.value = localStorage.getItem("aedmon-inspector") || "";
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const f = form.elements;
+  const f = form.elements;
+  f.inspector.value = await checkerName();
+  const send = async () => {
+    if (!form.reportValidity()) return;
     const body = { inspector: f.inspector.value, notes: f.notes.value };
     for (const field of Object.keys(CHECKS)) body[field] = f[field].checked;
     const path = "/api/v1/devices/" + encodeURIComponent(id) + "/inspections";
@@ -130,16 +181,79 @@ async function bindInspection() {
       f.notes.value = "";
       await refresh();
     }
+  };
+  document.getElementById("all-in-order").addEventListener("click", async () => {
+    for (const field of Object.keys(CHECKS)) f[field].checked = true;
+    await send();
+  });
+  form.addEventListener("submit", async (event) => { event.preventDefault(); await send(); });
+}
+
+// A mobile unit before its shift: what the server sees (said, not asked), the programme's list.
+let shift = null;
+function drawShift() {
+  const form = document.getElementById("shift-form");
+  if (!shift) return;
+  const number = (value, unit) => new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(value) + " " + unit;
+  const said = {
+    aed_ready: shift.aed_ready ? "" : shift.aed_reasons.join(", "),
+    o2_ok: shift.o2_bar === null ? t("no_readings") : `${number(shift.o2_bar, "bar")} (≥ ${number(shift.o2_min_bar, "bar")})`,
+    fridge_ok: shift.fridge_min_c === null ? t("no_readings")
+      : `${number(shift.fridge_min_c, "°C")} – ${number(shift.fridge_max_c, "°C")} (${number(shift.fridge_low_c, "°C")} – ${number(shift.fridge_high_c, "°C")}, ${number(shift.fridge_window_h, "h")})`,
+  };
+  document.getElementById("shift-seen").replaceChildren(...Object.entries(SEEN).map(([field, label]) => {
+    const item = text("li", `${shift[field] ? "✓" : "✗"} ${label()}${said[field] ? ": " + said[field] : ""}`, shift[field] ? "ok" : "not-ok");
+    item.dataset.seen = field;
+    return item;
+  }));
+  const items = document.getElementById("shift-items");
+  if (items.childElementCount !== shift.checklist.length) {
+    items.replaceChildren(...shift.checklist.map((what) => {
+      const label = text("label", "", "check");
+      const box = Object.assign(document.createElement("input"), { type: "checkbox" });
+      box.dataset.item = what;
+      label.append(box, " ", text("span", what));
+      return label;
+    }));
+  }
+  items.hidden = !shift.checklist.length;
+  form.hidden = false;
+}
+
+async function bindShift() {
+  const form = document.getElementById("shift-form");
+  const f = form.elements;
+  f.inspector.value = await checkerName();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const answers = Object.fromEntries([...form.querySelectorAll("[data-item]")].map((box) => [box.dataset.item, box.checked]));
+    const body = { inspector: f.inspector.value, notes: f.notes.value, answers };
+    const path = "/api/v1/devices/" + encodeURIComponent(id) + "/shift-checks";
+    if (await submit(form.querySelector("output"), path, "POST", body)) {
+      localStorage.setItem("aedmon-inspector", f.inspector.value);
+      form.querySelector("output").textContent = t("recorded");
+      f.notes.value = "";
+      await refresh();
+    }
   });
 }
 
-bindLanguage(draw);
-bindInspection();
+bindLanguage(() => { draw(); drawShift(); });
+let bound = false;
 const refresh = poll(async () => {
   const base = "/api/v1/devices/" + encodeURIComponent(id);
   const [device, series, alerts, inspections] = await Promise.all([
     api(base), api(base + "/series?limit=500"),
     api("/api/v1/alerts?device_id=" + encodeURIComponent(id)), api(base + "/inspections")]);
-  data = { device, series, alerts, inspections };
+  const mobile = device.kind === "mobile_unit";
+  const checks = mobile ? await api(base + "/shift-checks") : [];
+  data = { device, series, alerts, inspections: [...inspections.map((row) => ({ row })), ...checks.map((row) => ({ row, shift: true }))]
+    .sort((a, b) => b.row.at.localeCompare(a.row.at)) };
+  const inspecting = await may("inspect");
+  if (!bound && inspecting) {  // the check this device asks for, once its kind is known
+    bound = true;
+    if (mobile) bindShift(); else { bindInspection(); document.getElementById("inspection-form").hidden = false; }
+  }
+  if (mobile && inspecting) { shift = await api(base + "/shift-check"); drawShift(); }
   draw();
 }, 5);

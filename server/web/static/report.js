@@ -31,8 +31,8 @@ async function brokenAt(chained) {
   return null;
 }
 
-function table(head, body) {
-  const thead = document.querySelector("#rows thead"), tbody = document.querySelector("#rows tbody");
+function table(head, body, where = "#rows") {
+  const thead = document.querySelector(where + " thead"), tbody = document.querySelector(where + " tbody");
   const tr = document.createElement("tr");
   for (const h of head) tr.append(text("th", h));
   thead.replaceChildren(tr);
@@ -57,10 +57,17 @@ async function draw() {
   document.getElementById("scope").textContent =
     [params.get("site") || t("all_sites"), params.get("device_id"), period].filter(Boolean).join(" · ");
   if (kind === "compliance") {
-    // each moment in the page's zone, the zone named in its heading (the record keeps UTC, hashed)
-    table(["#", `${t("col_time")} (${PAGE_ZONE})`, t("device_word"), t("col_kind"), t("col_result"), t("col_details"), t("col_by"), "SHA-256"],
-      rows.map((r) => [r.number, when(r.entry.time), r.entry.device_id, r.entry.kind,
-        r.entry.result, r.entry.details, r.entry.by, r.hash.slice(0, 16) + "…"]));
+    drawSummary(rows);
+    // each moment in its site's zone, the zone named in the heading when all share one (the
+    // record keeps UTC, hashed); every value in words, the hash beside it to check
+    const zones = [...new Set(rows.map((r) => r.said.time_zone))];
+    const one = zones.length <= 1 ? (zones[0] || PAGE_ZONE) : null;
+    const moment = (r) => one ? when(r.entry.time, one)
+      : new Date(r.entry.time).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short", timeZoneName: "short", timeZone: r.said.time_zone });
+    table(["#", one ? `${t("col_time")} (${one})` : t("col_time"), t("device_word"), t("col_kind"), t("col_result"),
+      t("col_details"), t("col_by"), "SHA-256"],
+      rows.map((r) => [r.number, moment(r), r.entry.device_id, t("entry_" + r.entry.kind), resultSaid(r),
+        detailsSaid(r), r.said.inspector || "–", r.hash.slice(0, 16) + "…"]));
     const chain = document.getElementById("chain");
     if (begins) {  // refused rather than printed short: a record with a hole is no record
       chain.textContent = `${t("record_pruned")} ${begins}`;
@@ -82,6 +89,40 @@ async function draw() {
     chain.textContent = `${t("in_all")}: ${t("pads_to_replace")} ${pads} · ${t("batteries_to_replace")} ${batteries}`;
     chain.className = "";
   }
+}
+
+// A row of the record in the reader's words: a self-test's result as its level's name, a check
+// as in order or not, with what was not.
+const LEVEL_OF = { PASS: 0, WARN: 1, FAIL: 2 };
+function resultSaid(r) {
+  if (r.entry.kind === "selftest") return r.said.result in LEVEL_OF ? t("level.result_level." + LEVEL_OF[r.said.result]) : r.said.result;
+  return t("result_" + r.said.result);
+}
+
+function detailsSaid(r) {
+  const parts = [];
+  if (r.said.codes.length) parts.push(`${t("codes")}: ${r.said.codes.join(", ")}`);
+  // a check's own keys have words; a programme's checklist item is its own words already
+  if (r.said.failed.length) parts.push(r.said.failed.map((what) => `✗ ${UI[lang] && UI[lang][what] ? t(what) : what}`).join(", "));
+  if (r.said.notes) parts.push(r.said.notes);
+  return parts.join(" · ") || "–";
+}
+
+// On top of the record, each device's period at a glance: its self-tests (how many failed),
+// its last monthly check and who made it, its shift checks.
+function drawSummary(record) {
+  const devices = new Map();
+  for (const r of record) {
+    const d = devices.get(r.entry.device_id) || { site: r.entry.site, tests: 0, failed: 0, last: null, shifts: 0, zone: r.said.time_zone };
+    if (r.entry.kind === "selftest") { d.tests += 1; if (r.said.result === "FAIL") d.failed += 1; }
+    if (r.entry.kind === "inspection") d.last = r;
+    if (r.entry.kind === "shift_check") d.shifts += 1;
+    devices.set(r.entry.device_id, d);
+  }
+  table([t("device_word"), t("site"), t("col_selftests"), t("col_last_inspection"), t("col_shift_checks")],
+    [...devices].map(([device, d]) => [device, d.site, `${d.tests} (${d.failed})`,
+      d.last ? `${when(d.last.entry.time, d.zone)} · ${d.last.said.inspector} · ${t("result_" + d.last.said.result)}` : t("never"),
+      d.shifts]), "#summary");
 }
 
 // What the programme achieved: each device's share of time ready as a bar and a number, what
