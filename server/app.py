@@ -30,6 +30,7 @@ from server.api import (
     alerts,
     audit,
     auth,
+    communities,
     contacts,
     devices,
     enrolment,
@@ -260,6 +261,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, background: 
         stickers.router,
         sso.router,
         events.router,
+        communities.router,
     ):
         app.include_router(router)
     app.include_router(web_routes.router)

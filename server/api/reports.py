@@ -18,7 +18,20 @@ from aedmon.reading import ID_PATTERN, ReadingType
 from server import store
 from server.reports.compliance import inert_row
 from server.reports.forecast import Consumable, Expiry, Row, forecast
-from server.reports.programme import AlertTimes, Change, Spread, ready_share, response_times
+from server.reports.programme import (
+    AlertTimes,
+    Change,
+    Place,
+    Spread,
+    moving_days,
+    ready_share,
+    replaced,
+    response_times,
+    uses,
+    visits,
+)
+from server.rules.findings import AlertType
+from server.store.models import Device
 
 from .deps import NowDep, SessionDep, SpeakerDep, ViewerRole
 
@@ -80,6 +93,24 @@ class ResponseOut(BaseModel):
     time_to_repair_s: SpreadOut
 
 
+class UseOut(BaseModel):
+    at: datetime
+    back_in_service_s: float | None = Field(description="until it was usable again; null if not yet")
+
+
+class VisitOut(BaseModel):
+    community: str
+    arrived: datetime
+    left: datetime
+
+
+class UnitOut(BaseModel):
+    days_in_service: int = Field(description="the local days it moved: its shifts")
+    shifts_checked: int = Field(description="of those, the days with a check before the shift")
+    communities: int = Field(description="the communities it serves")
+    visits: list[VisitOut] = Field(description="stops of ten minutes or more inside a community's circle")
+
+
 class DeviceShare(BaseModel):
     id: str
     name: str
@@ -93,6 +124,12 @@ class DeviceShare(BaseModel):
     checks_done: int
     checks_due: int = Field(description="one monthly check per local month the period touches")
     checked_by: list[str]
+    rescues: list[UseOut] = Field(description="each rescue (in_use) begun in the period")
+    pads_replaced: int = Field(description="times the pads' date moved later in the self-tests")
+    batteries_replaced: int
+    pads_due: int = Field(description="1 when the pads' date (the newest self-test's) falls in the period")
+    batteries_due: int
+    unit: UnitOut | None = Field(default=None, description="a mobile unit's days in service and visits")
 
 
 class ProgrammeOut(BaseModel):
@@ -131,8 +168,10 @@ def programme(
 ) -> dict[str, Any] | Response:
     """What the programme achieved in a period, for its funder and its council: each device's
     share of time ready (from the verdict history, never from samples) and its downtime by
-    cause, the time to acknowledge and to repair alerts per severity, and the monthly checks
-    done against due. `site` and `area` exclude each other; with neither, the reader's scope.
+    cause, the time to acknowledge and to repair alerts per severity, the monthly checks done
+    against due, the rescues and the time back in service after each, the pads and batteries
+    replaced and due, and for a mobile unit its days in service, the shifts of them checked and
+    its visits to the communities it serves. `site` and `area` exclude each other; with neither, the reader's scope.
     Days are the site's local days (an area's or the whole's: the installation's zone)."""
     if site and area:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "site and area exclude each other")
@@ -157,6 +196,15 @@ def programme(
     checks: dict[str, list[str]] = {device_id: [] for device_id in ids}
     for inspection in store.inspections.between(session, ids, begin, finish):
         checks[inspection.device_id].append(inspection.inspector)
+    opened = store.alerts.opened_between(session, ids, begin, finish)
+    rescues: dict[str, set[datetime]] = {device_id: set() for device_id in ids}
+    for alert in opened:
+        if alert.type == AlertType.IN_USE.value:
+            rescues[alert.device_id] |= {
+                at for at in (alert.opened_at, alert.last_opened_at) if begin <= at < finish
+            }
+    said = _expiries_said(session, ids, begin, finish)
+    units = _units(session, [d for d in devices if d.kind == "mobile_unit"], begin, finish, zone)
     shares, ready_total, on_record_total = [], 0.0, 0.0
     for device in devices:
         changes = [Change(v.at, v.readiness, tuple(v.reasons), v.id) for v in history[device.id]]
@@ -175,12 +223,18 @@ def programme(
                 checks_done=len(checks[device.id]),
                 checks_due=_months(start, end) if device.kind == "aed" else 0,
                 checked_by=sorted(set(checks[device.id])),
+                rescues=[
+                    UseOut(at=use.at, back_in_service_s=use.back_in_service_s)
+                    for use in uses(rescues[device.id], changes)
+                ],
+                pads_replaced=replaced(said[device.id]["pads"]),
+                batteries_replaced=replaced(said[device.id]["battery"]),
+                pads_due=_due(said[device.id]["pads"], start, end),
+                batteries_due=_due(said[device.id]["battery"], start, end),
+                unit=units.get(device.id),
             )  # fmt: skip
         )
-    alerts = [
-        AlertTimes(a.id, a.severity, a.opened_at, a.acknowledged_at, a.resolved_at)
-        for a in store.alerts.opened_between(session, ids, begin, finish)
-    ]
+    alerts = [AlertTimes(a.id, a.severity, a.opened_at, a.acknowledged_at, a.resolved_at) for a in opened]
     response = {
         severity: ResponseOut(
             time_to_acknowledge_s=_spread(r.to_acknowledge), time_to_repair_s=_spread(r.to_repair)
@@ -197,8 +251,58 @@ def programme(
     return _programme_csv(made, speaker.at({}, ""))
 
 
+Said = dict[str, list[tuple[datetime, date | None]]]
+
+
+def _expiries_said(session: SessionDep, ids: list[str], begin: datetime, finish: datetime) -> dict[str, Said]:
+    """The pads' and battery's dates each device's self-tests said, from two days before the
+    period (a daily test's last before it) to its end."""
+    said: dict[str, Said] = {device_id: {"pads": [], "battery": []} for device_id in ids}
+    for row in store.readings.selftests_between(session, ids, begin - timedelta(days=2), finish):
+        for name in ("pads", "battery"):
+            text = row.body.get(f"{name}_expiry")
+            try:
+                day = date.fromisoformat(text) if isinstance(text, str) else None
+            except ValueError:
+                day = None
+            said[row.device_id][name].append((row.device_time, day))
+    return said
+
+
+def _due(said: list[tuple[datetime, date | None]], start: date, end: date) -> int:
+    """1 when the newest date said falls in [start, end]."""
+    dates = [day for _, day in sorted(said, key=lambda pair: pair[0]) if day is not None]
+    return int(bool(dates) and start <= dates[-1] <= end)
+
+
+def _units(
+    session: SessionDep, units: list[Device], begin: datetime, finish: datetime, zone: ZoneInfo
+) -> dict[str, UnitOut]:
+    """Each mobile unit's days in service, the shifts of them checked, and its visits."""
+    ids = [unit.id for unit in units]
+    if not ids:
+        return {}
+    fixes = store.readings.fixes_between(session, ids, begin, finish)
+    served = store.communities.of_devices(session, ids)
+    checked: dict[str, set[date]] = {unit_id: set() for unit_id in ids}
+    for check in store.inspections.shift_checks_between(session, ids, begin, finish):
+        checked[check.device_id].add(check.at.astimezone(zone).date())
+    out = {}
+    for unit_id in ids:
+        days = moving_days(fixes[unit_id], zone)
+        places = [Place(c.name, c.lat, c.lon, c.radius_m) for c in served[unit_id]]
+        found = visits(fixes[unit_id], places)
+        out[unit_id] = UnitOut(
+            days_in_service=len(days), shifts_checked=len(days & checked[unit_id]), communities=len(places),
+            visits=[VisitOut(community=v.community, arrived=v.arrived, left=v.left) for v in found],
+        )  # fmt: skip
+    return out
+
+
 PROGRAMME_COLUMNS = ("csv.device_id", "csv.name", "csv.site", "csv.ready_share", "csv.on_record_s",
-                     "csv.downtime", "csv.checks_done", "csv.checks_due", "csv.by")  # fmt: skip
+                     "csv.downtime", "csv.checks_done", "csv.checks_due", "csv.by", "csv.rescues",
+                     "csv.pads_replaced", "csv.batteries_replaced", "csv.days_in_service",
+                     "csv.shifts_checked", "csv.visits")  # fmt: skip
 
 
 def _programme_csv(made: ProgrammeOut, words: Callable[[str], str]) -> Response:
@@ -210,8 +314,10 @@ def _programme_csv(made: ProgrammeOut, words: Callable[[str], str]) -> Response:
     for d in made.devices:
         downtime = " ".join(f"{cause}={seconds:g}" for cause, seconds in sorted(d.downtime_by_cause.items()))
         share = "" if d.ready_share is None else f"{d.ready_share:.4f}"
+        unit = [d.unit.days_in_service, d.unit.shifts_checked, len(d.unit.visits)] if d.unit else ["", "", ""]
         writer.writerow(inert_row([d.id, d.name, d.site, share, f"{d.on_record_s:g}", downtime, d.checks_done,
-                                   d.checks_due, ", ".join(d.checked_by)]))  # fmt: skip
+                                   d.checks_due, ", ".join(d.checked_by), len(d.rescues), d.pads_replaced,
+                                   d.batteries_replaced, *unit]))  # fmt: skip
     name = f"programme-{made.start.isoformat()}-{made.end.isoformat()}.csv"
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip

@@ -9,6 +9,10 @@
 - `response_times`: per severity, how long alerts opened in the period took to be
   acknowledged and to be repaired (resolved): median and 90th percentile. An alert is counted
   once, whatever the order or repetition of its rows.
+- `uses`: each rescue and how long until the device was usable again; `replaced`: how often
+  pads or a battery were replaced, from the dates the self-tests said.
+- `moving_days` and `visits`: a mobile unit's days in service (the local days it moved) and
+  its stops of ten minutes or more inside the communities it serves.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+
+from server.rules.location import distance_m
+from server.rules.oxygen import PARKED_WITHIN_M
+from server.rules.shift import MOVING_KMH
 
 # Usable in a rescue: ready, or needing attention soon (pads expiring, a battery warning): the
 # share counts both; not ready and unknown are downtime.
@@ -139,3 +147,105 @@ def response_times(alerts: Iterable[AlertTimes], start: datetime, end: datetime)
         severity: Response(_spread(acknowledged), _spread(repaired))
         for severity, (acknowledged, repaired) in sorted(by_severity.items())
     }
+
+
+# --- uses: rescues and the time back in service ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Use:
+    at: datetime  # the rescue began (its in_use alert opened)
+    back_at: datetime | None  # the device usable again; None if not yet
+
+    @property
+    def back_in_service_s(self) -> float | None:
+        return None if self.back_at is None else (self.back_at - self.at).total_seconds()
+
+
+def uses(rescues: Iterable[datetime], changes: Iterable[Change]) -> list[Use]:
+    """Each rescue (counted once by its start), and when the device was next usable after it:
+    the first change to a usable readiness that follows a change to not usable after the
+    rescue began (its in_use, then service, then ready)."""
+    ordered = sorted(changes, key=lambda change: (change.at, change.seq))
+    out = []
+    for at in sorted(set(rescues)):
+        down = next((c for c in ordered if c.at >= at and c.readiness not in READY), None)
+        back = None
+        if down is not None:
+            back = next(
+                (c.at for c in ordered if (c.at, c.seq) > (down.at, down.seq) and c.readiness in READY), None
+            )
+        out.append(Use(at, back))
+    return out
+
+
+# --- consumables: replaced and due -------------------------------------------------------------
+
+
+def replaced(said: Iterable[tuple[datetime, date | None]]) -> int:
+    """How many times a consumable was replaced, from the expiry date each self-test said of it
+    (any order): each time the date moves later. A test that said none says nothing."""
+    count, last = 0, None
+    for _, expiry in sorted(said, key=lambda pair: pair[0]):
+        if expiry is None:
+            continue
+        if last is not None and expiry > last:
+            count += 1
+        last = expiry
+    return count
+
+
+# --- a mobile unit: its days in service, its visits ---------------------------------------------
+
+Fix = tuple[datetime, float, float, float | None]  # when, lat, lon, speed km/h (None: not said)
+
+
+def moving_days(fixes: Iterable[Fix], zone: tzinfo) -> set[date]:
+    """The local days the unit moved (a shift each): a fix at speed, or further from the fix
+    before it than a parked unit wanders."""
+    ordered = sorted(fixes, key=lambda fix: fix[0])
+    days = set()
+    for before, fix in zip([None, *ordered], ordered, strict=False):
+        at, lat, lon, speed = fix
+        moving = speed is not None and speed >= MOVING_KMH
+        if not moving and before is not None:
+            moving = distance_m(before[1], before[2], lat, lon) > PARKED_WITHIN_M
+        if moving:
+            days.add(at.astimezone(zone).date())
+    return days
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    lat: float
+    lon: float
+    radius_m: float
+
+
+@dataclass(frozen=True)
+class Visit:
+    community: str
+    arrived: datetime
+    left: datetime
+
+
+VISIT_MIN = timedelta(minutes=10)
+
+
+def visits(fixes: Iterable[Fix], communities: Iterable[Place], least: timedelta = VISIT_MIN) -> list[Visit]:
+    """The unit's stops of `least` or more inside a community's circle: each run of consecutive
+    fixes inside it, from the first to the last, that lasts that long. In time order."""
+    ordered = sorted(fixes, key=lambda fix: fix[0])
+    found = []
+    for place in communities:
+        run: list[Fix] = []
+        for fix in [*ordered, None]:
+            inside = fix is not None and distance_m(place.lat, place.lon, fix[1], fix[2]) <= place.radius_m
+            if inside and fix is not None:
+                run.append(fix)
+                continue
+            if run and run[-1][0] - run[0][0] >= least:
+                found.append(Visit(place.name, run[0][0], run[-1][0]))
+            run = []
+    return sorted(found, key=lambda visit: (visit.arrived, visit.community))

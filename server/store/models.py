@@ -336,6 +336,20 @@ class Inspection(Base):
     created_at: Mapped[datetime]
 
 
+class Community(Base):
+    """A community a mobile unit serves: a circle on the map (an admin's), its name."""
+
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    radius_m: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime]
+
+
 class ShiftCheck(Base):
     """A mobile unit's check before a shift: what the server saw (its AED ready, its oxygen
     above the minimum, its fridge in range over the last hours) and what the crew ticked on

@@ -118,3 +118,32 @@ def states_between(
         .limit(limit)
     )
     return [Reading.model_validate(row.body) for row in rows]
+
+
+def fixes_between(
+    session: Session, device_ids: Sequence[str], start: datetime, end: datetime, limit: int = 500_000
+) -> dict[str, list[tuple[datetime, float, float, float | None]]]:
+    """Each device's fixes (time, lat, lon, speed) placed from `start` to before `end`, oldest
+    first, at most `limit` in all: a unit's month of fixes, for the programme's report."""
+    found: dict[str, list[tuple[datetime, float, float, float | None]]] = {d: [] for d in device_ids}
+    if not device_ids:
+        return found
+    rows = session.execute(
+        select(StoredReading.device_id, StoredReading.at, StoredReading.body)
+        .where(
+            StoredReading.device_id.in_(list(device_ids)),
+            StoredReading.type == ReadingType.LOCATION.value,
+            StoredReading.at >= start,
+            StoredReading.at < end,
+        )
+        .order_by(StoredReading.at, StoredReading.id)
+        .limit(limit)
+    )
+    for device_id, at, body in rows:
+        lat, lon = body.get("lat"), body.get("lon")
+        if isinstance(lat, int | float) and isinstance(lon, int | float):
+            speed = body.get("speed_kmh")
+            found[device_id].append(
+                (at, float(lat), float(lon), float(speed) if isinstance(speed, int | float) else None)
+            )
+    return found

@@ -147,7 +147,8 @@ def device_page(request: Request, device_id: str) -> HTMLResponse:
     """One device: its history as charts, its alerts, its inspection log."""
     if not ID_RE.match(device_id):
         return HTMLResponse("no such device", status_code=404)
-    return _page(request, "device.html", device_id=device_id)
+    tiles, attribution = request.app.state.map_tiles
+    return _page(request, "device.html", device_id=device_id, tiles=tiles, attribution=attribution)
 
 
 @router.get("/reports/{kind}", response_class=HTMLResponse)

@@ -210,7 +210,8 @@ def test_building_staff_record_the_monthly_inspection_from_the_device_page(
     page.wait_for_selector("#inspections li.not-ok")
     listed = page.locator("#inspections").inner_text()
     assert "Elena Dimitrova (staff)" in listed
-    assert "✓ Status light shows ready, ✓ Pads sealed and in date, ✗ Cabinet intact, ✗ The alarm sounds" in listed
+    ticked = "✓ Status light shows ready, ✓ Pads sealed and in date, ✗ Cabinet intact, ✗ The alarm sounds"
+    assert ticked in listed
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     [inspection] = fleet.get("/api/v1/devices/SN1/inspections")  # type: ignore[misc]
     assert (inspection["recorded_by"], inspection["cabinet_intact"], inspection["status_light_ok"]) == (
@@ -247,7 +248,8 @@ def test_the_caretaker_makes_the_monthly_check_in_three_taps_on_a_phone_in_her_l
     assert tile.locator('[data-fact="pads"] dd').inner_text().endswith("2027 г.")  # a date, in Bulgarian
     assert tile.locator('[data-fact="battery"]').count() == 1
     box, charts = form.bounding_box(), page.locator("#charts").bounding_box()
-    assert box is not None and charts is not None
+    assert box is not None
+    assert charts is not None
     assert box["y"] + 120 < 844  # the check starts on the first screen of a phone
     assert box["y"] < charts["y"]  # and comes before the charts
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aedmon.clock import MovableClock
-from aedmon.reading import TestResult
+from aedmon.reading import DeviceKind, TestResult
 from server.app import create_app
 from server.settings import ServerSettings
 
@@ -31,6 +31,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "inspector": "Mallory", "status_light_ok": True, "pads_sealed_in_date": True, "cabinet_intact": True,
     },
     ("POST", "/api/v1/devices/{device_id}/shift-checks"): {"inspector": "Mallory", "answers": {}},
+    ("POST", "/api/v1/devices/{device_id}/communities"): {"name": "Mallory's", "lat": 42.6, "lon": 23.2},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {"note": "not mine"},
     ("PUT", "/api/v1/contacts/{contact_id}"): {"name": "x", "sites": ["pernik-school"], "mqtt": True},
     ("PATCH", "/api/v1/sites/{site_id}"): {"time_zone": "UTC"},
@@ -79,6 +80,10 @@ def places(api: TestClient, tokens: Tokens) -> Places:
                            headers=admin).json()  # fmt: skip
         check = BODIES[("POST", "/api/v1/devices/{device_id}/inspections")]
         api.post(f"/api/v1/devices/{device}/inspections", json=check, headers=admin).raise_for_status()
+        unit = factories.device(f"MU-{device}", site=site, area=area, kind=DeviceKind.MOBILE_UNIT)
+        api.post("/api/v1/devices", json=unit, headers=admin).raise_for_status()
+        village = {"name": f"{area} village", "lat": 42.6, "lon": 23.2}
+        community = api.post(f"/api/v1/devices/MU-{device}/communities", json=village, headers=admin).json()
         keys[area] = {}
         for role in ROLES:
             key = api.post("/api/v1/keys", json={"name": f"{area} {role}", "role": role, "areas": [area]},
@@ -90,7 +95,8 @@ def places(api: TestClient, tokens: Tokens) -> Places:
         user_id = api.post("/api/v1/users", json=caretaker, headers=admin).json()["id"]
         ids[area] = {"device_id": device, "alert_id": str(alert["id"]), "contact_id": str(contact["id"]),
                      "silence_id": str(silence["id"]), "site_id": site, "key_id": str(key_id),
-                     "user_id": str(user_id)}  # fmt: skip
+                     "user_id": str(user_id), "community_id": str(community["id"]),
+                     "unit_id": f"MU-{device}"}  # fmt: skip
     return Places(ids, keys)
 
 
@@ -108,6 +114,7 @@ def state_of(api: TestClient, tokens: Tokens, area_ids: dict[str, str]) -> Any:
         api.get(f"/api/v1/sites/{area_ids['site_id']}", headers=admin).json(),
         [k for k in api.get("/api/v1/keys", headers=admin).json() if k["id"] == int(area_ids["key_id"])],
         [u for u in api.get("/api/v1/users", headers=admin).json() if u["id"] == int(area_ids["user_id"])],
+        api.get(f"/api/v1/devices/{area_ids['unit_id']}/communities", headers=admin).json(),
     )
 
 
@@ -209,7 +216,7 @@ def test_an_area_admin_grants_no_more_than_it_holds(api: TestClient, tokens: Tok
     new = {"id": "SN-C", "site": "pernik-kindergarten", "kind": "aed", "area": "pernik"}
     assert api.post("/api/v1/devices", json=new, headers=admin).status_code == 201
     viewer = bearer(places.keys["pernik"]["viewer"])
-    assert {d["id"] for d in api.get("/api/v1/devices", headers=viewer).json()} == {"SN-A", "SN-C"}
+    assert {d["id"] for d in api.get("/api/v1/devices", headers=viewer).json()} == {"SN-A", "MU-SN-A", "SN-C"}
     moved = api.patch("/api/v1/devices/SN-C", json={"site": "sofia-school"}, headers=admin)
     assert moved.status_code == 404
     silence = {"site": "sofia-school", "reason": "mine now", "ends_at": (NOW + timedelta(days=1)).isoformat()}

@@ -3,13 +3,26 @@ time ready and the downtime by cause, and the time to acknowledge and to repair.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.reports.programme import AlertTimes, Change, percentile, ready_share, response_times
+from server.reports.programme import (
+    AlertTimes,
+    Change,
+    Fix,
+    Place,
+    moving_days,
+    percentile,
+    ready_share,
+    replaced,
+    response_times,
+    uses,
+    visits,
+)
 
 MONTH = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
 
@@ -139,3 +152,79 @@ def test_the_90th_percentile_is_a_value_that_was_seen() -> None:
     assert percentile([60, 120, 180, 240, 300, 360, 420, 480, 540, 3600], 90) == 540
     assert percentile([5], 90) == 5
     assert percentile([], 90) is None
+
+
+# --- uses, consumables, a mobile unit's round ---------------------------------------------------
+
+T = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+
+
+def test_a_rescue_is_back_in_service_when_the_device_is_next_usable_after_it() -> None:
+    history = [Change(T - HOUR, "ready", seq=1), Change(T, "not_ready", ("in_use",), 2),
+               Change(T + 2 * HOUR, "not_ready", ("needs_service",), 3),
+               Change(T + 5 * HOUR, "ready", seq=4)]  # fmt: skip
+    [use] = uses([T, T], history)  # one rescue, said twice
+    assert use.back_in_service_s == 5 * 3600
+    [waiting] = uses([T], history[:3])  # still in service: not back yet
+    assert waiting.back_at is None
+    assert waiting.back_in_service_s is None
+    assert uses([], history) == []
+
+
+@given(history=changes, rescues=st.lists(moments(*MONTH), max_size=5), rng=st.randoms())
+def test_uses_are_the_same_whatever_the_order_and_never_back_before_they_began(
+    history: list[Change], rescues: list[datetime], rng: object
+) -> None:
+    found = uses(rescues, history)
+    assert len(found) == len(set(rescues))  # each rescue once
+    shuffled = list(history)
+    rng.shuffle(shuffled)  # type: ignore[attr-defined]
+    assert uses(list(reversed(rescues)), shuffled) == found
+    for use in found:
+        assert use.back_at is None or use.back_at >= use.at
+
+
+def test_a_consumable_is_replaced_each_time_its_date_moves_later() -> None:
+    said = [(T, date(2027, 1, 1)), (T + HOUR, None), (T + 2 * HOUR, date(2028, 6, 1)),  # replaced
+            (T + 3 * HOUR, date(2028, 6, 1)), (T + 4 * HOUR, date(2027, 1, 1)),  # a test of the old pads
+            (T + 5 * HOUR, date(2029, 1, 1))]  # fmt: skip
+    assert replaced(said) == 2
+    assert replaced(list(reversed(said))) == 2  # in any order
+    assert replaced([]) == replaced([(T, None)]) == replaced([(T, date(2027, 1, 1))]) == 0
+
+
+def fixes_along(start: datetime, minutes: list[int], lat: float, step_m: float = 0.0) -> list[Fix]:
+    return [
+        (start + timedelta(minutes=m), lat + n * step_m / 111_320, 23.0, None) for n, m in enumerate(minutes)
+    ]
+
+
+VILLAGE = Place("Рударци", 42.60, 23.0, 300.0)
+
+
+def test_a_stop_of_ten_minutes_in_a_communitys_circle_is_a_visit_and_a_drive_through_is_not() -> None:
+    drive_in = fixes_along(T, [0, 2, 4], 42.55, 1_800)  # arriving from the south
+    stop = fixes_along(T + timedelta(minutes=6), [0, 5, 10, 12], 42.6001)  # 12 minutes, inside
+    leave = fixes_along(T + timedelta(minutes=20), [0, 2], 42.65, 2_000)
+    [visit] = visits([*drive_in, *stop, *leave], [VILLAGE])
+    assert (visit.community, visit.arrived, visit.left) == ("Рударци", stop[0][0], stop[-1][0])
+    brief = fixes_along(T, [0, 4, 9], 42.6001)  # nine minutes: passing by, not a visit
+    assert visits(brief, [VILLAGE]) == []
+    assert visits(list(reversed([*drive_in, *stop, *leave])), [VILLAGE]) == [visit]  # in any order
+    far = Place("Далеч", 43.5, 25.0, 300.0)
+    assert visits(stop, [far]) == []
+    twice = [*stop, *leave, *fixes_along(T + timedelta(hours=3), [0, 11], 42.6)]
+    assert [v.arrived for v in visits(twice, [VILLAGE, far])] == [stop[0][0], T + timedelta(hours=3)]
+
+
+def test_a_units_days_in_service_are_the_local_days_it_moved() -> None:
+    sofia = ZoneInfo("Europe/Sofia")
+    late = datetime(2026, 11, 10, 22, 30, tzinfo=UTC)  # 00:30 on the 11th in Sofia
+    moved = fixes_along(late, [0, 10], 42.6, 2_000)
+    assert moving_days(moved, sofia) == {date(2026, 11, 11)}
+    assert moving_days(moved, UTC) == {date(2026, 11, 10)}
+    parked = fixes_along(T, [0, 10, 20, 30], 42.6, 15)  # GNSS jitter
+    assert moving_days(parked, sofia) == set()
+    speeding = [(T, 42.6, 23.0, 80.0)]
+    assert moving_days(speeding, sofia) == {date(2026, 11, 10)}
+    assert moving_days([], sofia) == set()

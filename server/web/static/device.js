@@ -238,7 +238,63 @@ async function bindShift() {
   });
 }
 
-bindLanguage(() => { draw(); drawShift(); });
+// A mobile unit's communities: circles on the map; an admin taps the map (or types where) to
+// place one, names it and adds it, or removes one.
+let communityMap = null, circles = null, communities = [];
+function drawCommunities() {
+  const section = document.getElementById("communities-section");
+  section.hidden = false;
+  const box = document.getElementById("community-map");
+  if (!communityMap && typeof L !== "undefined" && box.dataset.tiles) {
+    communityMap = L.map(box).setView([42.7, 23.32], 8);
+    L.tileLayer(box.dataset.tiles, { attribution: box.dataset.attribution, maxZoom: 19 }).addTo(communityMap);
+    circles = L.layerGroup().addTo(communityMap);
+    communityMap.on("click", (event) => {
+      const f = document.getElementById("community-form").elements;
+      f.lat.value = event.latlng.lat.toFixed(6);
+      f.lon.value = event.latlng.lng.toFixed(6);
+    });
+  }
+  if (circles) {
+    circles.clearLayers();
+    for (const c of communities) {
+      L.circle([c.lat, c.lon], { radius: c.radius_m, color: "#1d4ed8" }).bindTooltip(text("span", c.name)).addTo(circles);
+    }
+    if (communities.length) communityMap.fitBounds(circles.getLayers().map((layer) => layer.getBounds()).reduce((a, b) => a.extend(b)));
+  }
+  const list = document.getElementById("communities");
+  list.replaceChildren(...(communities.length ? communities.map((c) => {
+    const item = text("li", `${c.name} · ${new Intl.NumberFormat(lang).format(c.radius_m)} m `);
+    item.dataset.community = c.id;
+    if (administering) {
+      const remove = text("button", t("remove"));
+      remove.type = "button";
+      remove.addEventListener("click", async () => {
+        await api(`/api/v1/devices/${encodeURIComponent(id)}/communities/${c.id}`, { method: "DELETE" });
+        await refresh();
+      });
+      item.append(remove);
+    }
+    return item;
+  }) : [text("li", t("none"))]));
+}
+
+let administering = false;
+function bindCommunities() {
+  const form = document.getElementById("community-form");
+  form.hidden = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = form.elements;
+    const body = { name: f.name.value.trim(), lat: Number(f.lat.value), lon: Number(f.lon.value), radius_m: Number(f.radius_m.value) };
+    if (await submit(form.querySelector("output"), `/api/v1/devices/${encodeURIComponent(id)}/communities`, "POST", body)) {
+      f.name.value = "";
+      await refresh();
+    }
+  });
+}
+
+bindLanguage(() => { draw(); drawShift(); if (data && data.device.kind === "mobile_unit") drawCommunities(); });
 let bound = false;
 const refresh = poll(async () => {
   const base = "/api/v1/devices/" + encodeURIComponent(id);
@@ -256,4 +312,9 @@ const refresh = poll(async () => {
   }
   if (mobile && inspecting) { shift = await api(base + "/shift-check"); drawShift(); }
   draw();
+  if (mobile) {
+    if (!administering && await may("administer")) { administering = true; bindCommunities(); }
+    communities = await api(base + "/communities");
+    drawCommunities();
+  }
 }, 5);

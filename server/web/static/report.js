@@ -153,10 +153,33 @@ function bar(value) {
 function drawProgramme(report) {
   const causes = (device) => Object.entries(device.downtime_by_cause)
     .sort((a, b) => b[1] - a[1]).map(([key, seconds]) => `${t("reason." + key)}: ${span(seconds)}`).join("; ") || "–";
-  table([t("device_word"), t("site"), t("col_ready"), t("col_downtime"), t("col_checks"), t("col_by")],
+  const median = (values) => {
+    const known = values.filter((v) => v !== null).sort((a, b) => a - b);
+    return known.length ? known[Math.floor((known.length - 1) / 2)] : null;
+  };
+  const usesSaid = (d) => d.rescues.length
+    ? `${d.rescues.length} (${span(median(d.rescues.map((r) => r.back_in_service_s)))})` : "–";
+  table([t("device_word"), t("site"), t("col_ready"), t("col_downtime"), t("col_checks"), t("col_by"),
+    t("col_uses"), t("col_replaced")],
     report.devices.map((d) => [d.name || d.id, d.site, bar(d.ready_share), causes(d),
-      `${d.checks_done} / ${d.checks_due}`, d.checked_by.join(", ") || "–"]));
-  const said = [`${t("col_ready")}: ${share(report.ready_share)}`];
+      `${d.checks_done} / ${d.checks_due}`, d.checked_by.join(", ") || "–", usesSaid(d),
+      `${d.pads_replaced} / ${d.batteries_replaced}`]));
+  // each mobile unit's round: its days on the road, the checks before them, where it stopped
+  const units = report.devices.filter((d) => d.unit);
+  document.getElementById("units-section").hidden = !units.length;
+  const visited = (unit) => {
+    const counts = {};
+    for (const v of unit.visits) counts[v.community] = (counts[v.community] || 0) + 1;
+    return Object.entries(counts).map(([name, n]) => `${name} × ${n}`).join(", ") || "–";
+  };
+  table([t("device_word"), t("col_days_in_service"), t("col_shifts_checked"), t("col_visits")],
+    units.map((d) => [d.name || d.id, d.unit.days_in_service, `${d.unit.shifts_checked} / ${d.unit.days_in_service}`,
+      visited(d.unit)]), "#units");
+  const rescues = report.devices.reduce((n, d) => n + d.rescues.length, 0);
+  const pads = report.devices.reduce((n, d) => n + d.pads_replaced, 0);
+  const batteries = report.devices.reduce((n, d) => n + d.batteries_replaced, 0);
+  const said = [`${t("col_ready")}: ${share(report.ready_share)}`, `${t("col_uses")}: ${rescues}`,
+    `${t("col_replaced")}: ${pads} / ${batteries}`];
   for (const [severity, r] of Object.entries(report.response)) {
     said.push(`${t(severity)}: ${t("to_acknowledge")} ${span(r.time_to_acknowledge_s.median)} (90 %: ${span(r.time_to_acknowledge_s.p90)}), ` +
       `${t("to_repair")} ${span(r.time_to_repair_s.median)} (90 %: ${span(r.time_to_repair_s.p90)})`);
