@@ -3,7 +3,9 @@ per site and batch; no English left in bg, uk or cs."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -144,3 +146,65 @@ def test_a_whsec_secret_signs_with_the_bytes_it_encodes_as_the_specification_say
     stamp = datetime.now(UTC)
     expected = standardwebhooks.Webhook(secret).sign("msg_1", stamp, '{"a":1}')
     assert standard_signature(key, "msg_1", int(stamp.timestamp()), b'{"a":1}') == expected
+
+
+# --- one clock: each time a notification says is the API's instant in the site's zone ----------
+
+INSTANT = datetime(2026, 7, 14, 10, 55, tzinfo=UTC)  # 13:55 in Sofia (summer), 12:55 in Prague
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def filled(message_id: str) -> Phrase:
+    """The phrase with each parameter its catalogue asks for: every moment the one instant."""
+    english = catalogue("en").get(message_id)
+    assert english is not None, message_id
+    said = english.string if isinstance(english.string, str) else english.string[0]
+    params: dict[str, Any] = {}
+    for name in PLACEHOLDER.findall(said):
+        if name == "at" or name.endswith("_at"):
+            params[name] = INSTANT
+        elif name.endswith("_on"):
+            params[name] = date(2026, 7, 20)
+        elif name.endswith("_s"):
+            params[name] = 3600.0
+        elif name == "codes":
+            params[name] = ("C02",)
+        else:
+            params[name] = 3
+    return Phrase(message_id, params)
+
+
+TIMED = sorted(
+    str(message.id)
+    for message in catalogue("en")
+    if isinstance(message.id, str) and message.id.startswith("detail.")
+    and any(name == "at" or name.endswith("_at") for name in PLACEHOLDER.findall(str(message.string)))
+)  # fmt: skip
+
+
+def test_there_are_timed_details_to_check() -> None:
+    assert len(TIMED) >= 5  # self-tests, relocation, a rescue, a shift, a door…
+
+
+@pytest.mark.parametrize("message_id", TIMED)
+@pytest.mark.parametrize(("language", "zone", "local"), [
+    ("bg", "Europe/Sofia", "13:55"), ("uk", "Europe/Kyiv", "13:55"), ("cs", "Europe/Prague", "12:55"),
+    ("en", "Europe/Sofia", "13:55"),
+])  # fmt: skip
+def test_every_time_a_notification_says_is_the_apis_instant_in_the_sites_zone(
+    message_id: str, language: str, zone: str, local: str
+) -> None:
+    kind = message_id.split(".")[1]
+    alert_type = AlertType(kind) if kind in set(AlertType) else AlertType.SELF_TEST_FAILED
+    told = Item(
+        alert_id=1, purpose=Purpose.ESCALATION, type=alert_type, severity=Severity.CRITICAL, device_id="SN1",
+        device_name="AED", place="", detail=filled(message_id), at=INSTANT, told=(("Maria", "sms", INSTANT),),
+    )  # fmt: skip
+    words = Words(language, zone)
+    message = render(words, "town-hall", [told])
+    for text in (message.text, message.sms):  # e-mail, MQTT and chat take the text; SMS its own
+        assert "10:55" not in text, text  # never the UTC clock
+    said = words.phrase(told.detail)
+    assert local in said, said
+    assert local in message.text
+    assert message.text.count(local) >= 2  # the detail's moment and when Maria was told
