@@ -165,7 +165,8 @@ def area_status_page(request: Request, area: str) -> HTMLResponse:
     """The public status page of an area (a municipality's AEDs), embeddable in its own site."""
     if not ID_RE.match(area):
         return HTMLResponse("no such area", status_code=404)
-    return _page(request, "status.html", area=area)
+    tiles, attribution = request.app.state.map_tiles
+    return _page(request, "status.html", area=area, tiles=tiles, attribution=attribution)
 
 
 @router.get("/board/{site}", response_class=HTMLResponse)

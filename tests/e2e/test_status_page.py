@@ -95,6 +95,9 @@ def test_a_municipalitys_site_frames_the_status_page_in_its_language(
         assert ready in frame.locator("#ready-now").inner_text()
         assert frame.locator("#days span").count() == 90
         assert frame.locator(".public-aed").count() == 1
+        # the public AED on the map too, coloured by its state (the private one nowhere)
+        frame.locator("#status-map .marker-ready").wait_for()
+        assert frame.locator("#status-map").get_attribute("data-markers") == "1"
         shown = frame.locator("main").inner_text()
         for raw in ("not_ready", "ready_share", "null", "undefined", "Staff room AED"):
             assert raw not in shown

@@ -125,19 +125,30 @@ function deviceRow(device) {
   link.href = "/devices/" + encodeURIComponent(device.id);
   const id = document.createElement("td");
   id.append(link);
-  const state = device.retired_at ? t("retired") : device.confirmed ? t(device.readiness) : t("unconfirmed");
+  const bridge = device.kind === "bridge";
+  const state = device.retired_at ? t("retired") : bridge ? bridgeHealth(device)
+    : device.confirmed ? t(device.readiness) : t("unconfirmed");
   const actions = document.createElement("td");
   actions.className = "buttons";
   actions.append(button("edit", () => editDevice(device)));
-  if (!device.confirmed && !device.retired_at) {
+  if (!device.confirmed && !device.retired_at && !bridge) {
     actions.append(button("confirm", () => changeDevice(device, { confirmed: true })));
   }
   if (device.retired_at) actions.append(button("put_back", () => changeDevice(device, { retired: false })));
   else actions.append(button("retire", () => retireDevice(device)));
   const inFeed = cell(device.public && device.lat !== null ? "✓" : "");  // in the open-data feed
   inFeed.className = "open-data";
-  row.append(first, id, cell(device.name), cell(device.site), cell(device.area), cell(state), inFeed, actions);
+  const name = bridge ? `${t("bridge_word")}${device.name ? ": " + device.name : ""}` : device.name;
+  row.append(first, id, cell(name), cell(device.site), cell(device.area), cell(state), inFeed, actions);
+  if (bridge) row.classList.add("bridge");
   return row;
+}
+
+// A bridge is no device to confirm: what matters is whether it is heard, and since when.
+function bridgeHealth(device) {
+  if (!device.last_seen) return t("bridge_never_heard");
+  const heard = device.reason_keys.includes("device_silent") ? t("bridge_silent") : t("bridge_heard");
+  return `${heard} ${when(device.last_seen, device.time_zone)}`;
 }
 
 async function changeDevice(device, body) {

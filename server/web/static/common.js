@@ -319,3 +319,16 @@ function drawFrame(title) {
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   for (const el of document.querySelectorAll("[data-placeholder]")) el.placeholder = t(el.dataset.placeholder);
 }
+
+// Lists become cards on a phone (board.css): each cell says its column's heading, kept in step
+// with the rows drawn and the headings' language.
+function labelCells(table) {
+  const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+  for (const row of table.querySelectorAll("tbody tr")) {
+    [...row.children].forEach((cell, index) => { if (heads[index]) cell.dataset.label = heads[index]; });
+  }
+}
+for (const table of document.querySelectorAll("table.list, table.report-table")) {
+  labelCells(table);
+  new MutationObserver(() => labelCells(table)).observe(table, { childList: true, subtree: true, characterData: true });
+}

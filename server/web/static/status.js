@@ -35,6 +35,29 @@ function draw() {
   }));
 }
 
+// Each public AED on the map, coloured by its state (the same colours as the board's tiles).
+const COLOURS = { ready: "#15803d", attention: "#b45309", not_ready: "#b91c1c", unknown: "#6b7280" };
+let map = null, markers = null;
+function drawMap() {
+  const box = document.getElementById("status-map");
+  const placed = status.public.filter((aed) => aed.lat !== null && aed.lon !== null);
+  box.hidden = !placed.length || typeof L === "undefined" || !box.dataset.tiles;
+  if (box.hidden) return;
+  if (!map) {
+    map = L.map(box, { scrollWheelZoom: false });
+    L.tileLayer(box.dataset.tiles, { attribution: box.dataset.attribution, maxZoom: 19 }).addTo(map);
+    markers = L.layerGroup().addTo(map);
+    map.fitBounds(L.latLngBounds(placed.map((aed) => [aed.lat, aed.lon])), { padding: [30, 30], maxZoom: 16 });
+  }
+  markers.clearLayers();
+  for (const aed of placed) {
+    L.circleMarker([aed.lat, aed.lon], { radius: 10, color: "#fff", weight: 2, fillColor: COLOURS[aed.readiness],
+      fillOpacity: 1, className: `marker marker-${aed.readiness}` })
+      .bindTooltip(text("span", `${aed.name}: ${t(aed.readiness)}`)).addTo(markers);
+  }
+  box.dataset.markers = placed.length;
+}
+
 async function load() {
   const answer = await fetch(`/api/v1/public/status/${encodeURIComponent(area)}`);
   if (!answer.ok) {
@@ -45,8 +68,9 @@ async function load() {
   }
   status = await answer.json();
   draw();
+  drawMap();
 }
 
-bindLanguage(draw);
+bindLanguage(() => { draw(); if (status) drawMap(); });
 load();
 setInterval(load, 60_000);
