@@ -10,29 +10,7 @@ from aedmon.reading import DeviceKind
 
 from .. import factories
 from ..conftest import ServerProcess
-from .conftest import screenshot, switch_language
-
-# Chromium's own measure of a broken word: one word (between spaces, slashes or hyphens, where a
-# line may break) laid out on several lines.
-BROKEN_WORDS = """() => {
-  const broken = [];
-  const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const range = document.createRange();
-    let offset = 0;
-    for (const word of node.textContent.split(/([\\s\\/\\-–]+)/)) {
-      if (word.trim().length > 1) {
-        range.setStart(node, offset);
-        range.setEnd(node, offset + word.length);
-        const rects = [...range.getClientRects()].filter((r) => r.width > 0);
-        const lines = new Set(rects.map((r) => Math.round(r.top)));
-        if (lines.size > 1) broken.push(word);
-      }
-      offset += word.length;
-    }
-  }
-  return broken;
-}"""
+from .conftest import BROKEN_WORDS, screenshot, switch_language
 
 
 def test_the_device_list_is_cards_on_a_phone_and_a_bridge_is_a_bridge(

@@ -48,7 +48,9 @@ function chart(series) {
     axes: [
       { space: 90, values: (u, splits) => splits.map((s) => moment(s, tickStyle(xs))) },
       names
-        ? { splits: () => Object.keys(names).map(Number), values: (u, splits) => splits.map(say), size: 110 }
+        // as wide as its longest level's name (canvas text is never wrapped: it would be cut)
+        ? { splits: () => Object.keys(names).map(Number), values: (u, splits) => splits.map(say),
+          size: Math.min(170, 16 + 7.5 * Math.max(...Object.values(names).map((name) => name.length))) }
         : { values: (u, splits) => splits.map((v) => v.toLocaleString(lang)), size: 50 },
     ],
     series: [
