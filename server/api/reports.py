@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from aedmon.reading import ID_PATTERN, ReadingType
+from aedmon.reading import ID_PATTERN, DeviceKind, ReadingType
 from server import store
 from server.reports.compliance import inert_row
 from server.reports.forecast import Consumable, Expiry, Row, forecast
@@ -171,8 +171,9 @@ def programme(
     cause, the time to acknowledge and to repair alerts per severity, the monthly checks done
     against due, the rescues and the time back in service after each, the pads and batteries
     replaced and due, and for a mobile unit its days in service, the shifts of them checked and
-    its visits to the communities it serves. `site` and `area` exclude each other; with neither, the reader's scope.
-    Days are the site's local days (an area's or the whole's: the installation's zone)."""
+    its visits to the communities it serves. `site` and `area` exclude each other; with neither,
+    the reader's scope. Days are the site's local days (an area's or the whole's: the
+    installation's zone)."""
     if site and area:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "site and area exclude each other")
     if end < start or (end - start).days > 3700:
@@ -183,7 +184,9 @@ def programme(
     if area:
         in_area = frozenset(store.sites.of_areas(session, [area]))
         sites = in_area if sites is None else sites & in_area
-    devices = store.devices.listed(session, site=site, sites=sites)
+    # what the programme looks after, not the bridges that carry its readings
+    listed = store.devices.listed(session, site=site, sites=sites)
+    devices = [device for device in listed if device.kind != DeviceKind.BRIDGE]
     zone_name = request.app.state.time_zone
     if site and access.sees(site):  # another area's site says nothing, not even its zone
         own = store.sites.get(session, site)

@@ -6,7 +6,9 @@ import re
 import signal
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import paho.mqtt.client as mqtt
@@ -51,6 +53,29 @@ def test_demo_opens_an_alert_within_a_minute_and_stops_cleanly(tmp_path: Path) -
         listener.loop_stop()
         listener.disconnect()
         assert ("SN10002", "pads_expired") in alert_types()
+        # a month seeded: the programme's report has something to say of each part of it
+        today = datetime.now(ZoneInfo("Europe/Sofia")).date()  # the month before today: all seeded
+        asked = {
+            "from": str(today - timedelta(days=30)),
+            "to": str(today - timedelta(days=1)),
+            "area": "pernik",
+        }
+        report = httpx.get(f"http://127.0.0.1:{port}/api/v1/reports/programme", params=asked, headers=headers)
+        report = report.json()
+        by_id = {d["id"]: d for d in report["devices"]}
+        assert not any(device_id.startswith("bridge-") for device_id in by_id)  # bridges carry, not count
+        assert by_id["SN10003"]["downtime_by_cause"]["self_test_failed"] == 59 * 3600  # two nights failed
+        assert len(by_id["SN10001"]["rescues"]) == 1
+        assert by_id["SN10001"]["pads_replaced"] == 1
+        assert by_id["SN10001"]["checks_done"] == 1
+        unit = by_id["MU-01"]["unit"]
+        assert (unit["days_in_service"], unit["shifts_checked"]) == (8, 7)  # one day out unchecked
+        assert {visit["community"] for visit in unit["visits"]} == {"Рударци", "Кладница"}
+        assert report["response"]["critical"]["time_to_repair_s"]["count"] >= 1
+        status = httpx.get(f"http://127.0.0.1:{port}/api/v1/public/status/pernik").json()
+        assert [aed["name"] for aed in status["public"]] == ["АВД SN10001"]
+        sites = httpx.get(f"http://127.0.0.1:{port}/api/v1/sites", headers=headers).json()
+        assert {s["id"]: s["name"] for s in sites}["pernik-town-hall"] == "Община Перник – кметство"
         devices = httpx.get(f"http://127.0.0.1:{port}/api/v1/devices", headers=headers).json()
         assert {d["id"] for d in devices} >= {
             "SN10001", "SN10002", "SN10003", "CAB-0007", "MU-01", "24e124136b316541", "0x00158d0001d82999",

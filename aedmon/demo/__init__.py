@@ -1,11 +1,14 @@
 """`aedmon demo`: the whole system on one machine with simulated devices.
 
-A server on SQLite; three AEDs on pseudo-terminals at a town hall (one fails its
-self-test with expired pads 20 s in); a street cabinet and a mobile medical unit over
-MQTT; the unit's GNSS receiver on a pty; a LoRaWAN street cabinet through ChirpStack (its
-door opens a minute in) and a Zigbee school cabinet through Zigbee2MQTT (its sensor's
-battery runs low); a bridge for the town hall, one for the sensor networks and one on board
-the unit. Every part is a child process started with the same `aedmon` commands a user runs.
+A server on SQLite, the municipality of Pernik's sites named as its people name them, with a
+month of history (`history`) so the reports have something to say; three AEDs on
+pseudo-terminals at the town hall (one public, on the status page and the map; one fails its
+self-test with expired pads 20 s in); a street cabinet and a mobile medical unit over MQTT
+(the crew checks it before its shift); the unit's GNSS receiver on a pty; a LoRaWAN street
+cabinet through ChirpStack (its door opens a minute in) and a Zigbee school cabinet through
+Zigbee2MQTT (its sensor's battery runs low); a bridge for the town hall, one for the sensor
+networks and one on board the unit. Every part is a child process started with the same
+`aedmon` commands a user runs.
 """
 
 from __future__ import annotations
@@ -18,11 +21,15 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from simulators.broker import start_broker
+
+from .history import CHECKLIST, COMMUNITIES, Town, seed_month
 
 TOWN_HALL = "pernik-town-hall"
 STREET = "pernik-street"
@@ -32,10 +39,17 @@ LORAWAN_CABINET = "24e124136b316541"  # a Milesight EM300-MCS's DevEUI
 ZIGBEE_CABINET = "0x00158d0001d82999"  # an Aqara door sensor's IEEE address
 UNIT_BASE = (42.6062, 23.0379)
 AEDS = [
-    ("SN10001", "Ground floor, beside reception", []),
-    ("SN10002", "First floor, outside the council chamber", ["pads-expired@20"]),
-    ("SN10003", "Basement, sports hall entrance", []),
+    ("SN10001", "Партер, до информацията", []),
+    ("SN10002", "Първи етаж, пред заседателната зала", ["pads-expired@20"]),
+    ("SN10003", "Сутерен, вход на спортната зала", []),
 ]
+AREA = "pernik"
+SITE_NAMES = {
+    TOWN_HALL: "Община Перник – кметство",
+    STREET: "Община Перник – площад „Кракра“",
+    UNIT_SITE: "Община Перник – мобилна медицинска единица",
+    SCHOOL: "Община Перник – 5. СУ",
+}
 
 
 # The demo's sites are in Pernik, Bulgaria: pages and notices say times as people there read them.
@@ -62,16 +76,27 @@ def _wait_for(url: str, timeout: float = 30) -> None:
 
 def _register(base: str, admin: str) -> None:
     devices: list[dict[str, object]] = [
-        {"id": serial, "site": TOWN_HALL, "kind": "aed", "name": f"AED {serial}", "place": place}
+        {
+            "id": serial,
+            "site": TOWN_HALL,
+            "area": AREA,
+            "kind": "aed",
+            "name": f"АВД {serial}",
+            "place": place,
+        }
         for serial, place, _ in AEDS
     ]
+    # the one at reception is public: on the status page and its map, in the open-data feed
+    devices[0].update(public=True, lat=42.6057, lon=23.0322, access="yes", indoor=True,
+                      opening_hours="Mo-Fr 08:00-17:00")  # fmt: skip
     devices.append(
         {
             "id": "CAB-0007",
             "site": STREET,
+            "area": AREA,
             "kind": "cabinet",
-            "name": "Street cabinet, Krakra square",
-            "place": "Outside the post office",
+            "name": "Уличен шкаф, площад „Кракра“",
+            "place": "Пред пощата",
             "lat": 42.6062,
             "lon": 23.0379,
             "geofence_m": 50,
@@ -81,9 +106,10 @@ def _register(base: str, admin: str) -> None:
         {
             "id": "MU-01",
             "site": UNIT_SITE,
+            "area": AREA,
             "kind": "mobile_unit",
-            "name": "Mobile medical unit 1",
-            "place": "Visits the villages of Pernik province",
+            "name": "Мобилна медицинска единица 1",
+            "place": "Обслужва селата на Пернишка област",
             "lat": UNIT_BASE[0],
             "lon": UNIT_BASE[1],
             "geofence_m": 30000,
@@ -93,9 +119,10 @@ def _register(base: str, admin: str) -> None:
         {
             "id": LORAWAN_CABINET,
             "site": STREET,
+            "area": AREA,
             "kind": "cabinet",
-            "name": "Street cabinet, railway station (LoRaWAN)",
-            "place": "Beside the ticket office",
+            "name": "Уличен шкаф, гарата (LoRaWAN)",
+            "place": "До билетното гише",
             "report_interval_s": 600,
         }
     )
@@ -103,17 +130,35 @@ def _register(base: str, admin: str) -> None:
         {
             "id": ZIGBEE_CABINET,
             "site": SCHOOL,
+            "area": AREA,
             "kind": "cabinet",
-            "name": "School wall cabinet (Zigbee)",
-            "place": "Sports hall corridor",
+            "name": "Стенен шкаф в училището (Zigbee)",
+            "place": "Коридорът към физкултурния салон",
             "report_interval_s": 3600,
         }
     )
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as client:
         for device in devices:
             client.post("/api/v1/devices", json=device).raise_for_status()
-        contact = {"name": "Demo technician", "language": "en", "mqtt": True, "min_severity": "minor"}
+        for site, name in SITE_NAMES.items():
+            client.patch(f"/api/v1/sites/{site}", json={"name": name, "language": "bg"}).raise_for_status()
+        for name, lat, lon, radius in COMMUNITIES:  # where the unit goes, placed on its map
+            place = {"name": name, "lat": lat, "lon": lon, "radius_m": radius}
+            client.post("/api/v1/devices/MU-01/communities", json=place).raise_for_status()
+        contact = {"name": "Демо техник", "language": "bg", "mqtt": True, "min_severity": "minor"}
         client.post("/api/v1/contacts", json=contact).raise_for_status()
+
+
+TOWN = Town(
+    TOWN_HALL, STREET, UNIT_SITE, tuple(serial for serial, _, _ in AEDS), "CAB-0007", "MU-01", UNIT_BASE
+)
+
+
+def _shift_check(base: str, staff: str) -> None:
+    """The crew's check before today's shift, as they make it on the vehicle's QR code."""
+    body = {"inspector": "Петя Иванова", "answers": dict.fromkeys(CHECKLIST, True)}
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {staff}"}, timeout=10) as client:
+        client.post("/api/v1/devices/MU-01/shift-checks", json=body).raise_for_status()
 
 
 def run_demo(port: int, workdir: Path, duration_s: float) -> int:
@@ -159,12 +204,15 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
                 "30",
                 "--time-zone",
                 DEMO_TIME_ZONE,
+                "--shift-checklist",
+                ",".join(CHECKLIST),
                 "--notify-mqtt",
                 mqtt,
             ],
         )
         _wait_for(f"{base}/healthz")
         _register(base, tokens["admin"])
+        seed_month(f"sqlite:///{workdir / 'aedmon.db'}", datetime.now(UTC), ZoneInfo(DEMO_TIME_ZONE), TOWN)
         for serial, _, faults in AEDS:
             args = [
                 *aedmon,
@@ -286,7 +334,11 @@ def run_demo(port: int, workdir: Path, duration_s: float) -> int:
         )
         _banner(base, tokens, broker_name, broker_port, workdir)
         deadline = time.monotonic() + duration_s if duration_s else None
+        shift_at: float | None = time.monotonic() + 20  # once the unit has said how its fridge and oxygen are
         while deadline is None or time.monotonic() < deadline:
+            if shift_at is not None and time.monotonic() > shift_at:
+                shift_at = None
+                _shift_check(base, tokens["staff"])
             for name, child in children:
                 if child.poll() is not None:
                     print(f"demo: {name} exited with {child.returncode}; see {logs / (name + '.log')}")  # noqa: T201
@@ -315,7 +367,10 @@ def _banner(base: str, tokens: dict[str, str], broker: str, broker_port: int, wo
         f"  console    {base}/console#token={tokens['technician']}",
         f"  contacts   {base}/console#token={tokens['admin']}   (as admin: add and change contacts)",
         f"  inspection {base}/devices/SN10001#token={tokens['staff']}   (building staff's checklist)",
-        f"  reports    {base}/reports/compliance#token={tokens['viewer']}",
+        f"  reports    {base}/reports/programme#token={tokens['viewer']}   (a month seeded)",
+        f"  record     {base}/reports/compliance#token={tokens['viewer']}",
+        f"  shift      {base}/devices/MU-01#token={tokens['staff']}   (the crew's check before a shift)",
+        f"  status     {base}/status/{AREA}   (public, embeddable)",
         f"  API        {base}/docs   (health: {base}/healthz, metrics: {base}/metrics)",
         f"  broker     {broker}",
         f"  files      {workdir}  (logs in logs/)",
