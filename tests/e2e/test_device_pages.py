@@ -258,7 +258,7 @@ def test_the_caretaker_makes_the_monthly_check_in_three_taps_on_a_phone_in_her_l
         assert raw not in shown, raw
     form.locator("input[name=inspector]").fill("Елена Димитрова")  # the first time only
     page.click("#all-in-order")  # (2) everything is in order: recorded
-    page.wait_for_function("document.querySelector('#inspection-form output').classList.contains('ok')")
+    page.wait_for_function("() => document.querySelector('#inspection-form output').classList.contains('ok')")
     [inspection] = fleet.get("/api/v1/devices/SN1/inspections")  # type: ignore[misc]
     checks = ("status_light_ok", "pads_sealed_in_date", "cabinet_intact", "alarm_ok")
     assert [inspection[check] for check in checks] == [True] * 4

@@ -81,9 +81,12 @@ async function draw() {
     drawProgramme(rows);
   } else {
     // only the months something expires in, and what to order in all
+    // each month with a bar as long as what is due in it: pads and batteries, the longest month full
     const due = rows.filter((r) => r.pads || r.batteries);
-    table([t("site"), t("month"), t("pads_to_replace"), t("batteries_to_replace"), t("devices")],
-      due.map((r) => [r.site, r.month, r.pads, r.batteries, r.devices.join(" ")]));
+    const most = Math.max(1, ...due.map((r) => r.pads + r.batteries));
+    const month = (iso) => new Date(iso + "-15T12:00:00Z").toLocaleDateString(lang, { month: "long", year: "numeric", timeZone: "UTC" });
+    table([t("site"), t("month"), t("pads_to_replace"), t("batteries_to_replace"), "", t("devices")],
+      due.map((r) => [r.site, month(r.month), r.pads, r.batteries, dueBar(r.pads, r.batteries, most), r.devices.join(" ")]));
     const pads = rows.reduce((sum, r) => sum + r.pads, 0), batteries = rows.reduce((sum, r) => sum + r.batteries, 0);
     const chain = document.getElementById("chain");
     chain.textContent = `${t("in_all")}: ${t("pads_to_replace")} ${pads} · ${t("batteries_to_replace")} ${batteries}`;
@@ -123,6 +126,20 @@ function drawSummary(record) {
     [...devices].map(([device, d]) => [device, d.site, `${d.tests} (${d.failed})`,
       d.last ? `${when(d.last.entry.time, d.zone)} · ${d.last.said.inspector} · ${t("result_" + d.last.said.result)}` : t("never"),
       d.shifts]), "#summary");
+}
+
+function dueBar(pads, batteries, most) {
+  const bar = document.createElement("span");
+  bar.className = "due-bar";
+  bar.setAttribute("role", "img");
+  bar.setAttribute("aria-label", `${t("pads_to_replace")} ${pads}, ${t("batteries_to_replace")} ${batteries}`);
+  for (const [count, kind] of [[pads, "pads"], [batteries, "batteries"]]) {
+    const part = document.createElement("span");
+    part.className = "due-" + kind;
+    part.style.width = `${(100 * count) / most}%`;
+    bar.append(part);
+  }
+  return bar;
 }
 
 // What the programme achieved: each device's share of time ready as a bar and a number, what
