@@ -138,6 +138,7 @@ class ProgrammeOut(BaseModel):
     time_zone: str = Field(description="the zone whose local days the period is")
     site: str | None
     area: str | None
+    device_id: str | None = None
     ready_share: float | None = Field(description="of all the devices' time on record")
     devices: list[DeviceShare]
     response: dict[str, ResponseOut] = Field(description="by severity, alerts opened in the period")
@@ -164,6 +165,7 @@ def programme(
     end: Annotated[date, Query(alias="to", description="the last day, included")],
     site: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     area: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    device_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="one device")] = None,
     format: Literal["json", "csv"] = "json",  # noqa: A002  (the API's own word)
 ) -> dict[str, Any] | Response:
     """What the programme achieved in a period, for its funder and its council: each device's
@@ -172,8 +174,8 @@ def programme(
     against due, the rescues and the time back in service after each, the pads and batteries
     replaced and due, and for a mobile unit its days in service, the shifts of them checked and
     its visits to the communities it serves. `site` and `area` exclude each other; with neither,
-    the reader's scope. Days are the site's local days (an area's or the whole's: the
-    installation's zone)."""
+    the reader's scope; `device_id` narrows either to one device. Days are the site's local
+    days (an area's or the whole's: the installation's zone)."""
     if site and area:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "site and area exclude each other")
     if end < start or (end - start).days > 3700:
@@ -185,11 +187,12 @@ def programme(
         in_area = frozenset(store.sites.of_areas(session, [area]))
         sites = in_area if sites is None else sites & in_area
     # what the programme looks after, not the bridges that carry its readings
-    listed = store.devices.listed(session, site=site, sites=sites)
+    listed = store.devices.listed(session, site=site, device_id=device_id, sites=sites)
     devices = [device for device in listed if device.kind != DeviceKind.BRIDGE]
     zone_name = request.app.state.time_zone
-    if site and access.sees(site):  # another area's site says nothing, not even its zone
-        own = store.sites.get(session, site)
+    one_site = site or (devices[0].site if device_id and devices else None)
+    if one_site and access.sees(one_site):  # another area's site says nothing, not even its zone
+        own = store.sites.get(session, one_site)
         zone_name = (own.time_zone if own else None) or zone_name
     zone = ZoneInfo(zone_name)
     begin = datetime.combine(start, time(0), zone)
@@ -245,7 +248,7 @@ def programme(
         for severity, r in response_times(alerts, begin, finish).items()
     }
     made = ProgrammeOut(
-        start=start, end=end, time_zone=zone_name, site=site, area=area,
+        start=start, end=end, time_zone=zone_name, site=site, area=area, device_id=device_id,
         ready_share=ready_total / on_record_total if on_record_total else None,
         devices=shares, response=response,
     )  # fmt: skip

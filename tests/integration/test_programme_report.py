@@ -103,6 +103,15 @@ def test_a_month_with_two_days_down_is_its_share_and_its_cause(
     early = report(api, tokens, **{"from": "2026-09-01", "to": "2026-09-30"})
     assert early["devices"][0]["ready_share"] is None
     assert early["ready_share"] is None
+    # one device of the fleet: its own figures, its site's days
+    api.post("/api/v1/devices", json=factories.device("SN2"), headers=auth(tokens.admin)).raise_for_status()
+    alone = report(api, tokens, **{"from": "2026-11-01", "to": "2026-11-30", "device_id": "SN1"})
+    assert [d["id"] for d in alone["devices"]] == ["SN1"]
+    assert alone["devices"][0]["downtime_by_cause"] == {"self_test_failed": 2 * 86400}
+    assert (
+        report(api, tokens, **{"from": "2026-11-01", "to": "2026-11-30", "device_id": "NOPE"})["devices"]
+        == []
+    )
     # a period that reaches back before it says where the history begins
     reaching = report(api, tokens, **{"from": "2026-10-01", "to": "2026-11-30"})
     assert reaching["devices"][0]["begins"] == (NOV_1 - DAY).isoformat().replace("+00:00", "Z")
@@ -118,6 +127,8 @@ def test_a_month_with_two_days_down_is_its_share_and_its_cause(
         {"from": "2026-13-01", "to": "2026-11-30"},
         {"from": "2026-11-01"},
         {"from": "2026-11-01", "to": "2026-11-30", "area": "x" * 65},
+        {"from": "2026-11-01", "to": "2026-11-30", "device_id": "a/b"},
+        {"from": "2026-11-01", "to": "2026-11-30", "device_id": "x" * 65},
     ],
 )
 def test_a_report_that_cannot_be_made_is_a_422(
