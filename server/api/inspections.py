@@ -20,6 +20,7 @@ from server.store.models import Device, Inspection, ShiftCheck
 
 from .deps import InspectorRole, NowDep, PolicyDep, SessionDep, SpeakerDep, ViewerRole
 from .devices import visible_device
+from .reports import FIRST_DAY, LAST_DAY
 from .schemas import InspectionIn, InspectionOut, ShiftCheckIn, ShiftCheckOut, ShiftFacts
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
@@ -256,6 +257,8 @@ def compliance(
     language asked for (`?lang=`); its rows are the record itself, as hashed, in no language."""
     if end < start:
         raise HTTPException(422, "to is before from")
+    if not FIRST_DAY <= start <= end <= LAST_DAY:  # a day's neighbours in any zone are days too
+        raise HTTPException(422, f"days from {FIRST_DAY} to {LAST_DAY}")
     # retired devices too: their record of the period stays theirs
     devices = list(
         store.devices.listed(session, site=site, device_id=device_id, sites=access.visible, retired=True)

@@ -36,6 +36,7 @@ from server.store.models import Device
 from .deps import NowDep, SessionDep, SpeakerDep, ViewerRole
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)  # the days a report may ask of
 
 
 @router.get("/consumables", response_model=None)
@@ -182,6 +183,8 @@ def programme(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "from must be on or before to, within ten years"
         )
+    if not FIRST_DAY <= start <= end <= LAST_DAY:  # a day's neighbours in any zone are days too
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"days from {FIRST_DAY} to {LAST_DAY}")
     sites = access.visible
     if area:
         in_area = frozenset(store.sites.of_areas(session, [area]))

@@ -128,6 +128,8 @@ def test_a_month_with_two_days_down_is_its_share_and_its_cause(
         {"from": "2026-11-01"},
         {"from": "2026-11-01", "to": "2026-11-30", "area": "x" * 65},
         {"from": "2026-11-01", "to": "2026-11-30", "device_id": "a/b"},
+        {"from": "0001-01-01", "to": "0001-01-05"},  # the calendar's first days: no day before them
+        {"from": "9999-12-30", "to": "9999-12-31"},
         {"from": "2026-11-01", "to": "2026-11-30", "device_id": "x" * 65},
     ],
 )

@@ -225,3 +225,16 @@ def test_the_record_asked_of_a_sites_days_is_cut_at_its_local_midnight(
         assert made.status_code == 201, made.text
     times = [r["entry"]["time"] for r in record(api, tokens, device_id="SN-9")]
     assert times == ["2026-11-22T22:30:00+00:00", "2026-11-23T21:30:00+00:00"]  # the 23rd in Sofia
+
+
+@pytest.mark.parametrize(("start", "end"), [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31")])
+def test_a_record_of_the_calendars_edges_is_refused_not_a_server_error(
+    api: TestClient, tokens: Tokens, start: str, end: str
+) -> None:
+    aed = factories.device("SN-9")
+    api.post("/api/v1/devices", json=aed, headers=auth(tokens.admin)).raise_for_status()
+    for asked in ({"device_id": "SN-9"}, {}):  # Sofia's midnight of 1 January 0001 is 31 December 0000 in UTC
+        answer = api.get("/api/v1/reports/compliance", params={"from": start, "to": end, **asked},
+                         headers=auth(tokens.viewer))  # fmt: skip
+        assert answer.status_code == 422, answer.text
+        assert "days from 1900-01-01" in answer.text
