@@ -57,6 +57,7 @@ class DeviceFacts:
     clock_offset_s: float | None = None
     reported: ProblemReport | None = None  # a passer-by's report no technician has resolved
     last_shift_check: datetime | None = None  # a mobile unit's newest check before a shift
+    unchecked_since: datetime | None = None  # when its open shift_unchecked alert opened, if one is
 
 
 def _per_kind(**values: float) -> dict[DeviceKind, float]:

@@ -51,6 +51,9 @@ def shift_unchecked(facts: DeviceFacts, now: datetime, policy: Policy) -> Findin
     zone = zone_of(facts, policy)
     today = local_day(now, zone)
     since = moved_on(facts, today, zone)
+    held = facts.unchecked_since
+    if since is None and held is not None and local_day(held, zone) == today:
+        since = held  # it moved today: parking since (its moving fixes out of sight) undoes nothing
     if since is None:
         return None
     checked = facts.last_shift_check

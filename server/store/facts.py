@@ -134,6 +134,7 @@ def device_facts(
     return memory.facts(
         device_info(device, zone),
         last_shift_check=inspections.last_shift_check(session, device.id) if mobile else None,
+        unchecked_since=_opened(session, device.id, AlertType.SHIFT_UNCHECKED) if mobile else None,
         known_since=device.created_at,
         bridge_id=device.bridge_id,
         bridge_last_seen=bridge_last_seen,
@@ -141,6 +142,17 @@ def device_facts(
         serviced_at=device.serviced_at,
         clock_offset_s=device.clock_offset_s,
         reported=problem_report(session, device.id) if reported == "ask" else reported,
+    )
+
+
+def _opened(session: Session, device_id: str, alert_type: AlertType) -> datetime | None:
+    """When the device's open alert of this type last opened; None if none is open."""
+    return session.scalar(
+        select(Alert.last_opened_at).where(
+            Alert.device_id == device_id,
+            Alert.type == alert_type.value,
+            Alert.state != AlertState.RESOLVED.value,
+        )
     )
 
 

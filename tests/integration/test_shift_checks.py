@@ -75,6 +75,15 @@ def test_a_unit_on_the_road_unchecked_is_told_and_its_crews_check_ends_it_into_t
 ) -> None:
     on_the_road(api, tokens, clock)
     assert "shift_unchecked" in open_types(api, tokens)
+    parked = T0 + timedelta(minutes=45)
+    for n in range(25):  # parked since, more fixes than the rules keep in sight: still told
+        clock.now = parked + timedelta(minutes=n + 1)
+        send(
+            api,
+            tokens,
+            factories.location(42.6062 + 0.018 * 3, 23.0379, device="MU-01", seq=100 + n, at=clock.now),
+        )
+    assert "shift_unchecked" in open_types(api, tokens)
     alert = api.get("/api/v1/alerts", params={"state": "open", "type": "shift_unchecked"},
                     headers=auth(tokens.viewer)).json()[0]  # fmt: skip
     assert alert["severity"] == "major"

@@ -452,6 +452,18 @@ def test_a_unit_on_the_road_with_no_check_today_is_told_and_a_check_today_ends_i
     assert english(finding.detail) == "Moving since Nov 23, 2026, 11:00 UTC with no shift check today."
     for language in ("bg", "uk", "cs"):
         assert "detail." not in Words(language, "Europe/Sofia").phrase(finding.detail)
+    # parked since, its moving fixes out of the rules' sight: still told, until checked or the day ends
+    parked = replace(
+        facts, recent_locations=drive(20, 10, 5, step_m=0), unchecked_since=NOW - timedelta(hours=1)
+    )
+    assert english(evaluate(parked, NOW, POLICY).findings[AlertType.SHIFT_UNCHECKED].detail).startswith(
+        "Moving since Nov 23, 2026, 11:00 UTC"
+    )
+    assert AlertType.SHIFT_UNCHECKED not in found(
+        replace(parked, last_shift_check=NOW - timedelta(minutes=5))
+    )
+    yesterdays = replace(parked, unchecked_since=NOW - timedelta(days=1))  # a day that has ended
+    assert AlertType.SHIFT_UNCHECKED not in found(yesterdays)
     checked = replace(facts, last_shift_check=NOW - timedelta(hours=3))  # this morning, 11:00 in Sofia
     assert AlertType.SHIFT_UNCHECKED not in found(checked)
     yesterday = replace(facts, last_shift_check=NOW - timedelta(days=1))
