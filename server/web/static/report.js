@@ -53,7 +53,8 @@ function table(head, body, where = "#rows") {
 
 async function draw() {
   drawFrame(t(kind));
-  const period = kind === "consumables" ? `${params.get("months") || 12} ${t("months_ahead")}` : `${params.get("from")} – ${params.get("to")}`;
+  const day = (iso) => new Date(iso + "T12:00:00Z").toLocaleDateString(lang, { dateStyle: "long", timeZone: "UTC" });
+  const period = kind === "consumables" ? `${params.get("months") || 12} ${t("months_ahead")}` : `${day(params.get("from"))} – ${day(params.get("to"))}`;
   document.getElementById("scope").textContent =
     [params.get("site") || t("all_sites"), params.get("device_id"), period].filter(Boolean).join(" · ");
   if (kind === "compliance") {
@@ -64,7 +65,7 @@ async function draw() {
     const one = zones.length <= 1 ? (zones[0] || PAGE_ZONE) : null;
     const moment = (r) => one ? when(r.entry.time, one)
       : new Date(r.entry.time).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short", timeZoneName: "short", timeZone: r.said.time_zone });
-    table(["#", one ? `${t("col_time")} (${one})` : t("col_time"), t("device_word"), t("col_kind"), t("col_result"),
+    table(["#", one ? `${t("col_time")} (${one})` : t("col_time"), t("col_device"), t("col_kind"), t("col_result"),
       t("col_details"), t("col_by"), "SHA-256"],
       rows.map((r) => [r.number, moment(r), r.entry.device_id, t("entry_" + r.entry.kind), resultSaid(r),
         detailsSaid(r), r.said.inspector || "–", r.hash.slice(0, 16) + "…"]));
@@ -122,7 +123,7 @@ function drawSummary(record) {
     if (r.entry.kind === "shift_check") d.shifts += 1;
     devices.set(r.entry.device_id, d);
   }
-  table([t("device_word"), t("site"), t("col_selftests"), t("col_last_inspection"), t("col_shift_checks")],
+  table([t("col_device"), t("site"), t("col_selftests"), t("col_last_inspection"), t("col_shift_checks")],
     [...devices].map(([device, d]) => [device, d.site, `${d.tests} (${d.failed})`,
       d.last ? `${when(d.last.entry.time, d.zone)} · ${d.last.said.inspector} · ${t("result_" + d.last.said.result)}` : t("never"),
       d.shifts]), "#summary");
@@ -176,7 +177,7 @@ function drawProgramme(report) {
   };
   const usesSaid = (d) => d.rescues.length
     ? `${d.rescues.length} (${span(median(d.rescues.map((r) => r.back_in_service_s)))})` : "–";
-  table([t("device_word"), t("site"), t("col_ready"), t("col_downtime"), t("col_checks"), t("col_by"),
+  table([t("col_device"), t("site"), t("col_ready"), t("col_downtime"), t("col_checks"), t("col_by"),
     t("col_uses"), t("col_replaced")],
     report.devices.map((d) => [d.name || d.id, d.site, bar(d.ready_share), causes(d),
       `${d.checks_done} / ${d.checks_due}`, d.checked_by.join(", ") || "–", usesSaid(d),
@@ -189,7 +190,7 @@ function drawProgramme(report) {
     for (const v of unit.visits) counts[v.community] = (counts[v.community] || 0) + 1;
     return Object.entries(counts).map(([name, n]) => `${name} × ${n}`).join(", ") || "–";
   };
-  table([t("device_word"), t("col_days_in_service"), t("col_shifts_checked"), t("col_visits")],
+  table([t("col_device"), t("col_days_in_service"), t("col_shifts_checked"), t("col_visits")],
     units.map((d) => [d.name || d.id, d.unit.days_in_service, `${d.unit.shifts_checked} / ${d.unit.days_in_service}`,
       visited(d.unit)]), "#units");
   const rescues = report.devices.reduce((n, d) => n + d.rescues.length, 0);
