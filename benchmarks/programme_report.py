@@ -26,41 +26,27 @@ NOV_1 = datetime(2026, 11, 1, tzinfo=UTC)
 TOKEN = "admin-benchmark-token-0123456789"
 
 
+def said(device: str, site: str, kind: ReadingType, at: datetime, **fields: object) -> Reading:
+    return Reading.model_validate(
+        {"device_id": device, "site": site, "type": kind, "device_time": at, "arrival_time": at, "seq": None,
+         **fields}
+    )  # fmt: skip
+
+
 def month_of(aeds: int, units: int, every_s: int) -> list[Reading]:
-    readings = []
-    for n in range(aeds):
-        for day in range(30):
-            at = NOV_1 + timedelta(days=day, hours=3)
-            readings.append(
-                Reading(
-                    device_id=f"SN{n}",
-                    site="town",
-                    type=ReadingType.SELFTEST,
-                    device_time=at,
-                    arrival_time=at,
-                    seq=None,
-                    test=TestType.DAILY,
-                    result=TestResult.PASS,
-                    pads_expiry=date(2028, 1, 1),
-                    battery_expiry=date(2029, 1, 1),
-                )
-            )
+    readings = [
+        said(f"SN{n}", "town", ReadingType.SELFTEST, NOV_1 + timedelta(days=day, hours=3),
+             test=TestType.DAILY, result=TestResult.PASS, pads_expiry=date(2028, 1, 1),
+             battery_expiry=date(2029, 1, 1))
+        for n in range(aeds)
+        for day in range(30)
+    ]  # fmt: skip
     for n in range(units):
         for step in range(30 * 86400 // every_s):
-            at = NOV_1 + timedelta(seconds=step * every_s)
             lat = 42.60 + 0.05 * ((step % 480) / 480)  # out to a village and back, each 8 hours
+            at = NOV_1 + timedelta(seconds=step * every_s)
             readings.append(
-                Reading(
-                    device_id=f"MU{n}",
-                    site="unit",
-                    type=ReadingType.LOCATION,
-                    device_time=at,
-                    arrival_time=at,
-                    seq=None,
-                    lat=lat,
-                    lon=23.04,
-                    speed_kmh=30.0,
-                )
+                said(f"MU{n}", "unit", ReadingType.LOCATION, at, lat=lat, lon=23.04, speed_kmh=30.0)
             )
     return readings
 

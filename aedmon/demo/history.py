@@ -97,35 +97,21 @@ def _round(town: Town, month: Month, days_ago: int) -> Iterator[Reading]:
     the oxygen said every half hour."""
     base = town.unit_base
     stops = [base, *((lat, lon) for _, lat, lon, _ in COMMUNITIES), base]
+
+    def fix(minute: int, lat: float, lon: float, speed_kmh: float) -> Reading:
+        at = month.at(days_ago, minute // 60, minute % 60)
+        return _reading(town.unit, town.unit_site, ReadingType.LOCATION, at, lat=lat, lon=lon,
+                        speed_kmh=speed_kmh, accuracy_m=5.0)  # fmt: skip
+
     minute = 8 * 60
     for (lat1, lon1), (lat2, lon2) in zip(stops, stops[1:], strict=False):
         for step in range(6):  # half an hour's drive, a fix every 5 minutes
             share = step / 6
-            at = month.at(days_ago, minute // 60, minute % 60)
-            yield _reading(
-                town.unit,
-                town.unit_site,
-                ReadingType.LOCATION,
-                at,
-                lat=lat1 + (lat2 - lat1) * share,
-                lon=lon1 + (lon2 - lon1) * share,
-                speed_kmh=40.0,
-                accuracy_m=5.0,
-            )
+            yield fix(minute, lat1 + (lat2 - lat1) * share, lon1 + (lon2 - lon1) * share, 40.0)
             minute += 5
         if (lat2, lon2) != base:
             for _ in range(9):  # 45 minutes at the village
-                at = month.at(days_ago, minute // 60, minute % 60)
-                yield _reading(
-                    town.unit,
-                    town.unit_site,
-                    ReadingType.LOCATION,
-                    at,
-                    lat=lat2,
-                    lon=lon2,
-                    speed_kmh=0.0,
-                    accuracy_m=5.0,
-                )
+                yield fix(minute, lat2, lon2, 0.0)
                 minute += 5
     for half_hour in range(16):
         at = month.at(days_ago, 7 + half_hour // 2, 30 * (half_hour % 2))

@@ -274,10 +274,11 @@ def compliance(
         day = horizon.date().isoformat()
         raise HTTPException(410, f"the record before {day} was deleted at the end of its compliance period")
     entries = _entries(session, devices, begin, stop)
-    site_zones = store.sites.time_zones(session, sorted({d.site for d in devices}))
+    sites = sorted({d.site for d in devices})
+    site_zones = store.sites.time_zones(session, sites)
+    zone_of = {name: speaker.at(site_zones, name).zone.key for name in sites}  # once a site, not a row
     said = {
-        id(entry): words.model_copy(update={"time_zone": speaker.at(site_zones, entry.site).zone.key})
-        for entry, words in entries
+        id(entry): words.model_copy(update={"time_zone": zone_of[entry.site]}) for entry, words in entries
     }
     rows = chain([entry for entry, _ in entries])
     if format == "json":

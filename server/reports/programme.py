@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from server.rules.location import distance_m
-from server.rules.oxygen import PARKED_WITHIN_M
-from server.rules.shift import MOVING_KMH
+from server.rules.shift import moving
 
 # Usable in a rescue: ready, or needing attention soon (pads expiring, a battery warning): the
 # share counts both; not ready and unknown are downtime.
@@ -204,15 +203,11 @@ def moving_days(fixes: Iterable[Fix], zone: tzinfo) -> set[date]:
     """The local days the unit moved (a shift each): a fix at speed, or further from the fix
     before it than a parked unit wanders."""
     ordered = sorted(fixes, key=lambda fix: fix[0])
-    days = set()
-    for before, fix in zip([None, *ordered], ordered, strict=False):
-        at, lat, lon, speed = fix
-        moving = speed is not None and speed >= MOVING_KMH
-        if not moving and before is not None:
-            moving = distance_m(before[1], before[2], lat, lon) > PARKED_WITHIN_M
-        if moving:
-            days.add(at.astimezone(zone).date())
-    return days
+    return {
+        at.astimezone(zone).date()
+        for before, (at, lat, lon, speed) in zip([None, *ordered], ordered, strict=False)
+        if moving((lat, lon), speed, None if before is None else (before[1], before[2]))
+    }
 
 
 @dataclass(frozen=True)

@@ -29,19 +29,21 @@ def zone_of(facts: DeviceFacts, policy: Policy) -> str:
     return facts.device.time_zone or policy.time_zone
 
 
+def moving(here: tuple[float, float], speed_kmh: float | None, before: tuple[float, float] | None) -> bool:
+    """Whether a fix says the unit is on the road: at speed, or further from the fix before it
+    than a parked unit wanders. The shift rule and the programme's days in service both ask."""
+    if speed_kmh is not None and speed_kmh >= MOVING_KMH:
+        return True
+    return before is not None and distance_m(*before, *here) > PARKED_WITHIN_M
+
+
 def moved_on(facts: DeviceFacts, day: date, zone: str) -> datetime | None:
-    """When the unit was first seen moving on this local day: a fix at speed, or a fix of the
-    day further than a parked unit wanders from the fix before it. None if it did not move."""
-    fixes = [f for f in facts.recent_locations if f.lat is not None and f.lon is not None]
-    for before, fix in zip([None, *fixes], fixes, strict=False):
-        if local_day(fix.device_time, zone) != day:
-            continue
-        if fix.speed_kmh is not None and fix.speed_kmh >= MOVING_KMH:
-            return fix.device_time
-        if before is not None and (
-            distance_m(before.lat, before.lon, fix.lat, fix.lon) > PARKED_WITHIN_M  # type: ignore[arg-type]
-        ):
-            return fix.device_time
+    """When the unit was first seen moving on this local day; None if it did not move."""
+    fixes = [(f.device_time, f.lat, f.lon, f.speed_kmh) for f in facts.recent_locations]
+    placed = [(at, (lat, lon), speed) for at, lat, lon, speed in fixes if lat is not None and lon is not None]
+    for before, (at, here, speed) in zip([None, *placed], placed, strict=False):
+        if local_day(at, zone) == day and moving(here, speed, None if before is None else before[1]):
+            return at
     return None
 
 
