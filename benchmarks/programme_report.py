@@ -17,6 +17,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from aedmon.clock import MovableClock
+from aedmon.demo.history import written
 from aedmon.reading import Reading, ReadingType, TestResult, TestType
 from server import store
 from server.app import create_app
@@ -26,16 +27,9 @@ NOV_1 = datetime(2026, 11, 1, tzinfo=UTC)
 TOKEN = "admin-benchmark-token-0123456789"
 
 
-def said(device: str, site: str, kind: ReadingType, at: datetime, **fields: object) -> Reading:
-    return Reading.model_validate(
-        {"device_id": device, "site": site, "type": kind, "device_time": at, "arrival_time": at, "seq": None,
-         **fields}
-    )  # fmt: skip
-
-
 def month_of(aeds: int, units: int, every_s: int) -> list[Reading]:
     readings = [
-        said(f"SN{n}", "town", ReadingType.SELFTEST, NOV_1 + timedelta(days=day, hours=3),
+        written(f"SN{n}", "town", ReadingType.SELFTEST, NOV_1 + timedelta(days=day, hours=3),
              test=TestType.DAILY, result=TestResult.PASS, pads_expiry=date(2028, 1, 1),
              battery_expiry=date(2029, 1, 1))
         for n in range(aeds)
@@ -46,7 +40,7 @@ def month_of(aeds: int, units: int, every_s: int) -> list[Reading]:
             lat = 42.60 + 0.05 * ((step % 480) / 480)  # out to a village and back, each 8 hours
             at = NOV_1 + timedelta(seconds=step * every_s)
             readings.append(
-                said(f"MU{n}", "unit", ReadingType.LOCATION, at, lat=lat, lon=23.04, speed_kmh=30.0)
+                written(f"MU{n}", "unit", ReadingType.LOCATION, at, lat=lat, lon=23.04, speed_kmh=30.0)
             )
     return readings
 

@@ -53,7 +53,8 @@ class Month:
         return datetime.combine(day, time(hour, minute), tzinfo=self.zone).astimezone(UTC)
 
 
-def _reading(device: str, site: str, kind: ReadingType, at: datetime, **fields: object) -> Reading:
+def written(device: str, site: str, kind: ReadingType, at: datetime, **fields: object) -> Reading:
+    """A reading as written into the store straight (unnumbered, arrived when it was said)."""
     return Reading.model_validate(
         {
             "device_id": device,
@@ -78,7 +79,7 @@ def _selftests(town: Town, month: Month) -> Iterator[Reading]:
                 pads = date(2029, 3, 1)  # replaced after the rescue
             if serial == town.aeds[2] and days_ago < 11:
                 pads = date(2029, 4, 1)
-            yield _reading(
+            yield written(
                 serial,
                 town.town_hall,
                 ReadingType.SELFTEST,
@@ -100,7 +101,7 @@ def _round(town: Town, month: Month, days_ago: int) -> Iterator[Reading]:
 
     def fix(minute: int, lat: float, lon: float, speed_kmh: float) -> Reading:
         at = month.at(days_ago, minute // 60, minute % 60)
-        return _reading(town.unit, town.unit_site, ReadingType.LOCATION, at, lat=lat, lon=lon,
+        return written(town.unit, town.unit_site, ReadingType.LOCATION, at, lat=lat, lon=lon,
                         speed_kmh=speed_kmh, accuracy_m=5.0)  # fmt: skip
 
     minute = 8 * 60
@@ -115,7 +116,7 @@ def _round(town: Town, month: Month, days_ago: int) -> Iterator[Reading]:
                 minute += 5
     for half_hour in range(16):
         at = month.at(days_ago, 7 + half_hour // 2, 30 * (half_hour % 2))
-        yield _reading(
+        yield written(
             town.unit,
             town.unit_site,
             ReadingType.STATUS,
