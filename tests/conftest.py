@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aedmon.demo import free_port
 
-from .fixtures.browser import CHROMIUM_ARGS, browser
+from .fixtures.browser import CHROMIUM_ARGS, browser, chromium
 from .fixtures.databases import (
     POSTGRES_ADMIN,
     database_url,
@@ -56,6 +56,7 @@ __all__ = [
     "run_aedmon",
     "binary",
     "browser",
+    "chromium",
     "database_url",
     "empty_database_url",
     "free_port",
