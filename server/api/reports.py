@@ -22,13 +22,12 @@ from server.reports.programme import (
     AlertTimes,
     Change,
     Place,
+    Round,
     Spread,
-    moving_days,
     ready_share,
     replaced,
     response_times,
     uses,
-    visits,
 )
 from server.rules.findings import AlertType
 from server.store.models import Device
@@ -291,19 +290,20 @@ def _units(
     ids = [unit.id for unit in units]
     if not ids:
         return {}
-    fixes = store.readings.fixes_between(session, ids, begin, finish)
     served = store.communities.of_devices(session, ids)
     checked: dict[str, set[date]] = {unit_id: set() for unit_id in ids}
     for check in store.inspections.shift_checks_between(session, ids, begin, finish):
         checked[check.device_id].add(check.at.astimezone(zone).date())
     out = {}
     for unit_id in ids:
-        days = moving_days(fixes[unit_id], zone)
         places = [Place(c.name, c.lat, c.lon, c.radius_m) for c in served[unit_id]]
-        found = visits(fixes[unit_id], places)
+        went = Round(zone, places)
+        for fix in store.readings.fixes_between(session, unit_id, begin, finish):
+            went.add(fix)
         out[unit_id] = UnitOut(
-            days_in_service=len(days), shifts_checked=len(days & checked[unit_id]), communities=len(places),
-            visits=[VisitOut(community=v.community, arrived=v.arrived, left=v.left) for v in found],
+            days_in_service=len(went.days), shifts_checked=len(went.days & checked[unit_id]),
+            communities=len(places),
+            visits=[VisitOut(community=v.community, arrived=v.arrived, left=v.left) for v in went.visits()],
         )  # fmt: skip
     return out
 

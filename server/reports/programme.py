@@ -11,8 +11,9 @@
   once, whatever the order or repetition of its rows.
 - `uses`: each rescue and how long until the device was usable again; `replaced`: how often
   pads or a battery were replaced, from the dates the self-tests said.
-- `moving_days` and `visits`: a mobile unit's days in service (the local days it moved) and
-  its stops of ten minutes or more inside the communities it serves.
+- `Round`: a mobile unit's days in service (the local days it moved) and its stops of ten
+  minutes or more inside the communities it serves, from its fixes one at a time (`moving_days`
+  and `visits` say the same of fixes in any order).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from server.rules.location import distance_m
+from server.rules.location import EARTH_RADIUS_M, distance_m
 from server.rules.shift import moving
 
 # Usable in a rescue: ready, or needing attention soon (pads expiring, a battery warning): the
@@ -199,23 +200,19 @@ def replaced(said: Iterable[tuple[datetime, date | None]]) -> int:
 Fix = tuple[datetime, float, float, float | None]  # when, lat, lon, speed km/h (None: not said)
 
 
-def moving_days(fixes: Iterable[Fix], zone: tzinfo) -> set[date]:
-    """The local days the unit moved (a shift each): a fix at speed, or further from the fix
-    before it than a parked unit wanders."""
-    ordered = sorted(fixes, key=lambda fix: fix[0])
-    return {
-        at.astimezone(zone).date()
-        for before, (at, lat, lon, speed) in zip([None, *ordered], ordered, strict=False)
-        if moving((lat, lon), speed, None if before is None else (before[1], before[2]))
-    }
-
-
 @dataclass(frozen=True)
 class Place:
     name: str
     lat: float
     lon: float
     radius_m: float
+
+    def holds(self, lat: float, lon: float) -> bool:
+        """Whether a fix is inside the circle. Its latitude alone rules out most fixes: on the
+        sphere haversine measures, no path is shorter than the difference in latitude."""
+        if abs(math.radians(lat - self.lat)) * EARTH_RADIUS_M > self.radius_m + 0.001:  # a mm for rounding
+            return False
+        return distance_m(self.lat, self.lon, lat, lon) <= self.radius_m
 
 
 @dataclass(frozen=True)
@@ -228,19 +225,58 @@ class Visit:
 VISIT_MIN = timedelta(minutes=10)
 
 
+class Round:
+    """A mobile unit's days in service and its visits, from its fixes given one at a time in
+    time order, none of them kept: a year of a fix every ten seconds is three million.
+
+    A day in service is a local day the unit moved: a fix at speed, or further from the fix
+    before it than a parked unit wanders. A visit is a run of consecutive fixes inside a
+    community's circle, from the first to the last, lasting `least` or more."""
+
+    def __init__(self, zone: tzinfo, communities: Iterable[Place] = (), least: timedelta = VISIT_MIN) -> None:
+        self.zone, self.places, self.least = zone, list(communities), least
+        self.days: set[date] = set()
+        self._before: tuple[float, float] | None = None
+        self._runs: list[tuple[datetime, datetime] | None] = [None] * len(self.places)
+        self._found: list[Visit] = []
+
+    def add(self, fix: Fix) -> None:
+        at, lat, lon, speed = fix
+        if moving((lat, lon), speed, self._before):
+            self.days.add(at.astimezone(self.zone).date())
+        self._before = (lat, lon)
+        for n, place in enumerate(self.places):
+            run = self._runs[n]
+            if place.holds(lat, lon):
+                self._runs[n] = (at if run is None else run[0], at)
+            elif run is not None:
+                self._close(n)
+
+    def _close(self, n: int) -> None:
+        run, self._runs[n] = self._runs[n], None
+        if run is not None and run[1] - run[0] >= self.least:
+            self._found.append(Visit(self.places[n].name, *run))
+
+    def visits(self) -> list[Visit]:
+        """The visits, in time order, a run still going at the last fix included."""
+        for n in range(len(self.places)):
+            self._close(n)
+        return sorted(self._found, key=lambda visit: (visit.arrived, visit.community))
+
+
+def _round(fixes: Iterable[Fix], zone: tzinfo, communities: Iterable[Place], least: timedelta) -> Round:
+    made = Round(zone, communities, least)
+    for fix in sorted(fixes, key=lambda fix: fix[0]):
+        made.add(fix)
+    return made
+
+
+def moving_days(fixes: Iterable[Fix], zone: tzinfo) -> set[date]:
+    """The local days the unit moved (a shift each), from its fixes in any order."""
+    return _round(fixes, zone, (), VISIT_MIN).days
+
+
 def visits(fixes: Iterable[Fix], communities: Iterable[Place], least: timedelta = VISIT_MIN) -> list[Visit]:
-    """The unit's stops of `least` or more inside a community's circle: each run of consecutive
-    fixes inside it, from the first to the last, that lasts that long. In time order."""
-    ordered = sorted(fixes, key=lambda fix: fix[0])
-    found = []
-    for place in communities:
-        run: list[Fix] = []
-        for fix in [*ordered, None]:
-            inside = fix is not None and distance_m(place.lat, place.lon, fix[1], fix[2]) <= place.radius_m
-            if inside and fix is not None:
-                run.append(fix)
-                continue
-            if run and run[-1][0] - run[0][0] >= least:
-                found.append(Visit(place.name, run[0][0], run[-1][0]))
-            run = []
-    return sorted(found, key=lambda visit: (visit.arrived, visit.community))
+    """The unit's stops of `least` or more inside a community's circle, from its fixes in any
+    order; in time order."""
+    return _round(fixes, UTC, communities, least).visits()

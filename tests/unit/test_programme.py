@@ -15,6 +15,7 @@ from server.reports.programme import (
     Change,
     Fix,
     Place,
+    Round,
     moving_days,
     percentile,
     ready_share,
@@ -23,6 +24,7 @@ from server.reports.programme import (
     uses,
     visits,
 )
+from server.rules.location import distance_m
 
 MONTH = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
 
@@ -228,3 +230,34 @@ def test_a_units_days_in_service_are_the_local_days_it_moved() -> None:
     speeding = [(T, 42.6, 23.0, 80.0)]
     assert moving_days(speeding, sofia) == {date(2026, 11, 10)}
     assert moving_days([], sofia) == set()
+
+
+@given(
+    lat=st.floats(-89.9, 89.9),
+    lon=st.floats(-180, 180),
+    north=st.floats(-0.05, 0.05),
+    east=st.floats(-0.05, 0.05),
+    radius=st.floats(1, 5_000),
+)
+def test_the_circle_holds_exactly_what_is_within_its_radius(
+    lat: float, lon: float, north: float, east: float, radius: float
+) -> None:
+    """The latitude's quick refusal never refuses a fix the distance would hold."""
+    place = Place("x", lat, lon, radius)
+    here = (max(-90.0, min(90.0, lat + north)), lon + east)
+    assert place.holds(*here) == (distance_m(lat, lon, *here) <= radius)
+
+
+def test_a_round_read_a_fix_at_a_time_says_what_the_whole_track_says() -> None:
+    track = [
+        *fixes_along(T, [0, 2, 4], 42.55, 1_800),
+        *fixes_along(T + timedelta(minutes=6), [0, 5, 10, 12], 42.6001),
+        *fixes_along(T + timedelta(minutes=20), [0, 2], 42.65, 2_000),
+        *fixes_along(T + timedelta(hours=3), [0, 11], 42.6),  # still inside at the last fix
+    ]
+    went = Round(UTC, [VILLAGE])
+    for fix in track:
+        went.add(fix)
+    assert went.days == moving_days(track, UTC) == {T.date()}
+    assert went.visits() == visits(track, [VILLAGE])
+    assert [v.arrived for v in went.visits()] == [T + timedelta(minutes=6), T + timedelta(hours=3)]
