@@ -115,6 +115,7 @@ class DeviceShare(BaseModel):
     id: str
     name: str
     site: str
+    site_name: str = Field(description="the site's name (its id where it has none)")
     ready_share: float | None = Field(description="0–1 of the time on record; null when none is")
     on_record_s: float
     downtime_by_cause: dict[str, float] = Field(
@@ -212,6 +213,7 @@ def programme(
                 at for at in (alert.opened_at, alert.last_opened_at) if begin <= at < finish
             }
     said = _expiries_said(session, ids, begin, finish)
+    named = store.sites.by_ids(session, sorted({device.site for device in devices}))
     units = _units(session, [d for d in devices if d.kind == "mobile_unit"], begin, finish, zone)
     shares, ready_total, on_record_total = [], 0.0, 0.0
     for device in devices:
@@ -224,6 +226,7 @@ def programme(
                 id=device.id,
                 name=device.name,
                 site=device.site,
+                site_name=(named[device.site].name if device.site in named else "") or device.site,
                 ready_share=share.ready_share,
                 on_record_s=share.on_record_s,
                 downtime_by_cause=share.downtime_by_cause,

@@ -13,6 +13,7 @@ import pytest
 
 from aedmon.reading import TestResult
 
+from .. import factories
 from ..conftest import ServerProcess
 from .conftest import send
 
@@ -32,6 +33,8 @@ def test_the_programme_report_reads_in_the_readers_words_and_prints(
     fleet: ServerProcess, browser: Any, language: str, title: str, cause: str
 ) -> None:
     send(fleet, 2, TestResult.FAIL, "SN1", codes=("C02",))  # SN1 down from now on
+    with fleet.client("admin") as admin:
+        admin.patch(f"/api/v1/sites/{factories.SITE}", json={"name": "Кметство Перник"}).raise_for_status()
     today = datetime.now(UTC).date().isoformat()
     page = browser.new_page(viewport={"width": 390, "height": 900}, locale=language)
     page.goto(
@@ -49,6 +52,8 @@ def test_the_programme_report_reads_in_the_readers_words_and_prints(
     assert page.locator("#rows meter").count() == 3
     row = page.locator("#rows tbody tr", has_text="Reception AED").inner_text()
     assert cause in row  # what kept it from being ready, in words
+    assert "Кметство Перник" in row  # the site by its name, never its id
+    assert factories.SITE not in row
     pdf = pypdf.PdfReader(io.BytesIO(page.pdf(format="A4")))  # the page's print stylesheet
     printed = " ".join(" ".join(p.extract_text() for p in pdf.pages).split())
     assert "Reception AED" in printed

@@ -10,10 +10,14 @@ let data = null;
 // Self-tests and states are steps (a value holds until the next), measurements a line.
 const charts = [];
 
-// Ticks as fine as the span needs: seconds within minutes, hours within days, else days.
-function tickStyle(xs) {
-  const span = xs[xs.length - 1] - xs[0];
-  if (span < 600) return { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+// Ticks as fine as the span shown needs: minutes within days, else days. A chart spans an hour
+// at least, so one reading's ticks never all say the same second.
+const LEAST_SPAN_S = 3600;
+function spanned(min, max) {
+  const pad = Math.max(0, LEAST_SPAN_S - (max - min)) / 2;
+  return [min - pad, max + pad];
+}
+function tickStyle(span) {
   if (span < 2 * 86400) return { hour: "2-digit", minute: "2-digit" };
   return { day: "numeric", month: "short" };
 }
@@ -41,12 +45,12 @@ function chart(series) {
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     scales: {
-      x: { time: true },
+      x: { time: true, range: (u, min, max) => spanned(min, max) },
       y: names ? { range: [-0.2, Math.max(...Object.keys(names).map(Number)) + 0.2] }
         : series.range ? { range: series.range } : {},
     },
     axes: [
-      { space: 90, values: (u, splits) => splits.map((s) => moment(s, tickStyle(xs))) },
+      { space: 90, values: (u, splits) => splits.map((s) => moment(s, tickStyle(u.scales.x.max - u.scales.x.min))) },
       names
         // as wide as its longest level's name (canvas text is never wrapped: it would be cut)
         ? { splits: () => Object.keys(names).map(Number), values: (u, splits) => splits.map(say),

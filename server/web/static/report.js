@@ -154,8 +154,8 @@ function share(value) {
 function span(seconds) {
   if (seconds === null) return "–";
   // Intl's own unit names, in the page's language
-  const unit = seconds >= 86400 ? "day" : seconds >= 3600 ? "hour" : "minute";
-  const size = { day: 86400, hour: 3600, minute: 60 }[unit];
+  const unit = seconds >= 86400 ? "day" : seconds >= 3600 ? "hour" : seconds >= 60 ? "minute" : "second";
+  const size = { day: 86400, hour: 3600, minute: 60, second: 1 }[unit];  // a few seconds never "0 minutes"
   return new Intl.NumberFormat(lang, { style: "unit", unit, unitDisplay: "long", maximumFractionDigits: 1 }).format(seconds / size);
 }
 
@@ -179,7 +179,7 @@ function drawProgramme(report) {
     ? `${d.rescues.length} (${span(median(d.rescues.map((r) => r.back_in_service_s)))})` : "–";
   table([t("col_device"), t("site"), t("col_ready"), t("col_downtime"), t("col_checks"), t("col_by"),
     t("col_uses"), t("col_replaced")],
-    report.devices.map((d) => [d.name || d.id, d.site, bar(d.ready_share), causes(d),
+    report.devices.map((d) => [d.name || d.id, d.site_name, bar(d.ready_share), causes(d),
       `${d.checks_done} / ${d.checks_due}`, d.checked_by.join(", ") || "–", usesSaid(d),
       `${d.pads_replaced} / ${d.batteries_replaced}`]));
   // each mobile unit's round: its days on the road, the checks before them, where it stopped
