@@ -42,6 +42,13 @@ BROKEN_WORDS = """() => {
   return broken;
 }"""
 
+# A chart's text cut at its left edge (a y axis narrower than its labels): anything drawn in the
+# canvas's first two columns, which an axis wide enough leaves empty. The keys of such charts.
+CUT_CHARTS = """() => [...document.querySelectorAll(".chart canvas")].filter((canvas) => {
+  const pixels = canvas.getContext("2d").getImageData(0, 0, 2, canvas.height).data;
+  return pixels.some((value, n) => n % 4 === 3 && value > 0);
+}).map((canvas) => canvas.closest(".chart").dataset.key)"""
+
 
 def send(server: ServerProcess, seq: int, result: TestResult, device: str = "SN1", **more: Any) -> None:
     now = datetime.now(UTC).replace(microsecond=0)

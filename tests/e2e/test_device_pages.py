@@ -84,6 +84,11 @@ def test_a_device_page_charts_its_history_and_lists_alerts_and_inspections(
         box.get_attribute("data-key"): box.get_attribute("data-steps") for box in page.locator(".chart").all()
     }
     assert steps == {"result_level": "true", "battery_pct": "true", "temp_c": "false"}
+    # a few seconds of readings still span an hour around them, so the ticks say different times
+    shown = page.evaluate("() => charts.map((c) => [c.scales.x.min, c.scales.x.max, c.data[0][0]])")
+    for low, high, first in shown:
+        assert high - low >= 3600
+        assert low <= first <= high
     # On hover the legend says the value under the cursor: the newest self-test, a FAIL.
     over = page.locator('.chart[data-key="result_level"] .u-over')
     box = over.bounding_box()

@@ -24,7 +24,7 @@ from .. import factories
 from ..conftest import ServerProcess, Tokens
 from ..fixtures.server import start_server
 from ..unit.catalogues import english_sentences
-from .conftest import BROKEN_WORDS, DOCS
+from .conftest import BROKEN_WORDS, CUT_CHARTS, DOCS
 
 SOFIA = ZoneInfo("Europe/Sofia")
 CHECKLIST = "Носилката е закрепена,Кутията с лекарства е запечатана"
@@ -146,6 +146,7 @@ def test_every_page_in_each_language_at_a_phones_width_and_a_desktops(
                 assert left, f"{where}: the control finds none of the English catalogue"
             else:
                 assert left == [], f"{where} still says in English: {left}"
+            assert page.evaluate(CUT_CHARTS) == [], f"{where} cuts a chart's labels"
             if size == "phone":
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 assert overflow <= 0, f"{where} is {overflow} px wider than the screen"

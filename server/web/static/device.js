@@ -22,6 +22,15 @@ function tickStyle(span) {
   return { day: "numeric", month: "short" };
 }
 
+// The axes' font, and how wide a text is in it: a level's name on the y axis is canvas text,
+// never wrapped, so the axis is made as wide as the widest (an estimate cut Cyrillic short).
+const AXIS_FONT = "12px system-ui, sans-serif";
+function widest(words) {
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = AXIS_FONT;
+  return Math.max(...words.map((word) => context.measureText(word).width));
+}
+
 function chart(series) {
   const box = document.createElement("figure");
   box.className = "chart";
@@ -45,17 +54,17 @@ function chart(series) {
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     scales: {
-      x: { time: true, range: (u, min, max) => spanned(min, max) },
+      x: { time: true, range: (u, min, max) => (min === null || max === null ? [min, max] : spanned(min, max)) },
       y: names ? { range: [-0.2, Math.max(...Object.keys(names).map(Number)) + 0.2] }
         : series.range ? { range: series.range } : {},
     },
     axes: [
-      { space: 90, values: (u, splits) => splits.map((s) => moment(s, tickStyle(u.scales.x.max - u.scales.x.min))) },
+      { space: 90, font: AXIS_FONT, values: (u, splits) => splits.map((s) => moment(s, tickStyle(u.scales.x.max - u.scales.x.min))) },
       names
-        // as wide as its longest level's name (canvas text is never wrapped: it would be cut)
-        ? { splits: () => Object.keys(names).map(Number), values: (u, splits) => splits.map(say),
-          size: Math.min(170, 16 + 7.5 * Math.max(...Object.values(names).map((name) => name.length))) }
-        : { values: (u, splits) => splits.map((v) => v.toLocaleString(lang)), size: 50 },
+        // as wide as its widest level's name, beside the tick and the gap
+        ? { splits: () => Object.keys(names).map(Number), values: (u, splits) => splits.map(say), font: AXIS_FONT,
+          size: Math.ceil(widest(Object.values(names)) + 24) }
+        : { values: (u, splits) => splits.map((v) => v.toLocaleString(lang)), size: 50, font: AXIS_FONT },
     ],
     series: [
       { label: t("col_time"), value: (u, s) => (s === null ? "–" : moment(s, { dateStyle: "medium", timeStyle: "short" })) },
@@ -70,7 +79,10 @@ function chart(series) {
     ],
   };
   if (typeof uPlot === "undefined") { box.append(text("p", `${say(ys[0])} … ${say(ys[ys.length - 1])}`)); return box; }
-  charts.push(new uPlot(options, [xs, ys], box));
+  const plot = new uPlot(options, [xs, ys], box);
+  const [min, max] = spanned(xs[0], xs[xs.length - 1]);
+  if (max - min > xs[xs.length - 1] - xs[0]) plot.setScale("x", { min, max });
+  charts.push(plot);
   return box;
 }
 
