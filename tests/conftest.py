@@ -20,7 +20,7 @@ from .fixtures.databases import (
 )
 from .fixtures.mqtt import Mosquitto, Publisher, mosquitto
 from .fixtures.oidc import IdentityProvider, ProviderStarter, identity_provider
-from .fixtures.processes import Process, binary, port_open, processes, wait_until
+from .fixtures.processes import Process, binary, port_open, processes, serve, wait_until
 from .fixtures.server import (
     BridgeStarter,
     ServerProcess,
@@ -66,6 +66,7 @@ __all__ = [
     "port_open",
     "postgres_url",
     "processes",
+    "serve",
     "server",
     "server_database",
     "templates",

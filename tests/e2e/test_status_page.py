@@ -4,7 +4,6 @@ language; on both databases."""
 
 from __future__ import annotations
 
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -15,7 +14,7 @@ from aedmon.demo import free_port
 from aedmon.reading import TestResult
 
 from .. import factories
-from ..conftest import ServerProcess
+from ..conftest import ServerProcess, serve
 from .conftest import send
 
 
@@ -85,7 +84,7 @@ def test_a_municipalitys_site_frames_the_status_page_in_its_language(
             pass
 
     site = ThreadingHTTPServer(("127.0.0.1", port), Site)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
+    serve(site)
     try:
         page = browser.new_page(locale=language)
         page.goto(f"http://127.0.0.1:{port}/")

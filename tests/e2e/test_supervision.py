@@ -18,7 +18,16 @@ import pytest
 
 from aedmon.demo import free_port
 
-from ..conftest import POSTGRES_ADMIN, Mosquitto, Process, ServerProcess, Tokens, aedmon_args, wait_until
+from ..conftest import (
+    POSTGRES_ADMIN,
+    Mosquitto,
+    Process,
+    ServerProcess,
+    Tokens,
+    aedmon_args,
+    serve,
+    wait_until,
+)
 
 
 class NotifySocket:
@@ -77,7 +86,7 @@ class PushReceiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve(self.server)
         self.url = f"http://127.0.0.1:{self.server.server_port}/api/push/Xk3pQ9?status=up&msg=OK"
 
 

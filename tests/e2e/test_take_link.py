@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 
 from aedmon.reading import TestResult
 
-from ..conftest import Tokens, free_port, start_server, wait_until
+from ..conftest import Tokens, free_port, serve, start_server, wait_until
 from ..unit.catalogues import english_sentences
 from .conftest import send
 
@@ -39,7 +38,7 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve(self.server)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from ..conftest import (
     aedmon_args,
     binary,
     port_open,
+    serve,
     start_server,
     wait_until,
 )
@@ -64,7 +64,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve(self.server)
 
     def close(self) -> None:
         self.server.shutdown()

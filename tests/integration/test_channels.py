@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from server.app import create_app
 from server.settings import ServerSettings
 
 from .. import factories
-from ..conftest import Tokens, free_port
+from ..conftest import Tokens, free_port, serve
 from .test_notifications import Mailbox, auth, deliver
 
 T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -81,7 +80,7 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve(self.server)
 
     def texts(self) -> list[str]:
         """What each request carried, as text (JSON and forms unquoted)."""
@@ -135,7 +134,7 @@ class Matrix:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve(self.server)
 
 
 @dataclass

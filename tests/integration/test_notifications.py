@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email.policy
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,7 +29,7 @@ from server.settings import ServerSettings
 from server.store.models import Notification
 
 from .. import factories
-from ..conftest import Mosquitto, Tokens, free_port, wait_until
+from ..conftest import Mosquitto, Tokens, free_port, serve, wait_until
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 SECRET = "a-webhook-secret-of-some-length"
@@ -61,7 +60,7 @@ class Webhook:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve(self.server)
 
     def payloads(self) -> list[dict[str, Any]]:
         return [json.loads(body) for _, body in self.received]
