@@ -54,7 +54,7 @@ function chart(series) {
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     scales: {
-      x: { time: true, range: (u, min, max) => (min === null || max === null ? [min, max] : spanned(min, max)) },
+      x: { time: true },
       y: names ? { range: [-0.2, Math.max(...Object.keys(names).map(Number)) + 0.2] }
         : series.range ? { range: series.range } : {},
     },
